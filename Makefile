@@ -1,0 +1,192 @@
+# tracetrap — build, test, run. See README.md.
+#
+#   make            build everything (warnings are errors)
+#   make check      install missing Debian packages, build, run all tests
+#   make run        install, build, run a recorder on a private sessiond
+#   make bench      print the benchmark figures (never pass/fail)
+#   make install    install binaries, library, headers, configs
+
+VERSION		= 0.1.0
+PREFIX		?= /usr/local
+BUILD		?= build
+CC		?= cc
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 10
+
+PKGS		= lttng-ctl libevent libevent_pthreads jansson openssl
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN		= -Wall -Wextra -Werror -Wformat=2 -Wshadow \
+		  -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	= $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) \
+		  -DTRACETRAP_VERSION='"$(VERSION)"' \
+		  -Iinclude -Ilib -Irecorder -Icli $(PKG_CFLAGS)
+LIBS		= $(PKG_LIBS) -pthread
+SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
+		  -fno-sanitize-recover=undefined
+
+# Debian packages the build, the tests and `make run` need.
+DEB_PKGS	= build-essential pkg-config clang lttng-tools \
+		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 libevent-dev \
+		  libssl-dev libcmocka-dev libjansson-dev jq
+
+UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c
+CLIENT_SRCS	= lib/tracetrap.c
+CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
+CLI_SRCS	= $(wildcard cli/*.c)
+UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
+
+obj		= $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+UTIL_OBJS	= $(call obj,o,$(UTIL_SRCS))
+CLIENT_OBJS	= $(call obj,pic,$(CLIENT_SRCS))
+CORE_OBJS	= $(call obj,o,$(CORE_SRCS))
+SAN_OBJS	= $(call obj,san,$(UTIL_SRCS) $(CLIENT_SRCS) $(CORE_SRCS))
+
+RECORDER	= $(BUILD)/tracetrap-recorder
+CLI		= $(BUILD)/tracetrap
+LIBTT_SO	= $(BUILD)/libtracetrap.so.0
+LIBTT_A		= $(BUILD)/libtracetrap.a
+TTAPP		= $(BUILD)/tests/ttapp
+UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+UNIT_SAN_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
+FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps check unit unit-san integration fuzz run bench install clean
+
+all: $(RECORDER) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
+
+$(BUILD)/o/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libttutil.a: $(UTIL_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIBTT_A): $(CLIENT_OBJS)
+	$(AR) rcs $@ $^
+
+$(LIBTT_SO): $(CLIENT_OBJS)
+	$(CC) -shared -Wl,-soname,libtracetrap.so.0 -o $@ $^
+	ln -sf libtracetrap.so.0 $(BUILD)/libtracetrap.so
+
+$(BUILD)/tracetrap.pc: lib/tracetrap.pc.in Makefile
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+$(BUILD)/librecorder.a: $(CORE_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/librecorder-san.a: $(SAN_OBJS)
+	$(AR) rcs $@ $^
+
+$(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
+    $(LIBTT_A) $(BUILD)/libttutil.a
+	$(CC) -o $@ $^ $(LIBS)
+
+$(CLI): $(call obj,o,$(CLI_SRCS)) $(LIBTT_A) $(BUILD)/libttutil.a
+	$(CC) -o $@ $^ $(LIBS)
+
+# Unit tests link the recorder's logic without its main().
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
+    $(LIBTT_A) $(BUILD)/libttutil.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(BUILD)/tests/san/test_%: tests/unit/test_%.c $(BUILD)/librecorder-san.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+# The real lttng-ust application the integration tests trace.
+$(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -Itests/apps -o $@ tests/apps/ttapp.c \
+	    tests/apps/ttapp_tp.c -llttng-ust -ldl
+
+# Each fuzzer links only the parser it drives.
+FUZZ_datagram	= recorder/datagram.c
+FUZZ_config	= recorder/config.c lib/ini.c lib/units.c
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(filter-out -Werror,$(ALL_CFLAGS)) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+deps:
+	@missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	    echo "installing:" $$missing; \
+	    $$sudo apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+	        $$missing >/dev/null; \
+	fi
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+unit-san: $(UNIT_SAN_BINS)
+	@set -e; for t in $(UNIT_SAN_BINS); do \
+	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; \
+	done
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+	    n=$$(basename $$f); corpus=tests/fuzz/corpus/$${n#fuzz_}; \
+	    work=$$(mktemp -d); cp -r $$corpus/. $$work/ 2>/dev/null || :; \
+	    echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	        -print_final_stats=0 $$work 2>$$work.log || \
+	        { tail -50 $$work.log; exit 1; }; \
+	    rm -rf $$work $$work.log; \
+	done
+
+integration: all $(TTAPP)
+	BUILD=$(abspath $(BUILD)) prove -f tests/integration/*.t
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-san
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) fuzz; \
+	    else echo "fuzz: skipped, $(FUZZ_CC) not installed"; fi
+	$(MAKE) integration
+
+run: deps
+	$(MAKE) all
+	./conf/run-local.sh $(abspath $(BUILD))
+
+bench: deps
+	$(MAKE) all $(TTAPP)
+	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	    $(DESTDIR)/etc/tracetrap
+	install -m 755 $(RECORDER) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIBTT_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBTT_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libtracetrap.so.0 $(DESTDIR)$(PREFIX)/lib/libtracetrap.so
+	install -m 644 include/tracetrap.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/tracetrap.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	[ -e $(DESTDIR)/etc/tracetrap/recorder.conf ] || \
+	    install -m 644 conf/recorder.conf $(DESTDIR)/etc/tracetrap/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,329 @@
+/*
+ * tracetrap: the operator's command.
+ *
+ *   tracetrap snapshot [--reason TEXT] [--cluster] [--wait] [--label K=V]
+ *                      [--socket PATH]
+ *   tracetrap status [--json] [--socket PATH]
+ *
+ * Exit status (DESIGN.md): 0 success, 1 refused (rate limited, not
+ * found), 2 usage or connection error. Messages say what to do next.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "http.h"
+
+#define CONTROL_SOCKET		"/run/tracetrap/control.sock"
+#define CONTROL_SOCKET_ENV	"TRACETRAP_CONTROL_SOCKET"
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_REFUSED = 1,
+	EXIT_USAGE = 2,
+};
+
+static const char *
+default_socket(void)
+{
+	const char *env = getenv(CONTROL_SOCKET_ENV);
+
+	return env != NULL && env[0] != '\0' ? env : CONTROL_SOCKET;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: tracetrap snapshot [--reason TEXT] [--cluster] [--wait] "
+	    "[--label KEY=VALUE]... [--socket PATH]\n"
+	    "       tracetrap status [--json] [--socket PATH]\n"
+	    "The control socket defaults to $%s or %s.\n",
+	    CONTROL_SOCKET_ENV, CONTROL_SOCKET);
+}
+
+/* Sends the request; prints the connection error itself. */
+static int
+request(const char *socket_path, const char *method, const char *target,
+    const char *body, struct http_response *res, json_t **json)
+{
+	char		 err[512];
+	json_error_t	 jerr;
+
+	if (http_request(socket_path, method, target, body, res, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "tracetrap: %s\n"
+		    "Is tracetrap-recorder running? Start it, or point "
+		    "--socket at its control socket.\n", err);
+		return -1;
+	}
+	*json = json_loads(res->body, 0, &jerr);
+	if (*json == NULL && res->status != 200) {
+		fprintf(stderr, "tracetrap: the recorder answered HTTP %d "
+		    "without JSON\n", res->status);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *
+json_text(json_t *o, const char *key, const char *fallback)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : fallback;
+}
+
+static int
+cmd_snapshot(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "cluster", no_argument, NULL, 'c' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "socket", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*socket_path = default_socket();
+	struct http_response	 res;
+	json_t			*body, *labels, *answer = NULL;
+	char			*text, *eq;
+	int			 ch, is_wait = 0, code = EXIT_USAGE;
+
+	body = json_pack("{s:s, s:s}", "reason", "manual snapshot",
+	    "scope", "node");
+	labels = json_object();
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "r:cwl:s:", options, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'r':
+			json_object_set_new(body, "reason",
+			    json_string(optarg));
+			break;
+		case 'c':
+			json_object_set_new(body, "scope",
+			    json_string("cluster"));
+			break;
+		case 'w':
+			is_wait = 1;
+			break;
+		case 'l':
+			if ((eq = strchr(optarg, '=')) == NULL ||
+			    eq == optarg) {
+				fprintf(stderr, "tracetrap: --label wants "
+				    "KEY=VALUE, got '%s'\n", optarg);
+				goto end;
+			}
+			*eq = '\0';
+			json_object_set_new(labels, optarg,
+			    json_string(eq + 1));
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		default:
+			usage();
+			goto end;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		goto end;
+	}
+	if (json_string_value(json_object_get(body, "reason")) == NULL) {
+		fprintf(stderr, "tracetrap: --reason must be UTF-8 text\n");
+		goto end;
+	}
+	json_object_set(body, "labels", labels);
+	text = json_dumps(body, JSON_COMPACT);
+	if (request(socket_path, "POST", is_wait ? "/v1/snapshot?wait=1" :
+	    "/v1/snapshot", text, &res, &answer) == -1) {
+		free(text);
+		goto end;
+	}
+	free(text);
+	switch (res.status) {
+	case 200:
+		printf("snapshot %s recorded%s: %s (%lld bytes, %.1f ms)\n",
+		    json_text(answer, "id", "?"),
+		    json_is_true(json_object_get(answer, "joined")) ?
+		    " (joined an open snapshot)" : "",
+		    json_text(answer, "path", "?"),
+		    json_integer_value(json_object_get(answer, "bytes")),
+		    json_number_value(json_object_get(answer,
+		    "duration_ms")));
+		code = EXIT_OK;
+		break;
+	case 202:
+		if (strcmp(json_text(answer, "state", ""), "sampled_out") == 0)
+			printf("trigger sampled out by the source's sampling "
+			    "rate; no snapshot\n");
+		else
+			printf("snapshot %s %s; `tracetrap status` shows its "
+			    "progress\n", json_text(answer, "id", "?"),
+			    json_text(answer, "state", "queued"));
+		code = EXIT_OK;
+		break;
+	case 429:
+		fprintf(stderr, "tracetrap: rate limited by %s; retry in "
+		    "%.1f s, or raise [limits] in the recorder's config\n",
+		    json_text(answer, "limit", "the limits"),
+		    (double)json_integer_value(json_object_get(answer,
+		    "retry_after_ms")) / 1000.0);
+		code = EXIT_REFUSED;
+		break;
+	default:
+		fprintf(stderr, "tracetrap: %s (HTTP %d): %s\n",
+		    json_text(answer, "error", "error"), res.status,
+		    json_text(answer, "message", res.body));
+		code = res.status == 403 || res.status == 409 ||
+		    res.status == 404 ? EXIT_REFUSED : EXIT_USAGE;
+		break;
+	}
+	http_response_free(&res);
+end:
+	json_decref(answer);
+	json_decref(labels);
+	json_decref(body);
+	return code;
+}
+
+static void
+print_counters(json_t *counters)
+{
+	const char	*source, *outcome;
+	json_t		*outcomes, *n;
+
+	json_object_foreach(counters, source, outcomes) {
+		printf("  %-12s", source);
+		json_object_foreach(outcomes, outcome, n)
+			printf(" %s=%lld", outcome, json_integer_value(n));
+		printf("\n");
+	}
+}
+
+static int
+cmd_status(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*socket_path = default_socket();
+	struct http_response	 res;
+	json_t			*s = NULL, *session, *limiter, *spool, *counters;
+	json_t			*tokens;
+	char			*text;
+	int			 ch, is_json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "js:", options, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			is_json = 1;
+			break;
+		case 's':
+			socket_path = optarg;
+			break;
+		default:
+			usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (request(socket_path, "GET", "/v1/status", NULL, &res, &s) == -1)
+		return EXIT_USAGE;
+	if (res.status != 200 || s == NULL) {
+		fprintf(stderr, "tracetrap: status failed (HTTP %d): %s\n",
+		    res.status, res.body);
+		http_response_free(&res);
+		json_decref(s);
+		return EXIT_USAGE;
+	}
+	http_response_free(&res);
+	if (is_json) {
+		text = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+		json_decref(s);
+		return EXIT_OK;
+	}
+	session = json_object_get(s, "session");
+	limiter = json_object_get(s, "limiter");
+	spool = json_object_get(s, "spool");
+	counters = json_object_get(s, "counters");
+	printf("node      %s (tracetrap %s, up %llds)\n",
+	    json_text(s, "node", "?"), json_text(s, "version", "?"),
+	    json_integer_value(json_object_get(s, "uptime_s")));
+	printf("session   %s: %s, %lld x %lld bytes per CPU, %s buffers, "
+	    "output %s\n", json_text(session, "name", "?"),
+	    json_text(session, "state", "?"),
+	    json_integer_value(json_object_get(session, "subbuf_count")),
+	    json_integer_value(json_object_get(session, "subbuf_size")),
+	    json_text(session, "buffers", "?"),
+	    json_text(session, "output", "?"));
+	if (json_object_get(session, "error") != NULL)
+		printf("          error: %s\n", json_text(session, "error", ""));
+	printf("kernel    %s\n", json_is_true(json_object_get(session,
+	    "kernel")) ? "traced" : json_text(session, "kernel_reason",
+	    "not traced"));
+	tokens = json_object_get(limiter, "tokens");
+	printf("limits    tokens %s%lld/%lld, cooldown %lld ms left, "
+	    "%lld/%lld today%s\n", json_is_null(tokens) ? "unlimited " : "",
+	    json_integer_value(tokens),
+	    json_integer_value(json_object_get(limiter, "burst")),
+	    json_integer_value(json_object_get(limiter,
+	    "cooldown_remaining_ms")),
+	    json_integer_value(json_object_get(limiter, "day_count")),
+	    json_integer_value(json_object_get(limiter, "max_per_day")),
+	    json_is_true(json_object_get(limiter, "open")) ?
+	    ", snapshot open (new triggers join it)" : "");
+	printf("spool     %s: %lld snapshots, %lld of %lld bytes, %lld "
+	    "evicted\n", json_text(spool, "dir", "?"),
+	    json_integer_value(json_object_get(spool, "count")),
+	    json_integer_value(json_object_get(spool, "bytes")),
+	    json_integer_value(json_object_get(spool, "max_bytes")),
+	    json_integer_value(json_object_get(spool, "evicted")));
+	printf("snapshots %lld recorded, %lld failed; datagrams %lld "
+	    "(%lld malformed)\n",
+	    json_integer_value(json_object_get(counters,
+	    "snapshots_recorded")),
+	    json_integer_value(json_object_get(counters, "snapshots_failed")),
+	    json_integer_value(json_object_get(counters, "datagrams")),
+	    json_integer_value(json_object_get(counters,
+	    "datagrams_malformed")));
+	printf("triggers by source:\n");
+	print_counters(json_object_get(limiter, "counters"));
+	json_decref(s);
+	return EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage();
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "snapshot") == 0)
+		return cmd_snapshot(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage();
+		return EXIT_OK;
+	}
+	fprintf(stderr, "tracetrap: unknown command '%s'\n", argv[1]);
+	usage();
+	return EXIT_USAGE;
+}

@@ -1,0 +1,77 @@
+/*
+ * tracetrap-recorder configuration: an INI file (conf/recorder.conf is the
+ * annotated reference). Every key has a default; unknown sections or keys
+ * and bad values are errors naming file:line, all reported in one pass.
+ */
+#ifndef TT_CONFIG_H
+#define TT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/tracetrap/recorder.conf"
+#define CONFIG_PATH_MAX		4096
+#define CONFIG_NAME_MAX		64
+#define CONFIG_LIST_MAX		1024
+
+struct config {
+	/* [node] */
+	char		 node_name[CONFIG_NAME_MAX];	/* default: hostname */
+
+	/* [session] */
+	char		 session_name[CONFIG_NAME_MAX];	/* "tracetrap" */
+	uint64_t	 subbuf_size;		/* bytes, power of 2, >= 4k */
+	unsigned	 subbuf_count;		/* power of 2, >= 2 */
+	int		 is_per_pid_buffers;	/* buffers = per-uid|per-pid */
+	char		 ust_events[CONFIG_LIST_MAX];	/* comma list, "*" */
+	char		 kernel_events[CONFIG_LIST_MAX]; /* comma list */
+	char		 output[CONFIG_PATH_MAX];	/* "" = spool, net://.. */
+	int		 is_keep_session;	/* keep = no: destroy at exit */
+	uint64_t	 check_interval_ms;	/* sessiond health check, 2s */
+
+	/* [control] */
+	char		 control_socket[CONFIG_PATH_MAX];
+	char		 control_group[CONFIG_NAME_MAX];	/* "" = none */
+	mode_t		 control_mode;			/* 0660 */
+
+	/* [trigger] */
+	char		 trigger_socket[CONFIG_PATH_MAX];
+	char		 trigger_group[CONFIG_NAME_MAX];
+	mode_t		 trigger_mode;			/* 0660 */
+
+	/* [spool] */
+	char		 spool_dir[CONFIG_PATH_MAX];
+	uint64_t	 spool_max_bytes;
+
+	/*
+	 * [limits] cooldown, burst, refill, max_per_day, coalesce go to
+	 * policy.limits / policy.coalesce_ms; [trigger] sources (a comma list:
+	 * only these are enabled) sets policy.only_listed; every
+	 * [source.NAME] section (enabled, sample, cooldown, burst, refill,
+	 * max_per_day) becomes one policy.sources[] entry.
+	 */
+	struct policy_conf policy;
+	uint64_t	 delay_ms;		/* [limits] delay */
+};
+
+/* Fills every default (node_name from gethostname()). */
+void	config_defaults(struct config *);
+
+/*
+ * Loads path over the defaults. Returns 0, or -1 with every error found,
+ * one "path:line: message" per line, in err.
+ */
+int	config_load(struct config *, const char *path, char *err,
+	    size_t errlen);
+
+/* Same, from a buffer (used by the fuzzer and the unit tests). */
+int	config_load_buffer(struct config *, const char *name,
+	    const char *text, size_t len, char *err, size_t errlen);
+
+/* 1 when the LTTng session must be re-created to apply b over a. */
+int	config_session_differs(const struct config *a, const struct config *b);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * control.sock: HTTP/1.1 + JSON over a Unix socket (libevent evhttp).
+ *
+ * Every request's peer is read with SO_PEERCRED. Reading calls are open to
+ * whoever may connect (the socket's mode and group decide that); mutating
+ * calls need uid 0 or membership of [control] group. Every error is JSON
+ * {"error":CODE,"message":TEXT}.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "tracetrap.h"
+#include "log.h"
+#include "recorder.h"
+
+#define CONTROL_BODY_MAX	(64 * 1024)
+/* evhttp's own cap: above ours, so we answer oversized bodies in JSON. */
+#define CONTROL_HTTP_BODY_MAX	(1024 * 1024)
+
+struct control {
+	struct recorder		*rec;
+	struct evhttp		*http;
+	int			 fd;
+};
+
+/* A ?wait=1 request parked on a snapshot until it finishes. */
+struct control_wait {
+	struct evhttp_request		*req;
+	struct evhttp_connection	*conn;
+	struct snapshot			*snap;
+	int				 is_joined;
+};
+
+static void
+control_reply(struct evhttp_request *req, int code, json_t *body)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*text;
+
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	evbuffer_add_printf(buf, "%s\n", text != NULL ? text : "{}");
+	free(text);
+	json_decref(body);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, code, NULL, buf);
+	evbuffer_free(buf);
+}
+
+static void
+control_error(struct evhttp_request *req, int code, const char *error,
+    const char *message)
+{
+	control_reply(req, code, json_pack("{s:s, s:s}", "error", error,
+	    "message", message));
+}
+
+static int
+control_peer(struct evhttp_request *req, struct ucred *cred)
+{
+	struct evhttp_connection	*conn;
+	struct bufferevent		*bev;
+	socklen_t			 len = sizeof(*cred);
+
+	conn = evhttp_request_get_connection(req);
+	if (conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL)
+		return -1;
+	return getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED,
+	    cred, &len);
+}
+
+static json_t *
+control_snapshot_result(const struct snapshot *snap, int is_joined)
+{
+	json_t *o = snapshot_json(snap);
+
+	json_object_set_new(o, "joined", json_boolean(is_joined));
+	return o;
+}
+
+static void
+control_wait_done(struct snapshot *snap, void *arg)
+{
+	struct control_wait *w = arg;
+
+	evhttp_connection_set_closecb(w->conn, NULL, NULL);
+	if (snap->state == SNAPSHOT_DONE)
+		control_reply(w->req, 200,
+		    control_snapshot_result(snap, w->is_joined));
+	else {
+		json_t *o = control_snapshot_result(snap, w->is_joined);
+
+		json_object_set_new(o, "error", json_string("snapshot_failed"));
+		json_object_set_new(o, "message", json_string(snap->error));
+		control_reply(w->req, 500, o);
+	}
+	free(w);
+}
+
+/* The client went away while waiting: forget it, keep the snapshot. */
+static void
+control_wait_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct control_wait *w = arg;
+
+	(void)conn;
+	snapshot_unwait(w->snap, control_wait_done, w);
+	free(w);
+}
+
+static int
+control_query_flag(struct evhttp_request *req, const char *name)
+{
+	struct evkeyvalq	 query;
+	const char		*uri, *value;
+	int			 is_set = 0;
+
+	uri = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (uri == NULL)
+		return 0;
+	TAILQ_INIT(&query);
+	if (evhttp_parse_query_str(uri, &query) == 0 &&
+	    (value = evhttp_find_header(&query, name)) != NULL)
+		is_set = strcmp(value, "1") == 0 || strcmp(value, "true") == 0;
+	evhttp_clear_headers(&query);
+	return is_set;
+}
+
+/*
+ * Turns the JSON body into a trigger datagram and parses that: the
+ * control API and trigger.sock share one validation path.
+ */
+static int
+control_body_trigger(struct recorder *rec, struct evhttp_request *req,
+    const struct ucred *cred, struct trigger *t, char *err, size_t errlen)
+{
+	struct evbuffer		*input = evhttp_request_get_input_buffer(req);
+	struct tracetrap_label	 labels[TRIGGER_LABELS_MAX];
+	size_t			 len = evbuffer_get_length(input), nlabels = 0;
+	const char		*source = "manual", *reason = "", *key;
+	enum tracetrap_scope	 scope = TRACETRAP_SCOPE_NODE;
+	char			 text[DATAGRAM_MAX + 1];
+	json_t			*body = NULL, *value, *scope_json, *labels_json;
+	json_error_t		 jerr;
+	size_t			 n;
+	int			 ret = -1;
+
+	(void)rec;
+	if (len > 0) {
+		body = json_loadb((const char *)evbuffer_pullup(input, -1), len,
+		    0, &jerr);
+		if (body == NULL || !json_is_object(body)) {
+			snprintf(err, errlen, "body is not a JSON object%s%s",
+			    body == NULL ? ": " : "", body == NULL ?
+			    jerr.text : "");
+			goto end;
+		}
+		if ((value = json_object_get(body, "reason")) != NULL) {
+			if (!json_is_string(value)) {
+				snprintf(err, errlen, "reason must be a string");
+				goto end;
+			}
+			reason = json_string_value(value);
+		}
+		if ((value = json_object_get(body, "source")) != NULL) {
+			if (!json_is_string(value)) {
+				snprintf(err, errlen, "source must be a string");
+				goto end;
+			}
+			source = json_string_value(value);
+		}
+		if ((scope_json = json_object_get(body, "scope")) != NULL) {
+			const char *s = json_string_value(scope_json);
+
+			if (s != NULL && strcmp(s, "cluster") == 0)
+				scope = TRACETRAP_SCOPE_CLUSTER;
+			else if (s == NULL || strcmp(s, "node") != 0) {
+				snprintf(err, errlen,
+				    "scope must be \"node\" or \"cluster\"");
+				goto end;
+			}
+		}
+		labels_json = json_object_get(body, "labels");
+		if (labels_json != NULL && !json_is_object(labels_json)) {
+			snprintf(err, errlen, "labels must be an object");
+			goto end;
+		}
+		json_object_foreach(labels_json, key, value) {
+			if (!json_is_string(value) ||
+			    nlabels == TRIGGER_LABELS_MAX) {
+				snprintf(err, errlen, "labels: at most %d, "
+				    "string values only", TRIGGER_LABELS_MAX);
+				goto end;
+			}
+			labels[nlabels].key = key;
+			labels[nlabels++].value = json_string_value(value);
+		}
+	}
+	n = tracetrap_format(text, sizeof(text), source, reason, scope, labels,
+	    nlabels);
+	if (n == 0) {
+		snprintf(err, errlen, "invalid source or label key (allowed: "
+		    "[a-z0-9_-] for source, [a-z0-9_.-] for keys, 1-32 bytes)");
+		goto end;
+	}
+	if (datagram_parse(text, n, t, err, errlen) == -1)
+		goto end;
+	t->sender_pid = cred->pid;
+	t->sender_uid = cred->uid;
+	t->sender_gid = cred->gid;
+	t->received_at_us = recorder_realtime_us();
+	ret = 0;
+end:
+	json_decref(body);
+	return ret;
+}
+
+static void
+control_post_snapshot(struct control *c, struct evhttp_request *req,
+    const struct ucred *cred)
+{
+	struct recorder		*rec = c->rec;
+	struct policy_decision	 decision;
+	struct snapshot		*snap;
+	struct control_wait	*w;
+	struct trigger		*t;
+	char			 err[512];
+	json_t			*o;
+
+	if (!unix_socket_peer_is_member(cred->pid, cred->uid, cred->gid,
+	    rec->conf.control_group)) {
+		rec->stats.control_denied++;
+		snprintf(err, sizeof(err), "uid %u may not take snapshots: "
+		    "run as root or as a member of group '%s'",
+		    (unsigned)cred->uid, rec->conf.control_group[0] != '\0' ?
+		    rec->conf.control_group : "(none configured)");
+		control_error(req, 403, "forbidden", err);
+		return;
+	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    CONTROL_BODY_MAX) {
+		snprintf(err, sizeof(err), "body larger than %d bytes",
+		    CONTROL_BODY_MAX);
+		control_error(req, 413, "body_too_large", err);
+		return;
+	}
+	if ((t = malloc(sizeof(*t))) == NULL)
+		fatal("malloc");
+	if (control_body_trigger(rec, req, cred, t, err, sizeof(err)) == -1) {
+		policy_count(rec->policy, "manual", POLICY_MALFORMED);
+		control_error(req, 400, "bad_request", err);
+		free(t);
+		return;
+	}
+	decision = snapshot_trigger(rec, t, &snap);
+	free(t);
+	switch (decision.outcome) {
+	case POLICY_ACCEPTED:
+	case POLICY_COALESCED:
+		if (snap == NULL)
+			break;
+		if (!control_query_flag(req, "wait")) {
+			o = control_snapshot_result(snap,
+			    decision.outcome == POLICY_COALESCED);
+			json_object_set_new(o, "state", json_string(
+			    decision.outcome == POLICY_COALESCED ? "joined" :
+			    "queued"));
+			control_reply(req, 202, o);
+			return;
+		}
+		if ((w = calloc(1, sizeof(*w))) == NULL)
+			fatal("calloc");
+		w->req = req;
+		w->conn = evhttp_request_get_connection(req);
+		w->snap = snap;
+		w->is_joined = decision.outcome == POLICY_COALESCED;
+		if (!snapshot_is_finished(snap))
+			evhttp_connection_set_closecb(w->conn,
+			    control_wait_closed, w);
+		snapshot_wait(snap, control_wait_done, w);
+		return;
+	case POLICY_RATE_LIMITED:
+		control_reply(req, 429, json_pack("{s:s, s:s, s:s, s:I}",
+		    "error", "rate_limited", "message", "snapshot refused by "
+		    "the rate limits; retry later", "limit", decision.limit,
+		    "retry_after_ms", (json_int_t)decision.retry_after_ms));
+		return;
+	case POLICY_FILTERED:
+		control_error(req, 409, "source_disabled", "this trigger "
+		    "source is disabled in the recorder's configuration");
+		return;
+	case POLICY_SAMPLED_OUT:
+		control_reply(req, 202, json_pack("{s:s}", "state",
+		    "sampled_out"));
+		return;
+	default:
+		break;
+	}
+	control_error(req, 500, "internal", "unexpected policy outcome");
+}
+
+json_t *
+control_status_json(struct recorder *rec)
+{
+	const struct session_state	*ss = &rec->session_state;
+	struct spool			*sp = &rec->spool;
+	struct recorder_stats		*st = &rec->stats;
+	json_t				*session, *spool, *stats, *policy;
+
+	session = json_pack("{s:s, s:s, s:b, s:I, s:I, s:i, s:s, s:b, s:s}",
+	    "name", rec->conf.session_name,
+	    "state", ss->is_up ? "recording" :
+	    ss->is_sessiond_alive ? "error" : "sessiond_down",
+	    "sessiond_alive", ss->is_sessiond_alive,
+	    "ring_bytes_per_cpu",
+	    (json_int_t)(rec->conf.subbuf_size * rec->conf.subbuf_count),
+	    "subbuf_size", (json_int_t)rec->conf.subbuf_size,
+	    "subbuf_count", (int)rec->conf.subbuf_count,
+	    "buffers", rec->conf.is_per_pid_buffers ? "per-pid" : "per-uid",
+	    "kernel", ss->is_kernel_available,
+	    "output", rec->conf.output[0] != '\0' ? rec->conf.output :
+	    "spool");
+	if (!ss->is_kernel_available)
+		json_object_set_new(session, "kernel_reason",
+		    json_string(ss->kernel_reason));
+	if (!ss->is_up)
+		json_object_set_new(session, "error",
+		    json_string(rec->session_error));
+	spool = json_pack("{s:s, s:I, s:I, s:i, s:I, s:I}",
+	    "dir", sp->dir, "bytes", (json_int_t)sp->bytes,
+	    "max_bytes", (json_int_t)sp->max_bytes, "count", (int)sp->count,
+	    "evicted", (json_int_t)sp->evicted,
+	    "evicted_not_uploaded", (json_int_t)sp->evicted_not_uploaded);
+	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "datagrams", (json_int_t)st->datagrams,
+	    "datagrams_malformed", (json_int_t)st->datagrams_malformed,
+	    "datagrams_oversized", (json_int_t)st->datagrams_oversized,
+	    "snapshots_recorded", (json_int_t)st->snapshots_recorded,
+	    "snapshots_failed", (json_int_t)st->snapshots_failed,
+	    "session_setups", (json_int_t)st->session_setups,
+	    "control_denied", (json_int_t)st->control_denied);
+	policy = policy_status(rec->policy, recorder_now_us() / 1000);
+	json_object_set_new(policy, "delay_ms",
+	    json_integer((json_int_t)rec->conf.delay_ms));
+	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:s, s:b}}",
+	    "node", rec->conf.node_name, "version", TRACETRAP_VERSION,
+	    "uptime_s", (json_int_t)((recorder_realtime_us() -
+	    rec->started_at_us) / 1000000),
+	    "session", session, "limiter", policy, "counters", stats,
+	    "spool", spool, "relay", "state", "not_configured",
+	    "connected", 0);
+}
+
+static void
+control_metric_counter(const char *source, const char *outcome,
+    uint64_t count, void *arg)
+{
+	evbuffer_add_printf(arg, "tracetrap_triggers_total{source=\"%s\","
+	    "outcome=\"%s\"} %llu\n", source, outcome,
+	    (unsigned long long)count);
+}
+
+static void
+control_get_metrics(struct control *c, struct evhttp_request *req)
+{
+	struct recorder		*rec = c->rec;
+	struct recorder_stats	*st = &rec->stats;
+	struct evbuffer		*b = evbuffer_new();
+
+	evbuffer_add_printf(b,
+	    "# HELP tracetrap_triggers_total Trigger decisions by source "
+	    "and outcome.\n# TYPE tracetrap_triggers_total counter\n");
+	policy_foreach_count(rec->policy, control_metric_counter, b);
+	evbuffer_add_printf(b,
+	    "# HELP tracetrap_datagrams_total Datagrams read on trigger.sock."
+	    "\n# TYPE tracetrap_datagrams_total counter\n"
+	    "tracetrap_datagrams_total %llu\n"
+	    "# HELP tracetrap_datagrams_malformed_total Datagrams dropped as "
+	    "malformed (oversized included).\n"
+	    "# TYPE tracetrap_datagrams_malformed_total counter\n"
+	    "tracetrap_datagrams_malformed_total %llu\n"
+	    "# TYPE tracetrap_datagrams_oversized_total counter\n"
+	    "tracetrap_datagrams_oversized_total %llu\n"
+	    "# HELP tracetrap_snapshots_total Snapshots by result.\n"
+	    "# TYPE tracetrap_snapshots_total counter\n"
+	    "tracetrap_snapshots_total{result=\"recorded\"} %llu\n"
+	    "tracetrap_snapshots_total{result=\"failed\"} %llu\n"
+	    "# HELP tracetrap_session_up 1 when the LTTng session records.\n"
+	    "# TYPE tracetrap_session_up gauge\ntracetrap_session_up %d\n"
+	    "# TYPE tracetrap_kernel_tracing gauge\n"
+	    "tracetrap_kernel_tracing %d\n"
+	    "# TYPE tracetrap_session_setups_total counter\n"
+	    "tracetrap_session_setups_total %llu\n"
+	    "# HELP tracetrap_spool_bytes Bytes of snapshots in the spool.\n"
+	    "# TYPE tracetrap_spool_bytes gauge\ntracetrap_spool_bytes %llu\n"
+	    "# TYPE tracetrap_spool_max_bytes gauge\n"
+	    "tracetrap_spool_max_bytes %llu\n"
+	    "# TYPE tracetrap_spool_snapshots gauge\n"
+	    "tracetrap_spool_snapshots %u\n"
+	    "# HELP tracetrap_spool_evicted_total Snapshots evicted to keep "
+	    "the spool bound.\n# TYPE tracetrap_spool_evicted_total counter\n"
+	    "tracetrap_spool_evicted_total{uploaded=\"yes\"} %llu\n"
+	    "tracetrap_spool_evicted_total{uploaded=\"no\"} %llu\n"
+	    "# TYPE tracetrap_control_denied_total counter\n"
+	    "tracetrap_control_denied_total %llu\n",
+	    (unsigned long long)st->datagrams,
+	    (unsigned long long)st->datagrams_malformed,
+	    (unsigned long long)st->datagrams_oversized,
+	    (unsigned long long)st->snapshots_recorded,
+	    (unsigned long long)st->snapshots_failed,
+	    rec->session_state.is_up, rec->session_state.is_kernel_available,
+	    (unsigned long long)st->session_setups,
+	    (unsigned long long)rec->spool.bytes,
+	    (unsigned long long)rec->spool.max_bytes, rec->spool.count,
+	    (unsigned long long)(rec->spool.evicted -
+	    rec->spool.evicted_not_uploaded),
+	    (unsigned long long)rec->spool.evicted_not_uploaded,
+	    (unsigned long long)st->control_denied);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+static void
+control_dispatch(struct evhttp_request *req, void *arg)
+{
+	struct control			*c = arg;
+	enum evhttp_cmd_type		 method = evhttp_request_get_command(req);
+	const char			*path;
+	struct ucred			 cred;
+
+	c->rec->stats.control_requests++;
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path == NULL)
+		path = "";
+	if (control_peer(req, &cred) == -1) {
+		control_error(req, 403, "forbidden", "cannot identify the peer "
+		    "(SO_PEERCRED)");
+		return;
+	}
+	if (c->rec->is_shutting_down) {
+		control_error(req, 503, "shutting_down",
+		    "the recorder is stopping");
+		return;
+	}
+	if (strcmp(path, "/v1/snapshot") == 0) {
+		if (method != EVHTTP_REQ_POST)
+			goto bad_method;
+		control_post_snapshot(c, req, &cred);
+	} else if (strcmp(path, "/v1/status") == 0) {
+		if (method != EVHTTP_REQ_GET)
+			goto bad_method;
+		control_reply(req, 200, control_status_json(c->rec));
+	} else if (strcmp(path, "/v1/snapshots") == 0) {
+		if (method != EVHTTP_REQ_GET)
+			goto bad_method;
+		control_reply(req, 200, snapshot_list_json(c->rec));
+	} else if (strcmp(path, "/metrics") == 0) {
+		if (method != EVHTTP_REQ_GET)
+			goto bad_method;
+		control_get_metrics(c, req);
+	} else
+		control_error(req, 404, "not_found", "no such endpoint; try "
+		    "/v1/status, /v1/snapshots, /v1/snapshot, /metrics");
+	return;
+bad_method:
+	control_error(req, 405, "method_not_allowed",
+	    "wrong method for this endpoint");
+}
+
+struct control *
+control_open(struct recorder *rec, char *err, size_t errlen)
+{
+	struct control	*c;
+	int		 fd;
+
+	fd = unix_socket_listen(rec->conf.control_socket, SOCK_STREAM,
+	    rec->conf.control_mode, rec->conf.control_group, err, errlen);
+	if (fd == -1)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->rec = rec;
+	c->fd = fd;
+	if ((c->http = evhttp_new(rec->base)) == NULL)
+		fatalx("evhttp_new");
+	evhttp_set_max_body_size(c->http, CONTROL_HTTP_BODY_MAX);
+	evhttp_set_max_headers_size(c->http, 16 * 1024);
+	evhttp_set_timeout(c->http, 120);
+	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_gencb(c->http, control_dispatch, c);
+	if (evhttp_accept_socket(c->http, fd) == -1) {
+		snprintf(err, errlen, "evhttp_accept_socket failed");
+		evhttp_free(c->http);
+		close(fd);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+control_close(struct control *c)
+{
+	if (c == NULL)
+		return;
+	evhttp_free(c->http);
+	unlink(c->rec->conf.control_socket);
+	free(c);
+}

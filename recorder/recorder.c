@@ -1,0 +1,360 @@
+/*
+ * tracetrap-recorder: keeps an LTTng snapshot session recording on this
+ * node and turns triggers into snapshots in the spool.
+ *
+ * usage: tracetrap-recorder [-dnv] [-f file] [--ready-fd N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+#include "recorder.h"
+
+struct recorder	*recorder;
+
+static void	recorder_check(struct recorder *);
+
+uint64_t
+recorder_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+int64_t
+recorder_realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+recorder_format_time(int64_t us, char *buf, size_t len)
+{
+	time_t		 sec = (time_t)(us / 1000000);
+	struct tm	 tm;
+	char		 stamp[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06lldZ", stamp, (long long)(us % 1000000));
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: tracetrap-recorder [-dnv] [-f file] "
+	    "[--ready-fd N]\n"
+	    "  -d          stay in the foreground, log to stderr\n"
+	    "  -f file     configuration (default %s)\n"
+	    "  -n          check the configuration and exit\n"
+	    "  -v          verbose (debug) logging\n"
+	    "  --ready-fd N  write READY=1 to fd N once serving\n",
+	    CONFIG_DEFAULT_PATH);
+	exit(2);
+}
+
+static void
+recorder_ready(struct recorder *rec)
+{
+	static const char msg[] = "READY=1\n";
+
+	if (rec->ready_fd < 0)
+		return;
+	if (write(rec->ready_fd, msg, sizeof(msg) - 1) == -1)
+		log_warn("ready fd");
+	close(rec->ready_fd);
+	rec->ready_fd = -1;
+}
+
+static void
+recorder_on_session(struct session_job *job, void *arg)
+{
+	struct recorder	*rec = arg;
+	int		 was_up = rec->session_state.is_up;
+
+	rec->is_check_pending = 0;
+	rec->session_state = job->state;
+	if (job->state.was_created)
+		rec->stats.session_setups++;
+	if (job->is_ok)
+		rec->session_error[0] = '\0';
+	else {
+		/* Log a failure once per transition, not every check. */
+		if (was_up || strcmp(rec->session_error, job->error) != 0)
+			log_warnx("session %s: %s", rec->conf.session_name,
+			    job->error);
+		snprintf(rec->session_error, sizeof(rec->session_error), "%s",
+		    job->error);
+	}
+	if (!was_up && job->state.is_up)
+		log_info("session %s: recording (kernel: %s)",
+		    rec->conf.session_name, job->state.is_kernel_available ?
+		    "yes" : job->state.kernel_reason);
+	session_job_free(job);
+	recorder_ready(rec);
+}
+
+static void
+recorder_submit_session(struct recorder *rec, enum session_job_type type)
+{
+	rec->is_check_pending = 1;
+	session_submit(rec->session, session_job_new(type, &rec->conf,
+	    recorder_on_session, rec));
+}
+
+static void
+recorder_on_check(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	recorder_check(arg);
+}
+
+/*
+ * Health check: a restarted sessiond has forgotten our session; the next
+ * check sets it up again, so the recorder never needs a restart itself.
+ */
+static void
+recorder_check(struct recorder *rec)
+{
+	static struct event	*ev;
+	struct timeval		 tv;
+
+	if (ev == NULL)
+		ev = evtimer_new(rec->base, recorder_on_check, rec);
+	if (!rec->is_check_pending && !rec->is_shutting_down)
+		recorder_submit_session(rec, SESSION_JOB_CHECK);
+	tv.tv_sec = (time_t)(rec->conf.check_interval_ms / 1000);
+	tv.tv_usec = (suseconds_t)(rec->conf.check_interval_ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+static int
+recorder_load(struct config *conf, const char *path, int is_explicit)
+{
+	char		 err[8192];
+	struct stat	 st;
+
+	config_defaults(conf);
+	if (!is_explicit && stat(path, &st) == -1 && errno == ENOENT)
+		return 0;
+	if (config_load(conf, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s", err);
+		if (err[0] != '\0' && err[strlen(err) - 1] != '\n')
+			fputc('\n', stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+recorder_reload(struct recorder *rec)
+{
+	struct config	*next;
+	char		 err[8192];
+
+	if ((next = malloc(sizeof(*next))) == NULL)
+		fatal("malloc");
+	config_defaults(next);
+	if (!rec->is_config_default &&
+	    config_load(next, rec->config_path, err, sizeof(err)) == -1) {
+		log_warnx("reload: %s has errors, keeping the running "
+		    "configuration:\n%s", rec->config_path, err);
+		free(next);
+		return;
+	}
+	/* Sockets and the spool are bound once; moving them needs a restart. */
+	if (strcmp(next->control_socket, rec->conf.control_socket) != 0 ||
+	    strcmp(next->trigger_socket, rec->conf.trigger_socket) != 0 ||
+	    strcmp(next->spool_dir, rec->conf.spool_dir) != 0 ||
+	    strcmp(next->node_name, rec->conf.node_name) != 0)
+		log_warnx("reload: socket paths, spool dir and node name "
+		    "change only at restart; keeping the current ones");
+	snprintf(next->control_socket, sizeof(next->control_socket), "%s",
+	    rec->conf.control_socket);
+	snprintf(next->trigger_socket, sizeof(next->trigger_socket), "%s",
+	    rec->conf.trigger_socket);
+	snprintf(next->spool_dir, sizeof(next->spool_dir), "%s",
+	    rec->conf.spool_dir);
+	snprintf(next->node_name, sizeof(next->node_name), "%s",
+	    rec->conf.node_name);
+	if (config_session_differs(&rec->conf, next))
+		log_info("reload: session settings changed; the session is "
+		    "re-created (its ring buffer contents are lost)");
+	rec->conf = *next;
+	free(next);
+	policy_reconfigure(rec->policy, &rec->conf.policy);
+	rec->spool.max_bytes = rec->conf.spool_max_bytes;
+	recorder_submit_session(rec, SESSION_JOB_SETUP);
+	log_info("reload: configuration from %s applied",
+	    rec->is_config_default ? "defaults" : rec->config_path);
+}
+
+static void
+recorder_on_destroyed(struct session_job *job, void *arg)
+{
+	(void)arg;
+	if (!job->is_ok)
+		log_warnx("destroy session: %s", job->error);
+	session_job_free(job);
+}
+
+static void
+recorder_on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	struct recorder *rec = arg;
+
+	(void)events;
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", rec->config_path);
+		recorder_reload(rec);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: shutting down", strsignal((int)sig));
+		rec->is_shutting_down = 1;
+		event_base_loopbreak(rec->base);
+		break;
+	}
+}
+
+static void
+recorder_shutdown(struct recorder *rec)
+{
+	trigger_socket_close(rec->trigger_socket);
+	rec->trigger_socket = NULL;
+	snapshot_shutdown(rec);
+	if (!rec->conf.is_keep_session)
+		session_submit(rec->session, session_job_new(
+		    SESSION_JOB_DESTROY, &rec->conf, recorder_on_destroyed,
+		    rec));
+	else
+		log_info("session %s: kept running ([session] keep = yes)",
+		    rec->conf.session_name);
+	session_stop(rec->session);
+	control_close(rec->control);
+	spool_close(&rec->spool);
+	policy_free(rec->policy);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "ready-fd", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct recorder	*rec;
+	struct event	*signals[4];
+	static const int signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
+	const char	*path = CONFIG_DEFAULT_PATH;
+	int		 ch, is_foreground = 0, is_check_only = 0;
+	int		 is_verbose = 0, is_explicit = 0;
+	char		 err[1024], *end;
+	size_t		 i;
+
+	if ((rec = calloc(1, sizeof(*rec))) == NULL)
+		fatal("calloc");
+	recorder = rec;
+	rec->ready_fd = -1;
+	while ((ch = getopt_long(argc, argv, "df:nv", long_options, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'd':
+			is_foreground = 1;
+			break;
+		case 'f':
+			path = optarg;
+			is_explicit = 1;
+			break;
+		case 'n':
+			is_check_only = 1;
+			break;
+		case 'v':
+			is_verbose = 1;
+			break;
+		case 'R':
+			errno = 0;
+			rec->ready_fd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || rec->ready_fd < 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	snprintf(rec->config_path, sizeof(rec->config_path), "%s", path);
+	if (recorder_load(&rec->conf, path, is_explicit) == -1)
+		exit(1);
+	rec->is_config_default = !is_explicit &&
+	    access(path, F_OK) == -1;
+	if (is_check_only) {
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+
+	log_init(is_foreground, "tracetrap-recorder");
+	log_set_verbose(is_verbose);
+	if (!is_foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	signal(SIGPIPE, SIG_IGN);
+	rec->started_at_us = recorder_realtime_us();
+	TAILQ_INIT(&rec->recent);
+
+	if ((rec->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (spool_open(&rec->spool, rec->conf.spool_dir,
+	    rec->conf.spool_max_bytes, err, sizeof(err)) == -1)
+		fatalx("spool: %s", err);
+	rec->sequence = spool_max_sequence(&rec->spool, rec->conf.node_name);
+	if ((rec->policy = policy_new(&rec->conf.policy, NULL, NULL)) == NULL)
+		fatalx("policy_new");
+	rec->session = session_start(rec->base);
+	recorder_submit_session(rec, SESSION_JOB_SETUP);
+	if ((rec->control = control_open(rec, err, sizeof(err))) == NULL)
+		fatalx("control socket: %s", err);
+	if ((rec->trigger_socket = trigger_socket_open(rec, err, sizeof(err)))
+	    == NULL)
+		fatalx("trigger socket: %s", err);
+	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
+	    i++) {
+		signals[i] = evsignal_new(rec->base, signal_numbers[i],
+		    recorder_on_signal, rec);
+		evsignal_add(signals[i], NULL);
+	}
+	recorder_check(rec);
+	log_info("tracetrap-recorder %s: node %s, control %s, triggers %s, "
+	    "spool %s (%u snapshots, %llu bytes)", TRACETRAP_VERSION,
+	    rec->conf.node_name, rec->conf.control_socket,
+	    rec->conf.trigger_socket, rec->conf.spool_dir, rec->spool.count,
+	    (unsigned long long)rec->spool.bytes);
+
+	event_base_dispatch(rec->base);
+
+	recorder_shutdown(rec);
+	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
+	    i++)
+		event_free(signals[i]);
+	event_base_free(rec->base);
+	log_info("stopped");
+	free(rec);
+	return 0;
+}

@@ -1,0 +1,128 @@
+/*
+ * tracetrap-recorder: state shared by the files of the daemon. Everything
+ * here belongs to the main thread (the event loop); the LTTng worker only
+ * sees the jobs handed to it (session.h).
+ */
+#ifndef TT_RECORDER_H
+#define TT_RECORDER_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "datagram.h"
+#include "policy.h"
+#include "session.h"
+#include "spool.h"
+
+#define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
+
+enum snapshot_state {
+	SNAPSHOT_DELAYED,	/* accepted, waiting delay_ms */
+	SNAPSHOT_RECORDING,	/* handed to the LTTng worker */
+	SNAPSHOT_DONE,
+	SNAPSHOT_FAILED,
+};
+
+struct snapshot;
+typedef void (*snapshot_waiter_cb)(struct snapshot *, void *);
+
+struct snapshot_waiter {
+	snapshot_waiter_cb		 cb;
+	void				*arg;
+	TAILQ_ENTRY(snapshot_waiter)	 entry;
+};
+TAILQ_HEAD(snapshot_waiters, snapshot_waiter);
+
+struct snapshot {
+	char			 id[SPOOL_ID_MAX];
+	enum snapshot_state	 state;
+	json_t			*triggers;	/* manifest triggers[] */
+	json_t			*manifest;	/* once DONE */
+	size_t			 published_triggers; /* in the manifest file */
+	int			 is_manifest_writing;
+	int64_t			 taken_at_us;	/* CLOCK_REALTIME */
+	uint64_t		 accepted_us;	/* CLOCK_MONOTONIC */
+	uint64_t		 duration_us;	/* accepted -> published */
+	uint64_t		 record_us;
+	uint64_t		 bytes;
+	char			 path[CONFIG_PATH_MAX];
+	char			 error[512];
+	struct event		*delay_ev;
+	struct snapshot_waiters	 waiters;
+	TAILQ_ENTRY(snapshot)	 entry;		/* newest first */
+};
+TAILQ_HEAD(snapshots, snapshot);
+
+struct recorder_stats {
+	uint64_t	 datagrams;		/* received on trigger.sock */
+	uint64_t	 datagrams_malformed;
+	uint64_t	 datagrams_oversized;	/* part of malformed */
+	uint64_t	 snapshots_recorded;
+	uint64_t	 snapshots_failed;
+	uint64_t	 spool_remove_failed;
+	uint64_t	 manifest_updates;
+	uint64_t	 session_setups;	/* created anew */
+	uint64_t	 control_requests;
+	uint64_t	 control_denied;
+};
+
+struct recorder {
+	struct event_base	*base;
+	struct config		 conf;
+	char			 config_path[CONFIG_PATH_MAX];
+	int			 is_config_default;	/* no -f, no file */
+	struct policy		*policy;
+	struct session		*session;
+	struct session_state	 session_state;
+	char			 session_error[512];
+	int			 is_check_pending;
+	int			 is_shutting_down;
+	int			 ready_fd;
+	struct spool		 spool;
+	struct snapshot		*open;		/* takes coalesced triggers */
+	struct snapshots	 recent;
+	unsigned		 nrecent;
+	uint64_t		 sequence;
+	int64_t			 started_at_us;
+	struct recorder_stats	 stats;
+	struct control		*control;
+	struct trigger_socket	*trigger_socket;
+};
+
+extern struct recorder *recorder;
+
+uint64_t	 recorder_now_us(void);		/* CLOCK_MONOTONIC */
+int64_t		 recorder_realtime_us(void);
+void		 recorder_format_time(int64_t us, char *buf, size_t len);
+
+/* snapshot.c */
+struct policy_decision snapshot_trigger(struct recorder *,
+		    const struct trigger *, struct snapshot **);
+void		 snapshot_wait(struct snapshot *, snapshot_waiter_cb, void *);
+void		 snapshot_unwait(struct snapshot *, snapshot_waiter_cb, void *);
+int		 snapshot_is_finished(const struct snapshot *);
+json_t		*snapshot_json(const struct snapshot *);
+json_t		*snapshot_list_json(struct recorder *);
+const char	*snapshot_state_name(enum snapshot_state);
+void		 snapshot_shutdown(struct recorder *);
+
+/* control.c */
+struct control	*control_open(struct recorder *, char *, size_t);
+void		 control_close(struct control *);
+json_t		*control_status_json(struct recorder *);
+
+/* trigger_socket.c */
+struct trigger_socket *trigger_socket_open(struct recorder *, char *, size_t);
+void		 trigger_socket_close(struct trigger_socket *);
+
+/* unix_socket.c */
+int		 unix_socket_listen(const char *path, int type, mode_t mode,
+		    const char *group, char *err, size_t errlen);
+int		 unix_socket_peer_is_member(pid_t pid, uid_t uid, gid_t gid,
+		    const char *group);
+
+#endif

@@ -1,0 +1,647 @@
+/*
+ * The LTTng worker thread. See session.h for why it exists.
+ *
+ * The session is snapshot-mode with no output of its own: every snapshot
+ * names its output (a spool partial dir, or the configured net:// URL).
+ * Channels overwrite (flight recorder), use per-UID buffers by default
+ * because per-PID buffers die with their process (Apache recycles its
+ * children), and carry vpid/vtid/procname so a trace says who did what.
+ */
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lttng/lttng.h>
+
+#include "log.h"
+#include "session.h"
+#include "spool.h"
+
+#define SESSION_UST_CHANNEL	"tracetrap"
+#define SESSION_KERNEL_CHANNEL	"tracetrap-kernel"
+#define SESSION_OUTPUT_NAME	"snapshot"
+
+struct session {
+	struct event_base	*base;
+	struct event		*ev;
+	int			 fds[2];	/* [0] main, [1] worker */
+	pthread_t		 thread;
+	unsigned		 pending;
+
+	/* Worker-thread state only. */
+	struct session_state	 state;
+	struct config		 applied;	/* what the session runs */
+	int			 has_applied;
+};
+
+static uint64_t
+session_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static const char *
+session_strerror(int ret)
+{
+	return lttng_strerror(ret < 0 ? ret : -ret);
+}
+
+/* Finds our session; returns 1 found, 0 not found, -1 sessiond error. */
+static int
+session_find(const char *name, struct lttng_session *found)
+{
+	struct lttng_session	*sessions = NULL;
+	int			 n, i, is_found = 0;
+
+	if ((n = lttng_list_sessions(&sessions)) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(sessions[i].name, name) == 0) {
+			*found = sessions[i];
+			is_found = 1;
+			break;
+		}
+	}
+	free(sessions);
+	return is_found;
+}
+
+/*
+ * Reads the UST channel of an existing session and says whether it is
+ * the one this configuration would create, so a restarted recorder adopts
+ * its own session (keeping the ring's contents) instead of wiping it.
+ */
+static int
+session_matches(const struct config *c)
+{
+	struct lttng_domain	 domain;
+	struct lttng_handle	*handle;
+	struct lttng_channel	*channels = NULL;
+	int			 n, i, is_match = 0;
+
+	memset(&domain, 0, sizeof(domain));
+	domain.type = LTTNG_DOMAIN_UST;
+	if ((handle = lttng_create_handle(c->session_name, &domain)) == NULL)
+		return 0;
+	n = lttng_list_channels(handle, &channels);
+	for (i = 0; i < n; i++) {
+		if (strcmp(channels[i].name, SESSION_UST_CHANNEL) != 0)
+			continue;
+		is_match = channels[i].attr.overwrite == 1 &&
+		    channels[i].attr.subbuf_size == c->subbuf_size &&
+		    channels[i].attr.num_subbuf == c->subbuf_count;
+	}
+	free(channels);
+	lttng_destroy_handle(handle);
+	return is_match;
+}
+
+static int
+session_enable_channel(struct lttng_handle *handle, struct lttng_domain *domain,
+    const char *name, const struct config *c, char *err, size_t errlen)
+{
+	struct lttng_channel	*channel;
+	int			 ret;
+
+	if ((channel = lttng_channel_create(domain)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(channel->name, sizeof(channel->name), "%s", name);
+	channel->enabled = 1;
+	channel->attr.overwrite = 1;
+	channel->attr.subbuf_size = c->subbuf_size;
+	channel->attr.num_subbuf = c->subbuf_count;
+	channel->attr.output = LTTNG_EVENT_MMAP;
+	ret = lttng_enable_channel(handle, channel);
+	lttng_channel_destroy(channel);
+	if (ret < 0) {
+		snprintf(err, errlen, "enable channel %s: %s", name,
+		    session_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* Enables every pattern of a comma list in the channel. */
+static int
+session_enable_events(struct lttng_handle *handle, const char *channel,
+    const char *list, char *err, size_t errlen)
+{
+	char			 copy[CONFIG_LIST_MAX], *item, *save = NULL;
+	struct lttng_event	*event;
+	int			 ret = 0;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		while (*item == ' ')
+			item++;
+		if (*item == '\0')
+			continue;
+		if ((event = lttng_event_create()) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		event->type = LTTNG_EVENT_TRACEPOINT;
+		event->loglevel_type = LTTNG_EVENT_LOGLEVEL_ALL;
+		snprintf(event->name, sizeof(event->name), "%s", item);
+		ret = lttng_enable_event_with_exclusions(handle, event,
+		    channel, NULL, 0, NULL);
+		lttng_event_destroy(event);
+		if (ret < 0) {
+			snprintf(err, errlen, "enable event '%s': %s", item,
+			    session_strerror(ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+session_add_contexts(struct lttng_handle *handle, const char *channel,
+    const enum lttng_event_context_type *types, size_t ntypes, char *err,
+    size_t errlen)
+{
+	struct lttng_event_context	 context;
+	size_t				 i;
+	int				 ret;
+
+	for (i = 0; i < ntypes; i++) {
+		memset(&context, 0, sizeof(context));
+		context.ctx = types[i];
+		ret = lttng_add_context(handle, &context, NULL, channel);
+		if (ret < 0 && ret != -LTTNG_ERR_UST_CONTEXT_EXIST &&
+		    ret != -LTTNG_ERR_KERN_CONTEXT_FAIL) {
+			snprintf(err, errlen, "add context: %s",
+			    session_strerror(ret));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The kernel domain is optional: a node without lttng-modules (or a
+ * sessiond started with --no-kernel, or not as root) still records user
+ * space. Failure here is reported in status, never fatal.
+ */
+static void
+session_setup_kernel(struct session *s, const struct config *c)
+{
+	static const enum lttng_event_context_type contexts[] = {
+		LTTNG_EVENT_CONTEXT_PID, LTTNG_EVENT_CONTEXT_TID,
+		LTTNG_EVENT_CONTEXT_PROCNAME,
+	};
+	struct lttng_domain	 domain;
+	struct lttng_handle	*handle;
+	char			 err[256];
+
+	s->state.is_kernel_available = 0;
+	if (c->kernel_events[0] == '\0') {
+		snprintf(s->state.kernel_reason,
+		    sizeof(s->state.kernel_reason),
+		    "no kernel_events configured");
+		return;
+	}
+	memset(&domain, 0, sizeof(domain));
+	domain.type = LTTNG_DOMAIN_KERNEL;
+	domain.buf_type = LTTNG_BUFFER_GLOBAL;
+	if ((handle = lttng_create_handle(c->session_name, &domain)) == NULL) {
+		snprintf(s->state.kernel_reason,
+		    sizeof(s->state.kernel_reason), "out of memory");
+		return;
+	}
+	if (session_enable_channel(handle, &domain, SESSION_KERNEL_CHANNEL, c,
+	    err, sizeof(err)) == -1 ||
+	    session_enable_events(handle, SESSION_KERNEL_CHANNEL,
+	    c->kernel_events, err, sizeof(err)) == -1 ||
+	    session_add_contexts(handle, SESSION_KERNEL_CHANNEL, contexts,
+	    sizeof(contexts) / sizeof(contexts[0]), err, sizeof(err)) == -1) {
+		snprintf(s->state.kernel_reason,
+		    sizeof(s->state.kernel_reason),
+		    "kernel tracer unavailable (%s)", err);
+		log_info("kernel tracing skipped: %s", s->state.kernel_reason);
+	} else {
+		s->state.is_kernel_available = 1;
+		s->state.kernel_reason[0] = '\0';
+	}
+	lttng_destroy_handle(handle);
+}
+
+static int
+session_create(struct session *s, const struct config *c, char *err,
+    size_t errlen)
+{
+	static const enum lttng_event_context_type contexts[] = {
+		LTTNG_EVENT_CONTEXT_VPID, LTTNG_EVENT_CONTEXT_VTID,
+		LTTNG_EVENT_CONTEXT_PROCNAME,
+	};
+	struct lttng_session_descriptor	*descriptor;
+	struct lttng_domain		 domain;
+	struct lttng_handle		*handle = NULL;
+	enum lttng_error_code		 code;
+	int				 ret = -1;
+
+	descriptor = lttng_session_descriptor_snapshot_create(c->session_name);
+	if (descriptor == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	code = lttng_create_session_ext(descriptor);
+	lttng_session_descriptor_destroy(descriptor);
+	if (code != LTTNG_OK) {
+		snprintf(err, errlen, "create session %s: %s", c->session_name,
+		    lttng_strerror(-code));
+		return -1;
+	}
+
+	memset(&domain, 0, sizeof(domain));
+	domain.type = LTTNG_DOMAIN_UST;
+	domain.buf_type = c->is_per_pid_buffers ? LTTNG_BUFFER_PER_PID :
+	    LTTNG_BUFFER_PER_UID;
+	if ((handle = lttng_create_handle(c->session_name, &domain)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto end;
+	}
+	if (session_enable_channel(handle, &domain, SESSION_UST_CHANNEL, c,
+	    err, errlen) == -1)
+		goto end;
+	if (session_enable_events(handle, SESSION_UST_CHANNEL, c->ust_events,
+	    err, errlen) == -1)
+		goto end;
+	if (session_add_contexts(handle, SESSION_UST_CHANNEL, contexts,
+	    sizeof(contexts) / sizeof(contexts[0]), err, errlen) == -1)
+		goto end;
+	session_setup_kernel(s, c);
+	ret = 0;
+end:
+	if (handle != NULL)
+		lttng_destroy_handle(handle);
+	if (ret == -1)
+		lttng_destroy_session(c->session_name);
+	return ret;
+}
+
+/* Creates or adopts the session and makes sure it records. */
+static int
+session_setup(struct session *s, const struct config *c, char *err,
+    size_t errlen)
+{
+	struct lttng_session	 found;
+	int			 ret;
+
+	s->state.was_created = 0;
+	s->state.is_up = 0;
+	s->state.is_sessiond_alive = lttng_session_daemon_alive() == 1;
+	if (!s->state.is_sessiond_alive) {
+		snprintf(err, errlen, "no lttng-sessiond is running");
+		return -1;
+	}
+	if ((ret = session_find(c->session_name, &found)) == -1) {
+		snprintf(err, errlen, "cannot list sessions");
+		return -1;
+	}
+	if (ret == 1 && !found.snapshot_mode) {
+		/* Not ours to destroy: an operator made it. */
+		snprintf(err, errlen, "a session named '%s' exists and is not "
+		    "in snapshot mode; rename [session] name or destroy it",
+		    c->session_name);
+		return -1;
+	}
+	if (ret == 1 && (!session_matches(c) || (s->has_applied &&
+	    config_session_differs(&s->applied, c)))) {
+		log_info("session %s: configuration changed, re-creating it",
+		    c->session_name);
+		lttng_destroy_session(c->session_name);
+		ret = 0;
+	}
+	if (ret == 1)
+		log_info("session %s: adopted", c->session_name);
+	else {
+		if (session_create(s, c, err, errlen) == -1)
+			return -1;
+		s->state.was_created = 1;
+		log_info("session %s: created (%llu x %u bytes per CPU, %s "
+		    "buffers)", c->session_name,
+		    (unsigned long long)c->subbuf_size, c->subbuf_count,
+		    c->is_per_pid_buffers ? "per-PID" : "per-UID");
+	}
+	ret = lttng_start_tracing(c->session_name);
+	if (ret < 0 && ret != -LTTNG_ERR_TRACE_ALREADY_STARTED) {
+		snprintf(err, errlen, "start session: %s", session_strerror(ret));
+		return -1;
+	}
+	s->applied = *c;
+	s->has_applied = 1;
+	s->state.is_up = 1;
+	s->state.ring_bytes = c->subbuf_size * c->subbuf_count;
+	return 0;
+}
+
+/* Cheap health check: one round trip unless something is wrong. */
+static int
+session_check(struct session *s, const struct config *c, char *err,
+    size_t errlen)
+{
+	struct lttng_session	found;
+
+	s->state.was_created = 0;
+	if (s->state.is_up && lttng_session_daemon_alive() == 1 &&
+	    session_find(c->session_name, &found) == 1 && found.enabled &&
+	    !config_session_differs(&s->applied, c))
+		return 0;
+	if (s->state.is_up)
+		log_warnx("session %s: lost (sessiond died or restarted, or "
+		    "the session was stopped); setting it up again",
+		    c->session_name);
+	return session_setup(s, c, err, errlen);
+}
+
+static int
+session_snapshot(struct session *s, struct session_job *job, const char *url,
+    char *err, size_t errlen)
+{
+	struct lttng_snapshot_output	*output;
+	uint64_t			 start;
+	int				 ret, attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (!s->state.is_up &&
+		    session_setup(s, &job->conf, err, errlen) == -1)
+			return -1;
+		if ((output = lttng_snapshot_output_create()) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		lttng_snapshot_output_set_name(SESSION_OUTPUT_NAME, output);
+		if (strncmp(url, "file://", 7) == 0)
+			ret = lttng_snapshot_output_set_local_path(url + 7,
+			    output);
+		else
+			ret = lttng_snapshot_output_set_network_url(url,
+			    output);
+		if (ret < 0) {
+			lttng_snapshot_output_destroy(output);
+			snprintf(err, errlen, "snapshot output %s: %s", url,
+			    session_strerror(ret));
+			return -1;
+		}
+		start = session_now_us();
+		ret = lttng_snapshot_record(job->conf.session_name, output, 0);
+		job->record_us = session_now_us() - start;
+		lttng_snapshot_output_destroy(output);
+		if (ret >= 0)
+			return 0;
+		snprintf(err, errlen, "lttng_snapshot_record: %s",
+		    session_strerror(ret));
+		/* A session gone with its sessiond is set up once more. */
+		if (ret != -LTTNG_ERR_SESS_NOT_FOUND &&
+		    ret != -LTTNG_ERR_NO_SESSIOND &&
+		    ret != -LTTNG_ERR_FATAL && ret != -LTTNG_ERR_NOT_SNAPSHOT_SESSION)
+			return -1;
+		log_warnx("%s; setting the session up again", err);
+		s->state.is_up = 0;
+	}
+	return -1;
+}
+
+static void
+session_run_record(struct session *s, struct session_job *job)
+{
+	char		 trace_dir[CONFIG_PATH_MAX], url[CONFIG_PATH_MAX + 8];
+	const char	*spool = job->conf.spool_dir;
+	json_t		*manifest = NULL, *files = NULL;
+	json_error_t	 jerr;
+	char		*text = NULL;
+	uint64_t	 start = session_now_us(), bytes = 0;
+	int		 is_network = job->conf.output[0] != '\0';
+
+	if (spool_prepare(spool, job->id, trace_dir, sizeof(trace_dir),
+	    job->error, sizeof(job->error)) == -1)
+		return;
+	if (is_network)
+		snprintf(url, sizeof(url), "%s", job->conf.output);
+	else
+		snprintf(url, sizeof(url), "file://%s", trace_dir);
+	if (session_snapshot(s, job, url, job->error, sizeof(job->error)) == -1)
+		goto fail;
+
+	if ((manifest = json_loads(job->manifest, 0, &jerr)) == NULL) {
+		snprintf(job->error, sizeof(job->error), "manifest: %s",
+		    jerr.text);
+		goto fail;
+	}
+	if (is_network)
+		files = json_array();
+	else if ((files = spool_hash_files(spool, job->id, &bytes, job->error,
+	    sizeof(job->error))) == NULL)
+		goto fail;
+	json_object_set_new(manifest, "files", files);
+	json_object_set_new(manifest, "bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(manifest, "record_us",
+	    json_integer((json_int_t)job->record_us));
+	if ((text = json_dumps(manifest, JSON_INDENT(2) | JSON_SORT_KEYS))
+	    == NULL) {
+		snprintf(job->error, sizeof(job->error), "out of memory");
+		goto fail;
+	}
+	if (spool_publish(spool, job->id, text, job->error,
+	    sizeof(job->error)) == -1)
+		goto fail;
+	free(job->manifest);
+	job->manifest = text;
+	job->bytes = bytes;
+	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
+	job->total_us = session_now_us() - start;
+	job->is_ok = 1;
+	json_decref(manifest);
+	return;
+fail:
+	free(text);
+	json_decref(manifest);
+	/* Nothing half-written stays behind: the partial dir goes. */
+	spool_remove_tree(spool, job->id, 1, NULL, 0);
+}
+
+static void
+session_run(struct session *s, struct session_job *job)
+{
+	int ret = 0;
+
+	job->is_ok = 0;
+	job->error[0] = '\0';
+	switch (job->type) {
+	case SESSION_JOB_SETUP:
+		ret = session_setup(s, &job->conf, job->error,
+		    sizeof(job->error));
+		job->is_ok = ret == 0;
+		break;
+	case SESSION_JOB_CHECK:
+		ret = session_check(s, &job->conf, job->error,
+		    sizeof(job->error));
+		job->is_ok = ret == 0;
+		break;
+	case SESSION_JOB_RECORD:
+		session_run_record(s, job);
+		break;
+	case SESSION_JOB_MANIFEST:
+		job->is_ok = spool_write_manifest(job->conf.spool_dir, job->id,
+		    job->manifest, job->error, sizeof(job->error)) == 0;
+		break;
+	case SESSION_JOB_REMOVE:
+		job->is_ok = spool_remove_tree(job->conf.spool_dir, job->id, 0,
+		    job->error, sizeof(job->error)) == 0;
+		break;
+	case SESSION_JOB_DESTROY:
+		ret = lttng_destroy_session(job->conf.session_name);
+		if (ret < 0)
+			snprintf(job->error, sizeof(job->error), "%s",
+			    session_strerror(ret));
+		job->is_ok = ret >= 0;
+		s->state.is_up = 0;
+		break;
+	}
+	job->state = s->state;
+}
+
+static void *
+session_thread(void *arg)
+{
+	struct session		*s = arg;
+	struct session_job	*job;
+	ssize_t			 n;
+
+	for (;;) {
+		n = read(s->fds[1], &job, sizeof(job));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != sizeof(job) || job == NULL)
+			break;
+		session_run(s, job);
+		while (write(s->fds[1], &job, sizeof(job)) == -1 &&
+		    errno == EINTR)
+			;
+	}
+	return NULL;
+}
+
+static void
+session_on_done(evutil_socket_t fd, short events, void *arg)
+{
+	struct session		*s = arg;
+	struct session_job	*job;
+	ssize_t			 n;
+
+	(void)events;
+	for (;;) {
+		n = read(fd, &job, sizeof(job));
+		if (n != sizeof(job))
+			break;
+		s->pending--;
+		job->done(job, job->arg);
+	}
+}
+
+struct session *
+session_start(struct event_base *base)
+{
+	struct session	*s;
+	int		 error;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("calloc");
+	s->base = base;
+	/* SEQPACKET keeps each pointer one message: no partial reads. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->fds) == -1)
+		fatal("socketpair");
+	evutil_make_socket_nonblocking(s->fds[0]);
+	s->ev = event_new(base, s->fds[0], EV_READ | EV_PERSIST,
+	    session_on_done, s);
+	event_add(s->ev, NULL);
+	if ((error = pthread_create(&s->thread, NULL, session_thread, s)) != 0) {
+		errno = error;
+		fatal("pthread_create");
+	}
+	return s;
+}
+
+void
+session_submit(struct session *s, struct session_job *job)
+{
+	/*
+	 * The main end is non-blocking; the socket holds far more pointers
+	 * than the recorder ever has jobs in flight, so EAGAIN means a bug.
+	 */
+	if (write(s->fds[0], &job, sizeof(job)) != sizeof(job))
+		fatal("session_submit");
+	s->pending++;
+}
+
+unsigned
+session_pending(const struct session *s)
+{
+	return s->pending;
+}
+
+void
+session_stop(struct session *s)
+{
+	struct session_job	*job, *stop = NULL;
+	fd_set			 rfds;
+
+	/* Let queued jobs (a shutdown DESTROY among them) finish in order. */
+	while (s->pending > 0) {
+		FD_ZERO(&rfds);
+		FD_SET(s->fds[0], &rfds);
+		if (select(s->fds[0] + 1, &rfds, NULL, NULL, NULL) == -1 &&
+		    errno != EINTR)
+			break;
+		while (read(s->fds[0], &job, sizeof(job)) == sizeof(job)) {
+			s->pending--;
+			job->done(job, job->arg);
+		}
+	}
+	if (write(s->fds[0], &stop, sizeof(stop)) != sizeof(stop))
+		log_warn("session_stop");
+	pthread_join(s->thread, NULL);
+	event_free(s->ev);
+	close(s->fds[0]);
+	close(s->fds[1]);
+	free(s);
+}
+
+struct session_job *
+session_job_new(enum session_job_type type, const struct config *conf,
+    void (*done)(struct session_job *, void *), void *arg)
+{
+	struct session_job *job;
+
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		fatal("calloc");
+	job->type = type;
+	job->conf = *conf;
+	job->done = done;
+	job->arg = arg;
+	return job;
+}
+
+void
+session_job_free(struct session_job *job)
+{
+	if (job == NULL)
+		return;
+	free(job->manifest);
+	free(job);
+}

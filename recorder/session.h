@@ -1,0 +1,74 @@
+/*
+ * The LTTng worker: the only thread that calls liblttng-ctl (which is not
+ * thread-safe), and the one that does the snapshot's disk work (hashing,
+ * manifest, fsync, rename, eviction) so the event loop never blocks.
+ *
+ * The main thread hands it jobs through a socketpair and gets them back,
+ * completed, through the same socketpair; job->done then runs on the
+ * event loop. Jobs run one at a time, in submission order.
+ */
+#ifndef TT_SESSION_H
+#define TT_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+
+enum session_job_type {
+	SESSION_JOB_SETUP,	/* create or adopt the session, start it */
+	SESSION_JOB_CHECK,	/* sessiond alive and session running? */
+	SESSION_JOB_RECORD,	/* snapshot into the spool, publish */
+	SESSION_JOB_MANIFEST,	/* rewrite a published manifest */
+	SESSION_JOB_REMOVE,	/* delete a spooled snapshot */
+	SESSION_JOB_DESTROY,	/* destroy the session (shutdown) */
+};
+
+/* What the main thread knows about the LTTng side, refreshed per job. */
+struct session_state {
+	int	 is_sessiond_alive;
+	int	 is_up;			/* our session exists and records */
+	int	 is_kernel_available;
+	char	 kernel_reason[256];	/* why not, when unavailable */
+	int	 was_created;		/* SETUP/CHECK created it anew */
+	uint64_t ring_bytes;		/* per CPU, per buffer owner */
+};
+
+struct session_job {
+	enum session_job_type	 type;
+	void			(*done)(struct session_job *, void *);
+	void			*arg;
+
+	/* In: every job carries the session configuration it applies. */
+	struct config		 conf;
+	char			 id[128];	/* RECORD, MANIFEST, REMOVE */
+	char			*manifest;	/* RECORD: skeleton; MANIFEST:
+						   full text. Owned by job. */
+
+	/* Out. */
+	int			 is_ok;
+	char			 error[512];
+	struct session_state	 state;
+	char			 path[CONFIG_PATH_MAX];	/* RECORD: final dir */
+	uint64_t		 bytes;		/* RECORD: trace bytes */
+	uint64_t		 record_us;	/* lttng_snapshot_record() */
+	uint64_t		 total_us;	/* record + hash + publish */
+};
+
+struct session;
+
+struct session	*session_start(struct event_base *);
+void		 session_submit(struct session *, struct session_job *);
+/* Jobs submitted and not yet completed. */
+unsigned	 session_pending(const struct session *);
+/* Finishes queued jobs, stops and joins the thread. */
+void		 session_stop(struct session *);
+
+struct session_job *session_job_new(enum session_job_type,
+		    const struct config *,
+		    void (*done)(struct session_job *, void *), void *arg);
+void		 session_job_free(struct session_job *);
+
+#endif

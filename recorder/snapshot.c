@@ -1,0 +1,445 @@
+/*
+ * From trigger to published snapshot, on the main thread:
+ *
+ *   snapshot_trigger() -> policy_decide()
+ *     ACCEPTED  -> new snapshot, [delay_ms] -> RECORD job on the worker
+ *     COALESCED -> the trigger joins the open snapshot's triggers[]
+ *   RECORD done -> spool index, eviction, waiters answered; a trigger that
+ *   joined after the manifest was written is added by a MANIFEST job.
+ *
+ * The manifest is composed here (this thread owns the triggers) and
+ * completed by the worker with the files it hashed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "recorder.h"
+
+static void	snapshot_record(struct snapshot *);
+
+const char *
+snapshot_state_name(enum snapshot_state state)
+{
+	switch (state) {
+	case SNAPSHOT_DELAYED:
+		return "delayed";
+	case SNAPSHOT_RECORDING:
+		return "recording";
+	case SNAPSHOT_DONE:
+		return "recorded";
+	case SNAPSHOT_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+int
+snapshot_is_finished(const struct snapshot *snap)
+{
+	return snap->state == SNAPSHOT_DONE || snap->state == SNAPSHOT_FAILED;
+}
+
+static json_t *
+snapshot_trigger_json(const struct trigger *t)
+{
+	json_t	*labels = json_object();
+	char	 when[64];
+	size_t	 i;
+
+	for (i = 0; i < t->nlabels; i++)
+		json_object_set_new(labels, t->labels[i].key,
+		    json_string(t->labels[i].value));
+	recorder_format_time(t->received_at_us, when, sizeof(when));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:{s:I, s:I, s:I}}",
+	    "source", t->source, "reason", t->reason,
+	    "scope", t->scope == TRIGGER_SCOPE_CLUSTER ? "cluster" : "node",
+	    "labels", labels, "received_at", when,
+	    "received_at_us", (json_int_t)t->received_at_us,
+	    "sender", "pid", (json_int_t)t->sender_pid,
+	    "uid", (json_int_t)t->sender_uid, "gid", (json_int_t)t->sender_gid);
+}
+
+static void
+snapshot_make_id(struct recorder *rec, char *id, size_t len, int64_t now_us)
+{
+	time_t		 sec = (time_t)(now_us / 1000000);
+	struct tm	 tm;
+	char		 stamp[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(id, len, "%s-%s-%llu", rec->conf.node_name, stamp,
+	    (unsigned long long)++rec->sequence);
+}
+
+static void
+snapshot_answer_waiters(struct snapshot *snap)
+{
+	struct snapshot_waiter *w;
+
+	while ((w = TAILQ_FIRST(&snap->waiters)) != NULL) {
+		TAILQ_REMOVE(&snap->waiters, w, entry);
+		w->cb(snap, w->arg);
+		free(w);
+	}
+}
+
+static void
+snapshot_free(struct snapshot *snap)
+{
+	if (snap->delay_ev != NULL)
+		event_free(snap->delay_ev);
+	json_decref(snap->triggers);
+	json_decref(snap->manifest);
+	free(snap);
+}
+
+/* Keeps the recent list bounded; finished snapshots only are dropped. */
+static void
+snapshot_trim(struct recorder *rec)
+{
+	struct snapshot *snap, *prev;
+
+	snap = TAILQ_LAST(&rec->recent, snapshots);
+	while (rec->nrecent > RECORDER_RECENT_MAX && snap != NULL) {
+		prev = TAILQ_PREV(snap, snapshots, entry);
+		if (snapshot_is_finished(snap) && snap != rec->open &&
+		    !snap->is_manifest_writing &&
+		    TAILQ_EMPTY(&snap->waiters)) {
+			TAILQ_REMOVE(&rec->recent, snap, entry);
+			rec->nrecent--;
+			snapshot_free(snap);
+		}
+		snap = prev;
+	}
+}
+
+static json_t *
+snapshot_session_json(const struct recorder *rec)
+{
+	const struct config	*c = &rec->conf;
+	json_t			*channels;
+
+	channels = json_pack("[{s:s, s:s, s:I, s:i, s:b, s:s}]",
+	    "name", "tracetrap", "domain", "ust",
+	    "subbuf_size", (json_int_t)c->subbuf_size,
+	    "subbuf_count", (int)c->subbuf_count, "overwrite", 1,
+	    "buffers", c->is_per_pid_buffers ? "per-pid" : "per-uid");
+	if (rec->session_state.is_kernel_available)
+		json_array_append_new(channels, json_pack(
+		    "{s:s, s:s, s:I, s:i, s:b, s:s}",
+		    "name", "tracetrap-kernel", "domain", "kernel",
+		    "subbuf_size", (json_int_t)c->subbuf_size,
+		    "subbuf_count", (int)c->subbuf_count, "overwrite", 1,
+		    "buffers", "global"));
+	return json_pack("{s:s, s:o, s:I, s:s, s:s, s:s}",
+	    "name", c->session_name, "channels", channels,
+	    "ring_bytes_per_cpu", (json_int_t)(c->subbuf_size * c->subbuf_count),
+	    "ust_events", c->ust_events,
+	    "kernel_events", rec->session_state.is_kernel_available ?
+	    c->kernel_events : "",
+	    "output", c->output[0] != '\0' ? c->output : "spool");
+}
+
+static json_t *
+snapshot_skeleton(struct recorder *rec, struct snapshot *snap)
+{
+	char when[64];
+
+	recorder_format_time(snap->taken_at_us, when, sizeof(when));
+	return json_pack("{s:s, s:s, s:n, s:s, s:I, s:O, s:o, s:s}",
+	    "id", snap->id, "node", rec->conf.node_name, "incident",
+	    "taken_at", when, "taken_at_us", (json_int_t)snap->taken_at_us,
+	    "triggers", snap->triggers,
+	    "session", snapshot_session_json(rec),
+	    "tracetrap_version", TRACETRAP_VERSION);
+}
+
+static void
+snapshot_on_manifest(struct session_job *job, void *arg)
+{
+	struct snapshot *snap = arg;
+
+	snap->is_manifest_writing = 0;
+	if (!job->is_ok)
+		log_warnx("snapshot %s: manifest update failed: %s", snap->id,
+		    job->error);
+	else
+		recorder->stats.manifest_updates++;
+	session_job_free(job);
+	/* More triggers may have joined while this write ran. */
+	if (json_array_size(snap->triggers) > snap->published_triggers)
+		snapshot_record(snap);
+}
+
+/* Rewrites the published manifest with the triggers that joined since. */
+static void
+snapshot_update_manifest(struct snapshot *snap)
+{
+	struct session_job *job;
+
+	if (snap->is_manifest_writing || recorder->conf.output[0] != '\0')
+		return;
+	json_object_set(snap->manifest, "triggers", snap->triggers);
+	job = session_job_new(SESSION_JOB_MANIFEST, &recorder->conf,
+	    snapshot_on_manifest, snap);
+	snprintf(job->id, sizeof(job->id), "%s", snap->id);
+	job->manifest = json_dumps(snap->manifest,
+	    JSON_INDENT(2) | JSON_SORT_KEYS);
+	snap->published_triggers = json_array_size(snap->triggers);
+	snap->is_manifest_writing = 1;
+	session_submit(recorder->session, job);
+}
+
+static void
+snapshot_on_removed(struct session_job *job, void *arg)
+{
+	(void)arg;
+	if (!job->is_ok) {
+		recorder->stats.spool_remove_failed++;
+		log_warnx("spool: cannot remove %s: %s", job->id, job->error);
+	}
+	session_job_free(job);
+}
+
+static void
+snapshot_evict_one(const char *id, int was_uploaded, void *arg)
+{
+	struct recorder		*rec = arg;
+	struct session_job	*job;
+
+	log_warnx("spool: over %llu bytes, evicting %s snapshot %s",
+	    (unsigned long long)rec->spool.max_bytes,
+	    was_uploaded ? "uploaded" : "NOT uploaded", id);
+	job = session_job_new(SESSION_JOB_REMOVE, &rec->conf,
+	    snapshot_on_removed, NULL);
+	snprintf(job->id, sizeof(job->id), "%s", id);
+	session_submit(rec->session, job);
+}
+
+static void
+snapshot_on_recorded(struct session_job *job, void *arg)
+{
+	struct snapshot		*snap = arg;
+	struct recorder		*rec = recorder;
+	json_error_t		 jerr;
+
+	snap->duration_us = recorder_now_us() - snap->accepted_us;
+	snap->record_us = job->record_us;
+	rec->session_state = job->state;
+	if (job->is_ok &&
+	    (snap->manifest = json_loads(job->manifest, 0, &jerr)) == NULL)
+		snprintf(job->error, sizeof(job->error),
+		    "worker returned a bad manifest: %s", jerr.text);
+	if (job->is_ok && snap->manifest != NULL) {
+		snap->state = SNAPSHOT_DONE;
+		snap->bytes = job->bytes;
+		snprintf(snap->path, sizeof(snap->path), "%s", job->path);
+		rec->stats.snapshots_recorded++;
+		log_info("snapshot %s: recorded, %llu bytes, lttng %llu us, "
+		    "total %llu us", snap->id, (unsigned long long)snap->bytes,
+		    (unsigned long long)snap->record_us,
+		    (unsigned long long)snap->duration_us);
+		if (rec->conf.output[0] == '\0') {
+			spool_add(&rec->spool, snap->id, snap->bytes,
+			    snap->taken_at_us);
+			spool_evict(&rec->spool, snap->id, snapshot_evict_one,
+			    rec);
+		}
+		if (json_array_size(snap->triggers) > snap->published_triggers)
+			snapshot_update_manifest(snap);
+	} else {
+		snap->state = SNAPSHOT_FAILED;
+		snprintf(snap->error, sizeof(snap->error), "%s", job->error);
+		rec->stats.snapshots_failed++;
+		policy_count(rec->policy, json_string_value(json_object_get(
+		    json_array_get(snap->triggers, 0), "source")),
+		    POLICY_FAILED);
+		log_warnx("snapshot %s: failed: %s", snap->id, snap->error);
+	}
+	session_job_free(job);
+	policy_snapshot_done(rec->policy, recorder_now_us() / 1000);
+	snapshot_answer_waiters(snap);
+	snapshot_trim(rec);
+}
+
+static void
+snapshot_record(struct snapshot *snap)
+{
+	struct recorder		*rec = recorder;
+	struct session_job	*job;
+	json_t			*skeleton;
+
+	if (snapshot_is_finished(snap)) {
+		snapshot_update_manifest(snap);
+		return;
+	}
+	snap->state = SNAPSHOT_RECORDING;
+	snap->taken_at_us = recorder_realtime_us();
+	skeleton = snapshot_skeleton(rec, snap);
+	job = session_job_new(SESSION_JOB_RECORD, &rec->conf,
+	    snapshot_on_recorded, snap);
+	snprintf(job->id, sizeof(job->id), "%s", snap->id);
+	job->manifest = json_dumps(skeleton, JSON_COMPACT);
+	snap->published_triggers = json_array_size(snap->triggers);
+	json_decref(skeleton);
+	session_submit(rec->session, job);
+}
+
+static void
+snapshot_on_delay(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	snapshot_record(arg);
+}
+
+struct policy_decision
+snapshot_trigger(struct recorder *rec, const struct trigger *t,
+    struct snapshot **joined)
+{
+	struct policy_decision	 decision;
+	struct snapshot		*snap;
+	struct timeval		 tv;
+
+	*joined = NULL;
+	decision = policy_decide(rec->policy, t->source,
+	    recorder_now_us() / 1000);
+	switch (decision.outcome) {
+	case POLICY_COALESCED:
+		if ((snap = rec->open) == NULL)
+			break;
+		json_array_append_new(snap->triggers, snapshot_trigger_json(t));
+		log_debug("trigger from %s joins snapshot %s", t->source,
+		    snap->id);
+		if (snap->state == SNAPSHOT_DONE)
+			snapshot_update_manifest(snap);
+		*joined = snap;
+		break;
+	case POLICY_ACCEPTED:
+		if ((snap = calloc(1, sizeof(*snap))) == NULL)
+			fatal("calloc");
+		TAILQ_INIT(&snap->waiters);
+		snapshot_make_id(rec, snap->id, sizeof(snap->id),
+		    recorder_realtime_us());
+		snap->triggers = json_array();
+		json_array_append_new(snap->triggers, snapshot_trigger_json(t));
+		snap->accepted_us = recorder_now_us();
+		TAILQ_INSERT_HEAD(&rec->recent, snap, entry);
+		rec->nrecent++;
+		rec->open = snap;
+		*joined = snap;
+		log_info("snapshot %s: trigger from %s (pid %d): %s", snap->id,
+		    t->source, (int)t->sender_pid, t->reason);
+		if (t->scope == TRIGGER_SCOPE_CLUSTER)
+			log_info("snapshot %s: cluster scope needs a relay "
+			    "link; recorded on this node only", snap->id);
+		if (rec->conf.delay_ms > 0) {
+			snap->state = SNAPSHOT_DELAYED;
+			snap->delay_ev = evtimer_new(rec->base,
+			    snapshot_on_delay, snap);
+			tv.tv_sec = (time_t)(rec->conf.delay_ms / 1000);
+			tv.tv_usec = (suseconds_t)(rec->conf.delay_ms % 1000) *
+			    1000;
+			evtimer_add(snap->delay_ev, &tv);
+		} else
+			snapshot_record(snap);
+		snapshot_trim(rec);
+		break;
+	default:
+		break;
+	}
+	return decision;
+}
+
+void
+snapshot_wait(struct snapshot *snap, snapshot_waiter_cb cb, void *arg)
+{
+	struct snapshot_waiter *w;
+
+	if (snapshot_is_finished(snap)) {
+		cb(snap, arg);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("calloc");
+	w->cb = cb;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&snap->waiters, w, entry);
+}
+
+void
+snapshot_unwait(struct snapshot *snap, snapshot_waiter_cb cb, void *arg)
+{
+	struct snapshot_waiter *w;
+
+	TAILQ_FOREACH(w, &snap->waiters, entry) {
+		if (w->cb == cb && w->arg == arg) {
+			TAILQ_REMOVE(&snap->waiters, w, entry);
+			free(w);
+			return;
+		}
+	}
+}
+
+json_t *
+snapshot_json(const struct snapshot *snap)
+{
+	json_t	*o;
+	char	 when[64];
+
+	o = json_pack("{s:s, s:s, s:I}", "id", snap->id,
+	    "state", snapshot_state_name(snap->state),
+	    "triggers", (json_int_t)json_array_size(snap->triggers));
+	if (snap->taken_at_us != 0) {
+		recorder_format_time(snap->taken_at_us, when, sizeof(when));
+		json_object_set_new(o, "taken_at", json_string(when));
+	}
+	if (snap->state == SNAPSHOT_DONE) {
+		json_object_set_new(o, "path", json_string(snap->path));
+		json_object_set_new(o, "bytes",
+		    json_integer((json_int_t)snap->bytes));
+		json_object_set_new(o, "duration_ms",
+		    json_real((double)snap->duration_us / 1000.0));
+		json_object_set_new(o, "record_ms",
+		    json_real((double)snap->record_us / 1000.0));
+		/* The relay link (a later component) sets this. */
+		json_object_set_new(o, "upload", json_string("pending"));
+	}
+	if (snap->state == SNAPSHOT_FAILED)
+		json_object_set_new(o, "error", json_string(snap->error));
+	return o;
+}
+
+json_t *
+snapshot_list_json(struct recorder *rec)
+{
+	struct snapshot		*snap;
+	struct spool_entry	*e;
+	json_t			*recent = json_array(), *spooled = json_array();
+
+	TAILQ_FOREACH(snap, &rec->recent, entry)
+		json_array_append_new(recent, snapshot_json(snap));
+	TAILQ_FOREACH_REVERSE(e, &rec->spool.entries, spool_entries, entry)
+		json_array_append_new(spooled, json_pack("{s:s, s:I, s:b}",
+		    "id", e->id, "bytes", (json_int_t)e->bytes,
+		    "uploaded", e->is_uploaded));
+	return json_pack("{s:o, s:o}", "recent", recent, "spool", spooled);
+}
+
+/* Delayed snapshots are recorded now: a stop must not lose a trigger. */
+void
+snapshot_shutdown(struct recorder *rec)
+{
+	struct snapshot *snap;
+
+	TAILQ_FOREACH(snap, &rec->recent, entry) {
+		if (snap->state != SNAPSHOT_DELAYED)
+			continue;
+		evtimer_del(snap->delay_ev);
+		snapshot_record(snap);
+	}
+}

@@ -1,0 +1,520 @@
+/*
+ * The spool: see spool.h. Durability order for a snapshot is
+ *   trace files written by the consumer daemon -> hashed ->
+ *   manifest.json written and fsync'd -> every file and dir fsync'd ->
+ *   rename(.partial/<id>, <id>) -> spool dir fsync'd
+ * so after a crash a snapshot is either whole under its id or a leftover
+ * in .partial that the next start removes.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "spool.h"
+
+#define SPOOL_MANIFEST	"manifest.json"
+#define SPOOL_TRACE	"trace"
+
+int
+spool_is_valid_id(const char *id)
+{
+	size_t	 i, len = strlen(id);
+
+	if (len == 0 || len >= SPOOL_ID_MAX || id[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = id[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+spool_mkdir(const char *path, char *err, size_t errlen)
+{
+	if (mkdir(path, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* mkdir -p for the spool's own path. */
+static int
+spool_mkdirs(const char *path, char *err, size_t errlen)
+{
+	char	 copy[PATH_MAX], *p;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (spool_mkdir(copy, err, errlen) == -1)
+			return -1;
+		*p = '/';
+	}
+	return spool_mkdir(copy, err, errlen);
+}
+
+static int
+spool_fsync_path(const char *path, int flags)
+{
+	int fd, ret;
+
+	if ((fd = open(path, flags | O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+static int
+spool_remove_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		return rmdir(path);
+	return unlink(path);
+}
+
+int
+spool_remove_tree(const char *spool_dir, const char *id, int is_partial,
+    char *err, size_t errlen)
+{
+	char	 path[PATH_MAX];
+
+	if (!spool_is_valid_id(id)) {
+		if (err != NULL)
+			snprintf(err, errlen, "invalid snapshot id");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s%s", spool_dir,
+	    is_partial ? SPOOL_PARTIAL "/" : "", id);
+	if (nftw(path, spool_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == -1 &&
+	    errno != ENOENT) {
+		if (err != NULL)
+			snprintf(err, errlen, "remove %s: %s", path,
+			    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Bytes used by a directory tree (apparent size of regular files). */
+static uint64_t spool_tree_bytes_total;
+
+static int
+spool_tree_bytes_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (type == FTW_F)
+		spool_tree_bytes_total += (uint64_t)st->st_size;
+	return 0;
+}
+
+static uint64_t
+spool_tree_bytes(const char *path)
+{
+	/* Only called before the worker thread exists: the static is safe. */
+	spool_tree_bytes_total = 0;
+	nftw(path, spool_tree_bytes_entry, 16, FTW_PHYS);
+	return spool_tree_bytes_total;
+}
+
+static int64_t
+spool_manifest_taken_at(const char *dir)
+{
+	char		 path[PATH_MAX];
+	json_t		*manifest, *taken;
+	int64_t		 us = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_MANIFEST);
+	if ((manifest = json_load_file(path, 0, NULL)) == NULL)
+		return -1;
+	if ((taken = json_object_get(manifest, "taken_at_us")) != NULL)
+		us = json_integer_value(taken);
+	json_decref(manifest);
+	return us;
+}
+
+static int
+spool_compare_taken(const void *a, const void *b)
+{
+	const struct spool_entry *const *x = a, *const *y = b;
+
+	if ((*x)->taken_at_us != (*y)->taken_at_us)
+		return (*x)->taken_at_us < (*y)->taken_at_us ? -1 : 1;
+	return strcmp((*x)->id, (*y)->id);
+}
+
+int
+spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
+    size_t errlen)
+{
+	char			 path[PATH_MAX];
+	DIR			*d;
+	struct dirent		*de;
+	struct spool_entry	**sorted = NULL, *e;
+	size_t			 n = 0, i;
+	int64_t			 taken;
+
+	memset(spool, 0, sizeof(*spool));
+	TAILQ_INIT(&spool->entries);
+	snprintf(spool->dir, sizeof(spool->dir), "%s", dir);
+	spool->max_bytes = max_bytes;
+	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_PARTIAL);
+	if (spool_mkdirs(path, err, errlen) == -1)
+		return -1;
+
+	/* Leftovers of a run that died mid-snapshot are never published. */
+	if ((d = opendir(path)) == NULL) {
+		snprintf(err, errlen, "opendir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_is_valid_id(de->d_name))
+			continue;
+		log_info("spool: removing incomplete snapshot %s",
+		    de->d_name);
+		spool_remove_tree(dir, de->d_name, 1, NULL, 0);
+	}
+	closedir(d);
+
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "opendir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_is_valid_id(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((taken = spool_manifest_taken_at(path)) == -1) {
+			log_warnx("spool: %s has no readable manifest; "
+			    "ignored", path);
+			continue;
+		}
+		if ((e = calloc(1, sizeof(*e))) == NULL ||
+		    (sorted = reallocarray(sorted, n + 1, sizeof(*sorted)))
+		    == NULL)
+			fatal("spool_open");
+		snprintf(e->id, sizeof(e->id), "%s", de->d_name);
+		e->taken_at_us = taken;
+		e->bytes = spool_tree_bytes(path);
+		sorted[n++] = e;
+	}
+	closedir(d);
+	qsort(sorted, n, sizeof(*sorted), spool_compare_taken);
+	for (i = 0; i < n; i++) {
+		TAILQ_INSERT_TAIL(&spool->entries, sorted[i], entry);
+		spool->bytes += sorted[i]->bytes;
+		spool->count++;
+	}
+	free(sorted);
+	return 0;
+}
+
+void
+spool_close(struct spool *spool)
+{
+	struct spool_entry *e;
+
+	while ((e = TAILQ_FIRST(&spool->entries)) != NULL) {
+		TAILQ_REMOVE(&spool->entries, e, entry);
+		free(e);
+	}
+	spool->bytes = 0;
+	spool->count = 0;
+}
+
+void
+spool_add(struct spool *spool, const char *id, uint64_t bytes,
+    int64_t taken_at_us)
+{
+	struct spool_entry *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		fatal("spool_add");
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->bytes = bytes;
+	e->taken_at_us = taken_at_us;
+	TAILQ_INSERT_TAIL(&spool->entries, e, entry);
+	spool->bytes += bytes;
+	spool->count++;
+}
+
+static struct spool_entry *
+spool_pick(struct spool *spool, const char *keep_id, int want_uploaded)
+{
+	struct spool_entry *e;
+
+	TAILQ_FOREACH(e, &spool->entries, entry) {
+		if (e->is_uploaded == want_uploaded &&
+		    strcmp(e->id, keep_id) != 0)
+			return e;
+	}
+	return NULL;
+}
+
+unsigned
+spool_evict(struct spool *spool, const char *keep_id,
+    void (*cb)(const char *, int, void *), void *arg)
+{
+	struct spool_entry	*e;
+	unsigned		 n = 0;
+
+	while (spool->bytes > spool->max_bytes) {
+		if ((e = spool_pick(spool, keep_id, 1)) == NULL &&
+		    (e = spool_pick(spool, keep_id, 0)) == NULL)
+			break;
+		TAILQ_REMOVE(&spool->entries, e, entry);
+		spool->bytes -= e->bytes;
+		spool->count--;
+		spool->evicted++;
+		if (!e->is_uploaded)
+			spool->evicted_not_uploaded++;
+		cb(e->id, e->is_uploaded, arg);
+		free(e);
+		n++;
+	}
+	return n;
+}
+
+uint64_t
+spool_max_sequence(const struct spool *spool, const char *node)
+{
+	struct spool_entry	*e;
+	size_t			 len = strlen(node);
+	const char		*dash;
+	uint64_t		 max = 0, seq;
+
+	TAILQ_FOREACH(e, &spool->entries, entry) {
+		if (strncmp(e->id, node, len) != 0 || e->id[len] != '-')
+			continue;
+		if ((dash = strrchr(e->id, '-')) == NULL)
+			continue;
+		seq = strtoull(dash + 1, NULL, 10);
+		if (seq > max)
+			max = seq;
+	}
+	return max;
+}
+
+int
+spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
+    size_t trace_dirlen, char *err, size_t errlen)
+{
+	char	 path[PATH_MAX];
+
+	if (!spool_is_valid_id(id)) {
+		snprintf(err, errlen, "invalid snapshot id '%s'", id);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", spool_dir, SPOOL_PARTIAL, id);
+	if (spool_mkdirs(path, err, errlen) == -1)
+		return -1;
+	snprintf(trace_dir, trace_dirlen, "%s/%s", path, SPOOL_TRACE);
+	return spool_mkdir(trace_dir, err, errlen);
+}
+
+/* State of one hashing walk; nftw() has no user argument. */
+struct spool_hash_walk {
+	size_t		 root_len;
+	json_t		*files;
+	uint64_t	 bytes;
+	char		 error[256];
+};
+static __thread struct spool_hash_walk *spool_walk;
+
+static int
+spool_sha256_file(const char *path, char hex[65], uint64_t *bytes)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned		 mdlen, i;
+	EVP_MD_CTX		*ctx;
+	ssize_t			 n;
+	int			 fd, ret = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		goto end;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto end;
+	*bytes = 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		*bytes += (uint64_t)n;
+	}
+	if (n == -1)
+		goto end;
+	/* The files must be on disk before the manifest says they are. */
+	if (fsync(fd) == -1)
+		goto end;
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	for (i = 0; i < mdlen; i++) {
+		hex[i * 2] = digits[md[i] >> 4];
+		hex[i * 2 + 1] = digits[md[i] & 0xf];
+	}
+	hex[mdlen * 2] = '\0';
+	ret = 0;
+end:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return ret;
+}
+
+static int
+spool_hash_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	struct spool_hash_walk	*w = spool_walk;
+	char			 hex[65];
+	uint64_t		 bytes;
+	json_t			*file;
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP || type == FTW_D) {
+		if (spool_fsync_path(path, O_DIRECTORY) == -1)
+			goto fail;
+		return 0;
+	}
+	if (type != FTW_F) {
+		snprintf(w->error, sizeof(w->error), "%s: not a regular file",
+		    path);
+		return -1;
+	}
+	if (spool_sha256_file(path, hex, &bytes) == -1)
+		goto fail;
+	file = json_pack("{s:s, s:I, s:s}", "path", path + w->root_len,
+	    "bytes", (json_int_t)bytes, "sha256", hex);
+	json_array_append_new(w->files, file);
+	w->bytes += bytes;
+	return 0;
+fail:
+	snprintf(w->error, sizeof(w->error), "%s: %s", path, strerror(errno));
+	return -1;
+}
+
+json_t *
+spool_hash_files(const char *spool_dir, const char *id, uint64_t *bytes,
+    char *err, size_t errlen)
+{
+	struct spool_hash_walk	 walk;
+	char			 root[PATH_MAX];
+
+	/* Paths in the manifest are relative to the snapshot dir. */
+	snprintf(root, sizeof(root), "%s/%s/%s", spool_dir, SPOOL_PARTIAL, id);
+	memset(&walk, 0, sizeof(walk));
+	walk.root_len = strlen(root) + 1;
+	walk.files = json_array();
+	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/%s",
+	    SPOOL_TRACE);
+	spool_walk = &walk;
+	if (nftw(root, spool_hash_entry, 16, FTW_PHYS | FTW_DEPTH) != 0) {
+		snprintf(err, errlen, "hashing snapshot: %s",
+		    walk.error[0] != '\0' ? walk.error : strerror(errno));
+		json_decref(walk.files);
+		spool_walk = NULL;
+		return NULL;
+	}
+	spool_walk = NULL;
+	*bytes = walk.bytes;
+	return walk.files;
+}
+
+/* Writes path.tmp, fsyncs it, renames it over path. */
+static int
+spool_write_file(const char *path, const char *text, char *err, size_t errlen)
+{
+	char	 tmp[PATH_MAX];
+	size_t	 len = strlen(text), off = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
+	    == -1)
+		goto fail;
+	while (off < len) {
+		if ((n = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			goto fail_unlink;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1)
+		goto fail_unlink;
+	if (rename(tmp, path) == -1)
+		goto fail_unlink;
+	return 0;
+fail_unlink:
+	snprintf(err, errlen, "write %s: %s", path, strerror(errno));
+	unlink(tmp);
+	return -1;
+fail:
+	snprintf(err, errlen, "write %s: %s", path, strerror(errno));
+	return -1;
+}
+
+int
+spool_publish(const char *spool_dir, const char *id, const char *manifest,
+    char *err, size_t errlen)
+{
+	char	 partial[PATH_MAX], final[PATH_MAX], path[PATH_MAX];
+
+	snprintf(partial, sizeof(partial), "%s/%s/%s", spool_dir,
+	    SPOOL_PARTIAL, id);
+	snprintf(final, sizeof(final), "%s/%s", spool_dir, id);
+	snprintf(path, sizeof(path), "%s/%s", partial, SPOOL_MANIFEST);
+	if (spool_write_file(path, manifest, err, errlen) == -1)
+		return -1;
+	if (spool_fsync_path(partial, O_DIRECTORY) == -1 ||
+	    rename(partial, final) == -1 ||
+	    spool_fsync_path(spool_dir, O_DIRECTORY) == -1) {
+		snprintf(err, errlen, "publish %s: %s", final, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+spool_write_manifest(const char *spool_dir, const char *id,
+    const char *manifest, char *err, size_t errlen)
+{
+	char	 path[PATH_MAX];
+
+	if (!spool_is_valid_id(id)) {
+		snprintf(err, errlen, "invalid snapshot id");
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", spool_dir, id, SPOOL_MANIFEST);
+	return spool_write_file(path, manifest, err, errlen);
+}

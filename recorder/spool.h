@@ -1,0 +1,85 @@
+/*
+ * The node's spool (DESIGN.md "Snapshot on the node"):
+ *   <spool>/<id>/manifest.json + <spool>/<id>/trace/
+ * recorded into <spool>/.partial/<id>/ and renamed when complete, so a
+ * reader (the uploader, an operator) never sees a half-written snapshot.
+ *
+ * The disk functions (spool_prepare, spool_publish, spool_remove_tree,
+ * spool_write_manifest) block and run on the LTTng worker thread. The
+ * index (which snapshots exist, their size, whether uploaded) lives on the
+ * main thread and decides eviction.
+ */
+#ifndef TT_SPOOL_H
+#define TT_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <jansson.h>
+
+#define SPOOL_ID_MAX	128
+#define SPOOL_PARTIAL	".partial"
+
+struct spool_entry {
+	char			 id[SPOOL_ID_MAX];
+	uint64_t		 bytes;		/* whole directory */
+	int64_t			 taken_at_us;
+	int			 is_uploaded;
+	TAILQ_ENTRY(spool_entry) entry;		/* oldest first */
+};
+TAILQ_HEAD(spool_entries, spool_entry);
+
+struct spool {
+	char			 dir[4096];
+	uint64_t		 max_bytes;
+	uint64_t		 bytes;
+	unsigned		 count;
+	uint64_t		 evicted;
+	uint64_t		 evicted_not_uploaded;
+	struct spool_entries	 entries;
+};
+
+/*
+ * Creates the spool and its partial dir, removes leftovers of an
+ * interrupted run from .partial, and indexes the complete snapshots.
+ * Returns 0 or -1 with err. Runs before the event loop starts.
+ */
+int	spool_open(struct spool *, const char *dir, uint64_t max_bytes,
+	    char *err, size_t errlen);
+void	spool_close(struct spool *);
+
+void	spool_add(struct spool *, const char *id, uint64_t bytes,
+	    int64_t taken_at_us);
+/*
+ * Picks the snapshots to evict so the spool fits max_bytes again: oldest
+ * uploaded first, then oldest not uploaded; never keep_id (the snapshot
+ * just taken). Victims are unlinked from the index and returned through
+ * cb, which deletes them on disk. Returns how many were picked.
+ */
+unsigned spool_evict(struct spool *, const char *keep_id,
+	    void (*cb)(const char *id, int was_uploaded, void *), void *arg);
+
+/* The largest sequence number used in ids of this node, for restarts. */
+uint64_t spool_max_sequence(const struct spool *, const char *node);
+
+/* True when id is safe as one path component: [A-Za-z0-9._-], not dots. */
+int	spool_is_valid_id(const char *id);
+
+/* Worker thread: the disk work. */
+int	spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
+	    size_t trace_dirlen, char *err, size_t errlen);
+/* Hashes every file under the partial trace dir into a files[] array. */
+json_t	*spool_hash_files(const char *spool_dir, const char *id,
+	    uint64_t *bytes, char *err, size_t errlen);
+/* Writes manifest.json (fsync'd) into the partial dir, renames it in. */
+int	spool_publish(const char *spool_dir, const char *id,
+	    const char *manifest, char *err, size_t errlen);
+/* Atomically replaces the manifest of a published snapshot. */
+int	spool_write_manifest(const char *spool_dir, const char *id,
+	    const char *manifest, char *err, size_t errlen);
+/* Removes <spool>/<id> (or <spool>/.partial/<id> when is_partial). */
+int	spool_remove_tree(const char *spool_dir, const char *id,
+	    int is_partial, char *err, size_t errlen);
+
+#endif
