@@ -30,7 +30,8 @@ SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 libevent-dev \
-		  libssl-dev libcmocka-dev libjansson-dev jq
+		  libssl-dev libcmocka-dev libjansson-dev jq curl \
+		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c
 CLIENT_SRCS	= lib/tracetrap.c
@@ -50,6 +51,7 @@ CLI		= $(BUILD)/tracetrap
 LIBTT_SO	= $(BUILD)/libtracetrap.so.0
 LIBTT_A		= $(BUILD)/libtracetrap.a
 TTAPP		= $(BUILD)/tests/ttapp
+TTSEND		= $(BUILD)/tests/ttsend
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_SAN_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
 FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
@@ -117,6 +119,10 @@ FUZZ_datagram	= recorder/datagram.c
 FUZZ_config	= recorder/config.c lib/ini.c lib/units.c
 
 .SECONDEXPANSION:
+$(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(filter-out -Werror,$(ALL_CFLAGS)) -g -O1 \
@@ -153,7 +159,7 @@ fuzz: $(FUZZ_BINS)
 	    rm -rf $$work $$work.log; \
 	done
 
-integration: all $(TTAPP)
+integration: all $(TTAPP) $(TTSEND)
 	BUILD=$(abspath $(BUILD)) prove -f tests/integration/*.t
 
 check: deps
@@ -169,7 +175,7 @@ run: deps
 	./conf/run-local.sh $(abspath $(BUILD))
 
 bench: deps
-	$(MAKE) all $(TTAPP)
+	$(MAKE) all $(TTAPP) $(TTSEND)
 	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
 
 install: all

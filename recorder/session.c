@@ -240,6 +240,33 @@ session_setup_kernel(struct session *s, const struct config *c)
 	lttng_destroy_handle(handle);
 }
 
+/* An adopted session traces the kernel if it has our kernel channel. */
+static void
+session_adopt_kernel(struct session *s, const struct config *c)
+{
+	struct lttng_domain	 domain;
+	struct lttng_handle	*handle;
+	struct lttng_channel	*channels = NULL;
+	int			 n, i;
+
+	s->state.is_kernel_available = 0;
+	snprintf(s->state.kernel_reason, sizeof(s->state.kernel_reason),
+	    "the adopted session has no kernel channel");
+	memset(&domain, 0, sizeof(domain));
+	domain.type = LTTNG_DOMAIN_KERNEL;
+	if ((handle = lttng_create_handle(c->session_name, &domain)) == NULL)
+		return;
+	n = lttng_list_channels(handle, &channels);
+	for (i = 0; i < n; i++) {
+		if (strcmp(channels[i].name, SESSION_KERNEL_CHANNEL) == 0) {
+			s->state.is_kernel_available = 1;
+			s->state.kernel_reason[0] = '\0';
+		}
+	}
+	free(channels);
+	lttng_destroy_handle(handle);
+}
+
 static int
 session_create(struct session *s, const struct config *c, char *err,
     size_t errlen)
@@ -327,8 +354,10 @@ session_setup(struct session *s, const struct config *c, char *err,
 		lttng_destroy_session(c->session_name);
 		ret = 0;
 	}
-	if (ret == 1)
+	if (ret == 1) {
+		session_adopt_kernel(s, c);
 		log_info("session %s: adopted", c->session_name);
+	}
 	else {
 		if (session_create(s, c, err, errlen) == -1)
 			return -1;

@@ -1,0 +1,213 @@
+# Shared helpers of the integration tests (sourced by every *.t).
+#
+# Each test re-executes itself in private mount and network namespaces,
+# where /run/lttng and /dev/shm are fresh tmpfs mounts: its lttng-sessiond
+# cannot meet another test's (or the host's), and the sysctls it raises
+# (net.unix.max_dgram_qlen) stay inside. Each test owns a temp dir with its
+# sockets, config and logs; everything it started is killed on exit, and
+# the logs are printed only when a check failed.
+
+BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+RECORDER=$BUILD/tracetrap-recorder
+CLI=$BUILD/tracetrap
+TTAPP=$BUILD/tests/ttapp
+TTSEND=$BUILD/tests/ttsend
+
+tap_count=0
+tap_failed=0
+tt_pids=""
+
+tt_enter() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root for a private lttng-sessiond and namespaces"
+		exit 0
+	fi
+	if [ -z "$TT_IN_NAMESPACE" ]; then
+		mkdir -p /run/lttng
+		TT_IN_NAMESPACE=1 exec unshare -m -n --propagation private \
+		    "$0" "$@"
+	fi
+	mount -t tmpfs -o mode=0755 tmpfs /run/lttng
+	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+	ip link set lo up
+	sysctl -qw net.unix.max_dgram_qlen=1024
+	T=$(mktemp -d /tmp/tracetrap-test.XXXXXX)
+	chmod 755 "$T"
+	export LTTNG_HOME=$T/home
+	mkdir -p "$LTTNG_HOME"
+	trap tt_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
+tt_cleanup() {
+	local status=$?
+
+	for pid in $tt_pids; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	tt_stop_sessiond
+	for pid in $tt_pids; do
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [ "$tap_failed" -gt 0 ] || [ "$status" -ne 0 ]; then
+		for log in "$T"/*.log; do
+			[ -f "$log" ] || continue
+			echo "# ---- $log"
+			sed 's/^/# /' "$log" | tail -60
+		done
+		echo "# temp dir kept: $T"
+	else
+		rm -rf "$T"
+	fi
+}
+
+# ok DESCRIPTION COMMAND...: passes when the command succeeds.
+ok() {
+	local desc=$1
+	shift
+	tap_count=$((tap_count + 1))
+	if "$@" >"$T/last-check.out" 2>&1; then
+		echo "ok $tap_count - $desc"
+	else
+		echo "not ok $tap_count - $desc"
+		sed 's/^/#   /' "$T/last-check.out" | head -20
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# is DESCRIPTION GOT EXPECTED
+is() {
+	tap_count=$((tap_count + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $tap_count - $1"
+	else
+		echo "not ok $tap_count - $1"
+		echo "#   got:      '$2'"
+		echo "#   expected: '$3'"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+bail() { echo "Bail out! $*"; exit 1; }
+
+# wait_for TIMEOUT_S COMMAND...: polls a condition, never sleeps blindly.
+wait_for() {
+	local deadline=$(( $(date +%s) + $1 ))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+tt_start_sessiond() {
+	# --daemonize returns once the session daemon is ready.
+	lttng-sessiond --daemonize --no-kernel >>"$T/sessiond.log" 2>&1 ||
+	    bail "lttng-sessiond did not start"
+}
+
+tt_sessiond_pid() {
+	pgrep -x lttng-sessiond | while read -r pid; do
+		# Only the sessiond of this mount namespace.
+		if [ "$(readlink /proc/$pid/ns/mnt)" = \
+		    "$(readlink /proc/self/ns/mnt)" ]; then
+			echo "$pid"
+		fi
+	done
+}
+
+tt_stop_sessiond() {
+	local signal=${1:-TERM} pid
+	for pid in $(tt_sessiond_pid); do
+		kill -"$signal" "$pid" 2>/dev/null
+		wait_for 10 sh -c "! kill -0 $pid"
+	done
+	# Its consumer daemons go with it; make sure of it after a SIGKILL.
+	for pid in $(pgrep -x lttng-consumerd); do
+		if [ "$(readlink /proc/$pid/ns/mnt)" = \
+		    "$(readlink /proc/self/ns/mnt)" ]; then
+			kill -KILL "$pid" 2>/dev/null
+		fi
+	done
+}
+
+# tt_config [EXTRA INI TEXT]: writes $T/recorder.conf with test paths.
+tt_config() {
+	cat >"$T/recorder.conf" <<EOF
+[node]
+name = testnode
+[session]
+subbuf_size = 64k
+subbuf_count = 4
+check_interval = 200ms
+[control]
+socket = $T/control.sock
+mode = 0666
+[trigger]
+socket = $T/trigger.sock
+mode = 0666
+[spool]
+dir = ${TT_SPOOL:-$T/spool}
+$1
+EOF
+}
+
+# tt_start_recorder: starts it in the foreground, waits for READY=1.
+tt_start_recorder() {
+	rm -f "$T/ready"
+	mkfifo "$T/ready"
+	"$RECORDER" -d -v -f "$T/recorder.conf" --ready-fd 3 \
+	    3>"$T/ready" >>"$T/recorder.log" 2>&1 &
+	RECORDER_PID=$!
+	tt_pids="$tt_pids $RECORDER_PID"
+	if ! timeout 20 head -n1 "$T/ready" >/dev/null; then
+		bail "tracetrap-recorder did not become ready"
+	fi
+}
+
+tt_stop_recorder() {
+	kill -TERM "$RECORDER_PID" 2>/dev/null
+	wait "$RECORDER_PID" 2>/dev/null
+}
+
+# tt_start_app COUNT [LINGER]: a real lttng-ust application.
+tt_start_app() {
+	"$TTAPP" "$1" "$T/app.state" "${2:-30}" >>"$T/app.log" 2>&1 &
+	APP_PID=$!
+	tt_pids="$tt_pids $APP_PID"
+}
+
+cli() { local cmd=$1; shift; "$CLI" "$cmd" --socket "$T/control.sock" "$@"; }
+cli_status() { "$CLI" status --json --socket "$T/control.sock"; }
+status_field() { cli_status | jq -r "$1"; }
+
+# curl on the control socket: curl_control METHOD PATH [BODY-FILE]
+curl_control() {
+	local body=()
+	[ -n "$3" ] && body=(--data-binary "@$3" -H 'Content-Type: application/json')
+	curl -s -o "$T/curl.body" -w '%{http_code}' --unix-socket \
+	    "$T/control.sock" -X "$1" "${body[@]}" "http://localhost$2"
+}
+
+# The number of snapshot directories in the spool.
+spool_count() {
+	find "${TT_SPOOL:-$T/spool}" -mindepth 1 -maxdepth 1 -type d \
+	    ! -name .partial | wc -l
+}
+
+# Verifies every file of a snapshot against its manifest's sha256.
+manifest_verifies() {
+	local dir=$1 n=0
+	while read -r path sum; do
+		echo "$sum  $dir/$path" | sha256sum -c --quiet - || return 1
+		n=$((n + 1))
+	done < <(jq -r '.files[] | "\(.path) \(.sha256)"' "$dir/manifest.json")
+	[ "$n" -gt 0 ]
+}
+
+# Prints the plan last (valid TAP), so no test miscounts its checks.
+done_testing() {
+	echo "1..$tap_count"
+	[ "$tap_failed" -eq 0 ]
+}
