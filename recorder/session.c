@@ -10,6 +10,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -446,6 +447,22 @@ session_snapshot(struct session *s, struct session_job *job, const char *url,
 	return -1;
 }
 
+/*
+ * The consumer daemon writes the trace and liblttng-ctl only says "record
+ * failed": say how much room the spool had, the usual cause.
+ */
+static void
+session_explain_space(const char *spool, char *err, size_t errlen)
+{
+	struct statvfs	sv;
+	size_t		len = strlen(err);
+
+	if (statvfs(spool, &sv) == -1)
+		return;
+	snprintf(err + len, errlen - len, " (spool filesystem %s: %llu bytes "
+	    "free)", spool, (unsigned long long)sv.f_bavail * sv.f_frsize);
+}
+
 static void
 session_run_record(struct session *s, struct session_job *job)
 {
@@ -464,8 +481,12 @@ session_run_record(struct session *s, struct session_job *job)
 		snprintf(url, sizeof(url), "%s", job->conf.output);
 	else
 		snprintf(url, sizeof(url), "file://%s", trace_dir);
-	if (session_snapshot(s, job, url, job->error, sizeof(job->error)) == -1)
+	if (session_snapshot(s, job, url, job->error, sizeof(job->error)) == -1) {
+		if (!is_network)
+			session_explain_space(spool, job->error,
+			    sizeof(job->error));
 		goto fail;
+	}
 
 	if ((manifest = json_loads(job->manifest, 0, &jerr)) == NULL) {
 		snprintf(job->error, sizeof(job->error), "manifest: %s",
