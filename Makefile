@@ -125,7 +125,7 @@ $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(filter-out -Werror,$(ALL_CFLAGS)) -g -O1 \
+	$(FUZZ_CC) $(filter-out -Werror -Wno-format-truncation,$(ALL_CFLAGS)) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 deps:

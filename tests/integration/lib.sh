@@ -50,6 +50,9 @@ tt_cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	# Mounts a test made under $T (a small spool tmpfs) go first.
+	awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/mounts |
+	    xargs -r umount
 	if [ "$tap_failed" -gt 0 ] || [ "$status" -ne 0 ]; then
 		for log in "$T"/*.log; do
 			[ -f "$log" ] || continue
@@ -161,8 +164,9 @@ tt_start_recorder() {
 	    3>"$T/ready" >>"$T/recorder.log" 2>&1 &
 	RECORDER_PID=$!
 	tt_pids="$tt_pids $RECORDER_PID"
-	if ! timeout 20 head -n1 "$T/ready" >/dev/null; then
-		bail "tracetrap-recorder did not become ready"
+	# EOF without READY=1 means it exited: say so instead of hanging.
+	if [ "$(timeout 20 head -n1 "$T/ready")" != "READY=1" ]; then
+		bail "tracetrap-recorder did not become ready: $(tail -3 "$T/recorder.log")"
 	fi
 }
 
