@@ -22,7 +22,7 @@ WARN		= -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	= $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) \
 		  -DTRACETRAP_VERSION='"$(VERSION)"' \
-		  -Iinclude -Ilib -Irecorder -Icli $(PKG_CFLAGS)
+		  -Iinclude -Ilib -Irecorder -Irelay -Icli $(PKG_CFLAGS)
 LIBS		= $(PKG_LIBS) -pthread
 SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  -fno-sanitize-recover=undefined
@@ -35,7 +35,8 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c
 CLIENT_SRCS	= lib/tracetrap.c
-CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
+CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
+		  relay/frame.c
 CLI_SRCS	= $(wildcard cli/*.c)
 UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
@@ -117,6 +118,7 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= recorder/datagram.c
 FUZZ_config	= recorder/config.c lib/ini.c lib/units.c
+FUZZ_frame	= relay/frame.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
@@ -171,7 +173,7 @@ check: deps
 	$(MAKE) integration
 
 run: deps
-	$(MAKE) all
+	$(MAKE) all $(TTAPP) $(TTSEND)
 	./conf/run-local.sh $(abspath $(BUILD))
 
 bench: deps
@@ -191,6 +193,12 @@ install: all
 	install -m 644 $(BUILD)/tracetrap.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	[ -e $(DESTDIR)/etc/tracetrap/recorder.conf ] || \
 	    install -m 644 conf/recorder.conf $(DESTDIR)/etc/tracetrap/
+	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/sysctl.d \
+	    $(DESTDIR)$(PREFIX)/share/doc/tracetrap
+	install -m 644 conf/systemd/tracetrap-recorder.service \
+	    $(DESTDIR)/etc/systemd/system/
+	install -m 644 conf/sysctl.d/60-tracetrap.conf $(DESTDIR)/etc/sysctl.d/
+	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/tracetrap/
 
 clean:
 	rm -rf $(BUILD)

@@ -953,6 +953,5 @@ config_session_differs(const struct config *a, const struct config *b)
 	    a->subbuf_count != b->subbuf_count ||
 	    a->is_per_pid_buffers != b->is_per_pid_buffers ||
 	    strcmp(a->ust_events, b->ust_events) != 0 ||
-	    strcmp(a->kernel_events, b->kernel_events) != 0 ||
-	    strcmp(a->output, b->output) != 0);
+	    strcmp(a->kernel_events, b->kernel_events) != 0);
 }

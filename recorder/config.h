@@ -71,7 +71,10 @@ int	config_load(struct config *, const char *path, char *err,
 int	config_load_buffer(struct config *, const char *name,
 	    const char *text, size_t len, char *err, size_t errlen);
 
-/* 1 when the LTTng session must be re-created to apply b over a. */
+/*
+ * 1 when the LTTng session must be re-created to apply b over a. The
+ * output is not part of it: every snapshot names its own output.
+ */
 int	config_session_differs(const struct config *a, const struct config *b);
 
 #endif

@@ -65,19 +65,23 @@ control_error(struct evhttp_request *req, int code, const char *error,
 	    "message", message));
 }
 
+/* Returns the connection's fd with its peer's credentials, or -1. */
 static int
 control_peer(struct evhttp_request *req, struct ucred *cred)
 {
 	struct evhttp_connection	*conn;
 	struct bufferevent		*bev;
 	socklen_t			 len = sizeof(*cred);
+	int				 fd;
 
 	conn = evhttp_request_get_connection(req);
 	if (conn == NULL ||
 	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL)
 		return -1;
-	return getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_PEERCRED,
-	    cred, &len);
+	fd = bufferevent_getfd(bev);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == -1)
+		return -1;
+	return fd;
 }
 
 static json_t *
@@ -227,7 +231,7 @@ end:
 }
 
 static void
-control_post_snapshot(struct control *c, struct evhttp_request *req,
+control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
     const struct ucred *cred)
 {
 	struct recorder		*rec = c->rec;
@@ -238,8 +242,8 @@ control_post_snapshot(struct control *c, struct evhttp_request *req,
 	char			 err[512];
 	json_t			*o;
 
-	if (!unix_socket_peer_is_member(cred->pid, cred->uid, cred->gid,
-	    rec->conf.control_group)) {
+	if (!unix_socket_peer_is_member(fd, cred, rec->has_control_group,
+	    rec->control_gid)) {
 		rec->stats.control_denied++;
 		snprintf(err, sizeof(err), "uid %u may not take snapshots: "
 		    "run as root or as a member of group '%s'",
@@ -440,12 +444,13 @@ control_dispatch(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type		 method = evhttp_request_get_command(req);
 	const char			*path;
 	struct ucred			 cred;
+	int				 fd;
 
 	c->rec->stats.control_requests++;
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL)
 		path = "";
-	if (control_peer(req, &cred) == -1) {
+	if ((fd = control_peer(req, &cred)) == -1) {
 		control_error(req, 403, "forbidden", "cannot identify the peer "
 		    "(SO_PEERCRED)");
 		return;
@@ -458,7 +463,7 @@ control_dispatch(struct evhttp_request *req, void *arg)
 	if (strcmp(path, "/v1/snapshot") == 0) {
 		if (method != EVHTTP_REQ_POST)
 			goto bad_method;
-		control_post_snapshot(c, req, &cred);
+		control_post_snapshot(c, req, fd, &cred);
 	} else if (strcmp(path, "/v1/status") == 0) {
 		if (method != EVHTTP_REQ_GET)
 			goto bad_method;
@@ -487,7 +492,7 @@ control_open(struct recorder *rec, char *err, size_t errlen)
 	int		 fd;
 
 	fd = unix_socket_listen(rec->conf.control_socket, SOCK_STREAM,
-	    rec->conf.control_mode, rec->conf.control_group, err, errlen);
+	    rec->conf.control_mode, rec->conf.control_group, 0, err, errlen);
 	if (fd == -1)
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)

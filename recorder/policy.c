@@ -662,6 +662,12 @@ policy_snapshot_done(struct policy *p, uint64_t now_ms)
 	p->done_at_ms = now_ms;
 }
 
+void
+policy_snapshot_failed(struct policy *p)
+{
+	p->is_open = 0;
+}
+
 /*
  * Open means a trigger arriving now would join the snapshot: it has not
  * ended yet, or it ended less than coalesce_ms ago.

@@ -77,6 +77,12 @@ void		 policy_reconfigure(struct policy *, const struct policy_conf *);
 struct policy_decision policy_decide(struct policy *, const char *source,
 		    uint64_t now_ms);
 void		 policy_snapshot_done(struct policy *, uint64_t now_ms);
+/*
+ * The open snapshot failed: it closes with no coalescing window, so the
+ * next trigger may try again (limits permitting: the budget it used stays
+ * spent, which keeps a broken disk from being hammered).
+ */
+void		 policy_snapshot_failed(struct policy *);
 int		 policy_is_open(const struct policy *, uint64_t now_ms);
 
 void		 policy_count(struct policy *, const char *source,

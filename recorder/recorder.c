@@ -166,6 +166,8 @@ recorder_reload(struct recorder *rec)
 {
 	struct config	*next;
 	char		 err[8192];
+	int		 has_group;
+	gid_t		 gid = 0;
 
 	if ((next = malloc(sizeof(*next))) == NULL)
 		fatal("malloc");
@@ -177,6 +179,15 @@ recorder_reload(struct recorder *rec)
 		free(next);
 		return;
 	}
+	if (unix_socket_group(next->control_group, &has_group, &gid, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reload: [control] group: %s; keeping the running "
+		    "configuration", err);
+		free(next);
+		return;
+	}
+	rec->has_control_group = has_group;
+	rec->control_gid = gid;
 	/* Sockets and the spool are bound once; moving them needs a restart. */
 	if (strcmp(next->control_socket, rec->conf.control_socket) != 0 ||
 	    strcmp(next->trigger_socket, rec->conf.trigger_socket) != 0 ||
@@ -213,6 +224,47 @@ recorder_on_destroyed(struct session_job *job, void *arg)
 	session_job_free(job);
 }
 
+/*
+ * Shutdown keeps the loop running until the worker has finished what was
+ * queued (delayed snapshots, the session's destruction), so that clients
+ * waiting with ?wait=1 get their answer flushed, not a closed socket.
+ */
+static void
+recorder_on_drain(evutil_socket_t fd, short events, void *arg)
+{
+	struct recorder		*rec = arg;
+	static const struct timeval flush = { 0, 100000 };
+
+	(void)fd;
+	(void)events;
+	if (session_pending(rec->session) == 0 ||
+	    recorder_now_us() > rec->shutdown_deadline_us)
+		event_base_loopexit(rec->base, &flush);
+}
+
+static void
+recorder_begin_shutdown(struct recorder *rec)
+{
+	static const struct timeval period = { 0, 20000 };
+	struct event *drain;
+
+	rec->is_shutting_down = 1;
+	rec->shutdown_deadline_us = recorder_now_us() + 30 * 1000000ULL;
+	trigger_socket_close(rec->trigger_socket);
+	rec->trigger_socket = NULL;
+	snapshot_shutdown(rec);
+	if (!rec->conf.is_keep_session)
+		session_submit(rec->session, session_job_new(
+		    SESSION_JOB_DESTROY, &rec->conf, recorder_on_destroyed,
+		    rec));
+	else
+		log_info("session %s: kept running ([session] keep = yes)",
+		    rec->conf.session_name);
+	drain = event_new(rec->base, -1, EV_PERSIST, recorder_on_drain, rec);
+	event_add(drain, &period);
+	rec->drain_event = drain;
+}
+
 static void
 recorder_on_signal(evutil_socket_t sig, short events, void *arg)
 {
@@ -226,9 +278,13 @@ recorder_on_signal(evutil_socket_t sig, short events, void *arg)
 		break;
 	case SIGTERM:
 	case SIGINT:
+		if (rec->is_shutting_down) {
+			log_warnx("%s again: stopping now", strsignal((int)sig));
+			event_base_loopbreak(rec->base);
+			break;
+		}
 		log_info("%s: shutting down", strsignal((int)sig));
-		rec->is_shutting_down = 1;
-		event_base_loopbreak(rec->base);
+		recorder_begin_shutdown(rec);
 		break;
 	}
 }
@@ -236,16 +292,9 @@ recorder_on_signal(evutil_socket_t sig, short events, void *arg)
 static void
 recorder_shutdown(struct recorder *rec)
 {
+	if (rec->drain_event != NULL)
+		event_free(rec->drain_event);
 	trigger_socket_close(rec->trigger_socket);
-	rec->trigger_socket = NULL;
-	snapshot_shutdown(rec);
-	if (!rec->conf.is_keep_session)
-		session_submit(rec->session, session_job_new(
-		    SESSION_JOB_DESTROY, &rec->conf, recorder_on_destroyed,
-		    rec));
-	else
-		log_info("session %s: kept running ([session] keep = yes)",
-		    rec->conf.session_name);
 	session_stop(rec->session);
 	control_close(rec->control);
 	spool_close(&rec->spool);
@@ -301,9 +350,12 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 
-	snprintf(rec->config_path, sizeof(rec->config_path), "%s", path);
 	if (recorder_load(&rec->conf, path, is_explicit) == -1)
 		exit(1);
+	/* daemon() moves to /: SIGHUP must find a relative -f file again. */
+	if (realpath(path, rec->config_path) == NULL)
+		snprintf(rec->config_path, sizeof(rec->config_path), "%s",
+		    path);
 	rec->is_config_default = !is_explicit &&
 	    access(path, F_OK) == -1;
 	if (is_check_only) {
@@ -319,8 +371,20 @@ main(int argc, char **argv)
 	rec->started_at_us = recorder_realtime_us();
 	TAILQ_INIT(&rec->recent);
 
+	if (unix_socket_group(rec->conf.control_group, &rec->has_control_group,
+	    &rec->control_gid, err, sizeof(err)) == -1)
+		fatalx("[control] group: %s", err);
 	if ((rec->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	/*
+	 * Sockets and the spool lock come first: a second instance must be
+	 * refused before it cleans the spool or touches the LTTng session.
+	 */
+	if ((rec->control = control_open(rec, err, sizeof(err))) == NULL)
+		fatalx("control socket: %s", err);
+	if ((rec->trigger_socket = trigger_socket_open(rec, err, sizeof(err)))
+	    == NULL)
+		fatalx("trigger socket: %s", err);
 	if (spool_open(&rec->spool, rec->conf.spool_dir,
 	    rec->conf.spool_max_bytes, err, sizeof(err)) == -1)
 		fatalx("spool: %s", err);
@@ -329,11 +393,6 @@ main(int argc, char **argv)
 		fatalx("policy_new");
 	rec->session = session_start(rec->base);
 	recorder_submit_session(rec, SESSION_JOB_SETUP);
-	if ((rec->control = control_open(rec, err, sizeof(err))) == NULL)
-		fatalx("control socket: %s", err);
-	if ((rec->trigger_socket = trigger_socket_open(rec, err, sizeof(err)))
-	    == NULL)
-		fatalx("trigger socket: %s", err);
 	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
 	    i++) {
 		signals[i] = evsignal_new(rec->base, signal_numbers[i],

@@ -7,6 +7,8 @@
 #define TT_RECORDER_H
 
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include <event2/event.h>
@@ -19,6 +21,7 @@
 #include "spool.h"
 
 #define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
+#define SNAPSHOT_TRIGGERS_MAX	256	/* listed in one manifest */
 
 enum snapshot_state {
 	SNAPSHOT_DELAYED,	/* accepted, waiting delay_ms */
@@ -44,6 +47,8 @@ struct snapshot {
 	json_t			*manifest;	/* once DONE */
 	size_t			 published_triggers; /* in the manifest file */
 	int			 is_manifest_writing;
+	int			 is_network;	/* output was net:// */
+	size_t			 triggers_omitted; /* past the cap */
 	int64_t			 taken_at_us;	/* CLOCK_REALTIME */
 	uint64_t		 accepted_us;	/* CLOCK_MONOTONIC */
 	uint64_t		 duration_us;	/* accepted -> published */
@@ -81,6 +86,8 @@ struct recorder {
 	char			 session_error[512];
 	int			 is_check_pending;
 	int			 is_shutting_down;
+	uint64_t		 shutdown_deadline_us;
+	struct event		*drain_event;
 	int			 ready_fd;
 	struct spool		 spool;
 	struct snapshot		*open;		/* takes coalesced triggers */
@@ -89,6 +96,8 @@ struct recorder {
 	uint64_t		 sequence;
 	int64_t			 started_at_us;
 	struct recorder_stats	 stats;
+	int			 has_control_group;	/* resolved at load */
+	gid_t			 control_gid;
 	struct control		*control;
 	struct trigger_socket	*trigger_socket;
 };
@@ -121,8 +130,11 @@ void		 trigger_socket_close(struct trigger_socket *);
 
 /* unix_socket.c */
 int		 unix_socket_listen(const char *path, int type, mode_t mode,
-		    const char *group, char *err, size_t errlen);
-int		 unix_socket_peer_is_member(pid_t pid, uid_t uid, gid_t gid,
-		    const char *group);
+		    const char *group, int is_passcred, char *err,
+		    size_t errlen);
+int		 unix_socket_peer_is_member(int fd, const struct ucred *,
+		    int has_group, gid_t group);
+int		 unix_socket_group(const char *name, int *has_group,
+		    gid_t *gid, char *err, size_t errlen);
 
 #endif

@@ -7,12 +7,12 @@
  * because per-PID buffers die with their process (Apache recycles its
  * children), and carry vpid/vtid/procname so a trace says who did what.
  */
-#include <sys/select.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +33,15 @@
 struct session {
 	struct event_base	*base;
 	struct event		*ev;
-	int			 fds[2];	/* [0] main, [1] worker */
+	int			 fds[2];	/* wake-up pipe: worker -> main */
 	pthread_t		 thread;
-	unsigned		 pending;
+	unsigned		 pending;	/* main thread's count */
+
+	pthread_mutex_t		 lock;		/* guards todo, done, stop */
+	pthread_cond_t		 wakeup;
+	struct session_jobs	 todo;
+	struct session_jobs	 done;
+	int			 is_stopping;
 
 	/* Worker-thread state only. */
 	struct session_state	 state;
@@ -78,24 +84,61 @@ session_find(const char *name, struct lttng_session *found)
 	return is_found;
 }
 
+/* 1 when every pattern of the comma list is among the events, and no more. */
+static int
+session_events_match(const struct lttng_event *events, int n,
+    const char *list)
+{
+	char	 copy[CONFIG_LIST_MAX], *item, *save = NULL;
+	int	 i, nitems = 0, is_found;
+
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		nitems++;
+		is_found = 0;
+		for (i = 0; i < n; i++)
+			if (strcmp(events[i].name, item) == 0)
+				is_found = 1;
+		if (!is_found)
+			return 0;
+	}
+	return nitems == n;
+}
+
 /*
- * Reads the UST channel of an existing session and says whether it is
- * the one this configuration would create, so a restarted recorder adopts
- * its own session (keeping the ring's contents) instead of wiping it.
+ * Says whether an existing session is the one this configuration would
+ * create (UST channel ring, buffer type, events), so a restarted recorder
+ * adopts its own session, keeping the ring's contents, instead of wiping
+ * it. Returns 1 match, 0 differs, -1 when liblttng-ctl could not tell:
+ * then nothing may be destroyed.
  */
 static int
 session_matches(const struct config *c)
 {
-	struct lttng_domain	 domain;
-	struct lttng_handle	*handle;
+	struct lttng_domain	*domains = NULL, domain;
+	struct lttng_handle	*handle = NULL;
 	struct lttng_channel	*channels = NULL;
-	int			 n, i, is_match = 0;
+	struct lttng_event	*events = NULL;
+	int			 n, i, nevents, ret = -1, is_match = 0;
+	enum lttng_buffer_type	 want;
 
+	want = c->is_per_pid_buffers ? LTTNG_BUFFER_PER_PID :
+	    LTTNG_BUFFER_PER_UID;
+	if ((n = lttng_list_domains(c->session_name, &domains)) < 0)
+		goto end;
 	memset(&domain, 0, sizeof(domain));
-	domain.type = LTTNG_DOMAIN_UST;
+	for (i = 0; i < n; i++)
+		if (domains[i].type == LTTNG_DOMAIN_UST)
+			domain = domains[i];
+	if (domain.type != LTTNG_DOMAIN_UST || domain.buf_type != want) {
+		ret = 0;
+		goto end;
+	}
 	if ((handle = lttng_create_handle(c->session_name, &domain)) == NULL)
-		return 0;
-	n = lttng_list_channels(handle, &channels);
+		goto end;
+	if ((n = lttng_list_channels(handle, &channels)) < 0)
+		goto end;
 	for (i = 0; i < n; i++) {
 		if (strcmp(channels[i].name, SESSION_UST_CHANNEL) != 0)
 			continue;
@@ -103,9 +146,22 @@ session_matches(const struct config *c)
 		    channels[i].attr.subbuf_size == c->subbuf_size &&
 		    channels[i].attr.num_subbuf == c->subbuf_count;
 	}
+	if (is_match) {
+		nevents = lttng_list_events(handle, SESSION_UST_CHANNEL,
+		    &events);
+		if (nevents < 0)
+			goto end;
+		is_match = session_events_match(events, nevents,
+		    c->ust_events);
+	}
+	ret = is_match;
+end:
+	free(events);
 	free(channels);
-	lttng_destroy_handle(handle);
-	return is_match;
+	free(domains);
+	if (handle != NULL)
+		lttng_destroy_handle(handle);
+	return ret;
 }
 
 static int
@@ -348,12 +404,29 @@ session_setup(struct session *s, const struct config *c, char *err,
 		    c->session_name);
 		return -1;
 	}
-	if (ret == 1 && (!session_matches(c) || (s->has_applied &&
-	    config_session_differs(&s->applied, c)))) {
-		log_info("session %s: configuration changed, re-creating it",
-		    c->session_name);
-		lttng_destroy_session(c->session_name);
-		ret = 0;
+	/* Renamed by a reload: the old session is ours and must not leak. */
+	if (s->has_applied &&
+	    strcmp(s->applied.session_name, c->session_name) != 0) {
+		log_info("session %s: renamed to %s, destroying the old one",
+		    s->applied.session_name, c->session_name);
+		lttng_destroy_session(s->applied.session_name);
+		s->has_applied = 0;
+	}
+	if (ret == 1) {
+		int is_match = session_matches(c);
+
+		if (is_match == -1) {
+			snprintf(err, errlen, "cannot read session %s; left "
+			    "as it is", c->session_name);
+			return -1;
+		}
+		if (!is_match || (s->has_applied &&
+		    config_session_differs(&s->applied, c))) {
+			log_info("session %s: configuration changed, "
+			    "re-creating it", c->session_name);
+			lttng_destroy_session(c->session_name);
+			ret = 0;
+		}
 	}
 	if (ret == 1) {
 		session_adopt_kernel(s, c);
@@ -399,68 +472,73 @@ session_check(struct session *s, const struct config *c, char *err,
 	return session_setup(s, c, err, errlen);
 }
 
+/*
+ * One lttng_snapshot_record(). Returns 0, -1 on failure, or 1 when the
+ * session vanished with its sessiond: the caller may set it up and retry.
+ */
 static int
 session_snapshot(struct session *s, struct session_job *job, const char *url,
     char *err, size_t errlen)
 {
 	struct lttng_snapshot_output	*output;
 	uint64_t			 start;
-	int				 ret, attempt;
+	int				 ret;
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (!s->state.is_up &&
-		    session_setup(s, &job->conf, err, errlen) == -1)
-			return -1;
-		if ((output = lttng_snapshot_output_create()) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		lttng_snapshot_output_set_name(SESSION_OUTPUT_NAME, output);
-		if (strncmp(url, "file://", 7) == 0)
-			ret = lttng_snapshot_output_set_local_path(url + 7,
-			    output);
-		else
-			ret = lttng_snapshot_output_set_network_url(url,
-			    output);
-		if (ret < 0) {
-			lttng_snapshot_output_destroy(output);
-			snprintf(err, errlen, "snapshot output %s: %s", url,
-			    session_strerror(ret));
-			return -1;
-		}
-		start = session_now_us();
-		ret = lttng_snapshot_record(job->conf.session_name, output, 0);
-		job->record_us = session_now_us() - start;
-		lttng_snapshot_output_destroy(output);
-		if (ret >= 0)
-			return 0;
-		snprintf(err, errlen, "lttng_snapshot_record: %s",
-		    session_strerror(ret));
-		/* A session gone with its sessiond is set up once more. */
-		if (ret != -LTTNG_ERR_SESS_NOT_FOUND &&
-		    ret != -LTTNG_ERR_NO_SESSIOND &&
-		    ret != -LTTNG_ERR_FATAL && ret != -LTTNG_ERR_NOT_SNAPSHOT_SESSION)
-			return -1;
-		log_warnx("%s; setting the session up again", err);
-		s->state.is_up = 0;
+	if (!s->state.is_up && session_setup(s, &job->conf, err, errlen) == -1)
+		return -1;
+	if ((output = lttng_snapshot_output_create()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	return -1;
+	lttng_snapshot_output_set_name(SESSION_OUTPUT_NAME, output);
+	if (strncmp(url, "file://", 7) == 0)
+		ret = lttng_snapshot_output_set_local_path(url + 7, output);
+	else
+		ret = lttng_snapshot_output_set_network_url(url, output);
+	if (ret < 0) {
+		lttng_snapshot_output_destroy(output);
+		snprintf(err, errlen, "snapshot output %s: %s", url,
+		    session_strerror(ret));
+		return -1;
+	}
+	start = session_now_us();
+	ret = lttng_snapshot_record(job->conf.session_name, output, 0);
+	job->record_us = session_now_us() - start;
+	lttng_snapshot_output_destroy(output);
+	if (ret >= 0)
+		return 0;
+	snprintf(err, errlen, "lttng_snapshot_record: %s",
+	    session_strerror(ret));
+	if (ret != -LTTNG_ERR_SESS_NOT_FOUND && ret != -LTTNG_ERR_NO_SESSIOND &&
+	    ret != -LTTNG_ERR_FATAL && ret != -LTTNG_ERR_NOT_SNAPSHOT_SESSION)
+		return -1;
+	s->state.is_up = 0;
+	return 1;
 }
 
 /*
  * The consumer daemon writes the trace and liblttng-ctl only says "record
- * failed": say how much room the spool had, the usual cause.
+ * failed". When the spool's filesystem lacks room for a ring's worth per
+ * CPU, say so: it is the usual cause. Called after the partial dir is gone.
  */
 static void
-session_explain_space(const char *spool, char *err, size_t errlen)
+session_explain_space(const struct config *c, char *err, size_t errlen)
 {
-	struct statvfs	sv;
-	size_t		len = strlen(err);
+	struct statvfs	 sv;
+	size_t		 len = strlen(err);
+	uint64_t	 free_bytes, need;
+	long		 ncpus = sysconf(_SC_NPROCESSORS_CONF);
 
-	if (statvfs(spool, &sv) == -1)
+	if (statvfs(c->spool_dir, &sv) == -1)
 		return;
-	snprintf(err + len, errlen - len, " (spool filesystem %s: %llu bytes "
-	    "free)", spool, (unsigned long long)sv.f_bavail * sv.f_frsize);
+	free_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	need = c->subbuf_size * c->subbuf_count * (uint64_t)(ncpus > 0 ?
+	    ncpus : 1);
+	if (free_bytes >= need)
+		return;
+	snprintf(err + len, errlen - len, " (spool filesystem %s has %llu "
+	    "bytes free; a snapshot may need %llu)", c->spool_dir,
+	    (unsigned long long)free_bytes, (unsigned long long)need);
 }
 
 static void
@@ -473,19 +551,27 @@ session_run_record(struct session *s, struct session_job *job)
 	char		*text = NULL;
 	uint64_t	 start = session_now_us(), bytes = 0;
 	int		 is_network = job->conf.output[0] != '\0';
+	int		 ret, attempt, is_record_failure = 0;
 
-	if (spool_prepare(spool, job->id, trace_dir, sizeof(trace_dir),
-	    job->error, sizeof(job->error)) == -1)
-		return;
-	if (is_network)
-		snprintf(url, sizeof(url), "%s", job->conf.output);
-	else
-		snprintf(url, sizeof(url), "file://%s", trace_dir);
-	if (session_snapshot(s, job, url, job->error, sizeof(job->error)) == -1) {
-		if (!is_network)
-			session_explain_space(spool, job->error,
-			    sizeof(job->error));
-		goto fail;
+	for (attempt = 0; attempt < 2; attempt++) {
+		/* A retry starts from an empty dir: no half trace is hashed. */
+		spool_remove_tree(spool, job->id, 1, NULL, 0);
+		if (spool_prepare(spool, job->id, trace_dir, sizeof(trace_dir),
+		    job->error, sizeof(job->error)) == -1)
+			goto fail;
+		if (is_network)
+			snprintf(url, sizeof(url), "%s", job->conf.output);
+		else
+			snprintf(url, sizeof(url), "file://%s", trace_dir);
+		ret = session_snapshot(s, job, url, job->error,
+		    sizeof(job->error));
+		if (ret == 0)
+			break;
+		if (ret == -1 || attempt == 1) {
+			is_record_failure = 1;
+			goto fail;
+		}
+		log_warnx("%s; setting the session up again", job->error);
 	}
 
 	if ((manifest = json_loads(job->manifest, 0, &jerr)) == NULL) {
@@ -512,7 +598,8 @@ session_run_record(struct session *s, struct session_job *job)
 		goto fail;
 	free(job->manifest);
 	job->manifest = text;
-	job->bytes = bytes;
+	/* A network snapshot leaves only its manifest in the spool. */
+	job->bytes = is_network ? strlen(text) : bytes;
 	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
 	job->total_us = session_now_us() - start;
 	job->is_ok = 1;
@@ -523,6 +610,9 @@ fail:
 	json_decref(manifest);
 	/* Nothing half-written stays behind: the partial dir goes. */
 	spool_remove_tree(spool, job->id, 1, NULL, 0);
+	if (is_record_failure && !is_network)
+		session_explain_space(&job->conf, job->error,
+		    sizeof(job->error));
 }
 
 static void
@@ -571,37 +661,54 @@ session_thread(void *arg)
 {
 	struct session		*s = arg;
 	struct session_job	*job;
-	ssize_t			 n;
+	char			 byte = 0;
 
+	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		n = read(s->fds[1], &job, sizeof(job));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n != sizeof(job) || job == NULL)
+		while (TAILQ_EMPTY(&s->todo) && !s->is_stopping)
+			pthread_cond_wait(&s->wakeup, &s->lock);
+		if ((job = TAILQ_FIRST(&s->todo)) == NULL)
 			break;
+		TAILQ_REMOVE(&s->todo, job, entry);
+		pthread_mutex_unlock(&s->lock);
 		session_run(s, job);
-		while (write(s->fds[1], &job, sizeof(job)) == -1 &&
-		    errno == EINTR)
-			;
+		pthread_mutex_lock(&s->lock);
+		TAILQ_INSERT_TAIL(&s->done, job, entry);
+		/* A full pipe already holds a wake-up: nothing is lost. */
+		if (write(s->fds[1], &byte, 1) == -1 && errno != EAGAIN)
+			log_warn("session: wake-up");
 	}
+	pthread_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+/* Runs the done callbacks of completed jobs, on the main thread. */
+static void
+session_complete(struct session *s)
+{
+	struct session_jobs	 done;
+	struct session_job	*job;
+	char			 buf[256];
+
+	while (read(s->fds[0], buf, sizeof(buf)) > 0)
+		;
+	TAILQ_INIT(&done);
+	pthread_mutex_lock(&s->lock);
+	TAILQ_CONCAT(&done, &s->done, entry);
+	pthread_mutex_unlock(&s->lock);
+	while ((job = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, job, entry);
+		s->pending--;
+		job->done(job, job->arg);
+	}
 }
 
 static void
 session_on_done(evutil_socket_t fd, short events, void *arg)
 {
-	struct session		*s = arg;
-	struct session_job	*job;
-	ssize_t			 n;
-
+	(void)fd;
 	(void)events;
-	for (;;) {
-		n = read(fd, &job, sizeof(job));
-		if (n != sizeof(job))
-			break;
-		s->pending--;
-		job->done(job, job->arg);
-	}
+	session_complete(arg);
 }
 
 struct session *
@@ -613,10 +720,12 @@ session_start(struct event_base *base)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
 	s->base = base;
-	/* SEQPACKET keeps each pointer one message: no partial reads. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->fds) == -1)
-		fatal("socketpair");
-	evutil_make_socket_nonblocking(s->fds[0]);
+	TAILQ_INIT(&s->todo);
+	TAILQ_INIT(&s->done);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wakeup, NULL);
+	if (pipe2(s->fds, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe2");
 	s->ev = event_new(base, s->fds[0], EV_READ | EV_PERSIST,
 	    session_on_done, s);
 	event_add(s->ev, NULL);
@@ -630,12 +739,10 @@ session_start(struct event_base *base)
 void
 session_submit(struct session *s, struct session_job *job)
 {
-	/*
-	 * The main end is non-blocking; the socket holds far more pointers
-	 * than the recorder ever has jobs in flight, so EAGAIN means a bug.
-	 */
-	if (write(s->fds[0], &job, sizeof(job)) != sizeof(job))
-		fatal("session_submit");
+	pthread_mutex_lock(&s->lock);
+	TAILQ_INSERT_TAIL(&s->todo, job, entry);
+	pthread_cond_signal(&s->wakeup);
+	pthread_mutex_unlock(&s->lock);
 	s->pending++;
 }
 
@@ -648,27 +755,26 @@ session_pending(const struct session *s)
 void
 session_stop(struct session *s)
 {
-	struct session_job	*job, *stop = NULL;
-	fd_set			 rfds;
+	struct pollfd	 pfd;
 
 	/* Let queued jobs (a shutdown DESTROY among them) finish in order. */
 	while (s->pending > 0) {
-		FD_ZERO(&rfds);
-		FD_SET(s->fds[0], &rfds);
-		if (select(s->fds[0] + 1, &rfds, NULL, NULL, NULL) == -1 &&
-		    errno != EINTR)
+		pfd.fd = s->fds[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
 			break;
-		while (read(s->fds[0], &job, sizeof(job)) == sizeof(job)) {
-			s->pending--;
-			job->done(job, job->arg);
-		}
+		session_complete(s);
 	}
-	if (write(s->fds[0], &stop, sizeof(stop)) != sizeof(stop))
-		log_warn("session_stop");
+	pthread_mutex_lock(&s->lock);
+	s->is_stopping = 1;
+	pthread_cond_signal(&s->wakeup);
+	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 	event_free(s->ev);
 	close(s->fds[0]);
 	close(s->fds[1]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wakeup);
 	free(s);
 }
 

@@ -3,13 +3,15 @@
  * thread-safe), and the one that does the snapshot's disk work (hashing,
  * manifest, fsync, rename, eviction) so the event loop never blocks.
  *
- * The main thread hands it jobs through a socketpair and gets them back,
- * completed, through the same socketpair; job->done then runs on the
- * event loop. Jobs run one at a time, in submission order.
+ * The main thread queues jobs (a mutex-protected list: submitting never
+ * blocks and never fails) and gets them back, completed, on a second
+ * list whose arrival a pipe signals to the event loop; job->done then runs
+ * there. Jobs run one at a time, in submission order.
  */
 #ifndef TT_SESSION_H
 #define TT_SESSION_H
 
+#include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +39,7 @@ struct session_state {
 };
 
 struct session_job {
+	TAILQ_ENTRY(session_job) entry;
 	enum session_job_type	 type;
 	void			(*done)(struct session_job *, void *);
 	void			*arg;
@@ -56,6 +59,7 @@ struct session_job {
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	uint64_t		 total_us;	/* record + hash + publish */
 };
+TAILQ_HEAD(session_jobs, session_job);
 
 struct session;
 

@@ -181,9 +181,11 @@ snapshot_update_manifest(struct snapshot *snap)
 {
 	struct session_job *job;
 
-	if (snap->is_manifest_writing || recorder->conf.output[0] != '\0')
+	if (snap->is_manifest_writing)
 		return;
 	json_object_set(snap->manifest, "triggers", snap->triggers);
+	json_object_set_new(snap->manifest, "triggers_omitted",
+	    json_integer((json_int_t)snap->triggers_omitted));
 	job = session_job_new(SESSION_JOB_MANIFEST, &recorder->conf,
 	    snapshot_on_manifest, snap);
 	snprintf(job->id, sizeof(job->id), "%s", snap->id);
@@ -243,12 +245,10 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 		    "total %llu us", snap->id, (unsigned long long)snap->bytes,
 		    (unsigned long long)snap->record_us,
 		    (unsigned long long)snap->duration_us);
-		if (rec->conf.output[0] == '\0') {
-			spool_add(&rec->spool, snap->id, snap->bytes,
-			    snap->taken_at_us);
-			spool_evict(&rec->spool, snap->id, snapshot_evict_one,
-			    rec);
-		}
+		/* A network snapshot's spool entry is its manifest alone. */
+		spool_add(&rec->spool, snap->id, snap->bytes,
+		    snap->taken_at_us);
+		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
 		if (json_array_size(snap->triggers) > snap->published_triggers)
 			snapshot_update_manifest(snap);
 	} else {
@@ -261,7 +261,14 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 		log_warnx("snapshot %s: failed: %s", snap->id, snap->error);
 	}
 	session_job_free(job);
-	policy_snapshot_done(rec->policy, recorder_now_us() / 1000);
+	if (snap->state == SNAPSHOT_DONE)
+		policy_snapshot_done(rec->policy, recorder_now_us() / 1000);
+	else {
+		/* Nothing may join a failed snapshot: the next one may work. */
+		policy_snapshot_failed(rec->policy);
+		if (rec->open == snap)
+			rec->open = NULL;
+	}
 	snapshot_answer_waiters(snap);
 	snapshot_trim(rec);
 }
@@ -279,10 +286,13 @@ snapshot_record(struct snapshot *snap)
 	}
 	snap->state = SNAPSHOT_RECORDING;
 	snap->taken_at_us = recorder_realtime_us();
+	snap->is_network = rec->conf.output[0] != '\0';
 	skeleton = snapshot_skeleton(rec, snap);
 	job = session_job_new(SESSION_JOB_RECORD, &rec->conf,
 	    snapshot_on_recorded, snap);
 	snprintf(job->id, sizeof(job->id), "%s", snap->id);
+	json_object_set_new(skeleton, "triggers_omitted",
+	    json_integer((json_int_t)snap->triggers_omitted));
 	job->manifest = json_dumps(skeleton, JSON_COMPACT);
 	snap->published_triggers = json_array_size(snap->triggers);
 	json_decref(skeleton);
@@ -312,6 +322,15 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 	case POLICY_COALESCED:
 		if ((snap = rec->open) == NULL)
 			break;
+		/*
+		 * A storm joins thousands of triggers: the manifest lists the
+		 * first ones and counts the rest, bounding memory and rewrites.
+		 */
+		if (json_array_size(snap->triggers) >= SNAPSHOT_TRIGGERS_MAX) {
+			snap->triggers_omitted++;
+			*joined = snap;
+			break;
+		}
 		json_array_append_new(snap->triggers, snapshot_trigger_json(t));
 		log_debug("trigger from %s joins snapshot %s", t->source,
 		    snap->id);

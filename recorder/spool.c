@@ -6,6 +6,7 @@
  * so after a crash a snapshot is either whole under its id or a leftover
  * in .partial that the next start removes.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -186,9 +187,21 @@ spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
 	TAILQ_INIT(&spool->entries);
 	snprintf(spool->dir, sizeof(spool->dir), "%s", dir);
 	spool->max_bytes = max_bytes;
+	spool->lock_fd = -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_PARTIAL);
 	if (spool_mkdirs(path, err, errlen) == -1)
 		return -1;
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	if ((spool->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600))
+	    == -1 || flock(spool->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "%s: %s", path, errno == EWOULDBLOCK ?
+		    "another recorder uses this spool" : strerror(errno));
+		if (spool->lock_fd != -1)
+			close(spool->lock_fd);
+		spool->lock_fd = -1;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, SPOOL_PARTIAL);
 
 	/* Leftovers of a run that died mid-snapshot are never published. */
 	if ((d = opendir(path)) == NULL) {
@@ -227,7 +240,8 @@ spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
 		sorted[n++] = e;
 	}
 	closedir(d);
-	qsort(sorted, n, sizeof(*sorted), spool_compare_taken);
+	if (n > 0)
+		qsort(sorted, n, sizeof(*sorted), spool_compare_taken);
 	for (i = 0; i < n; i++) {
 		TAILQ_INSERT_TAIL(&spool->entries, sorted[i], entry);
 		spool->bytes += sorted[i]->bytes;
@@ -248,6 +262,9 @@ spool_close(struct spool *spool)
 	}
 	spool->bytes = 0;
 	spool->count = 0;
+	if (spool->lock_fd != -1)
+		close(spool->lock_fd);
+	spool->lock_fd = -1;
 }
 
 void
@@ -497,11 +514,16 @@ spool_publish(const char *spool_dir, const char *id, const char *manifest,
 	if (spool_write_file(path, manifest, err, errlen) == -1)
 		return -1;
 	if (spool_fsync_path(partial, O_DIRECTORY) == -1 ||
-	    rename(partial, final) == -1 ||
-	    spool_fsync_path(spool_dir, O_DIRECTORY) == -1) {
+	    rename(partial, final) == -1) {
 		snprintf(err, errlen, "publish %s: %s", final, strerror(errno));
 		return -1;
 	}
+	/*
+	 * The snapshot is complete and visible now; failing here would orphan
+	 * it, so a failed directory sync is only reported.
+	 */
+	if (spool_fsync_path(spool_dir, O_DIRECTORY) == -1)
+		log_warn("fsync %s", spool_dir);
 	return 0;
 }
 
@@ -516,5 +538,10 @@ spool_write_manifest(const char *spool_dir, const char *id,
 		return -1;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s", spool_dir, id, SPOOL_MANIFEST);
-	return spool_write_file(path, manifest, err, errlen);
+	if (spool_write_file(path, manifest, err, errlen) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", spool_dir, id);
+	if (spool_fsync_path(path, O_DIRECTORY) == -1)
+		log_warn("fsync %s", path);
+	return 0;
 }

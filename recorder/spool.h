@@ -38,11 +38,13 @@ struct spool {
 	uint64_t		 evicted;
 	uint64_t		 evicted_not_uploaded;
 	struct spool_entries	 entries;
+	int			 lock_fd;	/* flock: one recorder a spool */
 };
 
 /*
- * Creates the spool and its partial dir, removes leftovers of an
- * interrupted run from .partial, and indexes the complete snapshots.
+ * Creates the spool and its partial dir, locks it (a second recorder on
+ * the same spool is refused before it touches anything), removes leftovers
+ * of an interrupted run from .partial, and indexes the complete snapshots.
  * Returns 0 or -1 with err. Runs before the event loop starts.
  */
 int	spool_open(struct spool *, const char *dir, uint64_t max_bytes,

@@ -86,8 +86,10 @@ trigger_socket_on_read(evutil_socket_t fd, short events, void *arg)
 			return;
 		}
 		ts->rec->stats.datagrams++;
-		memset(&cred, 0, sizeof(cred));
+		/* Without credentials the sender is nobody we know. */
 		cred.pid = -1;
+		cred.uid = (uid_t)-1;
+		cred.gid = (gid_t)-1;
 		for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
 		    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
 			if (cmsg->cmsg_level == SOL_SOCKET &&
@@ -119,17 +121,12 @@ struct trigger_socket *
 trigger_socket_open(struct recorder *rec, char *err, size_t errlen)
 {
 	struct trigger_socket	*ts;
-	int			 on = 1, fd;
+	int			 fd;
 
 	fd = unix_socket_listen(rec->conf.trigger_socket, SOCK_DGRAM,
-	    rec->conf.trigger_mode, rec->conf.trigger_group, err, errlen);
+	    rec->conf.trigger_mode, rec->conf.trigger_group, 1, err, errlen);
 	if (fd == -1)
 		return NULL;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) == -1) {
-		snprintf(err, errlen, "SO_PASSCRED: %s", strerror(errno));
-		close(fd);
-		return NULL;
-	}
 	if ((ts = calloc(1, sizeof(*ts))) == NULL)
 		fatal("calloc");
 	ts->rec = rec;

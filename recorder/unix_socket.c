@@ -47,7 +47,7 @@ unix_socket_is_alive(const struct sockaddr_un *sun, int type)
 
 int
 unix_socket_listen(const char *path, int type, mode_t mode, const char *group,
-    char *err, size_t errlen)
+    int is_passcred, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct group		*gr = NULL;
@@ -83,6 +83,12 @@ unix_socket_listen(const char *path, int type, mode_t mode, const char *group,
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Before bind: no datagram may arrive without its sender's creds. */
+	if (is_passcred && setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &is_passcred,
+	    sizeof(is_passcred)) == -1) {
+		snprintf(err, errlen, "SO_PASSCRED: %s", strerror(errno));
+		goto fail;
+	}
 	old_umask = umask(0177);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		umask(old_umask);
@@ -107,38 +113,47 @@ fail:
 }
 
 /*
- * Group membership of a peer, read from /proc/<pid>/status: the groups
- * the process really has, without an NSS lookup that could block.
+ * Whether a connected peer may mutate: root, or a member of group. The
+ * groups come from SO_PEERGROUPS, captured by the kernel at connect(): no
+ * pid-reuse race, and no NSS lookup on the event loop.
  */
 int
-unix_socket_peer_is_member(pid_t pid, uid_t uid, gid_t gid, const char *group)
+unix_socket_peer_is_member(int fd, const struct ucred *cred, int has_group,
+    gid_t group)
 {
-	struct group	*gr;
-	char		 path[64], line[4096], *p, *end;
-	FILE		*f;
-	int		 is_member = 0;
+	gid_t		 groups[1024];
+	socklen_t	 len = sizeof(groups);
+	size_t		 i;
 
-	if (uid == 0)
+	if (cred->uid == 0)
 		return 1;
-	if (group[0] == '\0' || (gr = getgrnam(group)) == NULL)
+	if (!has_group)
 		return 0;
-	if (gid == gr->gr_gid)
+	if (cred->gid == group)
 		return 1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "Groups:", 7) != 0)
-			continue;
-		for (p = line + 7; *p != '\0'; p = end) {
-			unsigned long g = strtoul(p, &end, 10);
+	for (i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == group)
+			return 1;
+	return 0;
+}
 
-			if (end == p)
-				break;
-			if ((gid_t)g == gr->gr_gid)
-				is_member = 1;
-		}
+/* Resolves a group name at (re)load time; "" means no group. */
+int
+unix_socket_group(const char *name, int *has_group, gid_t *gid, char *err,
+    size_t errlen)
+{
+	struct group *gr;
+
+	*has_group = 0;
+	if (name[0] == '\0')
+		return 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		snprintf(err, errlen, "unknown group '%s'", name);
+		return -1;
 	}
-	fclose(f);
-	return is_member;
+	*has_group = 1;
+	*gid = gr->gr_gid;
+	return 0;
 }

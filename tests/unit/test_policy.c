@@ -243,6 +243,26 @@ test_coalescing(void **state)
 	policy_free(p);
 }
 
+/* A failed snapshot closes at once: the next trigger is not swallowed. */
+static void
+test_failed_snapshot_no_window(void **state)
+{
+	struct policy_conf	 conf;
+	struct policy		*p;
+
+	(void)state;
+	conf_init(&conf);
+	conf.coalesce_ms = 5000;
+	p = policy_new(&conf, NULL, NULL);
+	assert_non_null(p);
+	decide_expect(p, "a", T0, POLICY_ACCEPTED);
+	decide_expect(p, "a", T0 + 10, POLICY_COALESCED);
+	policy_snapshot_failed(p);
+	assert_false(policy_is_open(p, T0 + 20));
+	decide_expect(p, "a", T0 + 20, POLICY_ACCEPTED);
+	policy_free(p);
+}
+
 static void
 test_cooldown(void **state)
 {
@@ -851,6 +871,7 @@ main(void)
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_coalescing),
+		cmocka_unit_test(test_failed_snapshot_no_window),
 		cmocka_unit_test(test_cooldown),
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_max_per_day),

@@ -1,0 +1,148 @@
+#!/bin/bash
+# Trigger-to-snapshot latency, and what tracetrap adds to LTTng's own cost.
+#
+# For each ring size, with the ring full (one filler app per CPU) and an app
+# still ticking at 1 kHz, three figures over $RUNS snapshots taken one after
+# the other:
+#   tracetrap   one datagram sent -> snapshot directory renamed into the
+#               spool (bench/trigger_latency.c, inotify IN_MOVED_TO);
+#   lttng CLI   `lttng snapshot record` on the same session, as an operator
+#               would run it without tracetrap: the anchor;
+#   record      the time the recorder spent inside lttng_snapshot_record()
+#               (manifest record_us); tracetrap minus record is the price of
+#               the policy, dispatch, sha256 of the files and publication.
+# p99 of 50 samples is the worst one (nearest rank). Prints figures only.
+#
+# usage: bench/trigger-latency.sh   (root; RUNS=50 RINGS="1M:8 8M:8")
+BENCH=$(cd "$(dirname "$0")" && pwd)
+export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
+. "$BENCH/../tests/integration/lib.sh"
+tt_enter "$@"
+
+RUNS=${RUNS:-50}
+RINGS=${RINGS:-"1M:8 8M:8"}	# subbuf_size:subbuf_count
+
+machine() {
+	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
+	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	echo "lttng: $(lttng --version | head -1)"
+}
+
+# pct P < numbers: nearest-rank percentile.
+pct() {
+	sort -n | awk -v p="$1" '{ v[NR] = $1 }
+	    END { if (NR == 0) { print "-"; exit }
+		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
+		  print v[i] }'
+}
+
+# ms P50 P99 from microseconds on stdin.
+p50_p99_ms() {
+	local f=$T/pct.tmp
+	cat >"$f"
+	awk -v a="$(pct 0.50 <"$f")" -v b="$(pct 0.99 <"$f")" \
+	    'BEGIN { printf "%.1f / %.1f", a / 1000, b / 1000 }'
+}
+
+to_bytes() {
+	numfmt --from=iec "$1"
+}
+
+machine
+# The sender is built here, against the library the recorder ships.
+cc -O2 -Wall -I"$BENCH/../include" -o "$T/trigger_latency" \
+    "$BENCH/trigger_latency.c" "$BUILD/libtracetrap.a" ||
+    bail "cannot build bench/trigger_latency.c"
+
+tt_start_sessiond
+# The ticker outlives each recorder: an app stays registered with the
+# sessiond and joins every session it creates, as production apps do.
+"$TTAPP" 0 "$T/tick.state" >>"$T/app.log" 2>&1 &
+tt_pids="$tt_pids $!"
+
+printf '\n%-14s %-18s %-18s %-18s %-18s %s\n' "ring/CPU" \
+    "tracetrap ms" "lttng CLI ms" "record ms" "overhead ms" "snapshot bytes"
+printf '%-14s %-18s %-18s %-18s %-18s %s\n' "" "p50 / p99" "p50 / p99" \
+    "p50 / p99" "p50 / p99" "median"
+
+for ring in $RINGS; do
+	size=${ring%:*} count=${ring#*:}
+	per_cpu=$(( $(to_bytes "$size") * count ))
+	# No limit of any kind: every datagram must become a snapshot. The
+	# spool cap is out of reach so no eviction runs during the
+	# measurement; the helper deletes each trace itself, off the clock.
+	tt_config "[limits]
+cooldown = 0
+burst = 0
+max_per_day = 0
+coalesce = 0"
+	sed -i "s/^subbuf_size = .*/subbuf_size = $size/;
+	    s/^subbuf_count = .*/subbuf_count = $count/;
+	    s/^\[spool\]$/[spool]\nmax_bytes = 1000G/" "$T/recorder.conf"
+	rm -rf "$T/spool" "$T/done"
+	mkdir -p "$T/done"
+	tt_start_recorder
+	wait_for 10 test -d "$T/spool" || bail "no spool directory"
+
+	# Fill every CPU's ring: events are at least 16 bytes, so this many
+	# overwrites it at least once. A snapshot of a full ring is the
+	# worst case, and the steady state of a busy machine.
+	fill=$(( per_cpu / 16 ))
+	fillers=""
+	for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
+		taskset -c "$cpu" "$TTAPP" "$fill" "$T/fill.$cpu" 0 \
+		    >>"$T/app.log" 2>&1 &
+		fillers="$fillers $!"
+	done
+	tt_pids="$tt_pids $fillers"
+	# shellcheck disable=SC2086
+	wait $fillers
+
+	# One warm-up each, off the record: the first snapshot of a session
+	# pays for the consumer's first-time setup.
+	"$T/trigger_latency" "$T/trigger.sock" "$T/spool" "$T/done" \
+	    $(( RUNS + 1 )) >"$T/tt.raw" 2>>"$T/bench.log" ||
+	    bail "tracetrap run failed: $(tail -1 "$T/bench.log")"
+	tail -n +2 "$T/tt.raw" >"$T/tt.txt"
+
+	: >"$T/cli.txt"
+	: >"$T/cli-bytes.txt"
+	for i in $(seq 0 "$RUNS"); do
+		rm -rf "$T/cli"
+		t0=$(date +%s%N)
+		lttng snapshot record -s tracetrap "file://$T/cli" \
+		    >>"$T/lttng.log" 2>&1 || bail "lttng snapshot record failed"
+		t1=$(date +%s%N)
+		[ "$i" -eq 0 ] && continue
+		echo $(( (t1 - t0) / 1000 )) >>"$T/cli.txt"
+		du -sb "$T/cli" | cut -f1 >>"$T/cli-bytes.txt"
+		sleep 0.05
+	done
+	rm -rf "$T/cli"
+
+	# Per snapshot: its manifest's record_us next to the measured total.
+	: >"$T/record.txt"
+	: >"$T/overhead.txt"
+	: >"$T/bytes.txt"
+	while read -r id us; do
+		m=$T/done/$id/manifest.json
+		rec=$(jq -r .record_us "$m")
+		echo "$rec" >>"$T/record.txt"
+		echo $(( us - rec )) >>"$T/overhead.txt"
+		jq -r .bytes "$m" >>"$T/bytes.txt"
+	done <"$T/tt.txt"
+
+	tt_stop_recorder
+	rm -rf "$T/spool" "$T/done"
+
+	printf '%-14s %-18s %-18s %-18s %-18s %s\n' \
+	    "${size}x$count=$(numfmt --to=iec "$per_cpu")" \
+	    "$(cut -d' ' -f2 "$T/tt.txt" | p50_p99_ms)" \
+	    "$(p50_p99_ms <"$T/cli.txt")" \
+	    "$(p50_p99_ms <"$T/record.txt")" \
+	    "$(p50_p99_ms <"$T/overhead.txt")" \
+	    "$(pct 0.5 <"$T/bytes.txt") (lttng CLI: $(pct 0.5 <"$T/cli-bytes.txt"))"
+done
+echo
+echo "runs: $RUNS per figure, sequential, 50 ms apart; $(nproc) CPUs, per-uid"
+echo "buffers, every ring full. lttng CLI includes starting the lttng process."
