@@ -13,7 +13,8 @@ CC		?= cc
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 10
 
-PKGS		= lttng-ctl libevent libevent_pthreads jansson openssl
+PKGS		= lttng-ctl libevent libevent_pthreads libevent_openssl jansson \
+		  openssl sqlite3
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -30,13 +31,13 @@ SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 libevent-dev \
-		  libssl-dev libcmocka-dev libjansson-dev jq curl \
+		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev jq curl \
 		  util-linux iproute2 procps
 
-UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c
+UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c
 CLIENT_SRCS	= lib/tracetrap.c
-CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
-		  relay/frame.c
+CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
+RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
 CLI_SRCS	= $(wildcard cli/*.c)
 UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
@@ -45,7 +46,9 @@ obj		= $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 UTIL_OBJS	= $(call obj,o,$(UTIL_SRCS))
 CLIENT_OBJS	= $(call obj,pic,$(CLIENT_SRCS))
 CORE_OBJS	= $(call obj,o,$(CORE_SRCS))
-SAN_OBJS	= $(call obj,san,$(UTIL_SRCS) $(CLIENT_SRCS) $(CORE_SRCS))
+RELAY_OBJS	= $(call obj,o,$(RELAY_SRCS))
+SAN_OBJS	= $(call obj,san,$(UTIL_SRCS) $(CLIENT_SRCS) $(CORE_SRCS) \
+		  $(RELAY_SRCS))
 
 RECORDER	= $(BUILD)/tracetrap-recorder
 CLI		= $(BUILD)/tracetrap
@@ -89,11 +92,14 @@ $(BUILD)/tracetrap.pc: lib/tracetrap.pc.in Makefile
 $(BUILD)/librecorder.a: $(CORE_OBJS)
 	$(AR) rcs $@ $^
 
+$(BUILD)/librelay.a: $(RELAY_OBJS)
+	$(AR) rcs $@ $^
+
 $(BUILD)/librecorder-san.a: $(SAN_OBJS)
 	$(AR) rcs $@ $^
 
 $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
-    $(LIBTT_A) $(BUILD)/libttutil.a
+    $(BUILD)/librelay.a $(LIBTT_A) $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
 $(CLI): $(call obj,o,$(CLI_SRCS)) $(LIBTT_A) $(BUILD)/libttutil.a
@@ -101,7 +107,7 @@ $(CLI): $(call obj,o,$(CLI_SRCS)) $(LIBTT_A) $(BUILD)/libttutil.a
 
 # Unit tests link the recorder's logic without its main().
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
-    $(LIBTT_A) $(BUILD)/libttutil.a
+    $(BUILD)/librelay.a $(LIBTT_A) $(BUILD)/libttutil.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
 

@@ -1,9 +1,9 @@
 #!/bin/bash
 # Trigger-to-snapshot latency, and what tracetrap adds to LTTng's own cost.
 #
-# For each ring size, with the ring full (one filler app per CPU) and an app
-# still ticking at 1 kHz, three figures over $RUNS snapshots taken one after
-# the other:
+# For each ring size, with the ring refilled before every snapshot (one
+# filler app per CPU) and an app ticking at 1 kHz throughout, three figures
+# over $RUNS snapshots taken one after the other:
 #   tracetrap   one datagram sent -> snapshot directory renamed into the
 #               spool (bench/trigger_latency.c, inotify IN_MOVED_TO);
 #   lttng CLI   `lttng snapshot record` on the same session, as an operator
@@ -42,6 +42,27 @@ p50_p99_ms() {
 	cat >"$f"
 	awk -v a="$(pct 0.50 <"$f")" -v b="$(pct 0.99 <"$f")" \
 	    'BEGIN { printf "%.1f / %.1f", a / 1000, b / 1000 }'
+}
+
+# fill_ring BYTES_PER_CPU: one app per CPU overwrites its whole ring. Every
+# snapshot switches sub-buffers, which frees one of them, so without this
+# the ring would drain snapshot after snapshot and the 1 kHz ticker alone
+# would take minutes to fill it again: each sample would copy less. Full is
+# the worst case, and the steady state of a busy machine. The apps' events
+# are 39 bytes (header, vpid, vtid, procname, n): 1/32 of the ring in
+# events writes it about 1.2 times over.
+fill_ring() {
+	local cpu pids=""
+
+	for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
+		taskset -c "$cpu" "$TTAPP" $(( $1 / 32 )) "$T/fill.$cpu" 0 \
+		    >>"$T/app.log" 2>&1 &
+		pids="$pids $!"
+	done
+	# Waited for here, so not in tt_pids: cleanup must not signal a
+	# pid the system has since given to another process.
+	# shellcheck disable=SC2086
+	wait $pids
 }
 
 to_bytes() {
@@ -84,30 +105,20 @@ coalesce = 0"
 	tt_start_recorder
 	wait_for 10 test -d "$T/spool" || bail "no spool directory"
 
-	# Fill every CPU's ring: events are at least 16 bytes, so this many
-	# overwrites it at least once. A snapshot of a full ring is the
-	# worst case, and the steady state of a busy machine.
-	fill=$(( per_cpu / 16 ))
-	fillers=""
-	for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
-		taskset -c "$cpu" "$TTAPP" "$fill" "$T/fill.$cpu" 0 \
-		    >>"$T/app.log" 2>&1 &
-		fillers="$fillers $!"
-	done
-	tt_pids="$tt_pids $fillers"
-	# shellcheck disable=SC2086
-	wait $fillers
-
-	# One warm-up each, off the record: the first snapshot of a session
-	# pays for the consumer's first-time setup.
-	"$T/trigger_latency" "$T/trigger.sock" "$T/spool" "$T/done" \
-	    $(( RUNS + 1 )) >"$T/tt.raw" 2>>"$T/bench.log" ||
-	    bail "tracetrap run failed: $(tail -1 "$T/bench.log")"
-	tail -n +2 "$T/tt.raw" >"$T/tt.txt"
-
+	# One warm-up each (i = 0), off the record: the first snapshot of a
+	# session pays for the consumer's first-time setup. The two kinds
+	# alternate so that both see the same machine.
+	: >"$T/tt.txt"
 	: >"$T/cli.txt"
 	: >"$T/cli-bytes.txt"
 	for i in $(seq 0 "$RUNS"); do
+		fill_ring "$per_cpu"
+		"$T/trigger_latency" "$T/trigger.sock" "$T/spool" "$T/done" 1 0 \
+		    >"$T/tt.one" 2>>"$T/bench.log" ||
+		    bail "tracetrap run failed: $(tail -1 "$T/bench.log")"
+		[ "$i" -gt 0 ] && cat "$T/tt.one" >>"$T/tt.txt"
+
+		fill_ring "$per_cpu"
 		rm -rf "$T/cli"
 		t0=$(date +%s%N)
 		lttng snapshot record -s tracetrap "file://$T/cli" \
@@ -116,7 +127,6 @@ coalesce = 0"
 		[ "$i" -eq 0 ] && continue
 		echo $(( (t1 - t0) / 1000 )) >>"$T/cli.txt"
 		du -sb "$T/cli" | cut -f1 >>"$T/cli-bytes.txt"
-		sleep 0.05
 	done
 	rm -rf "$T/cli"
 
@@ -133,6 +143,7 @@ coalesce = 0"
 	done <"$T/tt.txt"
 
 	tt_stop_recorder
+	tt_pids=${tt_pids/ $RECORDER_PID/}
 	rm -rf "$T/spool" "$T/done"
 
 	printf '%-14s %-18s %-18s %-18s %-18s %s\n' \
@@ -144,5 +155,6 @@ coalesce = 0"
 	    "$(pct 0.5 <"$T/bytes.txt") (lttng CLI: $(pct 0.5 <"$T/cli-bytes.txt"))"
 done
 echo
-echo "runs: $RUNS per figure, sequential, 50 ms apart; $(nproc) CPUs, per-uid"
-echo "buffers, every ring full. lttng CLI includes starting the lttng process."
+echo "$RUNS snapshots per figure, one at a time, every ring full (refilled"
+echo "before each), per-uid buffers; bytes include all CPUs. The lttng CLI"
+echo "time includes starting the lttng process."

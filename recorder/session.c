@@ -11,9 +11,6 @@
 #include <sys/statvfs.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +20,7 @@
 #include <lttng/lttng.h>
 
 #include "log.h"
+#include "worker.h"
 #include "session.h"
 #include "spool.h"
 
@@ -31,17 +29,7 @@
 #define SESSION_OUTPUT_NAME	"snapshot"
 
 struct session {
-	struct event_base	*base;
-	struct event		*ev;
-	int			 fds[2];	/* wake-up pipe: worker -> main */
-	pthread_t		 thread;
-	unsigned		 pending;	/* main thread's count */
-
-	pthread_mutex_t		 lock;		/* guards todo, done, stop */
-	pthread_cond_t		 wakeup;
-	struct session_jobs	 todo;
-	struct session_jobs	 done;
-	int			 is_stopping;
+	struct worker		*worker;
 
 	/* Worker-thread state only. */
 	struct session_state	 state;
@@ -656,125 +644,50 @@ session_run(struct session *s, struct session_job *job)
 	job->state = s->state;
 }
 
-static void *
-session_thread(void *arg)
-{
-	struct session		*s = arg;
-	struct session_job	*job;
-	char			 byte = 0;
-
-	pthread_mutex_lock(&s->lock);
-	for (;;) {
-		while (TAILQ_EMPTY(&s->todo) && !s->is_stopping)
-			pthread_cond_wait(&s->wakeup, &s->lock);
-		if ((job = TAILQ_FIRST(&s->todo)) == NULL)
-			break;
-		TAILQ_REMOVE(&s->todo, job, entry);
-		pthread_mutex_unlock(&s->lock);
-		session_run(s, job);
-		pthread_mutex_lock(&s->lock);
-		TAILQ_INSERT_TAIL(&s->done, job, entry);
-		/* A full pipe already holds a wake-up: nothing is lost. */
-		if (write(s->fds[1], &byte, 1) == -1 && errno != EAGAIN)
-			log_warn("session: wake-up");
-	}
-	pthread_mutex_unlock(&s->lock);
-	return NULL;
-}
-
-/* Runs the done callbacks of completed jobs, on the main thread. */
 static void
-session_complete(struct session *s)
+session_run_item(void *arg)
 {
-	struct session_jobs	 done;
-	struct session_job	*job;
-	char			 buf[256];
+	struct session_job *job = arg;
 
-	while (read(s->fds[0], buf, sizeof(buf)) > 0)
-		;
-	TAILQ_INIT(&done);
-	pthread_mutex_lock(&s->lock);
-	TAILQ_CONCAT(&done, &s->done, entry);
-	pthread_mutex_unlock(&s->lock);
-	while ((job = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, job, entry);
-		s->pending--;
-		job->done(job, job->arg);
-	}
+	session_run(job->session, job);
 }
 
 static void
-session_on_done(evutil_socket_t fd, short events, void *arg)
+session_done_item(void *arg)
 {
-	(void)fd;
-	(void)events;
-	session_complete(arg);
+	struct session_job *job = arg;
+
+	job->done(job, job->arg);
 }
 
 struct session *
 session_start(struct event_base *base)
 {
-	struct session	*s;
-	int		 error;
+	struct session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		fatal("calloc");
-	s->base = base;
-	TAILQ_INIT(&s->todo);
-	TAILQ_INIT(&s->done);
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->wakeup, NULL);
-	if (pipe2(s->fds, O_NONBLOCK | O_CLOEXEC) == -1)
-		fatal("pipe2");
-	s->ev = event_new(base, s->fds[0], EV_READ | EV_PERSIST,
-	    session_on_done, s);
-	event_add(s->ev, NULL);
-	if ((error = pthread_create(&s->thread, NULL, session_thread, s)) != 0) {
-		errno = error;
-		fatal("pthread_create");
-	}
+	s->worker = worker_start(base);
 	return s;
 }
 
 void
 session_submit(struct session *s, struct session_job *job)
 {
-	pthread_mutex_lock(&s->lock);
-	TAILQ_INSERT_TAIL(&s->todo, job, entry);
-	pthread_cond_signal(&s->wakeup);
-	pthread_mutex_unlock(&s->lock);
-	s->pending++;
+	job->session = s;
+	worker_submit(s->worker, session_run_item, session_done_item, job);
 }
 
 unsigned
 session_pending(const struct session *s)
 {
-	return s->pending;
+	return worker_pending(s->worker);
 }
 
 void
 session_stop(struct session *s)
 {
-	struct pollfd	 pfd;
-
-	/* Let queued jobs (a shutdown DESTROY among them) finish in order. */
-	while (s->pending > 0) {
-		pfd.fd = s->fds[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
-			break;
-		session_complete(s);
-	}
-	pthread_mutex_lock(&s->lock);
-	s->is_stopping = 1;
-	pthread_cond_signal(&s->wakeup);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	event_free(s->ev);
-	close(s->fds[0]);
-	close(s->fds[1]);
-	pthread_mutex_destroy(&s->lock);
-	pthread_cond_destroy(&s->wakeup);
+	worker_stop(s->worker);
 	free(s);
 }
 

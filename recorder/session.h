@@ -3,15 +3,12 @@
  * thread-safe), and the one that does the snapshot's disk work (hashing,
  * manifest, fsync, rename, eviction) so the event loop never blocks.
  *
- * The main thread queues jobs (a mutex-protected list: submitting never
- * blocks and never fails) and gets them back, completed, on a second
- * list whose arrival a pipe signals to the event loop; job->done then runs
- * there. Jobs run one at a time, in submission order.
+ * Jobs run on a worker thread (lib/worker.h), one at a time, in submission
+ * order; job->done then runs on the event loop.
  */
 #ifndef TT_SESSION_H
 #define TT_SESSION_H
 
-#include <sys/queue.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,8 +35,10 @@ struct session_state {
 	uint64_t ring_bytes;		/* per CPU, per buffer owner */
 };
 
+struct session;
+
 struct session_job {
-	TAILQ_ENTRY(session_job) entry;
+	struct session		*session;	/* set by session_submit */
 	enum session_job_type	 type;
 	void			(*done)(struct session_job *, void *);
 	void			*arg;
@@ -59,9 +58,6 @@ struct session_job {
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	uint64_t		 total_us;	/* record + hash + publish */
 };
-TAILQ_HEAD(session_jobs, session_job);
-
-struct session;
 
 struct session	*session_start(struct event_base *);
 void		 session_submit(struct session *, struct session_job *);

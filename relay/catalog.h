@@ -1,0 +1,78 @@
+/*
+ * The relay's catalog: an SQLite index of incidents and snapshots. The
+ * filesystem is the source of truth; the catalog can always be rebuilt
+ * from the stored manifests, and is when it is missing or corrupt.
+ *
+ * One struct catalog is one SQLite connection, used by one thread: the
+ * relay's disk thread writes through its own, the event loop reads
+ * through another (WAL mode lets both work at once). Errors go to err.
+ */
+#ifndef TT_CATALOG_H
+#define TT_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct catalog;
+
+/*
+ * Opens (creating the schema if needed) db_path. When the file is not a
+ * valid catalog (corrupt, wrong schema version), it is moved aside to
+ * db_path.corrupt and a fresh catalog rebuilt from store_dir's manifests;
+ * *was_rebuilt tells. store_dir may be NULL for a reader connection.
+ */
+struct catalog	*catalog_open(const char *db_path, const char *store_dir,
+		    int *was_rebuilt, char *err, size_t errlen);
+void		 catalog_close(struct catalog *);
+
+/* Empties the catalog and indexes every incidents/*/*/*/manifest.json. */
+int		 catalog_rebuild(struct catalog *, const char *store_dir,
+		    char *err, size_t errlen);
+
+/*
+ * Indexes one stored snapshot: its manifest as stored (id, node, incident,
+ * taken_at_us, triggers[] sources/reasons/labels, bytes) and its path
+ * relative to the store. Adding an id twice replaces it.
+ */
+int		 catalog_add(struct catalog *, json_t *manifest,
+		    const char *rel_path, char *err, size_t errlen);
+
+/* 1 stored, 0 not, -1 error. */
+int		 catalog_has_snapshot(struct catalog *, const char *id);
+
+/* Relative path of a snapshot; 0, or -1 when unknown. */
+int		 catalog_snapshot_path(struct catalog *, const char *id,
+		    char *path, size_t len);
+
+/*
+ * [{"id","first_taken_at","last_taken_at","nodes":[..],"snapshots":N,
+ *   "bytes":N,"sources":[..],"reasons":[..]}], newest first.
+ */
+json_t		*catalog_incidents(struct catalog *, int limit);
+/* One incident with its snapshots; NULL when unknown. */
+json_t		*catalog_incident(struct catalog *, const char *id);
+
+struct catalog_filter {
+	const char	*node;		/* NULL: any */
+	const char	*source;	/* NULL: any (a trigger's source) */
+	int64_t		 since_us;	/* 0: no bound (taken_at_us >=) */
+	int64_t		 until_us;	/* 0: no bound (taken_at_us <) */
+	int		 limit;		/* 0: 1000 */
+};
+/*
+ * [{"id","node","incident","taken_at","taken_at_us","bytes","sources":[..],
+ *   "reasons":[..],"labels":{..},"path"}], newest first.
+ */
+json_t		*catalog_snapshots(struct catalog *,
+		    const struct catalog_filter *);
+
+/* Retention: totals, and the oldest incident (by its newest snapshot). */
+uint64_t	 catalog_total_bytes(struct catalog *);
+int		 catalog_oldest_incident(struct catalog *, char *id,
+		    size_t len, int64_t *last_taken_at_us, uint64_t *bytes);
+int		 catalog_remove_incident(struct catalog *, const char *id,
+		    char *err, size_t errlen);
+
+#endif
