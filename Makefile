@@ -51,6 +51,7 @@ SAN_OBJS	= $(call obj,san,$(UTIL_SRCS) $(CLIENT_SRCS) $(CORE_SRCS) \
 		  $(RELAY_SRCS))
 
 RECORDER	= $(BUILD)/tracetrap-recorder
+RELAY		= $(BUILD)/tracetrap-relay
 CLI		= $(BUILD)/tracetrap
 LIBTT_SO	= $(BUILD)/libtracetrap.so.0
 LIBTT_A		= $(BUILD)/libtracetrap.a
@@ -62,7 +63,7 @@ FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check unit unit-san integration fuzz run bench install clean
 
-all: $(RECORDER) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
+all: $(RECORDER) $(RELAY) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
 
 $(BUILD)/o/%.o: %.c
 	@mkdir -p $(@D)
@@ -77,10 +78,10 @@ $(BUILD)/san/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libttutil.a: $(UTIL_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBTT_A): $(CLIENT_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBTT_SO): $(CLIENT_OBJS)
 	$(CC) -shared -Wl,-soname,libtracetrap.so.0 -o $@ $^
@@ -90,16 +91,19 @@ $(BUILD)/tracetrap.pc: lib/tracetrap.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(BUILD)/librecorder.a: $(CORE_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/librelay.a: $(RELAY_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/librecorder-san.a: $(SAN_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
     $(BUILD)/librelay.a $(LIBTT_A) $(BUILD)/libttutil.a
+	$(CC) -o $@ $^ $(LIBS)
+
+$(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
 $(CLI): $(call obj,o,$(CLI_SRCS)) $(LIBTT_A) $(BUILD)/libttutil.a
@@ -125,6 +129,7 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 FUZZ_datagram	= recorder/datagram.c
 FUZZ_config	= recorder/config.c lib/ini.c lib/units.c
 FUZZ_frame	= relay/frame.c
+FUZZ_relay_config = relay/relay_config.c lib/ini.c lib/units.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
@@ -190,7 +195,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
 	    $(DESTDIR)/etc/tracetrap
-	install -m 755 $(RECORDER) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 $(RECORDER) $(RELAY) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(LIBTT_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBTT_SO) $(DESTDIR)$(PREFIX)/lib/
@@ -199,6 +204,8 @@ install: all
 	install -m 644 $(BUILD)/tracetrap.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	[ -e $(DESTDIR)/etc/tracetrap/recorder.conf ] || \
 	    install -m 644 conf/recorder.conf $(DESTDIR)/etc/tracetrap/
+	[ -e $(DESTDIR)/etc/tracetrap/relay.conf ] || \
+	    install -m 640 conf/relay.conf $(DESTDIR)/etc/tracetrap/
 	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/sysctl.d \
 	    $(DESTDIR)$(PREFIX)/share/doc/tracetrap
 	install -m 644 conf/systemd/tracetrap-recorder.service \

@@ -10,17 +10,25 @@
 #               would run it without tracetrap: the anchor;
 #   record      the time the recorder spent inside lttng_snapshot_record()
 #               (manifest record_us); tracetrap minus record is the price of
-#               the policy, dispatch, sha256 of the files and publication.
+#               the policy, dispatch, sha256 of the files, fsync and
+#               publication (per snapshot, then percentiles).
 # p99 of 50 samples is the worst one (nearest rank). Prints figures only.
 #
-# usage: bench/trigger-latency.sh   (root; RUNS=50 RINGS="1M:8 8M:8")
+# The spool is on the disk under /tmp, as it would be under /var/lib: the
+# overhead includes fsync. SPOOL_TMPFS=1 puts it on a tmpfs instead, which
+# leaves the CPU part (sha256, JSON, renames).
+#
+# usage: bench/trigger-latency.sh   (root; RUNS=50 RINGS="1M:8 8M:8"
+#                                    SPOOL_TMPFS=0)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
+# shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
 tt_enter "$@"
 
 RUNS=${RUNS:-50}
 RINGS=${RINGS:-"1M:8 8M:8"}	# subbuf_size:subbuf_count
+SPOOL_TMPFS=${SPOOL_TMPFS:-0}
 
 machine() {
 	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
@@ -41,7 +49,7 @@ p50_p99_ms() {
 	local f=$T/pct.tmp
 	cat >"$f"
 	awk -v a="$(pct 0.50 <"$f")" -v b="$(pct 0.99 <"$f")" \
-	    'BEGIN { printf "%.1f / %.1f", a / 1000, b / 1000 }'
+	    'BEGIN { printf "%.2f / %.2f", a / 1000, b / 1000 }'
 }
 
 # fill_ring BYTES_PER_CPU: one app per CPU overwrites its whole ring. Every
@@ -75,16 +83,38 @@ cc -O2 -Wall -I"$BENCH/../include" -o "$T/trigger_latency" \
     "$BENCH/trigger_latency.c" "$BUILD/libtracetrap.a" ||
     bail "cannot build bench/trigger_latency.c"
 
+# Spool and retired snapshots share a filesystem: the helper renames.
+mkdir -p "$T/fs"
+if [ "$SPOOL_TMPFS" = 1 ]; then
+	mount -t tmpfs tmpfs "$T/fs"	# lib.sh unmounts it
+	echo "spool: tmpfs"
+else
+	echo "spool: $(df --output=source,fstype "$T/fs" | tail -1)"
+fi
+export TT_SPOOL=$T/fs/spool
+
+# What starting the lttng client alone costs, to read the CLI column.
+: >"$T/start.txt"
+for i in $(seq 20); do
+	t0=$(date +%s%N)
+	lttng --version >/dev/null
+	t1=$(date +%s%N)
+	echo $(( (t1 - t0) / 1000 )) >>"$T/start.txt"
+done
+echo "lttng --version (process start alone): p50 / p99 ms" \
+    "$(p50_p99_ms <"$T/start.txt")"
+
 tt_start_sessiond
 # The ticker outlives each recorder: an app stays registered with the
 # sessiond and joins every session it creates, as production apps do.
 "$TTAPP" 0 "$T/tick.state" >>"$T/app.log" 2>&1 &
 tt_pids="$tt_pids $!"
 
-printf '\n%-14s %-18s %-18s %-18s %-18s %s\n' "ring/CPU" \
-    "tracetrap ms" "lttng CLI ms" "record ms" "overhead ms" "snapshot bytes"
-printf '%-14s %-18s %-18s %-18s %-18s %s\n' "" "p50 / p99" "p50 / p99" \
-    "p50 / p99" "p50 / p99" "median"
+printf '\n%-14s %-16s %-16s %-16s %-16s %-16s %s\n' "ring/CPU" \
+    "tracetrap ms" "lttng CLI ms" "record ms" "dispatch ms" "overhead ms" \
+    "snapshot bytes"
+printf '%-14s %-16s %-16s %-16s %-16s %-16s %s\n' "" "p50 / p99" \
+    "p50 / p99" "p50 / p99" "p50 / p99" "p50 / p99" "median"
 
 for ring in $RINGS; do
 	size=${ring%:*} count=${ring#*:}
@@ -100,10 +130,10 @@ coalesce = 0"
 	sed -i "s/^subbuf_size = .*/subbuf_size = $size/;
 	    s/^subbuf_count = .*/subbuf_count = $count/;
 	    s/^\[spool\]$/[spool]\nmax_bytes = 1000G/" "$T/recorder.conf"
-	rm -rf "$T/spool" "$T/done"
-	mkdir -p "$T/done"
+	rm -rf "$TT_SPOOL" "$T/fs/done"
+	mkdir -p "$T/fs/done"
 	tt_start_recorder
-	wait_for 10 test -d "$T/spool" || bail "no spool directory"
+	wait_for 10 test -d "$TT_SPOOL" || bail "no spool directory"
 
 	# One warm-up each (i = 0), off the record: the first snapshot of a
 	# session pays for the consumer's first-time setup. The two kinds
@@ -113,8 +143,8 @@ coalesce = 0"
 	: >"$T/cli-bytes.txt"
 	for i in $(seq 0 "$RUNS"); do
 		fill_ring "$per_cpu"
-		"$T/trigger_latency" "$T/trigger.sock" "$T/spool" "$T/done" 1 0 \
-		    >"$T/tt.one" 2>>"$T/bench.log" ||
+		"$T/trigger_latency" "$T/trigger.sock" "$TT_SPOOL" \
+		    "$T/fs/done" 1 0 >"$T/tt.one" 2>>"$T/bench.log" ||
 		    bail "tracetrap run failed: $(tail -1 "$T/bench.log")"
 		[ "$i" -gt 0 ] && cat "$T/tt.one" >>"$T/tt.txt"
 
@@ -132,29 +162,37 @@ coalesce = 0"
 
 	# Per snapshot: its manifest's record_us next to the measured total.
 	: >"$T/record.txt"
+	: >"$T/dispatch.txt"
 	: >"$T/overhead.txt"
 	: >"$T/bytes.txt"
 	while read -r id us; do
-		m=$T/done/$id/manifest.json
+		m=$T/fs/done/$id/manifest.json
 		rec=$(jq -r .record_us "$m")
 		echo "$rec" >>"$T/record.txt"
+		# Policy + dispatch: datagram read -> worker starts recording.
+		jq -r '.record_started_at_us - .triggers[0].received_at_us' \
+		    "$m" >>"$T/dispatch.txt"
 		echo $(( us - rec )) >>"$T/overhead.txt"
 		jq -r .bytes "$m" >>"$T/bytes.txt"
 	done <"$T/tt.txt"
 
 	tt_stop_recorder
 	tt_pids=${tt_pids/ $RECORDER_PID/}
-	rm -rf "$T/spool" "$T/done"
+	rm -rf "$TT_SPOOL" "$T/fs/done"
 
-	printf '%-14s %-18s %-18s %-18s %-18s %s\n' \
+	printf '%-14s %-16s %-16s %-16s %-16s %-16s %s\n' \
 	    "${size}x$count=$(numfmt --to=iec "$per_cpu")" \
 	    "$(cut -d' ' -f2 "$T/tt.txt" | p50_p99_ms)" \
 	    "$(p50_p99_ms <"$T/cli.txt")" \
 	    "$(p50_p99_ms <"$T/record.txt")" \
+	    "$(p50_p99_ms <"$T/dispatch.txt")" \
 	    "$(p50_p99_ms <"$T/overhead.txt")" \
 	    "$(pct 0.5 <"$T/bytes.txt") (lttng CLI: $(pct 0.5 <"$T/cli-bytes.txt"))"
 done
 echo
 echo "$RUNS snapshots per figure, one at a time, every ring full (refilled"
 echo "before each), per-uid buffers; bytes include all CPUs. The lttng CLI"
-echo "time includes starting the lttng process."
+echo "time includes starting the lttng process. dispatch = trigger datagram"
+echo "read by the recorder -> lttng_snapshot_record() starts (policy, id,"
+echo "manifest skeleton, hand-off to the worker); overhead = tracetrap -"
+echo "record, i.e. dispatch + sha256 of every file + fsync + publish."

@@ -22,10 +22,11 @@ struct ini_state {
 	const char	*name;
 	char		*errors;
 	size_t		 errlen;
-	size_t		 used;		/* bytes of errors filled */
 	int		 nerrors;
 
+	/* One of the two is set. */
 	ini_handler	 handler;
+	ini_line_handler line_handler;
 	void		*arg;
 
 	/*
@@ -38,6 +39,8 @@ struct ini_state {
 	char		 section[INI_LINE_MAX];
 };
 
+static void	ini_append(char *, size_t, const char *, unsigned long,
+		    const char *, va_list) __attribute__((format(printf, 5, 0)));
 static void	ini_error(struct ini_state *, unsigned long, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
@@ -76,47 +79,84 @@ ini_trim(char *s)
 }
 
 /*
- * Appends "name:line: message\n" to the error buffer. When the buffer is
- * full the text is cut, but the buffer stays NUL-terminated and errors are
- * still counted, so the caller's count is right even if the text is not
- * complete.
+ * When the buffer is full the text is cut, but the buffer stays
+ * NUL-terminated; the caller still counts the error, so its count is right
+ * even if the text is not complete.
  */
 static void
-ini_error(struct ini_state *st, unsigned long line, const char *fmt, ...)
+ini_append(char *errors, size_t errlen, const char *name, unsigned long line,
+    const char *fmt, va_list ap)
 {
-	va_list	 ap;
 	char	 msg[INI_MESSAGE_MAX];
-	size_t	 i, left;
+	size_t	 i, used;
 	int	 n;
 
-	st->nerrors++;
-	if (st->errors == NULL || st->errlen == 0 ||
-	    st->used >= st->errlen - 1)
+	if (errors == NULL || errlen == 0)
+		return;
+	used = strnlen(errors, errlen - 1);
+	if (used >= errlen - 1)
 		return;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	for (i = 0; msg[i] != '\0'; i++) {
 		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
 			msg[i] = '?';
 	}
 
-	left = st->errlen - st->used;
-	n = snprintf(st->errors + st->used, left, "%s:%lu: %s\n", st->name,
-	    line, msg);
-	if (n < 0)
-		st->errors[st->used] = '\0';
-	else if ((size_t)n >= left)
-		st->used = st->errlen - 1;
+	if (line == 0)
+		n = snprintf(errors + used, errlen - used, "%s: %s\n", name,
+		    msg);
 	else
-		st->used += n;
+		n = snprintf(errors + used, errlen - used, "%s:%lu: %s\n",
+		    name, line, msg);
+	if (n < 0)
+		errors[used] = '\0';
 }
 
-/* Reports a handler failure, with a fallback if it wrote no message. */
-static void
-ini_handler_error(struct ini_state *st, unsigned long line, const char *msg)
+void
+ini_append_error(char *errors, size_t errlen, const char *name,
+    unsigned long line, const char *fmt, ...)
 {
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	ini_append(errors, errlen, name != NULL ? name : "(config)", line,
+	    fmt, ap);
+	va_end(ap);
+}
+
+/* Counts the error and appends "name:line: message\n" to the buffer. */
+static void
+ini_error(struct ini_state *st, unsigned long line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	st->nerrors++;
+	va_start(ap, fmt);
+	ini_append(st->errors, st->errlen, st->name, line, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Calls the handler and reports its failure, with a fallback if it wrote
+ * no message.
+ */
+static void
+ini_call(struct ini_state *st, unsigned long line, const char *key,
+    const char *value)
+{
+	char	 msg[INI_MESSAGE_MAX];
+	int	 rc;
+
+	msg[0] = '\0';
+	if (st->line_handler != NULL)
+		rc = st->line_handler(st->arg, line, st->section, key, value,
+		    msg, sizeof msg);
+	else
+		rc = st->handler(st->arg, st->section, key, value, msg,
+		    sizeof msg);
+	if (rc != -1)
+		return;
 	if (*msg == '\0')
 		ini_error(st, line, "rejected by the configuration");
 	else
@@ -126,7 +166,7 @@ ini_handler_error(struct ini_state *st, unsigned long line, const char *msg)
 static void
 ini_section(struct ini_state *st, unsigned long line, char *s)
 {
-	char	*close, *name, *rest, msg[INI_MESSAGE_MAX];
+	char	*close, *name, *rest;
 	size_t	 i;
 
 	st->is_section_ok = 0;
@@ -160,17 +200,13 @@ ini_section(struct ini_state *st, unsigned long line, char *s)
 	/* Both buffers are INI_LINE_MAX and name comes from the line. */
 	memcpy(st->section, name, strlen(name) + 1);
 	st->is_section_ok = 1;
-
-	msg[0] = '\0';
-	if (st->handler(st->arg, st->section, NULL, NULL, msg,
-	    sizeof msg) == -1)
-		ini_handler_error(st, line, msg);
+	ini_call(st, line, NULL, NULL);
 }
 
 static void
 ini_key(struct ini_state *st, unsigned long line, char *s)
 {
-	char	*equal, *key, *value, msg[INI_MESSAGE_MAX];
+	char	*equal, *key, *value;
 	size_t	 i, len;
 
 	if ((equal = strchr(s, '=')) == NULL) {
@@ -208,11 +244,7 @@ ini_key(struct ini_state *st, unsigned long line, char *s)
 
 	if (!st->is_section_ok)
 		return;
-
-	msg[0] = '\0';
-	if (st->handler(st->arg, st->section, key, value, msg,
-	    sizeof msg) == -1)
-		ini_handler_error(st, line, msg);
+	ini_call(st, line, key, value);
 }
 
 static void
@@ -228,23 +260,19 @@ ini_line(struct ini_state *st, unsigned long line, char *s)
 		ini_key(st, line, s);
 }
 
-int
-ini_parse_buffer(const char *name, const char *text, size_t len,
-    ini_handler handler, void *arg, char *errors, size_t errlen)
+static int
+ini_parse(struct ini_state *st, const char *name, const char *text,
+    size_t len, char *errors, size_t errlen)
 {
-	struct ini_state	 st;
 	char			 line[INI_LINE_MAX];
 	const char		*end, *eol, *next;
 	unsigned long		 lineno = 0;
 	size_t			 n;
 
-	memset(&st, 0, sizeof st);
-	st.name = name != NULL ? name : "(config)";
-	st.errors = errors;
-	st.errlen = errlen;
-	st.handler = handler;
-	st.arg = arg;
-	st.is_section_ok = 1;		/* keys before any [section] */
+	st->name = name != NULL ? name : "(config)";
+	st->errors = errors;
+	st->errlen = errlen;
+	st->is_section_ok = 1;		/* keys before any [section] */
 	if (errors != NULL && errlen > 0)
 		errors[0] = '\0';
 
@@ -263,16 +291,40 @@ ini_parse_buffer(const char *name, const char *text, size_t len,
 			n--;
 
 		if (n >= sizeof line)
-			ini_error(&st, lineno, "line too long (more than %zu "
+			ini_error(st, lineno, "line too long (more than %zu "
 			    "bytes)", sizeof line - 1);
 		else if (memchr(text, '\0', n) != NULL)
-			ini_error(&st, lineno, "NUL byte in line");
+			ini_error(st, lineno, "NUL byte in line");
 		else {
 			memcpy(line, text, n);
 			line[n] = '\0';
-			ini_line(&st, lineno, line);
+			ini_line(st, lineno, line);
 		}
 		text = next;
 	}
-	return st.nerrors;
+	return st->nerrors;
+}
+
+int
+ini_parse_buffer(const char *name, const char *text, size_t len,
+    ini_handler handler, void *arg, char *errors, size_t errlen)
+{
+	struct ini_state	 st;
+
+	memset(&st, 0, sizeof st);
+	st.handler = handler;
+	st.arg = arg;
+	return ini_parse(&st, name, text, len, errors, errlen);
+}
+
+int
+ini_parse_buffer_lines(const char *name, const char *text, size_t len,
+    ini_line_handler handler, void *arg, char *errors, size_t errlen)
+{
+	struct ini_state	 st;
+
+	memset(&st, 0, sizeof st);
+	st.line_handler = handler;
+	st.arg = arg;
+	return ini_parse(&st, name, text, len, errors, errlen);
 }

@@ -27,4 +27,25 @@ typedef int (*ini_handler)(void *arg, const char *section, const char *key,
 int	ini_parse_buffer(const char *name, const char *text, size_t len,
 	    ini_handler handler, void *arg, char *errors, size_t errlen);
 
+/*
+ * The same, for a handler that is also told the line number: a check that
+ * can only run once the whole file is read (a key file readable by others,
+ * two keys that must agree) can then still name the line to fix.
+ */
+typedef int (*ini_line_handler)(void *arg, unsigned long line,
+    const char *section, const char *key, const char *value, char *err,
+    size_t errlen);
+
+int	ini_parse_buffer_lines(const char *name, const char *text, size_t len,
+	    ini_line_handler handler, void *arg, char *errors, size_t errlen);
+
+/*
+ * Appends "name:line: message\n" to errors as the parser does (or
+ * "name: message\n" when line is 0), for the checks a caller runs after
+ * it. errors must hold a string (the parser leaves one).
+ */
+void	ini_append_error(char *errors, size_t errlen, const char *name,
+	    unsigned long line, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
 #endif

@@ -8,10 +8,17 @@
  * value it cannot use. A load works on a copy and only replaces the
  * caller's config when the whole file is valid: a SIGHUP with a broken file
  * then leaves the running configuration untouched.
+ *
+ * A few checks need the whole file: whether [relay] key is readable by
+ * others depends on the final key path and on whether address is set at
+ * all, wherever those lines are. The handler records the line of every
+ * key so that config_check() can still name the line to fix.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +36,8 @@
 #define CONFIG_MESSAGE_MAX	512
 #define CONFIG_SOURCE_NAME_MAX	32
 #define CONFIG_SOCKET_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
+#define CONFIG_KEYS_MAX		64	/* entries of config_keys[] */
+#define CONFIG_HOUR_MS		(3600ULL * 1000)
 
 /* config_key.flags */
 #define CONFIG_POWER_OF_TWO	0x1
@@ -52,7 +61,9 @@ enum config_section {
 	CONFIG_SECTION_TRIGGER,
 	CONFIG_SECTION_SPOOL,
 	CONFIG_SECTION_LIMITS,
+	CONFIG_SECTION_RELAY,
 	CONFIG_SECTION_SOURCE,
+	CONFIG_SECTION_COUNT
 };
 
 struct config_state {
@@ -61,6 +72,15 @@ struct config_state {
 	size_t			 source;	/* index in [source.NAME] */
 	unsigned		 source_set[POLICY_SOURCES_MAX];
 	int			 is_source_listed[POLICY_SOURCES_MAX];
+
+	/*
+	 * By config_keys[] index: the line that last set the key (0: none)
+	 * and whether that line was refused. Of [source.NAME] keys, only
+	 * the last section's line is kept; no check uses them.
+	 */
+	unsigned long		 key_line[CONFIG_KEYS_MAX];
+	int			 is_key_refused[CONFIG_KEYS_MAX];
+	unsigned long		 section_line[CONFIG_SECTION_COUNT];
 };
 
 struct config_key;
@@ -221,7 +241,7 @@ config_parse_size(struct config_state *st, const struct config_key *k,
     const char *value, void *dst, char *err, size_t errlen)
 {
 	uint64_t	 v;
-	char		 min[32];
+	char		 min[32], max[32];
 
 	(void)st;
 	if (units_parse_size(value, &v, err, errlen) == -1)
@@ -229,9 +249,17 @@ config_parse_size(struct config_state *st, const struct config_key *k,
 	if (v < k->min || v > k->max ||
 	    ((k->flags & CONFIG_POWER_OF_TWO) && !config_is_power_of_two(v))) {
 		config_format_size(k->min, min, sizeof min);
-		snprintf(err, errlen, "invalid size '%s' (expected %s of at "
-		    "least %s)", value, (k->flags & CONFIG_POWER_OF_TWO) ?
-		    "a power of two" : "a size", min);
+		config_format_size(k->max, max, sizeof max);
+		if (k->max == UINT64_MAX)
+			snprintf(err, errlen, "invalid size '%s' (expected %s "
+			    "of at least %s)", value,
+			    (k->flags & CONFIG_POWER_OF_TWO) ?
+			    "a power of two" : "a size", min);
+		else
+			snprintf(err, errlen, "invalid size '%s' (expected %s "
+			    "from %s to %s)", value,
+			    (k->flags & CONFIG_POWER_OF_TWO) ?
+			    "a power of two" : "a size", min, max);
 		return -1;
 	}
 	*(uint64_t *)dst = v;
@@ -403,6 +431,82 @@ config_parse_output(struct config_state *st, const struct config_key *k,
 		snprintf(err, errlen, "invalid output '%s' (expected \"\" for "
 		    "the spool, or net://HOST, net6://HOST or tcp://HOST "
 		    "for an lttng-relayd)", value);
+		return -1;
+	}
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
+/*
+ * Splits "HOST:PORT" or "[IPv6]:PORT" into host (without the brackets) and
+ * port. HOST is a DNS name or an IPv4 address, [A-Za-z0-9.-]; the text
+ * between brackets must be an IPv6 address; PORT is 1 to 65535.
+ */
+static int
+config_split_address(const char *value, char *host, size_t hostlen,
+    uint16_t *port)
+{
+	struct in6_addr	 in6;
+	const char	*colon, *end;
+	char		 buf[INET6_ADDRSTRLEN];
+	uint64_t	 v;
+	size_t		 i, len;
+
+	if (value[0] == '[') {
+		if ((end = strchr(value, ']')) == NULL || end[1] != ':')
+			return -1;
+		len = end - (value + 1);
+		if (len == 0 || len >= sizeof buf)
+			return -1;
+		memcpy(buf, value + 1, len);
+		buf[len] = '\0';
+		if (inet_pton(AF_INET6, buf, &in6) != 1)
+			return -1;
+		colon = end + 1;
+		value++;
+	} else {
+		if ((colon = strchr(value, ':')) == NULL)
+			return -1;
+		len = colon - value;
+		for (i = 0; i < len; i++) {
+			if (!((value[i] >= 'A' && value[i] <= 'Z') ||
+			    (value[i] >= 'a' && value[i] <= 'z') ||
+			    (value[i] >= '0' && value[i] <= '9') ||
+			    value[i] == '.' || value[i] == '-'))
+				return -1;
+		}
+		/* 253 is the longest name DNS can carry. */
+		if (len == 0 || len > 253)
+			return -1;
+	}
+	if (config_decimal(colon + 1, &v) == -1 || v < 1 || v > 65535 ||
+	    len >= hostlen)
+		return -1;
+	memcpy(host, value, len);
+	host[len] = '\0';
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int
+config_parse_address(struct config_state *st, const struct config_key *k,
+    const char *value, void *dst, char *err, size_t errlen)
+{
+	char		 host[CONFIG_HOST_MAX];
+	uint16_t	 port;
+	size_t		 len = strlen(value);
+
+	(void)st;
+	if (len == 0 && (k->flags & CONFIG_EMPTY_OK)) {
+		*(char *)dst = '\0';
+		return 0;
+	}
+	if (len >= k->size ||
+	    config_split_address(value, host, sizeof host, &port) == -1) {
+		snprintf(err, errlen, "invalid address '%s' (expected %sHOST:"
+		    "PORT or [IPv6]:PORT, HOST of letters, digits, '.' and "
+		    "'-', PORT from 1 to 65535)", value,
+		    (k->flags & CONFIG_EMPTY_OK) ? "\"\" for none, " : "");
 		return -1;
 	}
 	memcpy(dst, value, len + 1);
@@ -639,6 +743,23 @@ static const struct config_key config_keys[] = {
 	{ CONFIG_SECTION_LIMITS, "delay", config_parse_duration,
 	  CONFIG_FIELD(delay_ms), 0, 60 * 1000, 0, 0 },
 
+	{ CONFIG_SECTION_RELAY, "address", config_parse_address,
+	  CONFIG_FIELD(relay_address), 0, 0, CONFIG_EMPTY_OK, 0 },
+	{ CONFIG_SECTION_RELAY, "ca", config_parse_path,
+	  CONFIG_FIELD(relay_ca), 0, CONFIG_PATH_MAX, 0, 0 },
+	{ CONFIG_SECTION_RELAY, "cert", config_parse_path,
+	  CONFIG_FIELD(relay_cert), 0, CONFIG_PATH_MAX, 0, 0 },
+	{ CONFIG_SECTION_RELAY, "key", config_parse_path,
+	  CONFIG_FIELD(relay_key), 0, CONFIG_PATH_MAX, 0, 0 },
+	{ CONFIG_SECTION_RELAY, "reconnect_min", config_parse_duration,
+	  CONFIG_FIELD(relay_reconnect_min_ms), 1, CONFIG_HOUR_MS, 0, 0 },
+	{ CONFIG_SECTION_RELAY, "reconnect_max", config_parse_duration,
+	  CONFIG_FIELD(relay_reconnect_max_ms), 1, CONFIG_HOUR_MS, 0, 0 },
+	{ CONFIG_SECTION_RELAY, "ping_interval", config_parse_duration,
+	  CONFIG_FIELD(relay_ping_interval_ms), 1000, CONFIG_HOUR_MS, 0, 0 },
+	{ CONFIG_SECTION_RELAY, "upload_chunk", config_parse_size,
+	  CONFIG_FIELD(relay_upload_chunk), 4 * 1024, 256 * 1024, 0, 0 },
+
 	{ CONFIG_SECTION_SOURCE, "enabled", config_parse_bool,
 	  CONFIG_SOURCE_FIELD(is_enabled), 0, 0, 0, CONFIG_SET_ENABLED },
 	{ CONFIG_SECTION_SOURCE, "sample", config_parse_sample,
@@ -656,6 +777,9 @@ static const struct config_key config_keys[] = {
 	  CONFIG_SET_MAX_PER_DAY },
 };
 
+_Static_assert(sizeof config_keys / sizeof config_keys[0] <= CONFIG_KEYS_MAX,
+    "config_state.key_line[] is too small for config_keys[]");
+
 static const struct {
 	const char		*name;
 	enum config_section	 section;
@@ -666,6 +790,7 @@ static const struct {
 	{ "trigger",	CONFIG_SECTION_TRIGGER },
 	{ "spool",	CONFIG_SECTION_SPOOL },
 	{ "limits",	CONFIG_SECTION_LIMITS },
+	{ "relay",	CONFIG_SECTION_RELAY },
 };
 
 static int
@@ -700,7 +825,7 @@ config_section(struct config_state *st, const char *section, char *err,
 		return 0;
 	}
 	snprintf(err, errlen, "unknown section [%s] (expected node, session, "
-	    "control, trigger, spool, limits or source.NAME)", section);
+	    "control, trigger, spool, limits, relay or source.NAME)", section);
 	return -1;
 }
 
@@ -729,8 +854,8 @@ config_unknown_key(enum config_section section, const char *name,
 }
 
 static int
-config_handler(void *arg, const char *section, const char *key,
-    const char *value, char *err, size_t errlen)
+config_handler(void *arg, unsigned long line, const char *section,
+    const char *key, const char *value, char *err, size_t errlen)
 {
 	struct config_state		*st = arg;
 	struct policy_source_conf	*source = NULL;
@@ -738,8 +863,12 @@ config_handler(void *arg, const char *section, const char *key,
 	char				*base, msg[CONFIG_MESSAGE_MAX];
 	size_t				 i;
 
-	if (key == NULL)
-		return config_section(st, section, err, errlen);
+	if (key == NULL) {
+		if (config_section(st, section, err, errlen) == -1)
+			return -1;
+		st->section_line[st->section] = line;
+		return 0;
+	}
 	if (st->section == CONFIG_SECTION_SKIP)
 		return 0;
 	if (st->section == CONFIG_SECTION_NONE) {
@@ -764,11 +893,14 @@ config_handler(void *arg, const char *section, const char *key,
 		base = (char *)source;
 	} else
 		base = (char *)&st->conf;
+	st->key_line[k - config_keys] = line;
+	st->is_key_refused[k - config_keys] = 1;
 	msg[0] = '\0';
 	if (k->parse(st, k, value, base + k->offset, msg, sizeof msg) == -1) {
 		snprintf(err, errlen, "[%s] %s: %s", section, key, msg);
 		return -1;
 	}
+	st->is_key_refused[k - config_keys] = 0;
 	if (source != NULL) {
 		st->source_set[st->source] |= k->set;
 		if (k->set & CONFIG_SET_LIMITS)
@@ -812,6 +944,130 @@ config_resolve(struct config_state *st)
 		    !(set & CONFIG_SET_ENABLED))
 			source->is_enabled = 0;
 	}
+
+	/* The address was checked when it was read. */
+	st->conf.relay_host[0] = '\0';
+	st->conf.relay_port = 0;
+	if (st->conf.relay_address[0] != '\0' &&
+	    config_split_address(st->conf.relay_address, st->conf.relay_host,
+	    sizeof st->conf.relay_host, &st->conf.relay_port) == -1)
+		st->conf.relay_address[0] = '\0';
+}
+
+static const struct config_key *
+config_find_key(enum config_section section, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++) {
+		if (config_keys[i].section == section &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return &config_keys[i];
+	}
+	return NULL;
+}
+
+/*
+ * The line to name for a check on key: the one that set it or, for a key
+ * left at its default, the line of fallback (another key of the section),
+ * else the section's header; 0 (the file alone) when there is none.
+ */
+static unsigned long
+config_check_line(const struct config_state *st, const struct config_key *k,
+    const struct config_key *fallback)
+{
+	if (st->key_line[k - config_keys] != 0)
+		return st->key_line[k - config_keys];
+	if (fallback != NULL && st->key_line[fallback - config_keys] != 0)
+		return st->key_line[fallback - config_keys];
+	return st->section_line[k->section];
+}
+
+/*
+ * The TLS files must be there when the relay link starts, and a private
+ * key others can read is no longer private: both are refused now, with
+ * the line to fix, rather than when the link first connects.
+ */
+static int
+config_check_tls_file(struct config_state *st, const struct config_key *k,
+    const struct config_key *address, const char *name, char *err,
+    size_t errlen)
+{
+	struct stat	 sb;
+	const char	*path = (const char *)&st->conf + k->offset;
+	const char	*hint = "";
+	unsigned long	 line;
+	int		 fd, saved_errno;
+
+	/* A refused line has been reported; its default is not the point. */
+	if (st->is_key_refused[k - config_keys])
+		return 0;
+	if (st->key_line[k - config_keys] == 0)
+		hint = " (the default path, needed since address is set)";
+	line = config_check_line(st, k, address);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1 || fstat(fd, &sb) == -1) {
+		saved_errno = errno;
+		if (fd != -1)
+			close(fd);
+		ini_append_error(err, errlen, name, line, "[relay] %s: %s: "
+		    "%s%s", k->name, path, strerror(saved_errno), hint);
+		return -1;
+	}
+	close(fd);
+	if (!S_ISREG(sb.st_mode)) {
+		ini_append_error(err, errlen, name, line, "[relay] %s: %s is "
+		    "not a regular file%s", k->name, path, hint);
+		return -1;
+	}
+	if (strcmp(k->name, "key") == 0 &&
+	    (sb.st_mode & (S_IRGRP | S_IROTH)) != 0) {
+		ini_append_error(err, errlen, name, line, "[relay] %s: %s is "
+		    "readable by group or others (chmod 600 it)", k->name,
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The checks that need the whole file; returns the number of errors. */
+static int
+config_check(struct config_state *st, const char *name, char *err,
+    size_t errlen)
+{
+	static const char	*files[] = { "ca", "cert", "key" };
+	const struct config_key	*address, *min, *max;
+	const struct config	*conf = &st->conf;
+	char			 max_text[32], min_text[32];
+	size_t			 i;
+	int			 nerrors = 0;
+
+	address = config_find_key(CONFIG_SECTION_RELAY, "address");
+	if (conf->relay_address[0] != '\0') {
+		for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+			if (config_check_tls_file(st, config_find_key(
+			    CONFIG_SECTION_RELAY, files[i]), address, name,
+			    err, errlen) == -1)
+				nerrors++;
+		}
+	}
+
+	min = config_find_key(CONFIG_SECTION_RELAY, "reconnect_min");
+	max = config_find_key(CONFIG_SECTION_RELAY, "reconnect_max");
+	if (!st->is_key_refused[min - config_keys] &&
+	    !st->is_key_refused[max - config_keys] &&
+	    conf->relay_reconnect_max_ms < conf->relay_reconnect_min_ms) {
+		config_format_duration(conf->relay_reconnect_max_ms, max_text,
+		    sizeof max_text);
+		config_format_duration(conf->relay_reconnect_min_ms, min_text,
+		    sizeof min_text);
+		ini_append_error(err, errlen, name, config_check_line(st, max,
+		    min), "[relay] reconnect_max: %s is less than "
+		    "reconnect_min (%s)", max_text, min_text);
+		nerrors++;
+	}
+	return nerrors;
 }
 
 void
@@ -866,6 +1122,18 @@ config_defaults(struct config *conf)
 	conf->policy.only_listed = 0;
 	conf->policy.nsources = 0;
 	conf->delay_ms = 0;
+
+	conf->relay_address[0] = '\0';
+	snprintf(conf->relay_ca, sizeof conf->relay_ca,
+	    "/etc/tracetrap/ca.pem");
+	snprintf(conf->relay_cert, sizeof conf->relay_cert,
+	    "/etc/tracetrap/node.pem");
+	snprintf(conf->relay_key, sizeof conf->relay_key,
+	    "/etc/tracetrap/node.key");
+	conf->relay_reconnect_min_ms = 1000;
+	conf->relay_reconnect_max_ms = 60 * 1000;
+	conf->relay_ping_interval_ms = 15 * 1000;
+	conf->relay_upload_chunk = 128 * 1024;
 }
 
 int
@@ -875,7 +1143,7 @@ config_load_buffer(struct config *conf, const char *name, const char *text,
 	struct config_state	*st;
 	int			 nerrors;
 
-	/* About 25 KiB: too much for the stack of a small thread. */
+	/* About 40 KiB: too much for the stack of a small thread. */
 	if ((st = calloc(1, sizeof *st)) == NULL) {
 		snprintf(err, errlen, "%s: %s\n", name, strerror(errno));
 		return -1;
@@ -883,12 +1151,12 @@ config_load_buffer(struct config *conf, const char *name, const char *text,
 	memcpy(&st->conf, conf, sizeof st->conf);
 	st->section = CONFIG_SECTION_NONE;
 
-	nerrors = ini_parse_buffer(name, text, len, config_handler, st, err,
-	    errlen);
-	if (nerrors == 0) {
-		config_resolve(st);
+	nerrors = ini_parse_buffer_lines(name, text, len, config_handler, st,
+	    err, errlen);
+	config_resolve(st);
+	nerrors += config_check(st, name, err, errlen);
+	if (nerrors == 0)
 		memcpy(conf, &st->conf, sizeof *conf);
-	}
 	free(st);
 	return nerrors == 0 ? 0 : -1;
 }
@@ -954,4 +1222,17 @@ config_session_differs(const struct config *a, const struct config *b)
 	    a->is_per_pid_buffers != b->is_per_pid_buffers ||
 	    strcmp(a->ust_events, b->ust_events) != 0 ||
 	    strcmp(a->kernel_events, b->kernel_events) != 0);
+}
+
+int
+config_relay_differs(const struct config *a, const struct config *b)
+{
+	return (strcmp(a->relay_address, b->relay_address) != 0 ||
+	    strcmp(a->relay_ca, b->relay_ca) != 0 ||
+	    strcmp(a->relay_cert, b->relay_cert) != 0 ||
+	    strcmp(a->relay_key, b->relay_key) != 0 ||
+	    a->relay_reconnect_min_ms != b->relay_reconnect_min_ms ||
+	    a->relay_reconnect_max_ms != b->relay_reconnect_max_ms ||
+	    a->relay_ping_interval_ms != b->relay_ping_interval_ms ||
+	    a->relay_upload_chunk != b->relay_upload_chunk);
 }

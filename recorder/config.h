@@ -16,6 +16,8 @@
 #define CONFIG_PATH_MAX		4096
 #define CONFIG_NAME_MAX		64
 #define CONFIG_LIST_MAX		1024
+#define CONFIG_HOST_MAX		256	/* a DNS name (253) with its NUL */
+#define CONFIG_ADDRESS_MAX	(CONFIG_HOST_MAX + 8)	/* [HOST]:PORT */
 
 struct config {
 	/* [node] */
@@ -55,6 +57,24 @@ struct config {
 	 */
 	struct policy_conf policy;
 	uint64_t	 delay_ms;		/* [limits] delay */
+
+	/*
+	 * [relay]: "" = no relay, snapshots stay in the spool. When address
+	 * is set, ca, cert and key existed at load time and key was not
+	 * readable by group or others. relay_host and relay_port are
+	 * address split (the host without the brackets of an IPv6 address),
+	 * what connect() and the certificate check need.
+	 */
+	char		 relay_address[CONFIG_ADDRESS_MAX];	/* HOST:PORT */
+	char		 relay_host[CONFIG_HOST_MAX];	/* "" without address */
+	uint16_t	 relay_port;			/* 0 without address */
+	char		 relay_ca[CONFIG_PATH_MAX];	/* the fleet CA */
+	char		 relay_cert[CONFIG_PATH_MAX];	/* this node's, CN=name */
+	char		 relay_key[CONFIG_PATH_MAX];
+	uint64_t	 relay_reconnect_min_ms;	/* backoff from 1s */
+	uint64_t	 relay_reconnect_max_ms;	/* .. to 60s, >= min */
+	uint64_t	 relay_ping_interval_ms;	/* 15s, >= 1s */
+	uint64_t	 relay_upload_chunk;		/* 128k, 4k..256k */
 };
 
 /* Fills every default (node_name from gethostname()). */
@@ -62,7 +82,9 @@ void	config_defaults(struct config *);
 
 /*
  * Loads path over the defaults. Returns 0, or -1 with every error found,
- * one "path:line: message" per line, in err.
+ * one "path:line: message" per line, in err: first those of the lines in
+ * their order, then those only the whole file can tell (a relay key file
+ * readable by others, reconnect_max below reconnect_min).
  */
 int	config_load(struct config *, const char *path, char *err,
 	    size_t errlen);
@@ -76,5 +98,8 @@ int	config_load_buffer(struct config *, const char *name,
  * output is not part of it: every snapshot names its own output.
  */
 int	config_session_differs(const struct config *a, const struct config *b);
+
+/* 1 when any [relay] key differs: the relay link must be reopened. */
+int	config_relay_differs(const struct config *a, const struct config *b);
 
 #endif

@@ -357,13 +357,12 @@ control_status_json(struct recorder *rec)
 	policy = policy_status(rec->policy, recorder_now_us() / 1000);
 	json_object_set_new(policy, "delay_ms",
 	    json_integer((json_int_t)rec->conf.delay_ms));
-	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:{s:s, s:b}}",
+	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
 	    "node", rec->conf.node_name, "version", TRACETRAP_VERSION,
 	    "uptime_s", (json_int_t)((recorder_realtime_us() -
 	    rec->started_at_us) / 1000000),
 	    "session", session, "limiter", policy, "counters", stats,
-	    "spool", spool, "relay", "state", "not_configured",
-	    "connected", 0);
+	    "spool", spool, "relay", relay_link_status(rec->relay_link));
 }
 
 static void

@@ -53,6 +53,16 @@ recorder_format_time(int64_t us, char *buf, size_t len)
 	snprintf(buf, len, "%s.%06lldZ", stamp, (long long)(us % 1000000));
 }
 
+void
+recorder_snapshot_uploaded(struct recorder *rec, const char *id)
+{
+	struct snapshot *snap;
+
+	TAILQ_FOREACH(snap, &rec->recent, entry)
+		if (strcmp(snap->id, id) == 0)
+			snap->is_uploaded = 1;
+}
+
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -295,6 +305,7 @@ recorder_shutdown(struct recorder *rec)
 	if (rec->drain_event != NULL)
 		event_free(rec->drain_event);
 	trigger_socket_close(rec->trigger_socket);
+	relay_link_close(rec->relay_link);
 	session_stop(rec->session);
 	control_close(rec->control);
 	spool_close(&rec->spool);
@@ -393,6 +404,9 @@ main(int argc, char **argv)
 		fatalx("policy_new");
 	rec->session = session_start(rec->base);
 	recorder_submit_session(rec, SESSION_JOB_SETUP);
+	if (rec->conf.relay_address[0] != '\0' &&
+	    (rec->relay_link = relay_link_open(rec, err, sizeof(err))) == NULL)
+		fatalx("relay link: %s", err);
 	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
 	    i++) {
 		signals[i] = evsignal_new(rec->base, signal_numbers[i],

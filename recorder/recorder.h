@@ -48,6 +48,7 @@ struct snapshot {
 	size_t			 published_triggers; /* in the manifest file */
 	int			 is_manifest_writing;
 	int			 is_network;	/* output was net:// */
+	int			 is_uploaded;	/* the relay stored it */
 	size_t			 triggers_omitted; /* past the cap */
 	int64_t			 taken_at_us;	/* CLOCK_REALTIME */
 	uint64_t		 accepted_us;	/* CLOCK_MONOTONIC */
@@ -100,6 +101,7 @@ struct recorder {
 	gid_t			 control_gid;
 	struct control		*control;
 	struct trigger_socket	*trigger_socket;
+	struct relay_link	*relay_link;	/* NULL: no [relay] address */
 };
 
 extern struct recorder *recorder;
@@ -107,6 +109,16 @@ extern struct recorder *recorder;
 uint64_t	 recorder_now_us(void);		/* CLOCK_MONOTONIC */
 int64_t		 recorder_realtime_us(void);
 void		 recorder_format_time(int64_t us, char *buf, size_t len);
+
+void		 recorder_snapshot_uploaded(struct recorder *, const char *);
+
+/* relay_link.c */
+struct relay_link *relay_link_open(struct recorder *, char *, size_t);
+void		 relay_link_close(struct relay_link *);
+void		 relay_link_kick(struct relay_link *);
+int		 relay_link_is_ready(const struct relay_link *);
+int		 relay_link_cluster_trigger(struct relay_link *, json_t *);
+json_t		*relay_link_status(const struct relay_link *);
 
 /* snapshot.c */
 struct policy_decision snapshot_trigger(struct recorder *,

@@ -469,6 +469,7 @@ session_snapshot(struct session *s, struct session_job *job, const char *url,
     char *err, size_t errlen)
 {
 	struct lttng_snapshot_output	*output;
+	struct timespec			 now;
 	uint64_t			 start;
 	int				 ret;
 
@@ -489,6 +490,9 @@ session_snapshot(struct session *s, struct session_job *job, const char *url,
 		    session_strerror(ret));
 		return -1;
 	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	job->record_started_at_us = (int64_t)now.tv_sec * 1000000 +
+	    now.tv_nsec / 1000;
 	start = session_now_us();
 	ret = lttng_snapshot_record(job->conf.session_name, output, 0);
 	job->record_us = session_now_us() - start;
@@ -576,6 +580,9 @@ session_run_record(struct session *s, struct session_job *job)
 	json_object_set_new(manifest, "bytes", json_integer((json_int_t)bytes));
 	json_object_set_new(manifest, "record_us",
 	    json_integer((json_int_t)job->record_us));
+	/* With triggers[0].received_at_us: what policy and dispatch cost. */
+	json_object_set_new(manifest, "record_started_at_us",
+	    json_integer((json_int_t)job->record_started_at_us));
 	if ((text = json_dumps(manifest, JSON_INDENT(2) | JSON_SORT_KEYS))
 	    == NULL) {
 		snprintf(job->error, sizeof(job->error), "out of memory");

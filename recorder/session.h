@@ -56,6 +56,7 @@ struct session_job {
 	char			 path[CONFIG_PATH_MAX];	/* RECORD: final dir */
 	uint64_t		 bytes;		/* RECORD: trace bytes */
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
+	int64_t			 record_started_at_us;	/* CLOCK_REALTIME */
 	uint64_t		 total_us;	/* record + hash + publish */
 };
 

@@ -249,6 +249,7 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 		spool_add(&rec->spool, snap->id, snap->bytes,
 		    snap->taken_at_us);
 		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
+		relay_link_kick(rec->relay_link);
 		if (json_array_size(snap->triggers) > snap->published_triggers)
 			snapshot_update_manifest(snap);
 	} else {
@@ -425,8 +426,9 @@ snapshot_json(const struct snapshot *snap)
 		    json_real((double)snap->duration_us / 1000.0));
 		json_object_set_new(o, "record_ms",
 		    json_real((double)snap->record_us / 1000.0));
-		/* The relay link (a later component) sets this. */
-		json_object_set_new(o, "upload", json_string("pending"));
+		json_object_set_new(o, "upload", json_string(
+		    snap->is_uploaded ? "stored" : recorder->relay_link == NULL ?
+		    "no_relay" : "pending"));
 	}
 	if (snap->state == SNAPSHOT_FAILED)
 		json_object_set_new(o, "error", json_string(snap->error));

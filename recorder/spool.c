@@ -236,6 +236,11 @@ spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
 			fatal("spool_open");
 		snprintf(e->id, sizeof(e->id), "%s", de->d_name);
 		e->taken_at_us = taken;
+		/* The relay link leaves this marker after a durable ACK. */
+		snprintf(path, sizeof(path), "%s/%s/.uploaded", dir,
+		    de->d_name);
+		e->is_uploaded = access(path, F_OK) == 0;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		e->bytes = spool_tree_bytes(path);
 		sorted[n++] = e;
 	}

@@ -25,7 +25,8 @@ struct spool_entry {
 	char			 id[SPOOL_ID_MAX];
 	uint64_t		 bytes;		/* whole directory */
 	int64_t			 taken_at_us;
-	int			 is_uploaded;
+	int			 is_uploaded;	/* relay acknowledged it */
+	uint64_t		 retry_after_us; /* refused: not before */
 	TAILQ_ENTRY(spool_entry) entry;		/* oldest first */
 };
 TAILQ_HEAD(spool_entries, spool_entry);

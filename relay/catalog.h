@@ -27,7 +27,7 @@ struct catalog	*catalog_open(const char *db_path, const char *store_dir,
 		    int *was_rebuilt, char *err, size_t errlen);
 void		 catalog_close(struct catalog *);
 
-/* Empties the catalog and indexes every incidents/*/*/*/manifest.json. */
+/* Empties the catalog and indexes every manifest.json of the store. */
 int		 catalog_rebuild(struct catalog *, const char *store_dir,
 		    char *err, size_t errlen);
 
@@ -68,7 +68,11 @@ struct catalog_filter {
 json_t		*catalog_snapshots(struct catalog *,
 		    const struct catalog_filter *);
 
-/* Retention: totals, and the oldest incident (by its newest snapshot). */
+/*
+ * Retention: totals, and the oldest incident (by its newest snapshot):
+ * catalog_oldest_incident returns 1 found, 0 when the catalog is empty,
+ * -1 on error.
+ */
 uint64_t	 catalog_total_bytes(struct catalog *);
 int		 catalog_oldest_incident(struct catalog *, char *id,
 		    size_t len, int64_t *last_taken_at_us, uint64_t *bytes);

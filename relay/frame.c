@@ -3,7 +3,10 @@
  * a peer is size-checked here before anyone looks at a payload.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include "protocol.h"
 
@@ -141,4 +144,81 @@ frame_chunk_header(uint8_t out[FRAME_CHUNK_HEADER_SIZE], uint32_t file_index,
 	frame_put32(out, file_index);
 	frame_put32(out + 4, (uint32_t)(offset >> 32));
 	frame_put32(out + 8, (uint32_t)offset);
+}
+
+int
+frame_pull(struct evbuffer *in, struct frame *f, char *err, size_t errlen)
+{
+	uint8_t		 header[FRAME_HEADER_SIZE];
+	const uint8_t	*buf;
+	size_t		 len = evbuffer_get_length(in), need;
+	int		 ret;
+
+	if (len < FRAME_HEADER_SIZE)
+		return 0;
+	evbuffer_copyout(in, header, sizeof(header));
+	/* The header is checked before any payload is made contiguous. */
+	if ((ret = frame_parse(header, sizeof(header), f, err, errlen)) == -1)
+		return -1;
+	need = FRAME_HEADER_SIZE + ((size_t)header[0] << 24 |
+	    (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3]);
+	if (len < need)
+		return 0;
+	if ((buf = evbuffer_pullup(in, (ssize_t)need)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return frame_parse(buf, need, f, err, errlen);
+}
+
+int
+frame_push_json(struct evbuffer *out, enum frame_type type, json_t *payload)
+{
+	uint8_t	 header[FRAME_HEADER_SIZE];
+	char	*text;
+	size_t	 len;
+	int	 ret = -1;
+
+	if ((text = json_dumps(payload, JSON_COMPACT)) == NULL)
+		return -1;
+	len = strlen(text);
+	if (frame_header(header, type, len) == 0 &&
+	    evbuffer_add(out, header, sizeof(header)) == 0 &&
+	    evbuffer_add(out, text, len) == 0)
+		ret = 0;
+	free(text);
+	return ret;
+}
+
+int
+frame_push_chunk(struct evbuffer *out, uint32_t file_index, uint64_t offset,
+    const void *data, size_t length)
+{
+	uint8_t	 header[FRAME_HEADER_SIZE + FRAME_CHUNK_HEADER_SIZE];
+
+	if (frame_header(header, FRAME_UPLOAD_CHUNK,
+	    FRAME_CHUNK_HEADER_SIZE + length) == -1)
+		return -1;
+	frame_chunk_header(header + FRAME_HEADER_SIZE, file_index, offset);
+	if (evbuffer_add(out, header, sizeof(header)) == -1 ||
+	    evbuffer_add(out, data, length) == -1)
+		return -1;
+	return 0;
+}
+
+json_t *
+frame_json(const struct frame *f, char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+
+	o = json_loadb((const char *)f->payload, f->length, 0, &jerr);
+	if (o == NULL || !json_is_object(o)) {
+		snprintf(err, errlen, "%s frame: payload is not a JSON object%s"
+		    "%s", frame_type_name(f->type), o == NULL ? ": " : "",
+		    o == NULL ? jerr.text : "");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }

@@ -42,6 +42,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define PROTOCOL_VERSION	1
 
 #define FRAME_HEADER_SIZE	8
@@ -96,6 +98,23 @@ int		 frame_chunk_decode(const struct frame *,
 /* Writes the 12-byte chunk header. */
 void		 frame_chunk_header(uint8_t out[FRAME_CHUNK_HEADER_SIZE],
 		    uint32_t file_index, uint64_t offset);
+
+/*
+ * Event-loop side, on libevent buffers. frame_pull() makes the first whole
+ * frame of in contiguous and describes it (1), says more bytes are needed
+ * (0) or reports a protocol error (-1); after handling a frame, drain
+ * FRAME_HEADER_SIZE + f->length bytes. frame_push_json() appends a control
+ * frame; frame_push_chunk() an UPLOAD_CHUNK.
+ */
+struct evbuffer;
+int		 frame_pull(struct evbuffer *in, struct frame *f, char *err,
+		    size_t errlen);
+int		 frame_push_json(struct evbuffer *out, enum frame_type,
+		    json_t *payload);
+int		 frame_push_chunk(struct evbuffer *out, uint32_t file_index,
+		    uint64_t offset, const void *data, size_t length);
+/* Parses a control frame's JSON object payload; NULL with err if not. */
+json_t		*frame_json(const struct frame *, char *err, size_t errlen);
 
 const char	*frame_type_name(enum frame_type);
 /* The largest payload a type may carry; 0 for an unknown type. */

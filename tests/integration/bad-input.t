@@ -24,7 +24,7 @@ send_raw 'v=1\nsource=App Server\n'
 send_raw 'v=1\nscope=galaxy\n'
 head -c 5000 /dev/zero | tr '\0' 'a' | sed 's/^/v=1\nreason=/' >"$T/raw"
 "$TTSEND" -s "$T/trigger.sock" -R "$T/raw" >/dev/null
-wait_for 10 test "$(status_field .counters.datagrams)" -eq 6
+wait_until 10 '[ "$(status_field .counters.datagrams)" -eq 6 ]'
 is "six bad datagrams counted as malformed" \
     "$(status_field .counters.datagrams_malformed)" 6
 is "one of them as oversized" "$(status_field .counters.datagrams_oversized)" 1

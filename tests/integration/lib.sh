@@ -9,6 +9,8 @@
 
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 RECORDER=$BUILD/tracetrap-recorder
+RELAY=$BUILD/tracetrap-relay
+MAKE_CERTS=$(cd "$(dirname "$0")/../.." && pwd)/conf/make-dev-certs.sh
 CLI=$BUILD/tracetrap
 TTAPP=$BUILD/tests/ttapp
 TTSEND=$BUILD/tests/ttsend
@@ -104,6 +106,18 @@ wait_for() {
 	done
 }
 
+# wait_until TIMEOUT_S 'EXPRESSION': like wait_for, but the expression is
+# evaluated anew each time, in this shell (its functions are available).
+# Pass it in single quotes: "$(...)" in double quotes would be expanded
+# once, before the first try, and the wait would poll a constant.
+wait_until() {
+	local deadline=$(( $(date +%s) + $1 ))
+	until eval "$2" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
 tt_start_sessiond() {
 	# --daemonize returns once the session daemon is ready.
 	lttng-sessiond --daemonize --no-kernel >>"$T/sessiond.log" 2>&1 ||
@@ -173,6 +187,64 @@ tt_start_recorder() {
 tt_stop_recorder() {
 	kill -TERM "$RECORDER_PID" 2>/dev/null
 	wait "$RECORDER_PID" 2>/dev/null
+}
+
+# tt_certs NODE...: a dev fleet CA, the relay's and these nodes' certs.
+tt_certs() {
+	"$MAKE_CERTS" --test-extras "$T/pki" "$@" >>"$T/certs.log" 2>&1 ||
+	    bail "make-dev-certs.sh failed"
+}
+
+# tt_relay_config [EXTRA INI TEXT]: $T/relay.conf.
+RELAY_PORT=5443
+RELAY_API_PORT=5480
+tt_relay_config() {
+	cat >"$T/relay.conf" <<EOF
+[relay]
+name = relay
+[listen]
+address = 127.0.0.1:$RELAY_PORT
+ca = $T/pki/ca.pem
+cert = $T/pki/relay.pem
+key = $T/pki/relay.key
+[api]
+address = 127.0.0.1:$RELAY_API_PORT
+[store]
+dir = ${TT_STORE:-$T/store}
+min_free = 1M
+$1
+EOF
+}
+
+tt_start_relay() {
+	rm -f "$T/relay-ready"
+	mkfifo "$T/relay-ready"
+	"$RELAY" -d -v -f "$T/relay.conf" --ready-fd 3 3>"$T/relay-ready" \
+	    >>"$T/relay.log" 2>&1 &
+	RELAY_PID=$!
+	tt_pids="$tt_pids $RELAY_PID"
+	if [ "$(timeout 20 head -n1 "$T/relay-ready")" != "READY=1" ]; then
+		bail "tracetrap-relay did not become ready: $(tail -3 "$T/relay.log")"
+	fi
+}
+
+# The [relay] section of a recorder that uploads to the test relay.
+tt_relay_section() {
+	cat <<EOF
+[relay]
+address = 127.0.0.1:$RELAY_PORT
+ca = $T/pki/ca.pem
+cert = $T/pki/$1.pem
+key = $T/pki/$1.key
+reconnect_min = 100ms
+reconnect_max = 1s
+EOF
+}
+
+# Snapshots of a node in the relay's store (complete ones only).
+store_count() {
+	find "${TT_STORE:-$T/store}/incidents" -mindepth 3 -maxdepth 3 \
+	    -type d -path "*/$1/*" 2>/dev/null | wc -l
 }
 
 # tt_start_app COUNT [LINGER]: a real lttng-ust application.

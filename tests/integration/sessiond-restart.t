@@ -29,7 +29,7 @@ ok "the app re-registers with the new session daemon" wait_for 20 \
     sh -c "lttng list -u | grep -q ttapp:tick"
 # The app writes its state every 100 ticks: wait for events after setup.
 before=$(cat "$T/app.state")
-wait_for 10 test "$(cat "$T/app.state")" -gt "$((before + 300))"
+wait_until 10 '[ "$(cat "$T/app.state")" -gt $((before + 300)) ]'
 out=$(cli snapshot --wait --reason after-restart)
 is "the next trigger produces a snapshot" "$?" 0
 id=$(jq -r .id <<<"$(curl -s --unix-socket "$T/control.sock" http://x/v1/snapshots | jq '.recent[0]')")

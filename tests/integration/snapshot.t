@@ -48,7 +48,7 @@ ok "events carry vpid and procname contexts" \
 
 # A datagram through libtracetrap, then the listings.
 "$TTSEND" -s "$T/trigger.sock" -S app -r "from the app" >/dev/null
-wait_for 10 test "$(spool_count)" -eq 2
+wait_until 10 '[ "$(spool_count)" -eq 2 ]'
 is "a datagram trigger produces a second snapshot" "$(spool_count)" 2
 code=$(curl_control GET /v1/snapshots)
 is "GET /v1/snapshots lists both" \

@@ -25,7 +25,7 @@ tt_start_app 0
 
 out=$("$TTSEND" -s "$T/trigger.sock" -n 1000 -i 2000 -S noisy,app -r storm)
 is "the sender lost no datagram" "$(awk '{print $4}' <<<"$out")" 0
-wait_for 20 test "$(status_field .counters.datagrams)" -eq 1000
+wait_until 20 '[ "$(status_field .counters.datagrams)" -eq 1000 ]'
 is "the recorder read all 1000 datagrams" \
     "$(status_field .counters.datagrams)" 1000
 wait_for 20 sh -c "[ \"\$(\"$CLI\" status --json --socket $T/control.sock | jq .limiter.open)\" = false ]"
@@ -47,7 +47,7 @@ manifest_triggers() {
 }
 coalesced=$(status_field '[.limiter.counters[] | .coalesced // 0] | add')
 # Late joiners reach the manifest through a rewrite job: wait for it.
-wait_for 10 test "$(manifest_triggers)" -eq "$((coalesced + 3))"
+wait_until 10 '[ "$(manifest_triggers)" -eq $((coalesced + 3)) ]'
 joined=$(manifest_triggers)
 is "every coalesced trigger is in a manifest" "$joined" \
     "$((coalesced + 3))"

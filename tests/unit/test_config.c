@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -93,6 +95,17 @@ test_defaults(void **state)
 	assert_int_equal(conf.policy.only_listed, 0);
 	assert_int_equal(conf.policy.nsources, 0);
 	assert_int_equal(conf.delay_ms, 0);
+
+	assert_string_equal(conf.relay_address, "");
+	assert_string_equal(conf.relay_host, "");
+	assert_int_equal(conf.relay_port, 0);
+	assert_string_equal(conf.relay_ca, "/etc/tracetrap/ca.pem");
+	assert_string_equal(conf.relay_cert, "/etc/tracetrap/node.pem");
+	assert_string_equal(conf.relay_key, "/etc/tracetrap/node.key");
+	assert_int_equal(conf.relay_reconnect_min_ms, 1000);
+	assert_int_equal(conf.relay_reconnect_max_ms, 60000);
+	assert_int_equal(conf.relay_ping_interval_ms, 15000);
+	assert_int_equal(conf.relay_upload_chunk, 128 * 1024);
 }
 
 static void
@@ -486,6 +499,48 @@ test_bad_values(void **state)
 		{ "source.a", "max_per_day = many",
 		  "[source.a] max_per_day: invalid integer 'many' (expected a "
 		  "decimal integer from 0 to 1000000)" },
+		{ "relay", "address = relay",
+		  "[relay] address: invalid address 'relay' (expected \"\" for "
+		  "none, HOST:PORT or [IPv6]:PORT, HOST of letters, digits, '.' "
+		  "and '-', PORT from 1 to 65535)" },
+		{ "relay", "ca = ca.pem",
+		  "[relay] ca: invalid path 'ca.pem' (expected an absolute "
+		  "path)" },
+		{ "relay", "cert = \"\"",
+		  "[relay] cert: invalid path '' (expected an absolute path)" },
+		{ "relay", "key = ./node.key",
+		  "[relay] key: invalid path './node.key' (expected an "
+		  "absolute path)" },
+		{ "relay", "reconnect_min = 0",
+		  "[relay] reconnect_min: invalid duration '0' (must not be "
+		  "0)" },
+		{ "relay", "reconnect_min = 61m",
+		  "[relay] reconnect_min: invalid duration '61m' (must be at "
+		  "most 1h)" },
+		{ "relay", "reconnect_max = 0ms",
+		  "[relay] reconnect_max: invalid duration '0ms' (must not be "
+		  "0)" },
+		{ "relay", "reconnect_max = 3600001ms",
+		  "[relay] reconnect_max: invalid duration '3600001ms' (must "
+		  "be at most 1h)" },
+		{ "relay", "ping_interval = 999ms",
+		  "[relay] ping_interval: invalid duration '999ms' (must be "
+		  "at least 1s)" },
+		{ "relay", "ping_interval = 2h",
+		  "[relay] ping_interval: invalid duration '2h' (must be at "
+		  "most 1h)" },
+		{ "relay", "ping_interval = often",
+		  "[relay] ping_interval: invalid duration 'often' (expected "
+		  "e.g. 500ms, 2s, 5m, 1h)" },
+		{ "relay", "upload_chunk = 4095",
+		  "[relay] upload_chunk: invalid size '4095' (expected a size "
+		  "from 4k to 256k)" },
+		{ "relay", "upload_chunk = 257k",
+		  "[relay] upload_chunk: invalid size '257k' (expected a size "
+		  "from 4k to 256k)" },
+		{ "relay", "upload_chunk = 1M",
+		  "[relay] upload_chunk: invalid size '1M' (expected a size "
+		  "from 4k to 256k)" },
 	};
 	struct config	 conf, defaults;
 	char		 text[1024], want[1024], err[ERR_MAX];
@@ -527,16 +582,18 @@ test_unknown(void **state)
 	    "[source.A]\n"
 	    "[source.a.b]\n"
 	    "[source.abcdefghijklmnopqrstuvwxyz0123456]\n"
-	    "[relay]\n", err), -1);
+	    "[listen]\n", err), -1);
 	assert_string_equal(err,
 	    "recorder.conf:1: key 'stray' outside of any [section]\n"
 	    "recorder.conf:4: [session] unknown key 'size' (expected name, "
 	    "subbuf_size, subbuf_count, buffers, ust_events, kernel_events, "
 	    "output, keep, check_interval)\n"
 	    "recorder.conf:5: unknown section [sesion] (expected node, "
-	    "session, control, trigger, spool, limits or source.NAME)\n"
+	    "session, control, trigger, spool, limits, relay or "
+	    "source.NAME)\n"
 	    "recorder.conf:8: unknown section [Limits] (expected node, "
-	    "session, control, trigger, spool, limits or source.NAME)\n"
+	    "session, control, trigger, spool, limits, relay or "
+	    "source.NAME)\n"
 	    "recorder.conf:10: [source.a] unknown key 'cooldown_ms' "
 	    "(expected enabled, sample, cooldown, burst, refill, "
 	    "max_per_day)\n"
@@ -550,8 +607,9 @@ test_unknown(void **state)
 	    "'abcdefghijklmnopqrstuvwxyz0123456' in "
 	    "[source.abcdefghijklmnopqrstuvwxyz0123456] (expected 1 to 32 "
 	    "characters a-z, 0-9, '_' or '-')\n"
-	    "recorder.conf:15: unknown section [relay] (expected node, "
-	    "session, control, trigger, spool, limits or source.NAME)\n");
+	    "recorder.conf:15: unknown section [listen] (expected node, "
+	    "session, control, trigger, spool, limits, relay or "
+	    "source.NAME)\n");
 
 	/* Every section's unknown-key message names its own keys. */
 	assert_int_equal(load(&conf, "[limits]\nx = 1\n", err), -1);
@@ -561,6 +619,10 @@ test_unknown(void **state)
 	assert_int_equal(load(&conf, "[trigger]\nx = 1\n", err), -1);
 	assert_string_equal(err, "recorder.conf:2: [trigger] unknown key 'x' "
 	    "(expected socket, group, mode, sources)\n");
+	assert_int_equal(load(&conf, "[relay]\nhost = a\n", err), -1);
+	assert_string_equal(err, "recorder.conf:2: [relay] unknown key 'host' "
+	    "(expected address, ca, cert, key, reconnect_min, reconnect_max, "
+	    "ping_interval, upload_chunk)\n");
 }
 
 /* Every error of a file comes out of one load, each with its line. */
@@ -602,7 +664,8 @@ test_many_errors(void **state)
 	    "recorder.conf:11: [spool] max_bytes: invalid size '1k' "
 	    "(expected a size of at least 1M)\n"
 	    "recorder.conf:12: unknown section [bogus] (expected node, "
-	    "session, control, trigger, spool, limits or source.NAME)\n"
+	    "session, control, trigger, spool, limits, relay or "
+	    "source.NAME)\n"
 	    "recorder.conf:15: [limits] delay: invalid duration '2m' (must "
 	    "be at most 1m)\n");
 	/* Even the valid subbuf_count = 4 is not applied. */
@@ -972,6 +1035,410 @@ test_session_differs(void **state)
 	}
 }
 
+/*
+ * A private directory with the relay's TLS files: ca.pem, node.pem and a
+ * node.key of mode 0600. Returns the directory; rmdir_tls() removes it.
+ */
+static char *
+make_tls_dir(void)
+{
+	static const char	*names[] = { "ca.pem", "node.pem", "node.key" };
+	char			 template[] = "/tmp/test_config.XXXXXX";
+	char			*dir, path[256];
+	size_t			 i;
+	int			 fd;
+
+	assert_non_null(dir = mkdtemp(template));
+	assert_non_null(dir = strdup(dir));
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		assert_true((fd = open(path, O_WRONLY | O_CREAT | O_EXCL,
+		    0600)) != -1);
+		assert_int_equal(write(fd, "PEM\n", 4), 4);
+		close(fd);
+		/* Whatever the umask, the key starts private. */
+		assert_int_equal(chmod(path, i == 2 ? 0600 : 0644), 0);
+	}
+	return dir;
+}
+
+static void
+rmdir_tls(char *dir)
+{
+	static const char	*names[] = { "ca.pem", "node.pem", "node.key",
+				    "other.key", "subdir" };
+	char			 path[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		if (unlink(path) == -1 && errno == EISDIR)
+			assert_int_equal(rmdir(path), 0);
+	}
+	assert_int_equal(rmdir(dir), 0);
+	free(dir);
+}
+
+/* Text of a [relay] section with address set and the files of dir. */
+static void
+relay_text(char *text, size_t len, const char *dir, const char *extra)
+{
+	snprintf(text, len,
+	    "[relay]\n"
+	    "address = relay.example.com:5443\n"
+	    "ca = %s/ca.pem\n"
+	    "cert = %s/node.pem\n"
+	    "key = %s/node.key\n"
+	    "%s", dir, dir, dir, extra);
+}
+
+static void
+test_relay_keys(void **state)
+{
+	struct config	 conf;
+	char		*dir, text[2048], path[256], err[ERR_MAX];
+
+	(void)state;
+	dir = make_tls_dir();
+	relay_text(text, sizeof text, dir,
+	    "reconnect_min = 250ms\n"
+	    "reconnect_max = 1h\n"
+	    "ping_interval = 1s\n"
+	    "upload_chunk = 256k\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(conf.relay_address, "relay.example.com:5443");
+	assert_string_equal(conf.relay_host, "relay.example.com");
+	assert_int_equal(conf.relay_port, 5443);
+	snprintf(path, sizeof path, "%s/ca.pem", dir);
+	assert_string_equal(conf.relay_ca, path);
+	snprintf(path, sizeof path, "%s/node.pem", dir);
+	assert_string_equal(conf.relay_cert, path);
+	snprintf(path, sizeof path, "%s/node.key", dir);
+	assert_string_equal(conf.relay_key, path);
+	assert_int_equal(conf.relay_reconnect_min_ms, 250);
+	assert_int_equal(conf.relay_reconnect_max_ms, 3600 * 1000);
+	assert_int_equal(conf.relay_ping_interval_ms, 1000);
+	assert_int_equal(conf.relay_upload_chunk, 256 * 1024);
+
+	relay_text(text, sizeof text, dir,
+	    "reconnect_min = 1h\n"
+	    "reconnect_max = 60m\n"
+	    "ping_interval = 1h\n"
+	    "upload_chunk = 4k\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_int_equal(conf.relay_reconnect_min_ms, 3600 * 1000);
+	assert_int_equal(conf.relay_reconnect_max_ms, 3600 * 1000);
+	assert_int_equal(conf.relay_upload_chunk, 4096);
+
+	/* Without an address the files are not looked at. */
+	assert_int_equal(load(&conf,
+	    "[relay]\n"
+	    "address = \"\"\n"
+	    "ca = /nonexistent/ca.pem\n"
+	    "cert = /nonexistent/node.pem\n"
+	    "key = /nonexistent/node.key\n", err), 0);
+	assert_string_equal(conf.relay_address, "");
+	assert_string_equal(conf.relay_host, "");
+	assert_int_equal(conf.relay_port, 0);
+	assert_string_equal(conf.relay_key, "/nonexistent/node.key");
+
+	/* A later empty address turns the relay off again. */
+	snprintf(text, sizeof text, "[relay]\naddress = r:1\naddress = \"\"\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_string_equal(conf.relay_host, "");
+	rmdir_tls(dir);
+}
+
+static void
+test_relay_address_forms(void **state)
+{
+	static const char	*bad[] = {
+		"relay", "relay:", ":5443", "relay:0", "relay:65536",
+		"relay:99999999999999999999999", "relay:+1", "relay:-1",
+		"relay: 1", "relay:1:2", "relay:0x10", "re_lay:1", "re lay:1",
+		"r/x:1", "::1:5443", "::1", "[::1]", "[::1]5443", "[::1]:",
+		"[]:1", "[relay]:1", "[1.2.3.4]:1", "[::1%eth0]:1", "[::1:1",
+		"[::1]:1]", "relay:1 ", "http://relay:1",
+	};
+	struct config		 conf;
+	char			 text[1024], want[1024], err[ERR_MAX];
+	char			 host[300];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "[relay]\naddress = \"%s\"\n",
+		    bad[i]);
+		snprintf(want, sizeof want, "recorder.conf:2: [relay] "
+		    "address: invalid address '%s' (expected \"\" for none, "
+		    "HOST:PORT or [IPv6]:PORT, HOST of letters, digits, '.' "
+		    "and '-', PORT from 1 to 65535)\n", bad[i]);
+		assert_int_equal(load(&conf, text, err), -1);
+		assert_string_equal(err, want);
+	}
+
+	/*
+	 * The longest DNS name, 253 bytes, and one more. The first fails
+	 * only for the default TLS files, which do not exist here.
+	 */
+	memset(host, 'a', sizeof host);
+	host[253] = '\0';
+	snprintf(text, sizeof text, "[relay]\naddress = %s:1\n", host);
+	assert_int_equal(load(&conf, text, err), -1);
+	assert_null(strstr(err, "invalid address"));
+	assert_non_null(strstr(err, "recorder.conf:2: [relay] ca: "
+	    "/etc/tracetrap/ca.pem: "));
+	host[253] = 'a';
+	host[254] = '\0';
+	snprintf(text, sizeof text, "[relay]\naddress = %s:1\n", host);
+	assert_int_equal(load(&conf, text, err), -1);
+	assert_non_null(strstr(err, "invalid address"));
+}
+
+/* The host and port come out of every accepted form. */
+static void
+test_relay_address_split(void **state)
+{
+	static const struct {
+		const char	*address;
+		const char	*host;
+		unsigned	 port;
+	} cases[] = {
+		{ "relay:1", "relay", 1 },
+		{ "relay.example.com:65535", "relay.example.com", 65535 },
+		{ "10.0.0.1:5443", "10.0.0.1", 5443 },
+		{ "RELAY-01.Example.com:05443", "RELAY-01.Example.com", 5443 },
+		{ "[::1]:5443", "::1", 5443 },
+		{ "[2001:db8::5]:443", "2001:db8::5", 443 },
+		{ "[::ffff:192.0.2.1]:80", "::ffff:192.0.2.1", 80 },
+	};
+	struct config	 conf;
+	char		*dir, text[2048], extra[256], err[ERR_MAX];
+	size_t		 i;
+
+	(void)state;
+	dir = make_tls_dir();
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(extra, sizeof extra, "address = %s\n",
+		    cases[i].address);
+		relay_text(text, sizeof text, dir, extra);
+		if (load(&conf, text, err) != 0)
+			fail_msg("%s", err);
+		assert_string_equal(conf.relay_address, cases[i].address);
+		assert_string_equal(conf.relay_host, cases[i].host);
+		assert_int_equal(conf.relay_port, cases[i].port);
+	}
+	rmdir_tls(dir);
+}
+
+/*
+ * With an address, the TLS files must exist and the key be private; the
+ * errors come after those of single lines and name the line that set the
+ * file, else the address line.
+ */
+static void
+test_relay_files(void **state)
+{
+	struct config	 conf, defaults;
+	char		*dir, text[2048], want[2048], path[256], err[ERR_MAX];
+
+	(void)state;
+	config_defaults(&defaults);
+	dir = make_tls_dir();
+	snprintf(path, sizeof path, "%s/node.key", dir);
+
+	/* 0640 and 0604 are both refused, 0400 and 0700 are fine. */
+	relay_text(text, sizeof text, dir, "");
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(load(&conf, text, err), -1);
+	snprintf(want, sizeof want, "recorder.conf:5: [relay] key: %s is "
+	    "readable by group or others (chmod 600 it)\n", path);
+	assert_string_equal(err, want);
+	assert_memory_equal(&conf, &defaults, sizeof conf);
+	assert_int_equal(chmod(path, 0604), 0);
+	assert_int_equal(load(&conf, text, err), -1);
+	assert_string_equal(err, want);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_int_equal(chmod(path, 0700), 0);
+	assert_int_equal(load(&conf, text, err), 0);
+	/* Only the key: a certificate is public. */
+	assert_int_equal(chmod(path, 0600), 0);
+	snprintf(path, sizeof path, "%s/node.pem", dir);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(load(&conf, text, err), 0);
+
+	/* The address may come after the keys. */
+	snprintf(path, sizeof path, "%s/node.key", dir);
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(text, sizeof text,
+	    "[relay]\n"
+	    "key = %s\n"
+	    "[node]\n"
+	    "name = n1\n"
+	    "[relay]\n"
+	    "address = [::1]:5443\n", path);
+	assert_int_equal(load(&conf, text, err), -1);
+	snprintf(want, sizeof want,
+	    "recorder.conf:6: [relay] ca: /etc/tracetrap/ca.pem: No such "
+	    "file or directory (the default path, needed since address is "
+	    "set)\n"
+	    "recorder.conf:6: [relay] cert: /etc/tracetrap/node.pem: No such "
+	    "file or directory (the default path, needed since address is "
+	    "set)\n"
+	    "recorder.conf:2: [relay] key: %s is readable by group or others "
+	    "(chmod 600 it)\n", path);
+	assert_string_equal(err, want);
+
+	/*
+	 * A key the file does not set is named at the address line; one the
+	 * file sets twice, at the line that counts.
+	 */
+	config_defaults(&conf);
+	snprintf(conf.relay_key, sizeof conf.relay_key, "%s", path);
+	snprintf(text, sizeof text,
+	    "[relay]\n"
+	    "ca = %s/ca.pem\n"
+	    "cert = /nonexistent/node.pem\n"
+	    "cert = %s/node.pem\n"
+	    "address = relay:5443\n", dir, dir);
+	assert_int_equal(config_load_buffer(&conf, "recorder.conf", text,
+	    strlen(text), err, sizeof err), -1);
+	snprintf(want, sizeof want, "recorder.conf:5: [relay] key: %s is "
+	    "readable by group or others (chmod 600 it)\n", path);
+	assert_string_equal(err, want);
+
+	/* Neither set: the [relay] header, else the file alone. */
+	snprintf(conf.relay_address, sizeof conf.relay_address, "relay:1");
+	assert_int_equal(config_load_buffer(&conf, "recorder.conf",
+	    "[node]\n[relay]\n", 16, err, sizeof err), -1);
+	assert_non_null(strstr(err, "recorder.conf:2: [relay] key: "));
+	assert_int_equal(config_load_buffer(&conf, "recorder.conf",
+	    "[node]\n", 7, err, sizeof err), -1);
+	assert_non_null(strstr(err, "recorder.conf: [relay] key: "));
+	assert_int_equal(chmod(path, 0600), 0);
+
+	/* Missing files, a directory, and every error of the file. */
+	snprintf(path, sizeof path, "%s/subdir", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(text, sizeof text,
+	    "[relay]\n"
+	    "address = relay:5443\n"
+	    "ca = %s/nothing.pem\n"
+	    "cert = %s\n"
+	    "key = %s/node.key\n"
+	    "ping_interval = 0\n", dir, path, dir);
+	assert_int_equal(load(&conf, text, err), -1);
+	snprintf(want, sizeof want,
+	    "recorder.conf:6: [relay] ping_interval: invalid duration '0' "
+	    "(must be at least 1s)\n"
+	    "recorder.conf:3: [relay] ca: %s/nothing.pem: No such file or "
+	    "directory\n"
+	    "recorder.conf:4: [relay] cert: %s is not a regular file\n",
+	    dir, path);
+	assert_string_equal(err, want);
+
+	/*
+	 * A refused path is reported once, at its line, not again as a
+	 * missing default.
+	 */
+	snprintf(text, sizeof text,
+	    "[relay]\n"
+	    "address = relay:5443\n"
+	    "ca = %s/ca.pem\n"
+	    "cert = %s/node.pem\n"
+	    "key = node.key\n", dir, dir);
+	assert_int_equal(load(&conf, text, err), -1);
+	assert_string_equal(err, "recorder.conf:5: [relay] key: invalid path "
+	    "'node.key' (expected an absolute path)\n");
+
+	/* A refused address checks no file. */
+	assert_int_equal(load(&conf, "[relay]\naddress = relay\n", err), -1);
+	assert_string_equal(err, "recorder.conf:2: [relay] address: invalid "
+	    "address 'relay' (expected \"\" for none, HOST:PORT or "
+	    "[IPv6]:PORT, HOST of letters, digits, '.' and '-', PORT from 1 "
+	    "to 65535)\n");
+	rmdir_tls(dir);
+}
+
+static void
+test_relay_reconnect(void **state)
+{
+	struct config	 conf;
+	char		 err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load(&conf, "[relay]\nreconnect_min = 5s\n"
+	    "reconnect_max = 5s\n", err), 0);
+	assert_int_equal(load(&conf, "[relay]\nreconnect_max = 5s\n"
+	    "[limits]\nburst = 1\n[relay]\nreconnect_min = 2s\n", err), 0);
+
+	/* Named at reconnect_max, after the errors of single lines. */
+	assert_int_equal(load(&conf, "[relay]\nreconnect_max = 500ms\n"
+	    "reconnect_min = 2s\nping_interval = x\n", err), -1);
+	assert_string_equal(err,
+	    "recorder.conf:4: [relay] ping_interval: invalid duration 'x' "
+	    "(expected e.g. 500ms, 2s, 5m, 1h)\n"
+	    "recorder.conf:2: [relay] reconnect_max: 500ms is less than "
+	    "reconnect_min (2s)\n");
+
+	/* Against a default, at the line of the key that is set. */
+	assert_int_equal(load(&conf, "[relay]\nreconnect_max = 500ms\n", err),
+	    -1);
+	assert_string_equal(err, "recorder.conf:2: [relay] reconnect_max: "
+	    "500ms is less than reconnect_min (1s)\n");
+	assert_int_equal(load(&conf, "[relay]\n\nreconnect_min = 2m\n", err),
+	    -1);
+	assert_string_equal(err, "recorder.conf:3: [relay] reconnect_max: "
+	    "1m is less than reconnect_min (2m)\n");
+
+	/* A refused value is not compared. */
+	assert_int_equal(load(&conf, "[relay]\nreconnect_min = 2m\n"
+	    "reconnect_max = 0\n", err), -1);
+	assert_string_equal(err, "recorder.conf:3: [relay] reconnect_max: "
+	    "invalid duration '0' (must not be 0)\n");
+}
+
+static void
+test_relay_differs(void **state)
+{
+	static const char	*changes[] = {
+		"[relay]\nca = /x/ca.pem\n",
+		"[relay]\ncert = /x/node.pem\n",
+		"[relay]\nkey = /x/node.key\n",
+		"[relay]\nreconnect_min = 2s\n",
+		"[relay]\nreconnect_max = 2m\n",
+		"[relay]\nping_interval = 16s\n",
+		"[relay]\nupload_chunk = 64k\n",
+	};
+	static const char	*same[] = {
+		"[relay]\nreconnect_max = 60000ms\nupload_chunk = 131072\n",
+		"[session]\nname = other\n[limits]\nburst = 1\n",
+		"[node]\nname = n\n[spool]\nmax_bytes = 2G\n",
+	};
+	struct config		 a, b;
+	char			 err[ERR_MAX];
+	size_t			 i;
+
+	(void)state;
+	config_defaults(&a);
+	for (i = 0; i < sizeof changes / sizeof changes[0]; i++) {
+		assert_int_equal(load(&b, changes[i], err), 0);
+		assert_int_equal(config_relay_differs(&a, &b), 1);
+		assert_int_equal(config_relay_differs(&b, &a), 1);
+		assert_int_equal(config_session_differs(&a, &b), 0);
+	}
+	for (i = 0; i < sizeof same / sizeof same[0]; i++) {
+		assert_int_equal(load(&b, same[i], err), 0);
+		assert_int_equal(config_relay_differs(&a, &b), 0);
+	}
+	/* The address, set without a load (which would check files). */
+	config_defaults(&b);
+	snprintf(b.relay_address, sizeof b.relay_address, "relay:1");
+	assert_int_equal(config_relay_differs(&a, &b), 1);
+}
+
 int
 main(void)
 {
@@ -994,6 +1461,12 @@ main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_load_large_file),
 		cmocka_unit_test(test_session_differs),
+		cmocka_unit_test(test_relay_keys),
+		cmocka_unit_test(test_relay_address_forms),
+		cmocka_unit_test(test_relay_address_split),
+		cmocka_unit_test(test_relay_files),
+		cmocka_unit_test(test_relay_reconnect),
+		cmocka_unit_test(test_relay_differs),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

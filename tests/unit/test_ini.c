@@ -344,6 +344,94 @@ test_all_bytes(void **state)
 	    sizeof errors) > 200);
 }
 
+/* Logs "line:section.key=<value>" (or "line:[section]") of every call. */
+static int
+record_line(void *arg, unsigned long line, const char *section,
+    const char *key, const char *value, char *err, size_t errlen)
+{
+	struct recorder	*r = arg;
+	int		 n;
+
+	if (key == NULL)
+		n = snprintf(r->log + r->used, sizeof r->log - r->used,
+		    "%lu:[%s]\n", line, section);
+	else
+		n = snprintf(r->log + r->used, sizeof r->log - r->used,
+		    "%lu:%s.%s=<%s>\n", line, section, key, value);
+	assert_true(n > 0 && (size_t)n < sizeof r->log - r->used);
+	r->used += n;
+	if (r->refuse != NULL && key != NULL && strcmp(key, r->refuse) == 0) {
+		snprintf(err, errlen, "bad key %s", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* The line handler is told the line of each call, as errors count them. */
+static void
+test_line_handler(void **state)
+{
+	static const char	*text = "# comment\r\n"
+				    "\r\n"
+				    "[s]\r\n"
+				    "a = 1\r\n"
+				    "broken\n"
+				    "[bad\n"
+				    "skipped = 1\n"
+				    "[t]\n"
+				    "\n"
+				    "a = 2";
+	struct recorder		 r;
+	char			 errors[1024];
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	r.refuse = "a";
+	assert_int_equal(ini_parse_buffer_lines("t.conf", text, strlen(text),
+	    record_line, &r, errors, sizeof errors), 4);
+	assert_string_equal(r.log,
+	    "3:[s]\n"
+	    "4:s.a=<1>\n"
+	    "8:[t]\n"
+	    "10:t.a=<2>\n");
+	assert_string_equal(errors,
+	    "t.conf:4: bad key a\n"
+	    "t.conf:5: missing '=' (expected key = value, [section] or a # "
+	    "comment)\n"
+	    "t.conf:6: missing ']' after section name\n"
+	    "t.conf:10: bad key a\n");
+}
+
+/* Errors a caller adds after the parse look like the parser's own. */
+static void
+test_append_error(void **state)
+{
+	char	 errors[128];
+
+	(void)state;
+	errors[0] = '\0';
+	ini_append_error(errors, sizeof errors, "t.conf", 7, "[s] k: %s %d",
+	    "bad", 1);
+	ini_append_error(errors, sizeof errors, "t.conf", 0, "no line");
+	ini_append_error(errors, sizeof errors, NULL, 2, "tab\there");
+	assert_string_equal(errors,
+	    "t.conf:7: [s] k: bad 1\n"
+	    "t.conf: no line\n"
+	    "(config):2: tab?here\n");
+
+	/* Cut at the end of the buffer, and then left alone. */
+	memset(errors, 0, sizeof errors);
+	memset(errors, 'x', sizeof errors - 20);
+	ini_append_error(errors, sizeof errors, "t.conf", 123, "long message");
+	assert_int_equal(strlen(errors), sizeof errors - 1);
+	assert_memory_equal(errors + sizeof errors - 20, "t.conf:123: long "
+	    "me", 19);
+	ini_append_error(errors, sizeof errors, "t.conf", 1, "more");
+	assert_int_equal(strlen(errors), sizeof errors - 1);
+	ini_append_error(NULL, 0, "t.conf", 1, "nowhere");
+	ini_append_error(errors, 0, "t.conf", 1, "nowhere");
+}
+
 int
 main(void)
 {
@@ -361,6 +449,8 @@ main(void)
 		cmocka_unit_test(test_error_sanitized),
 		cmocka_unit_test(test_error_truncated),
 		cmocka_unit_test(test_all_bytes),
+		cmocka_unit_test(test_line_handler),
+		cmocka_unit_test(test_append_error),
 	};
 
 	return cmocka_run_group_tests_name("ini", tests, NULL, NULL);

@@ -1,0 +1,669 @@
+/*
+ * The recorder's link to tracetrap-relay (DESIGN.md "Relay link"): one
+ * persistent TLS 1.3 connection, both sides authenticated against the
+ * fleet CA; reconnects with jittered exponential backoff; PING keepalive.
+ *
+ * Store and forward: every snapshot in the spool is uploaded, oldest
+ * first, one at a time. A snapshot is marked uploaded (an ".uploaded"
+ * marker in its directory, so a restart remembers) only after the relay's
+ * ACK "stored", which the relay sends once the snapshot is durable. A cut
+ * connection restarts the upload from the beginning; the relay drops the
+ * partial copy. File reads happen on a worker thread, and the next chunk
+ * is read only when the TLS output buffer has room, so a large snapshot
+ * never sits in memory and the loop never blocks on the disk.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
+#include <openssl/err.h>
+
+#include "log.h"
+#include "protocol.h"
+#include "recorder.h"
+#include "tls.h"
+#include "worker.h"
+
+#define LINK_OUTPUT_HIGH	(1024 * 1024)	/* stop reading chunks */
+#define LINK_OUTPUT_LOW		(256 * 1024)	/* resume */
+#define LINK_REFUSED_RETRY_US	(60 * 1000000ULL)
+#define LINK_UPLOADED_MARKER	".uploaded"
+
+enum link_state {
+	LINK_DISCONNECTED,	/* waiting for the next attempt */
+	LINK_CONNECTING,	/* TCP + TLS handshake */
+	LINK_HELLO,		/* HELLO sent, waiting for the relay's */
+	LINK_READY,
+};
+
+/* One upload in flight; the worker fills the chunk buffer. */
+struct link_upload {
+	struct relay_link	*link;
+	char			 id[SPOOL_ID_MAX];
+	char			 dir[CONFIG_PATH_MAX];
+	json_t			*files;		/* the manifest's files[] */
+	size_t			 file_index;
+	uint64_t		 offset;	/* within the current file */
+	uint64_t		 sent_bytes;
+	int			 is_reading;	/* a read job is queued */
+	int			 is_ended;	/* END sent, waiting for ACK */
+	int			 is_cancelled;	/* link lost: drop on return */
+
+	/* Worker in/out. */
+	char			*manifest;	/* BEGIN: read from disk */
+	uint8_t			*chunk;
+	size_t			 chunk_size;
+	size_t			 chunk_length;
+	char			 error[256];
+};
+
+struct relay_link {
+	struct recorder		*rec;
+	SSL_CTX			*ssl;
+	struct evdns_base	*dns;
+	struct bufferevent	*bev;
+	struct worker		*reader;
+	enum link_state		 state;
+	struct event		*retry_ev;
+	struct event		*ping_ev;
+	uint64_t		 backoff_ms;
+	struct link_upload	*upload;
+	char			 host[256];
+	char			 port[16];
+	char			 name[64];	/* what the relay calls us */
+	char			 last_error[256];
+	int64_t			 connected_at_us;
+	uint64_t		 connects;
+	uint64_t		 uploads;
+	uint64_t		 refused;
+	uint64_t		 bytes_sent;
+};
+
+static void	relay_link_connect(struct relay_link *);
+static void	relay_link_next(struct relay_link *);
+static void	relay_link_read_chunk(struct relay_link *);
+
+static void
+relay_link_schedule(struct relay_link *link)
+{
+	struct timeval	 tv;
+	uint64_t	 delay, max = link->rec->conf.relay_reconnect_max_ms;
+
+	/* Full jitter: the fleet does not reconnect in one wave. */
+	delay = link->backoff_ms / 2 + (uint64_t)random() %
+	    (link->backoff_ms / 2 + 1);
+	link->backoff_ms = link->backoff_ms * 2 > max ? max :
+	    link->backoff_ms * 2;
+	tv.tv_sec = (time_t)(delay / 1000);
+	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	evtimer_add(link->retry_ev, &tv);
+}
+
+static void
+relay_link_cancel_upload(struct relay_link *link)
+{
+	struct link_upload *up = link->upload;
+
+	if (up == NULL)
+		return;
+	link->upload = NULL;
+	/* A read job still holds it: the job's done frees it. */
+	if (up->is_reading) {
+		up->is_cancelled = 1;
+		return;
+	}
+	json_decref(up->files);
+	free(up->manifest);
+	free(up->chunk);
+	free(up);
+}
+
+static void
+relay_link_lost(struct relay_link *link, const char *why)
+{
+	if (link->state == LINK_READY || link->state == LINK_HELLO)
+		log_warnx("relay %s:%s: link lost: %s", link->host, link->port,
+		    why);
+	else if (strcmp(link->last_error, why) != 0)
+		log_warnx("relay %s:%s: cannot connect: %s", link->host,
+		    link->port, why);
+	snprintf(link->last_error, sizeof(link->last_error), "%s", why);
+	if (link->bev != NULL)
+		bufferevent_free(link->bev);
+	link->bev = NULL;
+	link->state = LINK_DISCONNECTED;
+	evtimer_del(link->ping_ev);
+	relay_link_cancel_upload(link);
+	relay_link_schedule(link);
+}
+
+static void
+relay_link_send(struct relay_link *link, enum frame_type type, json_t *o)
+{
+	if (link->bev != NULL &&
+	    frame_push_json(bufferevent_get_output(link->bev), type, o) == -1)
+		log_warnx("relay: cannot queue a %s frame",
+		    frame_type_name(type));
+	json_decref(o);
+}
+
+/* Worker: reads the manifest, or the next chunk of the current file. */
+static void
+relay_link_read(void *arg)
+{
+	struct link_upload	*up = arg;
+	char			 path[CONFIG_PATH_MAX * 2];
+	const char		*rel;
+	json_t			*file;
+	ssize_t			 n;
+	int			 fd;
+
+	up->error[0] = '\0';
+	if (up->manifest == NULL && up->files == NULL) {
+		snprintf(path, sizeof(path), "%s/manifest.json", up->dir);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			goto fail;
+		up->manifest = calloc(1, 1024 * 1024 + 1);
+		n = read(fd, up->manifest, 1024 * 1024);
+		close(fd);
+		if (n <= 0)
+			goto fail;
+		return;
+	}
+	file = json_array_get(up->files, up->file_index);
+	rel = json_string_value(json_object_get(file, "path"));
+	snprintf(path, sizeof(path), "%s/%s", up->dir, rel != NULL ? rel : "");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	n = pread(fd, up->chunk, up->chunk_size, (off_t)up->offset);
+	close(fd);
+	if (n < 0)
+		goto fail;
+	up->chunk_length = (size_t)n;
+	return;
+fail:
+	snprintf(up->error, sizeof(up->error), "%s: %s", path,
+	    strerror(errno != 0 ? errno : EIO));
+}
+
+static uint64_t
+relay_link_file_bytes(const struct link_upload *up)
+{
+	json_t *file = json_array_get(up->files, up->file_index);
+
+	return (uint64_t)json_integer_value(json_object_get(file, "bytes"));
+}
+
+/* Event loop: frames what the worker read, and asks for more if room. */
+static void
+relay_link_on_read_done(void *arg)
+{
+	struct link_upload	*up = arg;
+	struct relay_link	*link = up->link;
+	struct evbuffer		*out;
+	json_t			*manifest;
+	json_error_t		 jerr;
+
+	up->is_reading = 0;
+	if (up->is_cancelled) {
+		up->link = NULL;
+		json_decref(up->files);
+		free(up->manifest);
+		free(up->chunk);
+		free(up);
+		return;
+	}
+	if (up->error[0] != '\0') {
+		log_warnx("relay: upload %s: %s; skipped for now", up->id,
+		    up->error);
+		relay_link_cancel_upload(link);
+		return;
+	}
+	out = bufferevent_get_output(link->bev);
+	if (up->files == NULL) {
+		if ((manifest = json_loads(up->manifest, 0, &jerr)) == NULL ||
+		    !json_is_array(json_object_get(manifest, "files"))) {
+			log_warnx("relay: %s/manifest.json is unreadable: %s",
+			    up->dir, jerr.text);
+			json_decref(manifest);
+			relay_link_cancel_upload(link);
+			return;
+		}
+		up->files = json_incref(json_object_get(manifest, "files"));
+		relay_link_send(link, FRAME_UPLOAD_BEGIN, manifest);
+		log_debug("relay: uploading %s (%zu files)", up->id,
+		    json_array_size(up->files));
+	} else if (up->chunk_length > 0) {
+		frame_push_chunk(out, (uint32_t)up->file_index, up->offset,
+		    up->chunk, up->chunk_length);
+		up->offset += up->chunk_length;
+		up->sent_bytes += up->chunk_length;
+		link->bytes_sent += up->chunk_length;
+	} else if (up->offset < relay_link_file_bytes(up)) {
+		log_warnx("relay: upload %s: file %zu shorter than its "
+		    "manifest says", up->id, up->file_index);
+		relay_link_cancel_upload(link);
+		return;
+	}
+	relay_link_read_chunk(link);
+}
+
+/* Queues the next read, or END when every file has been sent. */
+static void
+relay_link_read_chunk(struct relay_link *link)
+{
+	struct link_upload *up = link->upload;
+
+	if (up == NULL || up->is_reading || up->is_ended ||
+	    link->state != LINK_READY)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(link->bev)) >
+	    LINK_OUTPUT_HIGH)
+		return;		/* the write callback calls again */
+	if (up->files != NULL) {
+		while (up->file_index < json_array_size(up->files) &&
+		    up->offset >= relay_link_file_bytes(up)) {
+			up->file_index++;
+			up->offset = 0;
+		}
+		if (up->file_index == json_array_size(up->files)) {
+			up->is_ended = 1;
+			relay_link_send(link, FRAME_UPLOAD_END,
+			    json_pack("{s:s}", "id", up->id));
+			return;
+		}
+	}
+	up->is_reading = 1;
+	worker_submit(link->reader, relay_link_read, relay_link_on_read_done,
+	    up);
+}
+
+static struct spool_entry *
+relay_link_pick(struct relay_link *link)
+{
+	struct spool_entry	*e;
+	uint64_t		 now = recorder_now_us();
+
+	TAILQ_FOREACH(e, &link->rec->spool.entries, entry) {
+		if (!e->is_uploaded && now >= e->retry_after_us)
+			return e;
+	}
+	return NULL;
+}
+
+/* Starts uploading the oldest snapshot not yet on the relay. */
+static void
+relay_link_next(struct relay_link *link)
+{
+	struct spool_entry	*e;
+	struct link_upload	*up;
+
+	if (link->state != LINK_READY || link->upload != NULL)
+		return;
+	if ((e = relay_link_pick(link)) == NULL)
+		return;
+	if ((up = calloc(1, sizeof(*up))) == NULL)
+		fatal("calloc");
+	up->link = link;
+	snprintf(up->id, sizeof(up->id), "%s", e->id);
+	snprintf(up->dir, sizeof(up->dir), "%s/%s", link->rec->spool.dir,
+	    e->id);
+	up->chunk_size = link->rec->conf.relay_upload_chunk;
+	if ((up->chunk = malloc(up->chunk_size)) == NULL)
+		fatal("malloc");
+	link->upload = up;
+	relay_link_read_chunk(link);
+}
+
+/* Worker: the marker that survives a restart. */
+static void
+relay_link_mark(void *arg)
+{
+	char	*dir = arg, path[CONFIG_PATH_MAX + 32];
+	int	 fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, LINK_UPLOADED_MARKER);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) != -1)
+		close(fd);
+}
+
+static void
+relay_link_on_marked(void *arg)
+{
+	free(arg);
+}
+
+static void
+relay_link_on_ack(struct relay_link *link, json_t *o)
+{
+	struct link_upload	*up = link->upload;
+	struct spool_entry	*e;
+	const char		*id = json_string_value(json_object_get(o, "id"));
+	const char		*status = json_string_value(json_object_get(o,
+				    "status"));
+	const char		*message = json_string_value(json_object_get(o,
+				    "message"));
+
+	if (up == NULL || id == NULL || strcmp(id, up->id) != 0) {
+		log_warnx("relay: ack for %s, which is not being uploaded",
+		    id != NULL ? id : "(no id)");
+		return;
+	}
+	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
+		if (strcmp(e->id, id) == 0)
+			break;
+	if (status != NULL && strcmp(status, "stored") == 0) {
+		link->uploads++;
+		log_info("snapshot %s: stored on the relay (%llu bytes sent)",
+		    id, (unsigned long long)up->sent_bytes);
+		if (e != NULL) {
+			e->is_uploaded = 1;
+			worker_submit(link->reader, relay_link_mark,
+			    relay_link_on_marked, strdup(up->dir));
+		}
+		recorder_snapshot_uploaded(link->rec, id);
+	} else {
+		link->refused++;
+		log_warnx("snapshot %s: refused by the relay: %s; retrying in "
+		    "%llu s", id, message != NULL ? message : "no reason",
+		    LINK_REFUSED_RETRY_US / 1000000);
+		if (e != NULL)
+			e->retry_after_us = recorder_now_us() +
+			    LINK_REFUSED_RETRY_US;
+	}
+	relay_link_cancel_upload(link);
+	relay_link_next(link);
+}
+
+static void
+relay_link_on_frame(struct relay_link *link, const struct frame *f)
+{
+	char	 err[256];
+	json_t	*o;
+
+	if ((o = frame_json(f, err, sizeof(err))) == NULL) {
+		relay_link_lost(link, err);
+		return;
+	}
+	if (link->state == LINK_HELLO) {
+		if (f->type != FRAME_HELLO || json_integer_value(
+		    json_object_get(o, "version")) != PROTOCOL_VERSION) {
+			json_decref(o);
+			relay_link_lost(link, "the relay did not answer hello "
+			    "with protocol version 1");
+			return;
+		}
+		snprintf(link->name, sizeof(link->name), "%s",
+		    json_string_value(json_object_get(o, "node")) != NULL ?
+		    json_string_value(json_object_get(o, "node")) : "?");
+		link->state = LINK_READY;
+		link->backoff_ms = link->rec->conf.relay_reconnect_min_ms;
+		link->connected_at_us = recorder_realtime_us();
+		link->connects++;
+		link->last_error[0] = '\0';
+		log_info("relay %s:%s: connected as %s", link->host, link->port,
+		    link->name);
+		json_decref(o);
+		relay_link_next(link);
+		return;
+	}
+	switch (f->type) {
+	case FRAME_PING:
+		relay_link_send(link, FRAME_PONG, json_object());
+		break;
+	case FRAME_PONG:
+		break;
+	case FRAME_ACK:
+		relay_link_on_ack(link, o);
+		break;
+	case FRAME_ERROR:
+		log_warnx("relay: error: %s",
+		    json_string_value(json_object_get(o, "message")));
+		break;
+	default:
+		log_warnx("relay: unexpected %s frame ignored",
+		    frame_type_name(f->type));
+		break;
+	}
+	json_decref(o);
+}
+
+static void
+relay_link_on_input(struct bufferevent *bev, void *arg)
+{
+	struct relay_link	*link = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct frame		 f;
+	char			 err[256];
+	int			 ret;
+
+	while (link->bev == bev) {
+		if ((ret = frame_pull(in, &f, err, sizeof(err))) == 0)
+			return;
+		if (ret == -1) {
+			relay_link_lost(link, err);
+			return;
+		}
+		relay_link_on_frame(link, &f);
+		if (link->bev != bev)
+			return;
+		evbuffer_drain(in, FRAME_HEADER_SIZE + f.length);
+	}
+}
+
+static void
+relay_link_on_output(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	relay_link_read_chunk(arg);
+}
+
+static void
+relay_link_on_event(struct bufferevent *bev, short events, void *arg)
+{
+	struct relay_link	*link = arg;
+	struct timeval		 ping;
+	char			 err[256];
+	unsigned long		 code;
+
+	if (events & BEV_EVENT_CONNECTED) {
+		link->state = LINK_HELLO;
+		relay_link_send(link, FRAME_HELLO, json_pack("{s:i, s:s}",
+		    "version", PROTOCOL_VERSION, "software",
+		    "tracetrap-recorder " TRACETRAP_VERSION));
+		ping.tv_sec = (time_t)(link->rec->conf.relay_ping_interval_ms /
+		    1000);
+		ping.tv_usec = 0;
+		evtimer_add(link->ping_ev, &ping);
+		return;
+	}
+	if (events & BEV_EVENT_ERROR) {
+		if ((code = bufferevent_get_openssl_error(bev)) != 0)
+			ERR_error_string_n(code, err, sizeof(err));
+		else if (bufferevent_socket_get_dns_error(bev) != 0)
+			snprintf(err, sizeof(err), "%s", evutil_gai_strerror(
+			    bufferevent_socket_get_dns_error(bev)));
+		else
+			snprintf(err, sizeof(err), "%s",
+			    evutil_socket_error_to_string(
+			    EVUTIL_SOCKET_ERROR()));
+		relay_link_lost(link, err);
+		return;
+	}
+	if (events & BEV_EVENT_EOF)
+		relay_link_lost(link, "closed by the relay");
+	else if (events & BEV_EVENT_TIMEOUT)
+		relay_link_lost(link, "timed out");
+}
+
+static void
+relay_link_on_ping(evutil_socket_t fd, short events, void *arg)
+{
+	struct relay_link	*link = arg;
+	struct timeval		 ping;
+
+	(void)fd;
+	(void)events;
+	if (link->state != LINK_READY && link->state != LINK_HELLO)
+		return;
+	relay_link_send(link, FRAME_PING, json_object());
+	ping.tv_sec = (time_t)(link->rec->conf.relay_ping_interval_ms / 1000);
+	ping.tv_usec = 0;
+	evtimer_add(link->ping_ev, &ping);
+	/* Also a chance to retry snapshots the relay refused a while ago. */
+	relay_link_next(link);
+}
+
+static void
+relay_link_connect(struct relay_link *link)
+{
+	struct timeval	 timeout;
+	SSL		*ssl;
+
+	if ((ssl = SSL_new(link->ssl)) == NULL ||
+	    tls_client_expect(ssl, link->host) == -1) {
+		SSL_free(ssl);
+		relay_link_lost(link, tls_error());
+		return;
+	}
+	link->bev = bufferevent_openssl_socket_new(link->rec->base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS);
+	if (link->bev == NULL) {
+		SSL_free(ssl);
+		relay_link_lost(link, "cannot create a TLS bufferevent");
+		return;
+	}
+	bufferevent_setcb(link->bev, relay_link_on_input, relay_link_on_output,
+	    relay_link_on_event, link);
+	bufferevent_setwatermark(link->bev, EV_WRITE, LINK_OUTPUT_LOW, 0);
+	/* Silence beyond three pings means the relay is gone. */
+	timeout.tv_sec = (time_t)(link->rec->conf.relay_ping_interval_ms *
+	    3 / 1000);
+	timeout.tv_usec = 0;
+	bufferevent_set_timeouts(link->bev, &timeout, &timeout);
+	bufferevent_enable(link->bev, EV_READ | EV_WRITE);
+	link->state = LINK_CONNECTING;
+	/* Names resolve through evdns: no blocking lookup on the loop. */
+	if (bufferevent_socket_connect_hostname(link->bev, link->dns,
+	    AF_UNSPEC, link->host, atoi(link->port)) == -1)
+		relay_link_lost(link, "connect failed");
+}
+
+static void
+relay_link_on_retry(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	relay_link_connect(arg);
+}
+
+struct relay_link *
+relay_link_open(struct recorder *rec, char *err, size_t errlen)
+{
+	struct relay_link	*link;
+	const char		*address = rec->conf.relay_address;
+	const char		*colon = strrchr(address, ':');
+	size_t			 hostlen;
+
+	if (address[0] == '\0')
+		return NULL;
+	if ((link = calloc(1, sizeof(*link))) == NULL)
+		fatal("calloc");
+	link->rec = rec;
+	hostlen = colon != NULL ? (size_t)(colon - address) : 0;
+	if (hostlen > 1 && address[0] == '[') {
+		address++;
+		hostlen -= 2;
+	}
+	snprintf(link->host, sizeof(link->host), "%.*s", (int)hostlen, address);
+	snprintf(link->port, sizeof(link->port), "%s", colon + 1);
+	link->ssl = tls_client_context(rec->conf.relay_ca, rec->conf.relay_cert,
+	    rec->conf.relay_key, err, errlen);
+	if (link->ssl == NULL) {
+		free(link);
+		return NULL;
+	}
+	link->dns = evdns_base_new(rec->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+	link->reader = worker_start(rec->base);
+	link->retry_ev = evtimer_new(rec->base, relay_link_on_retry, link);
+	link->ping_ev = evtimer_new(rec->base, relay_link_on_ping, link);
+	link->backoff_ms = rec->conf.relay_reconnect_min_ms;
+	srandom((unsigned)(getpid() ^ recorder_realtime_us()));
+	relay_link_connect(link);
+	return link;
+}
+
+/* A new snapshot landed in the spool: upload it if the link is idle. */
+void
+relay_link_kick(struct relay_link *link)
+{
+	if (link != NULL)
+		relay_link_next(link);
+}
+
+int
+relay_link_is_ready(const struct relay_link *link)
+{
+	return link != NULL && link->state == LINK_READY;
+}
+
+int
+relay_link_cluster_trigger(struct relay_link *link, json_t *trigger)
+{
+	if (!relay_link_is_ready(link)) {
+		json_decref(trigger);
+		return -1;
+	}
+	relay_link_send(link, FRAME_CLUSTER_TRIGGER, trigger);
+	return 0;
+}
+
+json_t *
+relay_link_status(const struct relay_link *link)
+{
+	static const char *names[] = { "disconnected", "connecting", "hello",
+	    "connected" };
+	char when[64] = "";
+
+	if (link == NULL)
+		return json_pack("{s:s, s:b}", "state", "not_configured",
+		    "connected", 0);
+	if (link->connected_at_us != 0)
+		recorder_format_time(link->connected_at_us, when, sizeof(when));
+	return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
+	    "s:s?}", "address", link->rec->conf.relay_address,
+	    "state", names[link->state], "connected",
+	    link->state == LINK_READY, "node_name", link->name,
+	    "connected_since", when, "last_error", link->last_error,
+	    "connects", (json_int_t)link->connects,
+	    "uploads", (json_int_t)link->uploads,
+	    "refused", (json_int_t)link->refused,
+	    "bytes_sent", (json_int_t)link->bytes_sent,
+	    "uploading", link->upload != NULL ? link->upload->id : NULL);
+}
+
+void
+relay_link_close(struct relay_link *link)
+{
+	if (link == NULL)
+		return;
+	if (link->bev != NULL)
+		bufferevent_free(link->bev);
+	link->bev = NULL;
+	link->state = LINK_DISCONNECTED;
+	relay_link_cancel_upload(link);
+	worker_stop(link->reader);
+	event_free(link->retry_ev);
+	event_free(link->ping_ev);
+	evdns_base_free(link->dns, 0);
+	SSL_CTX_free(link->ssl);
+	free(link);
+}

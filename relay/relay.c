@@ -1,0 +1,274 @@
+/*
+ * tracetrap-relay: receives snapshots from recorders over mutually
+ * authenticated TLS, stores them whole, indexes them as incidents.
+ *
+ * usage: tracetrap-relay [-dnv] [-f file] [--ready-fd N]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "relay.h"
+#include "store.h"
+#include "tls.h"
+
+#define RELAY_DEFAULT_CONFIG	"/etc/tracetrap/relay.conf"
+#define RELAY_RETENTION_SECONDS	60
+
+struct relay_retention {
+	struct relay	*relay;
+	unsigned	 removed;
+	char		 error[512];
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: tracetrap-relay [-dnv] [-f file] "
+	    "[--ready-fd N]\n"
+	    "  -d          stay in the foreground, log to stderr\n"
+	    "  -f file     configuration (default %s)\n"
+	    "  -n          check the configuration and exit\n"
+	    "  -v          verbose (debug) logging\n"
+	    "  --ready-fd N  write READY=1 to fd N once serving\n",
+	    RELAY_DEFAULT_CONFIG);
+	exit(2);
+}
+
+static int64_t
+relay_realtime_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Disk worker: oldest incidents go first, while the store is over its
+ * byte bound or they are older than max_age. The store goes before the
+ * catalog row: a crash in between leaves a row the next rebuild drops,
+ * never a snapshot the catalog forgot.
+ */
+static void
+relay_retention_run(void *arg)
+{
+	struct relay_retention	*r = arg;
+	struct relay		*relay = r->relay;
+	struct relay_config	*c = &relay->conf;
+	char			 id[STORE_NAME_MAX];
+	int64_t			 last_us, now_us = relay_realtime_us();
+	uint64_t		 bytes;
+	int			 is_too_big, is_too_old;
+
+	for (;;) {
+		if (catalog_oldest_incident(relay->catalog_writer, id,
+		    sizeof(id), &last_us, &bytes) != 1)
+			break;
+		is_too_big = catalog_total_bytes(relay->catalog_writer) >
+		    c->store_max_bytes;
+		is_too_old = c->store_max_age_ms > 0 && now_us - last_us >
+		    (int64_t)c->store_max_age_ms * 1000;
+		if (!is_too_big && !is_too_old)
+			break;
+		if (store_remove_incident(c->store_dir, id, r->error,
+		    sizeof(r->error)) == -1 ||
+		    catalog_remove_incident(relay->catalog_writer, id, r->error,
+		    sizeof(r->error)) == -1)
+			break;
+		log_info("retention: removed incident %s (%s)", id,
+		    is_too_big ? "store over max_bytes" : "older than max_age");
+		r->removed++;
+	}
+}
+
+static void
+relay_retention_done(void *arg)
+{
+	struct relay_retention *r = arg;
+
+	if (r->error[0] != '\0')
+		log_warnx("retention: %s", r->error);
+	free(r);
+}
+
+static void
+relay_on_retention(evutil_socket_t fd, short events, void *arg)
+{
+	struct relay		*relay = arg;
+	struct relay_retention	*r;
+
+	(void)fd;
+	(void)events;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
+	r->relay = relay;
+	worker_submit(relay->disk, relay_retention_run, relay_retention_done,
+	    r);
+}
+
+static void
+relay_on_drain(evutil_socket_t fd, short events, void *arg)
+{
+	struct relay			*relay = arg;
+	static const struct timeval	 flush = { 0, 100000 };
+
+	(void)fd;
+	(void)events;
+	if (worker_pending(relay->disk) == 0)
+		event_base_loopexit(relay->base, &flush);
+}
+
+static void
+relay_on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	struct relay			*relay = arg;
+	static const struct timeval	 period = { 0, 20000 };
+	struct event			*drain;
+
+	(void)events;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: reload is not supported yet; restart the "
+		    "relay to apply a new configuration");
+		return;
+	}
+	if (relay->is_shutting_down) {
+		event_base_loopbreak(relay->base);
+		return;
+	}
+	log_info("%s: shutting down", strsignal((int)sig));
+	relay->is_shutting_down = 1;
+	/* In-flight uploads are dropped; recorders send them again. */
+	ingest_close_all(relay);
+	drain = event_new(relay->base, -1, EV_PERSIST, relay_on_drain, relay);
+	event_add(drain, &period);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{ "ready-fd", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const int	 signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
+	struct relay		*relay;
+	struct event		*signals[3], *retention;
+	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
+	const char		*path = RELAY_DEFAULT_CONFIG;
+	char			 err[8192], *end;
+	int			 ch, is_foreground = 0, is_check_only = 0;
+	int			 is_verbose = 0, was_rebuilt = 0;
+	size_t			 i;
+
+	if ((relay = calloc(1, sizeof(*relay))) == NULL)
+		fatal("calloc");
+	relay->ready_fd = -1;
+	TAILQ_INIT(&relay->conns);
+	while ((ch = getopt_long(argc, argv, "df:nv", long_options, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'd':
+			is_foreground = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			is_check_only = 1;
+			break;
+		case 'v':
+			is_verbose = 1;
+			break;
+		case 'R':
+			errno = 0;
+			relay->ready_fd = (int)strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || relay->ready_fd < 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	relay_config_defaults(&relay->conf);
+	if (relay_config_load(&relay->conf, path, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s", err);
+		exit(1);
+	}
+	if (is_check_only) {
+		fprintf(stderr, "configuration OK\n");
+		exit(0);
+	}
+	log_init(is_foreground, "tracetrap-relay");
+	log_set_verbose(is_verbose);
+	if (!is_foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((relay->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (store_open(relay->conf.store_dir, err, sizeof(err)) == -1)
+		fatalx("store: %s", err);
+	relay->catalog_writer = catalog_open(relay->conf.store_catalog_path,
+	    relay->conf.store_dir, &was_rebuilt, err, sizeof(err));
+	if (relay->catalog_writer == NULL)
+		fatalx("catalog: %s", err);
+	if (was_rebuilt)
+		log_warnx("catalog %s was missing or corrupt: rebuilt from the "
+		    "store's manifests", relay->conf.store_catalog_path);
+	relay->catalog = catalog_open(relay->conf.store_catalog_path, NULL,
+	    NULL, err, sizeof(err));
+	if (relay->catalog == NULL)
+		fatalx("catalog: %s", err);
+	relay->ssl = tls_server_context(relay->conf.listen_ca,
+	    relay->conf.listen_cert, relay->conf.listen_key, err, sizeof(err));
+	if (relay->ssl == NULL)
+		fatalx("TLS: %s", err);
+	relay->disk = worker_start(relay->base);
+	if (ingest_listen(relay, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	for (i = 0; i < 3; i++) {
+		signals[i] = evsignal_new(relay->base, signal_numbers[i],
+		    relay_on_signal, relay);
+		evsignal_add(signals[i], NULL);
+	}
+	retention = event_new(relay->base, -1, EV_PERSIST, relay_on_retention,
+	    relay);
+	event_add(retention, &tv);
+	relay_on_retention(-1, 0, relay);
+	log_info("tracetrap-relay %s: recorders on %s (TLS 1.3, client "
+	    "certificates from %s), store %s", TRACETRAP_VERSION,
+	    relay->conf.listen_address, relay->conf.listen_ca,
+	    relay->conf.store_dir);
+	if (relay->ready_fd >= 0) {
+		if (write(relay->ready_fd, "READY=1\n", 8) == -1)
+			log_warn("ready fd");
+		close(relay->ready_fd);
+	}
+
+	event_base_dispatch(relay->base);
+
+	ingest_close_all(relay);
+	worker_stop(relay->disk);
+	catalog_close(relay->catalog);
+	catalog_close(relay->catalog_writer);
+	event_free(retention);
+	for (i = 0; i < 3; i++)
+		event_free(signals[i]);
+	SSL_CTX_free(relay->ssl);
+	event_base_free(relay->base);
+	log_info("stopped");
+	free(relay);
+	return 0;
+}

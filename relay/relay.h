@@ -1,0 +1,54 @@
+/*
+ * tracetrap-relay: state shared by the files of the daemon. Everything
+ * here belongs to the event loop, except what the disk worker's jobs
+ * carry (see ingest.c).
+ */
+#ifndef TT_RELAY_H
+#define TT_RELAY_H
+
+#include <sys/queue.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "catalog.h"
+#include "relay_config.h"
+#include "worker.h"
+
+struct ingest_conn;
+TAILQ_HEAD(ingest_conns, ingest_conn);
+
+struct relay_stats {
+	uint64_t	 connections;		/* accepted TCP connections */
+	uint64_t	 handshakes_failed;	/* TLS or certificate refused */
+	uint64_t	 protocol_errors;
+	uint64_t	 uploads_stored;
+	uint64_t	 uploads_duplicate;
+	uint64_t	 uploads_refused;
+	uint64_t	 uploads_aborted;	/* connection lost mid-upload */
+	uint64_t	 bytes_received;	/* snapshot file bytes */
+};
+
+struct relay {
+	struct event_base	*base;
+	struct relay_config	 conf;
+	char			 config_path[4096];
+	char			 catalog_path[4096];
+	SSL_CTX			*ssl;
+	struct evconnlistener	*listener;
+	struct worker		*disk;		/* store + catalog writes */
+	struct catalog		*catalog_writer; /* disk thread only */
+	struct catalog		*catalog;	/* event loop reads */
+	struct ingest_conns	 conns;
+	unsigned		 nconns;
+	struct relay_stats	 stats;
+	int			 ready_fd;
+	int			 is_shutting_down;
+};
+
+/* ingest.c */
+int	 ingest_listen(struct relay *, char *err, size_t errlen);
+void	 ingest_close_all(struct relay *);
+
+#endif

@@ -1,0 +1,746 @@
+/* Unit tests of relay/store.c: staging, verification, layout, path safety. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include "store.h"
+
+struct test_file {
+	const char	*path;
+	const char	*data;
+};
+
+struct test_store {
+	char		 dir[64];
+	char		 err[512];
+};
+
+static int
+test_remove_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void
+test_rm_rf(const char *path)
+{
+	nftw(path, test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+test_sha256(const char *data, size_t len, char hex[65])
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+}
+
+/* A manifest for files, with extra top-level members from extra. */
+static char *
+test_manifest(const char *id, const char *extra, const struct test_file *files,
+    size_t count)
+{
+	json_t	*m, *array;
+	char	 hex[65], *text;
+	size_t	 i;
+
+	m = extra != NULL ? json_loads(extra, 0, NULL) : json_object();
+	assert_non_null(m);
+	if (id != NULL)
+		json_object_set_new(m, "id", json_string(id));
+	array = json_array();
+	for (i = 0; i < count; i++) {
+		test_sha256(files[i].data, strlen(files[i].data), hex);
+		json_array_append_new(array, json_pack("{s:s, s:I, s:s}",
+		    "path", files[i].path,
+		    "bytes", (json_int_t)strlen(files[i].data), "sha256", hex));
+	}
+	json_object_set_new(m, "files", array);
+	text = json_dumps(m, 0);
+	json_decref(m);
+	return text;
+}
+
+static struct store_upload *
+test_begin(struct test_store *ts, const char *node, const char *manifest)
+{
+	return store_upload_begin(ts->dir, node, manifest, strlen(manifest),
+	    0, ts->err, sizeof(ts->err));
+}
+
+/* Sends every non-empty file in one chunk each. */
+static void
+test_send_all(struct test_store *ts, struct store_upload *up,
+    const struct test_file *files, size_t count)
+{
+	size_t	 i;
+
+	for (i = 0; i < count; i++) {
+		if (files[i].data[0] == '\0')
+			continue;
+		assert_int_equal(store_upload_chunk(up, (uint32_t)i, 0,
+		    files[i].data, strlen(files[i].data), ts->err,
+		    sizeof(ts->err)), 0);
+	}
+}
+
+static int
+test_count_entries(const char *dir)
+{
+	char	 cmd[PATH_MAX + 64];
+	FILE	*f;
+	int	 n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &n), 1);
+	pclose(f);
+	return n;
+}
+
+static char *
+test_read(const char *dir, const char *path)
+{
+	char	 full[PATH_MAX], *buf;
+	FILE	*f;
+	long	 size;
+
+	snprintf(full, sizeof(full), "%s/%s", dir, path);
+	if ((f = fopen(full, "r")) == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	buf = calloc(1, (size_t)size + 1);
+	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	return buf;
+}
+
+static int
+test_setup(void **state)
+{
+	struct test_store	*ts;
+
+	ts = calloc(1, sizeof(*ts));
+	snprintf(ts->dir, sizeof(ts->dir), "/tmp/test_store.XXXXXX");
+	if (mkdtemp(ts->dir) == NULL)
+		return -1;
+	if (store_open(ts->dir, ts->err, sizeof(ts->err)) == -1)
+		return -1;
+	*state = ts;
+	return 0;
+}
+
+static int
+test_teardown(void **state)
+{
+	struct test_store	*ts = *state;
+
+	test_rm_rf(ts->dir);
+	free(ts);
+	return 0;
+}
+
+static const struct test_file test_files[] = {
+	{ "trace/snap-1/metadata", "CTF metadata" },
+	{ "trace/snap-1/ust/uid/0/64-bit/channel0_0", "event data, cpu 0" },
+	{ "trace/snap-1/ust/uid/0/64-bit/empty", "" },
+	{ "trace/snap-1/ust/uid/0/64-bit/index/channel0_0.idx", "index" },
+	{ "trace/last", "" },
+};
+#define TEST_FILES	(sizeof(test_files) / sizeof(test_files[0]))
+
+#define TEST_EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+/* A manifest of one file, spelled out to say what a builder would not. */
+#define TEST_FILE_JSON(path, bytes, sha256) \
+	("{\"id\":\"a\",\"files\":[{\"path\":\"" path "\",\"bytes\":" bytes \
+	",\"sha256\":\"" sha256 "\"}]}")
+
+static void
+test_happy_path(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, *data, path[PATH_MAX];
+	json_t			*stored;
+	int			 is_duplicate = -1;
+	size_t			 i;
+
+	text = test_manifest("snap-1", "{\"node\":\"liar\",\"incident\":null,"
+	    "\"taken_at_us\":42}", test_files, TEST_FILES);
+	up = test_begin(ts, "node-a", text);
+	free(text);
+	assert_non_null(up);
+	assert_string_equal(store_upload_id(up), "snap-1");
+	assert_string_equal(store_upload_incident(up), "snap-1");
+	assert_string_equal(store_upload_node(up), "node-a");
+	assert_string_equal(store_upload_path(up),
+	    "incidents/snap-1/node-a/snap-1");
+	assert_int_equal(store_upload_bytes(up), 12 + 17 + 5);
+	test_send_all(ts, up, test_files, TEST_FILES);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(is_duplicate, 0);
+	store_upload_free(up);
+
+	snprintf(path, sizeof(path), "%s/incidents/snap-1/node-a/snap-1",
+	    ts->dir);
+	for (i = 0; i < TEST_FILES; i++) {
+		data = test_read(path, test_files[i].path);
+		assert_non_null(data);
+		assert_string_equal(data, test_files[i].data);
+		free(data);
+	}
+	data = test_read(path, "manifest.json");
+	assert_non_null(data);
+	/* JSON_INDENT(2) | JSON_SORT_KEYS */
+	assert_non_null(strstr(data, "{\n  \"files\": ["));
+	stored = json_loads(data, 0, NULL);
+	free(data);
+	assert_string_equal(json_string_value(json_object_get(stored,
+	    "node")), "node-a");
+	assert_string_equal(json_string_value(json_object_get(stored,
+	    "incident")), "snap-1");
+	assert_true(json_integer_value(json_object_get(stored,
+	    "received_at_us")) > 1600000000LL * 1000000);
+	assert_int_equal(json_integer_value(json_object_get(stored,
+	    "taken_at_us")), 42);
+	assert_int_equal(json_array_size(json_object_get(stored, "files")),
+	    TEST_FILES);
+	json_decref(stored);
+
+	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
+	assert_int_equal(test_count_entries(path), 0);
+}
+
+static void
+test_incident_from_manifest(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX];
+	int			 is_duplicate;
+	struct stat		 st;
+
+	text = test_manifest("snap-2", "{\"incident\":\"inc-42\"}", test_files,
+	    TEST_FILES);
+	up = test_begin(ts, "node-b", text);
+	free(text);
+	assert_non_null(up);
+	assert_string_equal(store_upload_incident(up), "inc-42");
+	test_send_all(ts, up, test_files, TEST_FILES);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), 0);
+	store_upload_free(up);
+	snprintf(path, sizeof(path),
+	    "%s/incidents/inc-42/node-b/snap-2/manifest.json", ts->dir);
+	assert_int_equal(stat(path, &st), 0);
+
+	/* An unsafe incident is ignored: the snapshot is its own incident. */
+	text = test_manifest("snap-3", "{\"incident\":\"../etc\"}", test_files,
+	    TEST_FILES);
+	up = test_begin(ts, "node-b", text);
+	free(text);
+	assert_non_null(up);
+	assert_string_equal(store_upload_incident(up), "snap-3");
+	assert_string_equal(json_string_value(json_object_get(
+	    store_upload_manifest(up), "incident")), "snap-3");
+	store_upload_free(up);
+}
+
+static void
+test_chunked(void **state)
+{
+	struct test_store	*ts = *state;
+	static const struct test_file file = { "trace/big", "0123456789abcdef" };
+	struct store_upload	*up;
+	char			*text, *data;
+	int			 is_duplicate;
+	size_t			 offset;
+
+	text = test_manifest("snap-c", NULL, &file, 1);
+	up = test_begin(ts, "n", text);
+	free(text);
+	assert_non_null(up);
+	for (offset = 0; offset < 16; offset += 5) {
+		assert_int_equal(store_upload_chunk(up, 0, offset,
+		    file.data + offset, offset + 5 > 16 ? 16 - offset : 5,
+		    ts->err, sizeof(ts->err)), 0);
+	}
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), 0);
+	store_upload_free(up);
+	data = test_read(ts->dir, "incidents/snap-c/n/snap-c/trace/big");
+	assert_string_equal(data, file.data);
+	free(data);
+}
+
+static void
+test_order(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text;
+
+	text = test_manifest("snap-o", NULL, test_files, TEST_FILES);
+
+	up = test_begin(ts, "n", text);
+	assert_int_equal(store_upload_chunk(up, 0, 1, "M", 1, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "offset 1"));
+	/* A refusal fails the upload for good. */
+	assert_int_equal(store_upload_chunk(up, 0, 0, "C", 1, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "failed"));
+	store_upload_free(up);
+
+	up = test_begin(ts, "n", text);
+	assert_int_equal(store_upload_chunk(up, 1, 0, "e", 1, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "expected file 0"));
+	store_upload_free(up);
+
+	/* The empty file 2 is skipped over: after file 1 comes file 3. */
+	up = test_begin(ts, "n", text);
+	test_send_all(ts, up, test_files, 2);
+	assert_int_equal(store_upload_chunk(up, 2, 0, "x", 1, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "expected file 3"));
+	store_upload_free(up);
+
+	up = test_begin(ts, "n", text);
+	assert_int_equal(store_upload_chunk(up, 99, 0, "x", 1, ts->err,
+	    sizeof(ts->err)), -1);
+	store_upload_free(up);
+	free(text);
+}
+
+static void
+test_too_many_bytes(void **state)
+{
+	struct test_store	*ts = *state;
+	static const struct test_file file = { "trace/f", "abc" };
+	struct store_upload	*up;
+	char			*text;
+
+	text = test_manifest("snap-m", NULL, &file, 1);
+	up = test_begin(ts, "n", text);
+	free(text);
+	assert_int_equal(store_upload_chunk(up, 0, 0, "ab", 2, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(store_upload_chunk(up, 0, 2, "cd", 2, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "more than the 3 bytes"));
+	store_upload_free(up);
+}
+
+static void
+test_checksum_mismatch(void **state)
+{
+	struct test_store	*ts = *state;
+	static const struct test_file files[] = {
+		{ "trace/a", "good" }, { "trace/b", "bad!" },
+	};
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX];
+	int			 is_duplicate;
+
+	text = test_manifest("snap-x", NULL, files, 2);
+	up = test_begin(ts, "n", text);
+	free(text);
+	assert_int_equal(store_upload_chunk(up, 0, 0, "good", 4, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(store_upload_chunk(up, 1, 0, "BAD!", 4, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_string_equal(ts->err, "checksum mismatch for trace/b");
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), -1);
+	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
+	assert_int_equal(test_count_entries(path), 1);
+	store_upload_free(up);
+	assert_int_equal(test_count_entries(path), 0);
+	snprintf(path, sizeof(path), "%s/incidents", ts->dir);
+	assert_int_equal(test_count_entries(path), 0);
+}
+
+static void
+test_empty_file_checksum(void **state)
+{
+	struct test_store	*ts = *state;
+	const char		*text = TEST_FILE_JSON("trace/e", "0",
+	    "0000000000000000000000000000000000000000000000000000000000000000");
+
+	assert_null(test_begin(ts, "n", text));
+	assert_string_equal(ts->err, "checksum mismatch for trace/e");
+}
+
+static void
+test_bad_paths(void **state)
+{
+	struct test_store	*ts = *state;
+	static const char	*paths[] = {
+		"../x", "/etc/passwd", "trace/../../x", "trace//x", "trace/.",
+		"trace/..", "notrace/x", "trace", "trace/", "trace/x/",
+		"trace/a b", "trace/\xc3\xa9t\xc3\xa9", "trace/a\\b",
+		"trace/a:b", "trace/a\nb", "trace/.hidden", "./trace/x",
+		"trace/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p",
+	};
+	struct store_upload	*up;
+	struct test_file	 file;
+	char			*text, path[PATH_MAX], name[200];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		file.path = paths[i];
+		file.data = "x";
+		text = test_manifest("snap-p", NULL, &file, 1);
+		assert_null(test_begin(ts, "n", text));
+		assert_non_null(strstr(ts->err, "manifest: path"));
+		free(text);
+	}
+	/* 16 deep is the limit, not an error. */
+	file.path = "trace/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o";
+	text = test_manifest("snap-p", NULL, &file, 1);
+	up = test_begin(ts, "n", text);
+	free(text);
+	assert_non_null(up);
+	store_upload_free(up);
+
+	memset(name, 'a', sizeof(name));
+	snprintf(name, sizeof(name), "trace/%0*d", 128, 0);
+	file.path = name;
+	text = test_manifest("snap-p", NULL, &file, 1);
+	assert_null(test_begin(ts, "n", text));
+	free(text);
+
+	/* An embedded NUL is not a shorter name. */
+	text = TEST_FILE_JSON("trace/a\\u0000b", "0", TEST_EMPTY_SHA256);
+	assert_null(test_begin(ts, "n", text));
+
+	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
+	assert_int_equal(test_count_entries(path), 0);
+}
+
+static void
+test_bad_manifests(void **state)
+{
+	struct test_store	*ts = *state;
+	static const struct test_file dup[] = {
+		{ "trace/a", "1" }, { "trace/b", "2" }, { "trace/a", "3" },
+	};
+	static const struct test_file nested[] = {
+		{ "trace/a", "1" }, { "trace/a-", "2" }, { "trace/a/b", "3" },
+	};
+	static const char *bad[] = {
+		"[]", "{", "{\"id\":\"a\"}", "{\"id\":\"a\",\"files\":{}}",
+		"{\"files\":[]}", "{\"id\":\"a\",\"id\":\"b\",\"files\":[]}",
+		TEST_FILE_JSON("trace/a", "-1", TEST_EMPTY_SHA256),
+		TEST_FILE_JSON("trace/a", "1.5", TEST_EMPTY_SHA256),
+		TEST_FILE_JSON("trace/a", "0", "E3B0C44298FC1C149AFBF4C8996FB9"
+		    "2427AE41E4649B934CA495991B7852B855"),
+		TEST_FILE_JSON("trace/a", "0", "e3b0"),
+		"{\"id\":\"a\",\"files\":[\"trace/a\"]}",
+	};
+	char			*text, big[600];
+	json_t			*m, *files;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_null(test_begin(ts, "n", bad[i]));
+
+	text = test_manifest("d", NULL, dup, 3);
+	assert_null(test_begin(ts, "n", text));
+	assert_string_equal(ts->err, "manifest: duplicate path trace/a");
+	free(text);
+	text = test_manifest("d", NULL, nested, 3);
+	assert_null(test_begin(ts, "n", text));
+	assert_non_null(strstr(ts->err, "both a file and a directory"));
+	free(text);
+
+	/* Three files of 2^63-1 bytes overflow a 64-bit sum. */
+	snprintf(big, sizeof(big), "{\"id\":\"o\",\"files\":[");
+	for (i = 0; i < 3; i++)
+		snprintf(big + strlen(big), sizeof(big) - strlen(big),
+		    "%s{\"path\":\"trace/%zu\",\"bytes\":9223372036854775807,"
+		    "\"sha256\":\"" TEST_EMPTY_SHA256 "\"}", i ? "," : "", i);
+	snprintf(big + strlen(big), sizeof(big) - strlen(big), "]}");
+	assert_null(test_begin(ts, "n", big));
+	assert_non_null(strstr(ts->err, "overflow"));
+
+	/* STORE_FILES_MAX + 1 files */
+	m = json_pack("{s:s}", "id", "many");
+	files = json_array();
+	for (i = 0; i <= STORE_FILES_MAX; i++)
+		json_array_append_new(files, json_pack("{s:s}", "path", "x"));
+	json_object_set_new(m, "files", files);
+	text = json_dumps(m, 0);
+	json_decref(m);
+	assert_null(test_begin(ts, "n", text));
+	assert_non_null(strstr(ts->err, "at most 4096"));
+	free(text);
+}
+
+static void
+test_bad_names(void **state)
+{
+	struct test_store	*ts = *state;
+	static const char	*bad[] = {
+		"../b", "a/b", "", ".", "..", ".hidden", "a b", "a\tb",
+		"\xc3\xa9",
+	};
+	char			*text, name[200];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(store_is_valid_name(bad[i]));
+		text = test_manifest("ok", NULL, test_files, TEST_FILES);
+		assert_null(test_begin(ts, bad[i], text));
+		assert_non_null(strstr(ts->err, "invalid node name"));
+		free(text);
+		text = test_manifest(bad[i], NULL, test_files, TEST_FILES);
+		assert_null(test_begin(ts, "n", text));
+		assert_non_null(strstr(ts->err, "invalid id"));
+		free(text);
+	}
+	assert_true(store_is_valid_name("node-1.example_com"));
+	memset(name, 'a', sizeof(name));
+	name[127] = '\0';
+	assert_true(store_is_valid_name(name));
+	name[127] = 'a';
+	name[128] = '\0';
+	assert_false(store_is_valid_name(name));
+	assert_null(test_begin(ts, NULL, "{}"));
+}
+
+static void
+test_duplicate(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX];
+	int			 round, is_duplicate;
+
+	text = test_manifest("snap-d", NULL, test_files, TEST_FILES);
+	for (round = 0; round < 2; round++) {
+		up = test_begin(ts, "n", text);
+		assert_non_null(up);
+		test_send_all(ts, up, test_files, TEST_FILES);
+		assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+		    sizeof(ts->err)), 0);
+		assert_int_equal(is_duplicate, round);
+		store_upload_free(up);
+	}
+	free(text);
+	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
+	assert_int_equal(test_count_entries(path), 0);
+	snprintf(path, sizeof(path), "%s/incidents/snap-d/n/snap-d", ts->dir);
+	assert_int_equal(test_count_entries(path), 2);
+}
+
+static void
+test_incomplete(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text;
+	int			 is_duplicate;
+
+	text = test_manifest("snap-i", NULL, test_files, TEST_FILES);
+	up = test_begin(ts, "n", text);
+	free(text);
+	test_send_all(ts, up, test_files, 1);
+	assert_int_equal(store_upload_chunk(up, 1, 0, "event", 5, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), -1);
+	assert_string_equal(ts->err, "upload incomplete: file 2 of 5 "
+	    "(trace/snap-1/ust/uid/0/64-bit/channel0_0) has 5 of 17 bytes");
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), -1);
+	store_upload_free(up);
+}
+
+static void
+test_open_cleans_staging(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX], outside[PATH_MAX];
+	struct stat		 st;
+
+	text = test_manifest("snap-s", NULL, test_files, TEST_FILES);
+	up = test_begin(ts, "n", text);
+	free(text);
+	test_send_all(ts, up, test_files, 2);
+
+	/* A symlink left there is removed, never followed. */
+	snprintf(outside, sizeof(outside), "%s/outside", ts->dir);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	snprintf(path, sizeof(path), "%s/outside/keep", ts->dir);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+	snprintf(path, sizeof(path), "%s/.staging/link", ts->dir);
+	assert_int_equal(symlink(outside, path), 0);
+
+	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
+	assert_int_equal(test_count_entries(path), 2);
+	/* As after a crash: the upload was never freed. */
+	assert_int_equal(store_open(ts->dir, ts->err, sizeof(ts->err)), 0);
+	assert_int_equal(test_count_entries(path), 0);
+	snprintf(path, sizeof(path), "%s/outside/keep", ts->dir);
+	assert_int_equal(stat(path, &st), 0);
+	store_upload_free(up);
+
+	/* store_open makes the whole path. */
+	snprintf(path, sizeof(path), "%s/a/b/store", ts->dir);
+	assert_int_equal(store_open(path, ts->err, sizeof(ts->err)), 0);
+	snprintf(path, sizeof(path), "%s/a/b/store/incidents", ts->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+}
+
+static void
+test_store_full(void **state)
+{
+	struct test_store	*ts = *state;
+	char			*text;
+
+	text = test_manifest("snap-f", NULL, test_files, TEST_FILES);
+	assert_null(store_upload_begin(ts->dir, "n", text, strlen(text),
+	    UINT64_MAX / 2, ts->err, sizeof(ts->err)));
+	assert_true(strncmp(ts->err, "store full: ", 12) == 0);
+	assert_non_null(strstr(ts->err, "upload needs"));
+	assert_null(store_upload_begin(ts->dir, "n", text, strlen(text),
+	    UINT64_MAX, ts->err, sizeof(ts->err)));
+	assert_true(strncmp(ts->err, "store full: ", 12) == 0);
+	free(text);
+}
+
+static void
+test_symlinked_incident(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX], outside[PATH_MAX];
+	int			 is_duplicate;
+
+	snprintf(outside, sizeof(outside), "%s/elsewhere", ts->dir);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	snprintf(path, sizeof(path), "%s/incidents/evil", ts->dir);
+	assert_int_equal(symlink(outside, path), 0);
+	text = test_manifest("snap-l", "{\"incident\":\"evil\"}", test_files,
+	    TEST_FILES);
+	up = test_begin(ts, "n", text);
+	free(text);
+	test_send_all(ts, up, test_files, TEST_FILES);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), -1);
+	store_upload_free(up);
+	assert_int_equal(test_count_entries(outside), 0);
+	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
+	assert_int_equal(test_count_entries(path), 0);
+}
+
+static void
+test_remove_incident(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX], outside[PATH_MAX];
+	int			 is_duplicate;
+	struct stat		 st;
+
+	text = test_manifest("snap-r", "{\"incident\":\"gone\"}", test_files,
+	    TEST_FILES);
+	up = test_begin(ts, "n", text);
+	free(text);
+	test_send_all(ts, up, test_files, TEST_FILES);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), 0);
+	store_upload_free(up);
+
+	/* A symlink inside goes, what it points to stays. */
+	snprintf(outside, sizeof(outside), "%s/keep", ts->dir);
+	close(open(outside, O_CREAT | O_WRONLY, 0600));
+	snprintf(path, sizeof(path), "%s/incidents/gone/link", ts->dir);
+	assert_int_equal(symlink(outside, path), 0);
+
+	assert_int_equal(store_remove_incident(ts->dir, "gone", ts->err,
+	    sizeof(ts->err)), 0);
+	snprintf(path, sizeof(path), "%s/incidents/gone", ts->dir);
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(stat(outside, &st), 0);
+	assert_int_equal(store_remove_incident(ts->dir, "gone", ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(store_remove_incident(ts->dir, "..", ts->err,
+	    sizeof(ts->err)), -1);
+	assert_int_equal(store_remove_incident(ts->dir, "a/b", ts->err,
+	    sizeof(ts->err)), -1);
+	assert_int_equal(store_remove_incident(ts->dir, "", ts->err,
+	    sizeof(ts->err)), -1);
+	snprintf(path, sizeof(path), "%s/incidents", ts->dir);
+	assert_int_equal(stat(path, &st), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_happy_path, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_incident_from_manifest,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_chunked, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_order, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_bytes,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_checksum_mismatch,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_file_checksum,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_paths, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_manifests, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_names, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_incomplete, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_open_cleans_staging,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_store_full, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_symlinked_incident,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_remove_incident,
+		    test_setup, test_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
