@@ -454,7 +454,7 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct ingest_conn	*c = arg;
 	struct timeval		 idle = { INGEST_IDLE_SECONDS, 0 };
-	char			 err[256];
+	char			 err[256], why[320];
 	unsigned long		 tls_err;
 
 	if (events & BEV_EVENT_CONNECTED) {
@@ -470,33 +470,27 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 		bufferevent_set_timeouts(bev, &idle, NULL);
 		return;
 	}
-	if (events & BEV_EVENT_ERROR) {
-		tls_err = bufferevent_get_openssl_error(bev);
-		if (c->state == INGEST_HANDSHAKE)
-			c->relay->stats.handshakes_failed++;
-		if (tls_err != 0) {
-			ERR_error_string_n(tls_err, err, sizeof(err));
-			ingest_drop(c, err);
-		} else
-			ingest_drop(c, evutil_socket_error_to_string(
-			    EVUTIL_SOCKET_ERROR()));
-		return;
-	}
-	if (events & BEV_EVENT_TIMEOUT) {
-		if (c->state == INGEST_HANDSHAKE)
-			c->relay->stats.handshakes_failed++;
-		ingest_drop(c, c->state == INGEST_HANDSHAKE ?
+	if (c->state == INGEST_HANDSHAKE)
+		c->relay->stats.handshakes_failed++;
+	if (events & BEV_EVENT_TIMEOUT)
+		snprintf(err, sizeof(err), "%s", c->state == INGEST_HANDSHAKE ?
 		    "TLS handshake timed out" : "idle timeout");
-		return;
-	}
-	if (events & BEV_EVENT_EOF) {
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0 &&
-		    c->state != INGEST_HANDSHAKE)
-			ingest_drop(c, "connection closed in the middle of a "
-			    "frame");
-		else
-			ingest_drop(c, "connection closed");
-	}
+	else if ((events & BEV_EVENT_ERROR) &&
+	    (tls_err = bufferevent_get_openssl_error(bev)) != 0)
+		ERR_error_string_n(tls_err, err, sizeof(err));
+	else if (events & BEV_EVENT_ERROR)
+		snprintf(err, sizeof(err), "%s", evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(err, sizeof(err), "connection closed");
+	/* Bytes of an unfinished frame left behind: say so, it is the cause. */
+	if (c->state != INGEST_HANDSHAKE &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		snprintf(why, sizeof(why), "connection closed in the middle of "
+		    "a frame (%s)", err);
+	else
+		snprintf(why, sizeof(why), "%s", err);
+	ingest_drop(c, why);
 }
 
 static void

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""ttframe: a hand-driven relay-link client for the relay's bad-input tests.
+
+usage: ttframe.py --port N --ca CA [--cert C --key K] SCENARIO [ARGS]
+
+Scenarios (each prints one line saying what the relay did):
+  handshake                 connect, say hello; "ok NODE" or "refused ..."
+  upload MANIFEST DIR [--lie-bytes N]
+                            upload a snapshot: the manifest file as is,
+                            then every files[] entry read from DIR
+  oversized | truncated | unknown-type | chunk-first | reserved-bits
+                            a malformed frame after hello; prints the
+                            relay's ERROR message or how it closed
+"""
+import argparse
+import json
+import socket
+import ssl
+import struct
+import sys
+
+HELLO, PING, PONG, ERROR = 1, 2, 3, 4
+BEGIN, CHUNK, END, ACK = 10, 11, 12, 13
+
+
+def frame(ftype, payload, reserved=b"\0\0\0"):
+    return struct.pack(">IB", len(payload), ftype) + reserved + payload
+
+
+def jframe(ftype, obj):
+    return frame(ftype, json.dumps(obj).encode())
+
+
+def read_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        part = sock.recv(n - len(data))
+        if not part:
+            return None
+        data += part
+    return data
+
+
+def read_frame(sock):
+    header = read_exact(sock, 8)
+    if header is None:
+        return None, None
+    length, ftype = struct.unpack(">IB", header[:5])
+    payload = read_exact(sock, length)
+    return ftype, payload
+
+
+def connect(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_verify_locations(args.ca)
+    if args.cert:
+        ctx.load_cert_chain(args.cert, args.key)
+    raw = socket.create_connection(("127.0.0.1", args.port), timeout=10)
+    sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+    # TLS 1.3 reports a refused client certificate only on the first read.
+    sock.sendall(jframe(HELLO, {"version": 1, "software": "ttframe"}))
+    ftype, payload = read_frame(sock)
+    if ftype != HELLO:
+        raise ConnectionError("no hello from the relay")
+    return sock, json.loads(payload)
+
+
+def answer(sock):
+    """What the relay said next: an ACK, an ERROR, or a close."""
+    try:
+        ftype, payload = read_frame(sock)
+    except (ssl.SSLError, OSError) as e:
+        return "closed (%s)" % e.__class__.__name__
+    if ftype is None or payload is None:
+        return "closed"
+    body = json.loads(payload)
+    if ftype == ERROR:
+        try:
+            more = read_frame(sock)[0]
+        except (ssl.SSLError, OSError):
+            more = None
+        return "error %s%s" % (body.get("message"),
+                               "; closed" if more is None else "")
+    if ftype == ACK:
+        return "ack %s %s" % (body.get("status"), body.get("message", ""))
+    return "frame %d" % ftype
+
+
+def upload(sock, manifest_path, data_dir, lie_bytes):
+    with open(manifest_path, "rb") as f:
+        manifest = f.read()
+    files = json.loads(manifest)["files"]
+    sock.sendall(frame(BEGIN, manifest))
+    for index, entry in enumerate(files):
+        try:
+            with open("%s/%s" % (data_dir, entry["path"]), "rb") as f:
+                data = f.read()
+        except OSError:
+            data = b"x" * entry["bytes"]
+        if lie_bytes and index == 0:
+            data = data[:-lie_bytes] + b"\xff" * lie_bytes
+        offset = 0
+        while offset < len(data):
+            part = data[offset:offset + 65536]
+            sock.sendall(frame(CHUNK, struct.pack(">IQ", index, offset) +
+                               part))
+            offset += len(part)
+    sock.sendall(jframe(END, {"id": json.loads(manifest)["id"]}))
+    return answer(sock)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ca", required=True)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--lie-bytes", type=int, default=0)
+    parser.add_argument("scenario")
+    parser.add_argument("rest", nargs="*")
+    args = parser.parse_args()
+    try:
+        sock, hello = connect(args)
+    except (ssl.SSLError, OSError, ConnectionError) as e:
+        print("refused %s: %s" % (e.__class__.__name__, e))
+        return 0
+    if args.scenario == "handshake":
+        print("ok %s" % hello.get("node"))
+    elif args.scenario == "upload":
+        print(upload(sock, args.rest[0], args.rest[1], args.lie_bytes))
+    elif args.scenario == "oversized":
+        sock.sendall(struct.pack(">IB", 64 * 1024 * 1024, BEGIN) + b"\0" * 3)
+        print(answer(sock))
+    elif args.scenario == "truncated":
+        sock.sendall(struct.pack(">IB", 100, BEGIN) + b"\0" * 3 + b"{\"id\"")
+        sock.shutdown(socket.SHUT_WR)
+        print(answer(sock))
+    elif args.scenario == "unknown-type":
+        sock.sendall(frame(99, b"{}"))
+        print(answer(sock))
+    elif args.scenario == "reserved-bits":
+        sock.sendall(frame(PING, b"{}", reserved=b"\1\0\0"))
+        print(answer(sock))
+    elif args.scenario == "chunk-first":
+        sock.sendall(frame(CHUNK, struct.pack(">IQ", 0, 0) + b"data"))
+        print(answer(sock))
+    else:
+        print("unknown scenario", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

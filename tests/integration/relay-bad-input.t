@@ -1,0 +1,109 @@
+#!/bin/bash
+# The relay refuses what it must and keeps serving: certificates that are
+# missing, from another CA, expired, or whose name would escape the store;
+# a node claiming another's name; path tricks and lying checksums in
+# uploads; malformed, oversized, truncated and out-of-order frames; a full
+# store disk. A good upload still works after all of it.
+. "$(dirname "$0")/lib.sh"
+tt_enter "$@"
+
+TTFRAME=$(cd "$(dirname "$0")/../apps" && pwd)/ttframe.py
+tt_certs node1 node2
+mkdir -p "$T/smallstore"
+mount -t tmpfs -o size=4M tmpfs "$T/smallstore"
+tt_relay_config
+tt_start_relay
+
+frame_as() {	# frame_as CERT-NAME|none SCENARIO [ARGS]
+	local who=$1
+	shift
+	if [ "$who" = none ]; then
+		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" "$@"
+	else
+		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" \
+		    --cert "$T/pki/$who.pem" --key "$T/pki/$who.key" "$@"
+	fi
+}
+
+# make_snapshot ID [NODE] [PATH]: a snapshot dir and its manifest.
+make_snapshot() {
+	local id=$1 node=${2:-node1} path=${3:-trace/ust/data} dir=$T/snap/$1
+	mkdir -p "$dir/trace/ust"
+	head -c 300000 /dev/urandom >"$dir/trace/ust/data"
+	head -c 1000 /dev/urandom >"$dir/trace/ust/metadata"
+	jq -n --arg id "$id" --arg node "$node" --arg path "$path" \
+	    --arg s1 "$(sha256sum "$dir/trace/ust/data" | cut -d' ' -f1)" \
+	    --arg s2 "$(sha256sum "$dir/trace/ust/metadata" | cut -d' ' -f1)" \
+	    '{id: $id, node: $node, taken_at_us: 1, triggers: [{source: "test",
+	      reason: "bad input"}], files: [
+	      {path: $path, bytes: 300000, sha256: $s1},
+	      {path: "trace/ust/metadata", bytes: 1000, sha256: $s2}]}' \
+	    >"$dir/manifest.json"
+}
+
+is "a good certificate gets through" "$(frame_as node1 handshake)" "ok node1"
+ok "no client certificate: refused at the handshake" \
+    grep -q '^refused' <<<"$(frame_as none handshake)"
+ok "a certificate of another CA: refused" \
+    grep -q '^refused' <<<"$(frame_as intruder handshake)"
+ok "an expired certificate: refused" \
+    grep -q '^refused' <<<"$(frame_as expired handshake)"
+ok "a certificate named ../escape: refused" \
+    grep -q '^refused' <<<"$(frame_as badname handshake)"
+ok "the relay says why" grep -q "not a valid node name" "$T/relay.log"
+
+make_snapshot snap-claims-node2 node2
+is "node1 claiming to be node2 is stored as node1" \
+    "$(frame_as node1 upload "$T/snap/snap-claims-node2/manifest.json" "$T/snap/snap-claims-node2")" \
+    "ack stored "
+ok "under node1, never node2" test -d \
+    "$T/store/incidents/snap-claims-node2/node1/snap-claims-node2" -a \
+    ! -e "$T/store/incidents/snap-claims-node2/node2"
+is "its stored manifest says node1" \
+    "$(jq -r .node "$T/store/incidents/snap-claims-node2/node1/snap-claims-node2/manifest.json")" node1
+
+make_snapshot snap-escape node1 "trace/../../../../tmp/escaped"
+ok "a manifest with ../ paths is refused" grep -q "^ack refused.*path" \
+    <<<"$(frame_as node1 upload "$T/snap/snap-escape/manifest.json" "$T/snap/snap-escape")"
+ok "and nothing escaped" test ! -e /tmp/escaped
+make_snapshot snap-lies
+ok "a file that disagrees with its checksum is refused" \
+    grep -q "^ack refused.*checksum mismatch" <<<"$(frame_as node1 --lie-bytes 4 \
+    upload "$T/snap/snap-lies/manifest.json" "$T/snap/snap-lies")"
+ok "nothing of it is visible in the store" test ! -e "$T/store/incidents/snap-lies"
+ok "and the staging area is empty again" \
+    test -z "$(ls -A "$T/store/.staging")"
+
+ok "an oversized frame: error, connection dropped" grep -q "^error.*exceeds.*closed" \
+    <<<"$(frame_as node1 oversized)"
+ok "an unknown frame type: error" grep -q "^error unknown frame type 99" \
+    <<<"$(frame_as node1 unknown-type)"
+ok "reserved bits set: error" grep -q "^error.*reserved" \
+    <<<"$(frame_as node1 reserved-bits)"
+ok "a chunk before any upload_begin: error" \
+    grep -q "^error upload_chunk without upload_begin" <<<"$(frame_as node1 chunk-first)"
+ok "a truncated frame: the connection is dropped" grep -q "^closed" \
+    <<<"$(frame_as node1 truncated)"
+ok "the relay logs the cut frame" wait_for 5 \
+    grep -q "closed in the middle of a frame" "$T/relay.log"
+
+make_snapshot snap-good
+is "after all that, a good upload is stored" \
+    "$(frame_as node2 upload "$T/snap/snap-good/manifest.json" "$T/snap/snap-good")" \
+    "ack stored "
+ok "and verifies" manifest_verifies "$T/store/incidents/snap-good/node2/snap-good"
+ok "the relay is still the same process" kill -0 "$RELAY_PID"
+
+# A store on a 4 MB filesystem cannot take a 10 MB snapshot.
+tt_stop_relay_for_store() { kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null; }
+tt_stop_relay_for_store
+TT_STORE=$T/smallstore tt_relay_config
+tt_start_relay
+make_snapshot snap-big
+jq '.files[0].bytes = 10000000' "$T/snap/snap-big/manifest.json" >"$T/big.json"
+ok "a snapshot larger than the free space is refused: store full" \
+    grep -q "^ack refused store full" <<<"$(frame_as node1 upload "$T/big.json" "$T/snap/snap-big")"
+is "and the relay still stores what fits" \
+    "$(frame_as node1 upload "$T/snap/snap-good/manifest.json" "$T/snap/snap-good")" \
+    "ack stored "
+done_testing
