@@ -163,6 +163,11 @@ cmd_snapshot(int argc, char **argv)
 		if (strcmp(json_text(answer, "state", ""), "sampled_out") == 0)
 			printf("trigger sampled out by the source's sampling "
 			    "rate; no snapshot\n");
+		else if (strcmp(json_text(answer, "state", ""), "forwarded")
+		    == 0)
+			printf("cluster trigger forwarded to the relay; every "
+			    "recorder of the fleet takes a snapshot under one "
+			    "incident (fleet limits permitting)\n");
 		else
 			printf("snapshot %s %s; `tracetrap status` shows its "
 			    "progress\n", json_text(answer, "id", "?"),

@@ -308,6 +308,11 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 		control_reply(req, 202, json_pack("{s:s}", "state",
 		    "sampled_out"));
 		return;
+	case POLICY_FORWARDED:
+		/* The relay decides and asks every node: nothing to wait for. */
+		control_reply(req, 202, json_pack("{s:s, s:s}", "state",
+		    "forwarded", "scope", "cluster"));
+		return;
 	default:
 		break;
 	}

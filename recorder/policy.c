@@ -716,6 +716,8 @@ policy_outcome_name(enum policy_outcome outcome)
 		return "malformed";
 	case POLICY_FAILED:
 		return "failed";
+	case POLICY_FORWARDED:
+		return "forwarded";
 	case POLICY_OUTCOME_COUNT:
 		break;
 	}

@@ -54,6 +54,7 @@ enum policy_outcome {
 	/* Not produced by policy_decide(); counted by the recorder. */
 	POLICY_MALFORMED,
 	POLICY_FAILED,		/* accepted, but the snapshot failed */
+	POLICY_FORWARDED,	/* cluster scope: sent to the relay */
 	POLICY_OUTCOME_COUNT
 };
 

@@ -42,6 +42,7 @@ TAILQ_HEAD(snapshot_waiters, snapshot_waiter);
 
 struct snapshot {
 	char			 id[SPOOL_ID_MAX];
+	char			 incident[SPOOL_ID_MAX];	/* "" for none */
 	enum snapshot_state	 state;
 	json_t			*triggers;	/* manifest triggers[] */
 	json_t			*manifest;	/* once DONE */
@@ -123,6 +124,8 @@ json_t		*relay_link_status(const struct relay_link *);
 /* snapshot.c */
 struct policy_decision snapshot_trigger(struct recorder *,
 		    const struct trigger *, struct snapshot **);
+void		 snapshot_request(struct recorder *, const struct trigger *,
+		    const char *incident);
 void		 snapshot_wait(struct snapshot *, snapshot_waiter_cb, void *);
 void		 snapshot_unwait(struct snapshot *, snapshot_waiter_cb, void *);
 int		 snapshot_is_finished(const struct snapshot *);

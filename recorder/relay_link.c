@@ -25,6 +25,7 @@
 #include <event2/dns.h>
 #include <openssl/err.h>
 
+#include "tracetrap.h"
 #include "log.h"
 #include "protocol.h"
 #include "recorder.h"
@@ -382,6 +383,50 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 	relay_link_next(link);
 }
 
+/* The relay asks for a snapshot of a cluster incident. */
+static void
+relay_link_on_request(struct relay_link *link, json_t *o)
+{
+	struct tracetrap_label	 labels[4];
+	struct trigger		*t;
+	char			 text[DATAGRAM_MAX + 1], err[256], when[32];
+	const char		*incident, *by, *source, *reason;
+	size_t			 n;
+
+	incident = json_string_value(json_object_get(o, "incident"));
+	by = json_string_value(json_object_get(o, "requested_by"));
+	source = json_string_value(json_object_get(o, "source"));
+	reason = json_string_value(json_object_get(o, "reason"));
+	if (incident == NULL || !spool_is_valid_id(incident)) {
+		log_warnx("relay: snapshot request without a valid incident "
+		    "id ignored");
+		return;
+	}
+	snprintf(when, sizeof(when), "%lld", (long long)json_integer_value(
+	    json_object_get(o, "requested_at_us")));
+	labels[0].key = "incident";
+	labels[0].value = incident;
+	labels[1].key = "requested_by";
+	labels[1].value = by != NULL ? by : "";
+	labels[2].key = "origin_source";
+	labels[2].value = source != NULL ? source : "";
+	labels[3].key = "requested_at_us";
+	labels[3].value = when;
+	n = tracetrap_format(text, sizeof(text), "cluster",
+	    reason != NULL ? reason : "", TRACETRAP_SCOPE_NODE, labels, 4);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("calloc");
+	if (n == 0 || datagram_parse(text, n, t, err, sizeof(err)) == -1) {
+		log_warnx("relay: bad snapshot request ignored");
+		free(t);
+		return;
+	}
+	t->sender_pid = getpid();
+	t->received_at_us = recorder_realtime_us();
+	snapshot_request(link->rec, t, incident);
+	free(t);
+}
+
 static void
 relay_link_on_frame(struct relay_link *link, const struct frame *f)
 {
@@ -422,6 +467,9 @@ relay_link_on_frame(struct relay_link *link, const struct frame *f)
 		break;
 	case FRAME_ACK:
 		relay_link_on_ack(link, o);
+		break;
+	case FRAME_SNAPSHOT_REQUEST:
+		relay_link_on_request(link, o);
 		break;
 	case FRAME_ERROR:
 		log_warnx("relay: error: %s",

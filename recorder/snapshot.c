@@ -150,8 +150,9 @@ snapshot_skeleton(struct recorder *rec, struct snapshot *snap)
 	char when[64];
 
 	recorder_format_time(snap->taken_at_us, when, sizeof(when));
-	return json_pack("{s:s, s:s, s:n, s:s, s:I, s:O, s:o, s:s}",
+	return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:O, s:o, s:s}",
 	    "id", snap->id, "node", rec->conf.node_name, "incident",
+	    snap->incident[0] != '\0' ? snap->incident : NULL,
 	    "taken_at", when, "taken_at_us", (json_int_t)snap->taken_at_us,
 	    "triggers", snap->triggers,
 	    "session", snapshot_session_json(rec),
@@ -308,6 +309,71 @@ snapshot_on_delay(evutil_socket_t fd, short events, void *arg)
 	snapshot_record(arg);
 }
 
+static struct snapshot *
+snapshot_new(struct recorder *rec, const struct trigger *t,
+    const char *incident)
+{
+	struct snapshot *snap;
+
+	if ((snap = calloc(1, sizeof(*snap))) == NULL)
+		fatal("calloc");
+	TAILQ_INIT(&snap->waiters);
+	snapshot_make_id(rec, snap->id, sizeof(snap->id),
+	    recorder_realtime_us());
+	if (incident != NULL)
+		snprintf(snap->incident, sizeof(snap->incident), "%s",
+		    incident);
+	snap->triggers = json_array();
+	json_array_append_new(snap->triggers, snapshot_trigger_json(t));
+	snap->accepted_us = recorder_now_us();
+	TAILQ_INSERT_HEAD(&rec->recent, snap, entry);
+	rec->nrecent++;
+	log_info("snapshot %s: trigger from %s (pid %d): %s%s%s", snap->id,
+	    t->source, (int)t->sender_pid, t->reason,
+	    incident != NULL ? "; incident " : "",
+	    incident != NULL ? incident : "");
+	return snap;
+}
+
+/*
+ * A cluster-scope trigger goes to the relay, whose fleet budget decides;
+ * the relay then asks every recorder, this one included, for a snapshot.
+ * Without a link it is an ordinary trigger of this node.
+ */
+static int
+snapshot_forward(struct recorder *rec, const struct trigger *t)
+{
+	json_t *o;
+
+	if (t->scope != TRIGGER_SCOPE_CLUSTER ||
+	    !relay_link_is_ready(rec->relay_link))
+		return 0;
+	o = snapshot_trigger_json(t);
+	if (relay_link_cluster_trigger(rec->relay_link, o) == -1)
+		return 0;
+	policy_count(rec->policy, t->source, POLICY_FORWARDED);
+	log_info("cluster trigger from %s forwarded to the relay: %s",
+	    t->source, t->reason);
+	return 1;
+}
+
+/*
+ * The relay's SNAPSHOT_REQUEST for a cluster incident: the fleet budget
+ * was spent there, so no local limit applies; the snapshot is filed
+ * under the incident's id.
+ */
+void
+snapshot_request(struct recorder *rec, const struct trigger *t,
+    const char *incident)
+{
+	struct snapshot *snap;
+
+	policy_count(rec->policy, t->source, POLICY_ACCEPTED);
+	snap = snapshot_new(rec, t, incident);
+	snapshot_record(snap);
+	snapshot_trim(rec);
+}
+
 struct policy_decision
 snapshot_trigger(struct recorder *rec, const struct trigger *t,
     struct snapshot **joined)
@@ -317,6 +383,11 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 	struct timeval		 tv;
 
 	*joined = NULL;
+	if (snapshot_forward(rec, t)) {
+		memset(&decision, 0, sizeof(decision));
+		decision.outcome = POLICY_FORWARDED;
+		return decision;
+	}
 	decision = policy_decide(rec->policy, t->source,
 	    recorder_now_us() / 1000);
 	switch (decision.outcome) {
@@ -340,23 +411,13 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 		*joined = snap;
 		break;
 	case POLICY_ACCEPTED:
-		if ((snap = calloc(1, sizeof(*snap))) == NULL)
-			fatal("calloc");
-		TAILQ_INIT(&snap->waiters);
-		snapshot_make_id(rec, snap->id, sizeof(snap->id),
-		    recorder_realtime_us());
-		snap->triggers = json_array();
-		json_array_append_new(snap->triggers, snapshot_trigger_json(t));
-		snap->accepted_us = recorder_now_us();
-		TAILQ_INSERT_HEAD(&rec->recent, snap, entry);
-		rec->nrecent++;
+		snap = snapshot_new(rec, t, NULL);
 		rec->open = snap;
 		*joined = snap;
-		log_info("snapshot %s: trigger from %s (pid %d): %s", snap->id,
-		    t->source, (int)t->sender_pid, t->reason);
 		if (t->scope == TRIGGER_SCOPE_CLUSTER)
-			log_info("snapshot %s: cluster scope needs a relay "
-			    "link; recorded on this node only", snap->id);
+			log_info("snapshot %s: cluster scope, but the relay "
+			    "link is down: recorded on this node only",
+			    snap->id);
 		if (rec->conf.delay_ms > 0) {
 			snap->state = SNAPSHOT_DELAYED;
 			snap->delay_ev = evtimer_new(rec->base,
@@ -411,7 +472,8 @@ snapshot_json(const struct snapshot *snap)
 	json_t	*o;
 	char	 when[64];
 
-	o = json_pack("{s:s, s:s, s:I}", "id", snap->id,
+	o = json_pack("{s:s, s:s?, s:s, s:I}", "id", snap->id, "incident",
+	    snap->incident[0] != '\0' ? snap->incident : NULL,
 	    "state", snapshot_state_name(snap->state),
 	    "triggers", (json_int_t)json_array_size(snap->triggers));
 	if (snap->taken_at_us != 0) {

@@ -396,6 +396,14 @@ ingest_on_frame(struct ingest_conn *c, const struct frame *f)
 		}
 		ingest_submit(c, INGEST_JOB_END, NULL, 0, 0, 0);
 		break;
+	case FRAME_CLUSTER_TRIGGER:
+		if ((o = frame_json(f, err, sizeof(err))) == NULL) {
+			ingest_protocol_error(c, err);
+			return;
+		}
+		fanout_trigger(c->relay, c->node, o);
+		json_decref(o);
+		break;
 	case FRAME_ERROR:
 		if ((o = frame_json(f, err, sizeof(err))) != NULL) {
 			log_warnx("%s: peer error: %s", c->node,
@@ -588,6 +596,22 @@ ingest_listen(struct relay *relay, char *err, size_t errlen)
 	}
 	evconnlistener_set_error_cb(relay->listener, ingest_on_listen_error);
 	return 0;
+}
+
+unsigned
+ingest_broadcast(struct relay *relay, int type, json_t *payload,
+    int (*include)(struct relay *, const char *))
+{
+	struct ingest_conn	*c;
+	unsigned		 n = 0;
+
+	TAILQ_FOREACH(c, &relay->conns, entry) {
+		if (c->state != INGEST_READY || !include(relay, c->node))
+			continue;
+		ingest_send(c, type, json_incref(payload));
+		n++;
+	}
+	return n;
 }
 
 void

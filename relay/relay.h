@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 
 #include "catalog.h"
@@ -28,6 +29,19 @@ struct relay_stats {
 	uint64_t	 uploads_refused;
 	uint64_t	 uploads_aborted;	/* connection lost mid-upload */
 	uint64_t	 bytes_received;	/* snapshot file bytes */
+	uint64_t	 incidents;		/* cluster incidents fanned out */
+	uint64_t	 incidents_rate_limited;
+};
+
+#define RELAY_FLEET_HISTORY	1024	/* >= the largest max_per_hour used */
+
+/* The fleet budget's state ([fleet] cooldown, max_per_hour). */
+struct relay_fleet {
+	int		 has_last;
+	int64_t		 last_us;
+	int64_t		 history[RELAY_FLEET_HISTORY];	/* ring of incidents */
+	size_t		 next;
+	uint64_t	 sequence;
 };
 
 struct relay {
@@ -43,6 +57,7 @@ struct relay {
 	struct ingest_conns	 conns;
 	unsigned		 nconns;
 	struct relay_stats	 stats;
+	struct relay_fleet	 fleet;
 	int			 ready_fd;
 	int			 is_shutting_down;
 };
@@ -50,5 +65,11 @@ struct relay {
 /* ingest.c */
 int	 ingest_listen(struct relay *, char *err, size_t errlen);
 void	 ingest_close_all(struct relay *);
+/* Sends a frame to every connected recorder whose node include() accepts. */
+unsigned ingest_broadcast(struct relay *, int type, json_t *,
+	    int (*include)(struct relay *, const char *));
+
+/* fanout.c */
+void	 fanout_trigger(struct relay *, const char *node, json_t *trigger);
 
 #endif

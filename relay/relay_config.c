@@ -492,7 +492,7 @@ static const struct relay_config_key relay_config_keys[] = {
 	{ RELAY_CONFIG_SECTION_FLEET, "cooldown", relay_config_parse_duration,
 	  RELAY_CONFIG_FIELD(fleet_cooldown_ms), 0, UINT64_MAX, 0 },
 	{ RELAY_CONFIG_SECTION_FLEET, "max_per_hour", relay_config_parse_uint,
-	  RELAY_CONFIG_FIELD(fleet_max_per_hour), 0, 100000, 0 },
+	  RELAY_CONFIG_FIELD(fleet_max_per_hour), 0, 1024, 0 },
 	{ RELAY_CONFIG_SECTION_FLEET, "nodes", relay_config_parse_nodes,
 	  RELAY_CONFIG_FIELD(fleet_nodes), 0, 0, 0 },
 };

@@ -56,7 +56,7 @@ tt_cleanup() {
 	awk -v t="$T" 'index($2, t) == 1 { print $2 }' /proc/mounts |
 	    xargs -r umount
 	if [ "$tap_failed" -gt 0 ] || [ "$status" -ne 0 ]; then
-		for log in "$T"/*.log; do
+		for log in "$T"/*.log "$T"/*/recorder.log; do
 			[ -f "$log" ] || continue
 			echo "# ---- $log"
 			sed 's/^/# /' "$log" | tail -60
@@ -246,6 +246,56 @@ store_count() {
 	find "${TT_STORE:-$T/store}/incidents" -mindepth 3 -maxdepth 3 \
 	    -type d -path "*/$1/*" 2>/dev/null | wc -l
 }
+
+# tt_start_node NAME: a whole simulated node in its own mount namespace:
+# its own /run/lttng and /dev/shm, lttng-sessiond, a ttapp ticking, and a
+# recorder linked to the test relay with NAME's certificate. Its sockets
+# and spool are under $T/NAME. Waits for the recorder's readiness.
+tt_start_node() {
+	local name=$1 dir=$T/$1
+	mkdir -p "$dir/home"
+	cat >"$dir/recorder.conf" <<EOF
+[node]
+name = $name
+[session]
+subbuf_size = 64k
+subbuf_count = 4
+check_interval = 200ms
+[control]
+socket = $dir/control.sock
+mode = 0666
+[trigger]
+socket = $dir/trigger.sock
+mode = 0666
+[spool]
+dir = $dir/spool
+[limits]
+cooldown = 0
+burst = 0
+coalesce = 0
+$(tt_relay_section "$name")
+EOF
+	rm -f "$dir/ready"
+	mkfifo "$dir/ready"
+	unshare -m --propagation private bash -c '
+		mount -t tmpfs -o mode=0755 tmpfs /run/lttng
+		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+		export LTTNG_HOME=$1/home
+		lttng-sessiond --daemonize --no-kernel >>"$1/sessiond.log" 2>&1
+		pgrep -n -x lttng-sessiond >"$1/sessiond.pid"
+		"$3" 0 "$1/app.state" >>"$1/app.log" 2>&1 &
+		echo $! >"$1/app.pid"
+		exec "$2" -d -v -f "$1/recorder.conf" --ready-fd 3 \
+		    3>"$1/ready" >>"$1/recorder.log" 2>&1
+	' node "$dir" "$RECORDER" "$TTAPP" &
+	tt_pids="$tt_pids $!"
+	if [ "$(timeout 20 head -n1 "$dir/ready")" != "READY=1" ]; then
+		bail "node $name did not become ready: $(tail -3 "$dir/recorder.log")"
+	fi
+	tt_pids="$tt_pids $(cat "$dir/sessiond.pid") $(cat "$dir/app.pid")"
+}
+
+node_status() { "$CLI" status --json --socket "$T/$1/control.sock" | jq -r "$2"; }
 
 # tt_start_app COUNT [LINGER]: a real lttng-ust application.
 tt_start_app() {

@@ -113,7 +113,7 @@ test_every_key(void **state)
 	    "min_free = 0\n"
 	    "[fleet]\n"
 	    "cooldown = 0\n"
-	    "max_per_hour = 100000\n"
+	    "max_per_hour = 1024\n"
 	    "nodes = web-01, web-02 ,db_1\n", err), 0);
 	assert_string_equal(err, "");
 
@@ -136,7 +136,7 @@ test_every_key(void **state)
 	assert_int_equal(conf.store_max_age_ms, 0);
 	assert_int_equal(conf.store_min_free, 0);
 	assert_int_equal(conf.fleet_cooldown_ms, 0);
-	assert_int_equal(conf.fleet_max_per_hour, 100000);
+	assert_int_equal(conf.fleet_max_per_hour, 1024);
 	assert_string_equal(conf.fleet_nodes, "web-01,web-02,db_1");
 }
 
@@ -299,16 +299,16 @@ test_bad_values(void **state)
 		{ "fleet", "cooldown = soon",
 		  "[fleet] cooldown: invalid duration 'soon' (expected e.g. "
 		  "500ms, 2s, 5m, 1h)" },
-		{ "fleet", "max_per_hour = 100001",
-		  "[fleet] max_per_hour: invalid integer '100001' (expected a "
-		  "decimal integer from 0 to 100000)" },
+		{ "fleet", "max_per_hour = 1025",
+		  "[fleet] max_per_hour: invalid integer '1025' (expected a "
+		  "decimal integer from 0 to 1024)" },
 		{ "fleet", "max_per_hour = -1",
 		  "[fleet] max_per_hour: invalid integer '-1' (expected a "
-		  "decimal integer from 0 to 100000)" },
+		  "decimal integer from 0 to 1024)" },
 		{ "fleet", "max_per_hour = 99999999999999999999999",
 		  "[fleet] max_per_hour: invalid integer "
 		  "'99999999999999999999999' (expected a decimal integer from "
-		  "0 to 100000)" },
+		  "0 to 1024)" },
 		{ "fleet", "nodes = a,,b",
 		  "[fleet] nodes: invalid node name '' in 'a,,b' (expected "
 		  "\"\" for every node, or comma-separated names of 1 to 63 "
@@ -443,7 +443,7 @@ test_many_errors(void **state)
 	    "relay.conf:11: unknown section [bogus] (expected relay, listen, "
 	    "api, store or fleet)\n"
 	    "relay.conf:14: [fleet] max_per_hour: invalid integer 'many' "
-	    "(expected a decimal integer from 0 to 100000)\n"
+	    "(expected a decimal integer from 0 to 1024)\n"
 	    "relay.conf:6: [api] address: 127.0.0.1:5443 takes the port of "
 	    "[listen] address 0.0.0.0:5443 (expected another port)\n");
 	/* Even the valid [listen] address is not applied. */

@@ -1,0 +1,104 @@
+/*
+ * Cluster-wide incidents. A recorder forwards a cluster-scope trigger; the
+ * relay applies the fleet budget ([fleet] cooldown and max_per_hour: one
+ * storm across fifty nodes must not become fifty incidents an hour) and
+ * sends one SNAPSHOT_REQUEST, with one incident id, to every connected
+ * recorder of the fleet over the connections already open: no connection
+ * setup stands between the trigger and the snapshots.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "protocol.h"
+#include "relay.h"
+
+#define FANOUT_HOUR_US	(3600 * 1000000LL)
+
+static int64_t
+fanout_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* 0 when the budget allows an incident now, else the limit's name. */
+static const char *
+fanout_budget(struct relay *relay, int64_t now)
+{
+	struct relay_fleet	*f = &relay->fleet;
+	unsigned		 max = relay->conf.fleet_max_per_hour;
+	size_t			 i, n = 0;
+
+	if (f->has_last && now - f->last_us <
+	    (int64_t)relay->conf.fleet_cooldown_ms * 1000)
+		return "cooldown";
+	if (max > 0) {
+		for (i = 0; i < RELAY_FLEET_HISTORY; i++)
+			if (f->history[i] != 0 && now - f->history[i] <
+			    FANOUT_HOUR_US)
+				n++;
+		if (n >= max)
+			return "max_per_hour";
+	}
+	return NULL;
+}
+
+static void
+fanout_spend(struct relay *relay, int64_t now)
+{
+	struct relay_fleet *f = &relay->fleet;
+
+	f->has_last = 1;
+	f->last_us = now;
+	f->history[f->next++ % RELAY_FLEET_HISTORY] = now;
+}
+
+static int
+fanout_includes(struct relay *relay, const char *node)
+{
+	return relay_config_fleet_includes(&relay->conf, node);
+}
+
+void
+fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
+{
+	char		 incident[128], stamp[32];
+	const char	*limit;
+	int64_t		 now = fanout_now_us();
+	time_t		 sec = (time_t)(now / 1000000);
+	struct tm	 tm;
+	json_t		*request;
+	unsigned	 n;
+
+	if ((limit = fanout_budget(relay, now)) != NULL) {
+		relay->stats.incidents_rate_limited++;
+		log_info("cluster trigger from %s refused by the fleet %s",
+		    node, limit);
+		return;
+	}
+	fanout_spend(relay, now);
+	gmtime_r(&sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(incident, sizeof(incident), "incident-%s-%llu", stamp,
+	    (unsigned long long)++relay->fleet.sequence);
+	request = json_pack("{s:s, s:s, s:s, s:O?, s:s, s:I}",
+	    "incident", incident,
+	    "source", json_string_value(json_object_get(trigger, "source")) ?
+	    json_string_value(json_object_get(trigger, "source")) : "cluster",
+	    "reason", json_string_value(json_object_get(trigger, "reason")) ?
+	    json_string_value(json_object_get(trigger, "reason")) : "",
+	    "labels", json_object_get(trigger, "labels"),
+	    "requested_by", node, "requested_at_us", (json_int_t)now);
+	n = ingest_broadcast(relay, FRAME_SNAPSHOT_REQUEST, request,
+	    fanout_includes);
+	json_decref(request);
+	relay->stats.incidents++;
+	log_info("incident %s: cluster trigger from %s, snapshot requested "
+	    "from %u recorders in %lld us", incident, node, n,
+	    (long long)(fanout_now_us() - now));
+}

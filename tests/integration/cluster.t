@@ -1,0 +1,62 @@
+#!/bin/bash
+# A cluster-wide incident: three nodes, each with its own session daemon
+# (its own mount namespace), linked to one relay. One cluster trigger
+# yields one snapshot per node, all filed under one incident id; the fleet
+# budget (cooldown, max_per_hour) holds back the triggers that follow.
+. "$(dirname "$0")/lib.sh"
+tt_enter "$@"
+
+tt_certs node1 node2 node3
+tt_relay_config "[fleet]
+cooldown = 2s
+max_per_hour = 2"
+tt_start_relay
+for n in node1 node2 node3; do
+	tt_start_node "$n"
+done
+for n in node1 node2 node3; do
+	ok "$n is connected to the relay" wait_until 20 \
+	    "[ \"\$(node_status $n .relay.connected)\" = true ]"
+done
+for n in node1 node2 node3; do
+	wait_until 20 "[ -s '$T/$n/app.state' ]" || bail "$n's app did not run"
+done
+
+out=$("$CLI" snapshot --cluster --reason "checkout errors everywhere" \
+    --socket "$T/node1/control.sock")
+ok "the CLI says the trigger went to the relay" grep -q forwarded <<<"$out"
+incidents() { ls "$T/store/incidents" 2>/dev/null; }
+ok "one snapshot per node lands in the store" wait_until 30 \
+    '[ "$(find "$T/store/incidents" -mindepth 2 -maxdepth 2 -type d | wc -l)" -eq 3 ]'
+is "all under one incident" "$(incidents | wc -l)" 1
+incident=$(incidents)
+for n in node1 node2 node3; do
+	d=$(find "$T/store/incidents/$incident/$n" -mindepth 1 -maxdepth 1 -type d)
+	is "$n's snapshot names the incident" "$(jq -r .incident "$d/manifest.json")" "$incident"
+	ok "$n's snapshot holds its own app's events" sh -c \
+	    "babeltrace2 '$d/trace' | grep -q 'ttapp:tick'"
+	ok "$n's snapshot verifies" manifest_verifies "$d"
+done
+is "the trigger's reason reached every node" \
+    "$(cat "$T"/store/incidents/"$incident"/*/*/manifest.json | jq -r '.triggers[0].reason' | sort -u)" \
+    "checkout errors everywhere"
+is "the relay counts one incident" "$(grep -c 'cluster trigger from node1, snapshot requested from 3 recorders' "$T/relay.log")" 1
+
+# Right away, a second one: the fleet cooldown refuses it.
+"$TTSEND" -s "$T/node2/trigger.sock" -c -S app -r "again" >/dev/null
+ok "a second cluster trigger within the cooldown is refused" wait_for 10 \
+    grep -q "cluster trigger from node2 refused by the fleet cooldown" "$T/relay.log"
+sleep 2.1	# the fleet cooldown itself: what is under test
+"$TTSEND" -s "$T/node3/trigger.sock" -c -S app -r "later" >/dev/null
+ok "after the cooldown, a datagram with scope=cluster opens a second incident" \
+    wait_until 30 '[ "$(incidents | wc -l)" -eq 2 ]'
+ok "with a snapshot from every node" wait_until 30 \
+    '[ "$(find "$T/store/incidents" -mindepth 2 -maxdepth 2 -type d | wc -l)" -eq 6 ]'
+sleep 2.1
+"$TTSEND" -s "$T/node1/trigger.sock" -c -S app -r "third" >/dev/null
+ok "a third within the hour exceeds max_per_hour = 2" wait_for 10 \
+    grep -q "refused by the fleet max_per_hour" "$T/relay.log"
+is "and opens no incident" "$(incidents | wc -l)" 2
+is "node1 counts its cluster triggers as forwarded" \
+    "$(node_status node1 '.limiter.counters.manual.forwarded')" 1
+done_testing
