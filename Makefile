@@ -31,7 +31,7 @@ SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 libevent-dev \
-		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev jq curl python3 \
+		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c
