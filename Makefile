@@ -209,7 +209,7 @@ install: all
 	install -d $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/sysctl.d \
 	    $(DESTDIR)$(PREFIX)/share/doc/tracetrap
 	install -m 644 conf/systemd/tracetrap-recorder.service \
-	    $(DESTDIR)/etc/systemd/system/
+	    conf/systemd/tracetrap-relay.service $(DESTDIR)/etc/systemd/system/
 	install -m 644 conf/sysctl.d/60-tracetrap.conf $(DESTDIR)/etc/sysctl.d/
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/tracetrap/
 

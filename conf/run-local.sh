@@ -1,16 +1,21 @@
 #!/bin/bash
 # `make run`: the embedded default on one machine. Starts an lttng-sessiond
 # if none is alive, a small demo lttng-ust application so the ring has
-# something in it, and tracetrap-recorder in the foreground with sockets
-# and spool under build/run/. Ctrl-C stops what this script started.
+# something in it, a tracetrap-relay with generated dev certificates and a
+# local store, and tracetrap-recorder in the foreground, linked to the
+# relay over mutual TLS. Everything lives under build/run/. Ctrl-C stops
+# what this script started.
 set -e
 BUILD=${1:-$(pwd)/build}
+CONF=$(cd "$(dirname "$0")" && pwd)
 RUN=$BUILD/run
+NODE=$(hostname | tr -c 'A-Za-z0-9._\n-' '-' | sed 's/^[.-]*//' | cut -c1-63)
 mkdir -p "$RUN"
 started_sessiond=0
 
 cleanup() {
 	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null
+	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
 	if [ "$started_sessiond" = 1 ]; then
 		pkill -x lttng-sessiond 2>/dev/null || true
 	fi
@@ -27,8 +32,28 @@ if ! lttng list >/dev/null 2>&1; then
 	started_sessiond=1
 fi
 
+"$CONF/make-dev-certs.sh" "$RUN/pki" "$NODE" >/dev/null
+
+cat >"$RUN/relay.conf" <<EOC
+# Written by \`make run\`; conf/relay.conf documents every key.
+[listen]
+address = 127.0.0.1:5443
+ca = $RUN/pki/ca.pem
+cert = $RUN/pki/relay.pem
+key = $RUN/pki/relay.key
+[api]
+address = 127.0.0.1:5480
+[store]
+dir = $RUN/store
+max_bytes = 1G
+[fleet]
+cooldown = 10s
+EOC
+
 cat >"$RUN/recorder.conf" <<EOC
 # Written by \`make run\`; conf/recorder.conf documents every key.
+[node]
+name = $NODE
 [session]
 subbuf_size = 256k
 subbuf_count = 8
@@ -42,23 +67,31 @@ dir = $RUN/spool
 max_bytes = 256M
 [limits]
 cooldown = 2s
+[relay]
+address = 127.0.0.1:5443
+ca = $RUN/pki/ca.pem
+cert = $RUN/pki/$NODE.pem
+key = $RUN/pki/$NODE.key
 EOC
 
-make -s "$BUILD/tests/ttapp" >/dev/null
+"$BUILD/tracetrap-relay" -d -f "$RUN/relay.conf" 2>"$RUN/relay.log" &
+relay_pid=$!
 "$BUILD/tests/ttapp" 0 "$RUN/demo-app.state" >/dev/null 2>&1 &
 app_pid=$!
 
 cat <<EOM
 
-tracetrap-recorder is starting in the foreground (Ctrl-C stops it).
-A demo app (ttapp) emits ttapp:tick events into the ring.
+tracetrap-relay runs in the background (log: $RUN/relay.log, store:
+$RUN/store). tracetrap-recorder starts in the foreground (Ctrl-C stops
+everything). A demo app (ttapp) emits ttapp:tick events into the ring.
 
 In another terminal:
   $BUILD/tracetrap snapshot --wait --reason "first look" --socket $RUN/control.sock
+  $BUILD/tracetrap snapshot --cluster --socket $RUN/control.sock
   $BUILD/tracetrap status --socket $RUN/control.sock
   TRACETRAP_TRIGGER_SOCKET=$RUN/trigger.sock $BUILD/tests/ttsend -s $RUN/trigger.sock -r "from an app"
-  babeltrace2 $RUN/spool/<id>/trace | tail      # read a snapshot
-  jq . $RUN/spool/<id>/manifest.json            # who triggered it, checksums
+  babeltrace2 $RUN/spool/<id>/trace | tail          # read a snapshot
+  ls $RUN/store/incidents/*/$NODE/                   # what reached the relay
 
 EOM
 "$BUILD/tracetrap-recorder" -d -f "$RUN/recorder.conf"
