@@ -34,7 +34,8 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  util-linux iproute2 procps
 
-UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c
+UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
+		  lib/errbuf.c
 CLIENT_SRCS	= lib/tracetrap.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
@@ -126,7 +127,7 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
 # Each fuzzer links only the parser it drives.
-FUZZ_datagram	= recorder/datagram.c
+FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
 FUZZ_config	= recorder/config.c lib/ini.c lib/units.c
 FUZZ_frame	= relay/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/ini.c lib/units.c

@@ -213,10 +213,7 @@ sync
 rec0=$(cpu_ticks "$RECORDER_PID")
 t0=$(now_ns)
 tt_start_relay
-{ strace -c -f -p $RELAY_PID -o $T/strace.txt 2>/dev/null & SPID=$!; }  # DEBUG
-kill -INT $SPID $SPID2; sleep 1; head -15 $T/strace.txt; head -15 $T/strace2.txt
-{ strace -c -f -p $RECORDER_PID -o $T/strace2.txt 2>/dev/null & SPID2=$!; }  # DEBUG
-kill -INT $SPID $SPID2; sleep 1; head -15 $T/strace.txt; head -15 $T/strace2.txt
+[ -n "$RELAY_STRACE" ] && { strace -c -f -p "$RELAY_PID" -o "$T/strace.txt" & STRACE_PID=$!; }
 wait_until 180 '[ "$(store_count node1)" -ge $(( RUNS + 1 )) ]' ||
     bail "only $(store_count node1) of $(( RUNS + 1 )) snapshots stored"
 t1=$(now_ns)
@@ -284,6 +281,4 @@ echo "stamps), from the first snapshot's \"stored\" to the last one: $RUNS"
 echo "snapshots sent one after the other, each acked once fsync'd; the"
 echo "relay also verifies every file's sha256. lttng-relayd neither"
 echo "encrypts nor fsyncs. The consumerd's CPU includes taking the snapshot."
-# DEBUG
-kill -INT $SPID $SPID2; sleep 1; head -15 $T/strace.txt; head -15 $T/strace2.txt
-echo "relay u/s: $(cpu_us_sy $RELAY_PID)"; grep -v ': snapshot .* stored\|connected' $T/relay.log | tail; grep -c warn $T/recorder.log; grep -v "cannot connect" $T/recorder.log | tail -20; ps -L -o tid,comm,time -p $RELAY_PID
+[ -n "$RELAY_STRACE" ] && { echo "relay u/s: $(cpu_us_sy $RELAY_PID)"; kill -INT $STRACE_PID; wait $STRACE_PID; head -30 $T/strace.txt; }

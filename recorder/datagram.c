@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "datagram.h"
+#include "errbuf.h"
 
 #define DATAGRAM_METHOD_MAX	16
 #define DATAGRAM_SHOW_MAX	32	/* bytes of a bad key or value quoted */
@@ -36,21 +37,6 @@ enum datagram_number_kind {
 	DATAGRAM_NUMBER_STATUS,
 	DATAGRAM_NUMBER_U64,
 };
-
-static void	datagram_error(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static void
-datagram_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * Copies at most DATAGRAM_SHOW_MAX bytes of text into out for an error
@@ -128,12 +114,12 @@ datagram_check_bytes(const unsigned char *data, size_t len, char *err,
 
 	for (i = 0; i < len; i += n) {
 		if (data[i] == '\0') {
-			datagram_error(err, errlen, "line %zu: NUL byte at "
+			errbuf_set(err, errlen, "line %zu: NUL byte at "
 			    "offset %zu", line, i);
 			return -1;
 		}
 		if ((n = datagram_utf8_length(data + i, len - i)) == 0) {
-			datagram_error(err, errlen, "line %zu: invalid UTF-8 "
+			errbuf_set(err, errlen, "line %zu: invalid UTF-8 "
 			    "at offset %zu", line, i);
 			return -1;
 		}
@@ -212,20 +198,20 @@ datagram_check_number(size_t line, const char *key, const char *value,
 
 	rc = datagram_parse_u64(value, &v);
 	if (rc == -1) {
-		datagram_error(err, errlen, "line %zu: %s '%s' is not an "
+		errbuf_set(err, errlen, "line %zu: %s '%s' is not an "
 		    "unsigned decimal number", line, key,
 		    datagram_show(value, show, sizeof show));
 		return -1;
 	}
 	if (kind == DATAGRAM_NUMBER_STATUS && (rc == -2 || v < 100 ||
 	    v > 999)) {
-		datagram_error(err, errlen, "line %zu: status '%s' out of "
+		errbuf_set(err, errlen, "line %zu: status '%s' out of "
 		    "range 100..999", line,
 		    datagram_show(value, show, sizeof show));
 		return -1;
 	}
 	if (rc == -2) {
-		datagram_error(err, errlen, "line %zu: %s '%s' does not fit "
+		errbuf_set(err, errlen, "line %zu: %s '%s' does not fit "
 		    "in 64 bits", line, key,
 		    datagram_show(value, show, sizeof show));
 		return -1;
@@ -249,7 +235,7 @@ datagram_check_label(size_t line, const char *key, const char *value,
 		    DATAGRAM_NUMBER_U64, err, errlen);
 	}
 	if (strcmp(key, "method") == 0 && !datagram_is_method(value)) {
-		datagram_error(err, errlen, "line %zu: method '%s' is not "
+		errbuf_set(err, errlen, "line %zu: method '%s' is not "
 		    "[A-Z]{1,16}", line,
 		    datagram_show(value, show, sizeof show));
 		return -1;
@@ -272,7 +258,7 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 	enum datagram_field	 field;
 
 	if ((equals = strchr(text, '=')) == NULL) {
-		datagram_error(err, errlen, "line %zu: expected key=value, "
+		errbuf_set(err, errlen, "line %zu: expected key=value, "
 		    "got '%s'", line, datagram_show(text, show, sizeof show));
 		return -1;
 	}
@@ -281,19 +267,19 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 
 	keylen = (size_t)(equals - key);
 	if (keylen == 0) {
-		datagram_error(err, errlen, "line %zu: empty key", line);
+		errbuf_set(err, errlen, "line %zu: empty key", line);
 		return -1;
 	}
 	for (i = 0; i < keylen; i++) {
 		if (!datagram_is_key_char(key[i])) {
-			datagram_error(err, errlen, "line %zu: key '%s' has "
+			errbuf_set(err, errlen, "line %zu: key '%s' has "
 			    "invalid characters", line,
 			    datagram_show(key, show, sizeof show));
 			return -1;
 		}
 	}
 	if (keylen > TRIGGER_KEY_MAX) {
-		datagram_error(err, errlen, "line %zu: key '%s' longer than "
+		errbuf_set(err, errlen, "line %zu: key '%s' longer than "
 		    "%d bytes", line, datagram_show(key, show, sizeof show),
 		    TRIGGER_KEY_MAX);
 		return -1;
@@ -301,7 +287,7 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 	/* The key is known to be printable from here on. */
 	for (i = 0; value[i] != '\0'; i++) {
 		if ((unsigned char)value[i] < 0x20 || value[i] == 0x7f) {
-			datagram_error(err, errlen, "line %zu: control "
+			errbuf_set(err, errlen, "line %zu: control "
 			    "character 0x%02x in value of '%s'", line,
 			    (unsigned char)value[i], key);
 			return -1;
@@ -313,14 +299,14 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 			break;
 	}
 	if (field != DATAGRAM_FIELD_LABEL && has_field[field]) {
-		datagram_error(err, errlen, "line %zu: duplicate key '%s'",
+		errbuf_set(err, errlen, "line %zu: duplicate key '%s'",
 		    line, key);
 		return -1;
 	}
 	switch (field) {
 	case DATAGRAM_FIELD_VERSION:
 		if (strcmp(value, "1") != 0) {
-			datagram_error(err, errlen, "line %zu: unsupported "
+			errbuf_set(err, errlen, "line %zu: unsupported "
 			    "version '%s'", line,
 			    datagram_show(value, show, sizeof show));
 			return -1;
@@ -328,7 +314,7 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 		break;
 	case DATAGRAM_FIELD_SOURCE:
 		if (!datagram_is_source(value)) {
-			datagram_error(err, errlen, "line %zu: source '%s' is "
+			errbuf_set(err, errlen, "line %zu: source '%s' is "
 			    "not [a-z0-9_-]{1,32}", line,
 			    datagram_show(value, show, sizeof show));
 			return -1;
@@ -344,7 +330,7 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 		else if (strcmp(value, "cluster") == 0)
 			t->scope = TRIGGER_SCOPE_CLUSTER;
 		else {
-			datagram_error(err, errlen, "line %zu: scope '%s' is "
+			errbuf_set(err, errlen, "line %zu: scope '%s' is "
 			    "neither node nor cluster", line,
 			    datagram_show(value, show, sizeof show));
 			return -1;
@@ -352,14 +338,14 @@ datagram_parse_line(struct trigger *t, size_t line, char *text,
 		break;
 	case DATAGRAM_FIELD_LABEL:
 		if (trigger_label(t, key) != NULL) {
-			datagram_error(err, errlen, "line %zu: duplicate key "
+			errbuf_set(err, errlen, "line %zu: duplicate key "
 			    "'%s'", line, key);
 			return -1;
 		}
 		if (datagram_check_label(line, key, value, err, errlen) != 0)
 			return -1;
 		if (t->nlabels == TRIGGER_LABELS_MAX) {
-			datagram_error(err, errlen, "line %zu: more than %d "
+			errbuf_set(err, errlen, "line %zu: more than %d "
 			    "labels", line, TRIGGER_LABELS_MAX);
 			return -1;
 		}
@@ -381,14 +367,14 @@ datagram_parse(const char *data, size_t len, struct trigger *t, char *err,
 	int	 has_field[DATAGRAM_FIELD_LABEL] = { 0 };
 
 	memset(t, 0, sizeof *t);
-	datagram_error(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 
 	if (len == 0) {
-		datagram_error(err, errlen, "empty datagram");
+		errbuf_set(err, errlen, "empty datagram");
 		return -1;
 	}
 	if (len > DATAGRAM_MAX) {
-		datagram_error(err, errlen, "datagram of %zu bytes exceeds %d",
+		errbuf_set(err, errlen, "datagram of %zu bytes exceeds %d",
 		    len, DATAGRAM_MAX);
 		return -1;
 	}
@@ -413,7 +399,7 @@ datagram_parse(const char *data, size_t len, struct trigger *t, char *err,
 			newline = end;	/* a last line without "\n" */
 		*newline = '\0';
 		if (newline > line && newline[-1] == '\r') {
-			datagram_error(err, errlen, "line %zu: ends in \\r\\n, "
+			errbuf_set(err, errlen, "line %zu: ends in \\r\\n, "
 			    "not \\n", number);
 			return -1;
 		}
@@ -424,7 +410,7 @@ datagram_parse(const char *data, size_t len, struct trigger *t, char *err,
 			return -1;
 	}
 	if (!has_field[DATAGRAM_FIELD_VERSION]) {
-		datagram_error(err, errlen, "missing v=1");
+		errbuf_set(err, errlen, "missing v=1");
 		return -1;
 	}
 	return 0;

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 
 #include "log.h"
+#include "name.h"
 #include "spool.h"
 
 #define SPOOL_MANIFEST	"manifest.json"
@@ -32,18 +33,7 @@
 int
 spool_is_valid_id(const char *id)
 {
-	size_t	 i, len = strlen(id);
-
-	if (len == 0 || len >= SPOOL_ID_MAX || id[0] == '.')
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = id[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return name_is_valid(id, SPOOL_ID_MAX - 1);
 }
 
 static int

@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "errbuf.h"
 
 /* Bump on any schema change: an older catalog is then rebuilt. */
 #define CATALOG_SCHEMA_VERSION		1
@@ -179,26 +180,11 @@ struct catalog_rebuild_stats {
 	char		 first_skipped[512];
 };
 
-static void catalog_error(char *, size_t, const char *, ...)
-	    __attribute__((format(printf, 3, 4)));
-
-static void
-catalog_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void
 catalog_sql_error(struct catalog *c, char *err, size_t errlen,
     const char *what)
 {
-	catalog_error(err, errlen, "catalog: %s: %s", what,
+	errbuf_set(err, errlen, "catalog: %s: %s", what,
 	    sqlite3_errmsg(c->db));
 }
 
@@ -310,13 +296,13 @@ catalog_connect(const char *db_path, char *err, size_t errlen)
 	int		 rc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		catalog_error(err, errlen, "catalog: out of memory");
+		errbuf_set(err, errlen, "catalog: out of memory");
 		return NULL;
 	}
 	rc = sqlite3_open_v2(db_path, &c->db,
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
-		catalog_error(err, errlen, "catalog: %s: %s", db_path,
+		errbuf_set(err, errlen, "catalog: %s: %s", db_path,
 		    c->db != NULL ? sqlite3_errmsg(c->db) :
 		    sqlite3_errstr(rc));
 		catalog_close(c);
@@ -380,7 +366,7 @@ catalog_check(struct catalog *c, char *err, size_t errlen)
 	if (rc != SQLITE_DONE)
 		goto sqlite_failed;
 	if (!is_ok || rows != 1) {
-		catalog_error(err, errlen, "catalog: quick_check failed");
+		errbuf_set(err, errlen, "catalog: quick_check failed");
 		state = CATALOG_STATE_INVALID;
 		goto end;
 	}
@@ -399,7 +385,7 @@ catalog_check(struct catalog *c, char *err, size_t errlen)
 	    application_id == CATALOG_APPLICATION_ID)
 		state = CATALOG_STATE_VALID;
 	else {
-		catalog_error(err, errlen, "catalog: schema version %lld, "
+		errbuf_set(err, errlen, "catalog: schema version %lld, "
 		    "application id %lld: not this catalog's",
 		    (long long)version, (long long)application_id);
 		state = CATALOG_STATE_INVALID;
@@ -427,12 +413,12 @@ catalog_move_aside(const char *db_path, char *err, size_t errlen)
 
 	if ((size_t)snprintf(to, sizeof(to), "%s.corrupt", db_path) >=
 	    sizeof(to)) {
-		catalog_error(err, errlen, "catalog: %s: path too long",
+		errbuf_set(err, errlen, "catalog: %s: path too long",
 		    db_path);
 		return -1;
 	}
 	if (rename(db_path, to) == -1 && errno != ENOENT) {
-		catalog_error(err, errlen, "catalog: rename %s to %s: %s",
+		errbuf_set(err, errlen, "catalog: rename %s to %s: %s",
 		    db_path, to, strerror(errno));
 		return -1;
 	}
@@ -441,7 +427,7 @@ catalog_move_aside(const char *db_path, char *err, size_t errlen)
 	snprintf(to, sizeof(to), "%s.corrupt-wal", db_path);
 	if (rename(from, to) == -1) {
 		if (errno != ENOENT) {
-			catalog_error(err, errlen, "catalog: rename %s to %s: "
+			errbuf_set(err, errlen, "catalog: rename %s to %s: "
 			    "%s", from, to, strerror(errno));
 			return -1;
 		}
@@ -470,7 +456,7 @@ catalog_configure(struct catalog *c, char *err, size_t errlen)
 	}
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	if (mode == NULL || strcmp(mode, "wal") != 0) {
-		catalog_error(err, errlen, "catalog: journal_mode is %s, not "
+		errbuf_set(err, errlen, "catalog: journal_mode is %s, not "
 		    "wal", mode != NULL ? mode : "unknown");
 		goto end;
 	}
@@ -514,7 +500,7 @@ catalog_open(const char *db_path, const char *store_dir, int *was_rebuilt,
 
 	if (was_rebuilt != NULL)
 		*was_rebuilt = 0;
-	catalog_error(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	if ((c = catalog_connect(db_path, err, errlen)) == NULL)
 		goto error;
 
@@ -524,7 +510,7 @@ catalog_open(const char *db_path, const char *store_dir, int *was_rebuilt,
 	case CATALOG_STATE_VALID:
 		if (catalog_configure(c, err, errlen) == -1)
 			goto error;
-		catalog_error(err, errlen, "%s", "");
+		errbuf_set(err, errlen, "%s", "");
 		return c;
 	case CATALOG_STATE_INVALID:
 		catalog_close(c);
@@ -542,7 +528,7 @@ catalog_open(const char *db_path, const char *store_dir, int *was_rebuilt,
 	if (catalog_configure(c, err, errlen) == -1 ||
 	    catalog_create_schema(c, err, errlen) == -1)
 		goto error;
-	catalog_error(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	if (store_dir != NULL) {
 		if (catalog_rebuild_stats(c, store_dir, &stats, err,
 		    errlen) == -1)
@@ -613,16 +599,16 @@ catalog_entry_parse(struct catalog_entry *e, json_t *manifest,
 
 	memset(e, 0, sizeof(*e));
 	if (!json_is_object(manifest)) {
-		catalog_error(err, errlen, "manifest is not a JSON object");
+		errbuf_set(err, errlen, "manifest is not a JSON object");
 		return -1;
 	}
 	if (rel_path == NULL || *rel_path == '\0') {
-		catalog_error(err, errlen, "no path for the snapshot");
+		errbuf_set(err, errlen, "no path for the snapshot");
 		return -1;
 	}
 	e->rel_path = rel_path;
 	if ((e->id = catalog_string(manifest, "id")) == NULL) {
-		catalog_error(err, errlen, "manifest has no \"id\"");
+		errbuf_set(err, errlen, "manifest has no \"id\"");
 		return -1;
 	}
 	has_path_parts = catalog_split_path(rel_path, parts, lengths);
@@ -633,7 +619,7 @@ catalog_entry_parse(struct catalog_entry *e, json_t *manifest,
 		e->node = parts[2];
 		e->node_len = lengths[2];
 	} else {
-		catalog_error(err, errlen, "manifest %s has no \"node\"",
+		errbuf_set(err, errlen, "manifest %s has no \"node\"",
 		    e->id);
 		return -1;
 	}
@@ -651,7 +637,7 @@ catalog_entry_parse(struct catalog_entry *e, json_t *manifest,
 
 	value = json_object_get(manifest, "taken_at_us");
 	if (!json_is_integer(value) || json_integer_value(value) < 0) {
-		catalog_error(err, errlen, "manifest %s has no valid "
+		errbuf_set(err, errlen, "manifest %s has no valid "
 		    "\"taken_at_us\"", e->id);
 		return -1;
 	}
@@ -734,7 +720,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 	int		 rv = -1;
 
 	if ((labels = catalog_merge_labels(e->triggers)) == NULL) {
-		catalog_error(err, errlen, "catalog: out of memory");
+		errbuf_set(err, errlen, "catalog: out of memory");
 		return -1;
 	}
 	if (taken_at == NULL) {
@@ -796,7 +782,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 	goto end;
 
 sqlite_failed:
-	catalog_error(err, errlen, "catalog: add %s: %s", e->id,
+	errbuf_set(err, errlen, "catalog: add %s: %s", e->id,
 	    sqlite3_errmsg(c->db));
 	catalog_statement_done(stmt);
 rollback:
@@ -901,7 +887,7 @@ catalog_walk(struct catalog *c, const char *store_dir, const char *rel_path,
 		if (depth == 0 && errno == ENOENT)
 			return 0;
 		if (depth == 0) {
-			catalog_error(err, errlen, "catalog: %s: %s", path,
+			errbuf_set(err, errlen, "catalog: %s: %s", path,
 			    strerror(errno));
 			return -1;
 		}
@@ -913,7 +899,7 @@ catalog_walk(struct catalog *c, const char *store_dir, const char *rel_path,
 		errno = 0;
 		if ((entry = readdir(dir)) == NULL) {
 			if (errno != 0) {
-				catalog_error(err, errlen, "catalog: %s: %s",
+				errbuf_set(err, errlen, "catalog: %s: %s",
 				    path, strerror(errno));
 				rv = -1;
 			}
@@ -939,9 +925,9 @@ catalog_rebuild_stats(struct catalog *c, const char *store_dir,
     struct catalog_rebuild_stats *stats, char *err, size_t errlen)
 {
 	memset(stats, 0, sizeof(*stats));
-	catalog_error(err, errlen, "%s", "");
+	errbuf_set(err, errlen, "%s", "");
 	if (store_dir == NULL) {
-		catalog_error(err, errlen, "catalog: no store to rebuild from");
+		errbuf_set(err, errlen, "catalog: no store to rebuild from");
 		return -1;
 	}
 	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1)
@@ -955,7 +941,7 @@ catalog_rebuild_stats(struct catalog *c, const char *store_dir,
 		return -1;
 	}
 	if (stats->skipped > 0)
-		catalog_error(err, errlen, "catalog: indexed %zu snapshots, "
+		errbuf_set(err, errlen, "catalog: indexed %zu snapshots, "
 		    "skipped %zu unreadable or invalid manifests (first: %s)",
 		    stats->indexed, stats->skipped, stats->first_skipped);
 	return 0;
@@ -1397,7 +1383,7 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 	size_t		 i;
 
 	if (id == NULL) {
-		catalog_error(err, errlen, "catalog: no incident id");
+		errbuf_set(err, errlen, "catalog: no incident id");
 		return -1;
 	}
 	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1)
@@ -1406,7 +1392,7 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 		if ((stmt = catalog_statement(c, deletes[i])) == NULL ||
 		    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
 		    sqlite3_step(stmt) != SQLITE_DONE) {
-			catalog_error(err, errlen, "catalog: remove incident "
+			errbuf_set(err, errlen, "catalog: remove incident "
 			    "%s: %s", id, sqlite3_errmsg(c->db));
 			catalog_statement_done(stmt);
 			catalog_rollback(c);

@@ -34,6 +34,8 @@
 #include <openssl/evp.h>
 
 #include "store.h"
+#include "errbuf.h"
+#include "name.h"
 
 #define STORE_STAGING		".staging"
 #define STORE_INCIDENTS		"incidents"
@@ -95,31 +97,16 @@ struct store_remove_walk {
 };
 static __thread struct store_remove_walk *store_remove_state;
 
-static void store_error(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-store_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* A full disk is the one failure the recorder should hear as such. */
 static void
 store_io_error(char *err, size_t errlen, int error, const char *what,
     const char *path)
 {
 	if (error == ENOSPC || error == EDQUOT)
-		store_error(err, errlen, "store full: %s %s: %s", what, path,
+		errbuf_set(err, errlen, "store full: %s %s: %s", what, path,
 		    strerror(error));
 	else
-		store_error(err, errlen, "%s %s: %s", what, path,
+		errbuf_set(err, errlen, "%s %s: %s", what, path,
 		    strerror(error));
 }
 
@@ -143,21 +130,7 @@ store_printable(const char *s, char *buf, size_t len)
 int
 store_is_valid_name(const char *name)
 {
-	size_t	 i;
-	char	 c;
-
-	/* A leading dot also rules out "." and ".." and hidden files. */
-	if (name == NULL || name[0] == '\0' || name[0] == '.')
-		return 0;
-	for (i = 0; name[i] != '\0'; i++) {
-		if (i >= STORE_NAME_MAX - 1)
-			return 0;
-		c = name[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return name_is_valid(name, STORE_NAME_MAX - 1);
 }
 
 static int
@@ -338,10 +311,10 @@ store_remove_tree(const char *path, int is_keep_root, char *err,
 	if (ret == 0 || (walk.error == 0 && errno == ENOENT))
 		return 0;
 	if (walk.error != 0)
-		store_error(err, errlen, "removing %s: %s", walk.path,
+		errbuf_set(err, errlen, "removing %s: %s", walk.path,
 		    strerror(walk.error));
 	else
-		store_error(err, errlen, "removing %s: %s", path,
+		errbuf_set(err, errlen, "removing %s: %s", path,
 		    strerror(errno));
 	return -1;
 }
@@ -371,7 +344,7 @@ store_open(const char *dir, char *err, size_t errlen)
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, STORE_STAGING) >=
 	    (int)sizeof(path)) {
-		store_error(err, errlen, "%s: path too long", dir);
+		errbuf_set(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	/* mkdir -p: the store dir is the operator's, any depth. */
@@ -395,7 +368,7 @@ store_open(const char *dir, char *err, size_t errlen)
 	/* Uploads an interrupted run left behind; their peers will retry. */
 	return store_remove_tree(path, 1, err, errlen);
 error:
-	store_error(err, errlen, "creating %s: %s", path, strerror(errno));
+	errbuf_set(err, errlen, "creating %s: %s", path, strerror(errno));
 	return -1;
 }
 
@@ -419,7 +392,7 @@ store_check_conflicts(struct store_upload *up, char *err, size_t errlen)
 	if (up->file_count == 0)
 		return 0;
 	if ((sorted = calloc(up->file_count, sizeof(*sorted))) == NULL) {
-		store_error(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < up->file_count; i++)
@@ -427,7 +400,7 @@ store_check_conflicts(struct store_upload *up, char *err, size_t errlen)
 	qsort(sorted, up->file_count, sizeof(*sorted), store_compare_paths);
 	for (i = 1; i < up->file_count; i++) {
 		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-			store_error(err, errlen, "manifest: duplicate path %s",
+			errbuf_set(err, errlen, "manifest: duplicate path %s",
 			    sorted[i]);
 			goto end;
 		}
@@ -438,7 +411,7 @@ store_check_conflicts(struct store_upload *up, char *err, size_t errlen)
 			*slash = '\0';
 			if (bsearch(&key, sorted, up->file_count,
 			    sizeof(*sorted), store_compare_paths) != NULL) {
-				store_error(err, errlen, "manifest: %s is both "
+				errbuf_set(err, errlen, "manifest: %s is both "
 				    "a file and a directory", prefix);
 				goto end;
 			}
@@ -461,17 +434,17 @@ store_parse_files(struct store_upload *up, json_t *files, char *err,
 	uint64_t	 value;
 
 	if (!json_is_array(files)) {
-		store_error(err, errlen, "manifest: files is not an array");
+		errbuf_set(err, errlen, "manifest: files is not an array");
 		return -1;
 	}
 	if (json_array_size(files) > STORE_FILES_MAX) {
-		store_error(err, errlen, "manifest: %zu files, at most %d",
+		errbuf_set(err, errlen, "manifest: %zu files, at most %d",
 		    json_array_size(files), STORE_FILES_MAX);
 		return -1;
 	}
 	up->files = calloc(json_array_size(files) + 1, sizeof(*up->files));
 	if (up->files == NULL) {
-		store_error(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return -1;
 	}
 	json_array_foreach(files, i, file) {
@@ -479,37 +452,37 @@ store_parse_files(struct store_upload *up, json_t *files, char *err,
 		bytes = json_object_get(file, "bytes");
 		sha256 = json_object_get(file, "sha256");
 		if (!json_is_string(path)) {
-			store_error(err, errlen, "manifest: files[%zu] has no "
+			errbuf_set(err, errlen, "manifest: files[%zu] has no "
 			    "path", i);
 			return -1;
 		}
 		if ((why = store_check_path(json_string_value(path))) != NULL) {
-			store_error(err, errlen, "manifest: path \"%s\": %s",
+			errbuf_set(err, errlen, "manifest: path \"%s\": %s",
 			    store_printable(json_string_value(path), printable,
 			    sizeof(printable)), why);
 			return -1;
 		}
 		if (!json_is_integer(bytes) || json_integer_value(bytes) < 0) {
-			store_error(err, errlen, "manifest: %s: bytes is not a "
+			errbuf_set(err, errlen, "manifest: %s: bytes is not a "
 			    "non-negative integer", json_string_value(path));
 			return -1;
 		}
 		if (!json_is_string(sha256) ||
 		    !store_is_sha256(json_string_value(sha256))) {
-			store_error(err, errlen, "manifest: %s: sha256 is not "
+			errbuf_set(err, errlen, "manifest: %s: sha256 is not "
 			    "64 lowercase hex digits", json_string_value(path));
 			return -1;
 		}
 		value = (uint64_t)json_integer_value(bytes);
 		if (up->bytes > UINT64_MAX - value) {
-			store_error(err, errlen, "manifest: declared bytes "
+			errbuf_set(err, errlen, "manifest: declared bytes "
 			    "overflow");
 			return -1;
 		}
 		up->bytes += value;
 		if ((up->files[i].path = strdup(json_string_value(path))) ==
 		    NULL) {
-			store_error(err, errlen, "out of memory");
+			errbuf_set(err, errlen, "out of memory");
 			return -1;
 		}
 		up->files[i].bytes = value;
@@ -528,7 +501,7 @@ store_check_room(const char *dir, uint64_t bytes, uint64_t min_free_bytes,
 	uint64_t	 available, needed;
 
 	if (statvfs(dir, &sv) == -1) {
-		store_error(err, errlen, "statvfs %s: %s", dir,
+		errbuf_set(err, errlen, "statvfs %s: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
@@ -539,7 +512,7 @@ store_check_room(const char *dir, uint64_t bytes, uint64_t min_free_bytes,
 	else
 		needed = bytes + min_free_bytes;
 	if (available < needed) {
-		store_error(err, errlen, "store full: %" PRIu64 " bytes free, "
+		errbuf_set(err, errlen, "store full: %" PRIu64 " bytes free, "
 		    "upload needs %" PRIu64 " (%" PRIu64 " + %" PRIu64 " kept "
 		    "free)", available, needed, bytes, min_free_bytes);
 		return -1;
@@ -557,25 +530,25 @@ store_make_staging(struct store_upload *up, const char *dir, char *err,
 
 	if (strlen(dir) + sizeof(STORE_STAGING) + sizeof(up->staging_name) +
 	    2 > sizeof(up->staging_path)) {
-		store_error(err, errlen, "%s: path too long", dir);
+		errbuf_set(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	if ((up->store_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
-		store_error(err, errlen, "opening %s: %s", dir,
+		errbuf_set(err, errlen, "opening %s: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
 	if ((up->staging_root_fd = openat(up->store_fd, STORE_STAGING,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		store_error(err, errlen, "opening %s/%s: %s", dir,
+		errbuf_set(err, errlen, "opening %s/%s: %s", dir,
 		    STORE_STAGING, strerror(errno));
 		return -1;
 	}
 	for (tries = 0;; tries++) {
 		if (getrandom(random_bytes, sizeof(random_bytes), 0) !=
 		    sizeof(random_bytes)) {
-			store_error(err, errlen, "getrandom: %s",
+			errbuf_set(err, errlen, "getrandom: %s",
 			    strerror(errno));
 			return -1;
 		}
@@ -598,7 +571,7 @@ store_make_staging(struct store_upload *up, const char *dir, char *err,
 	up->staging_fd = openat(up->staging_root_fd, up->staging_name,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (up->staging_fd == -1) {
-		store_error(err, errlen, "opening %s: %s", up->staging_path,
+		errbuf_set(err, errlen, "opening %s: %s", up->staging_path,
 		    strerror(errno));
 		return -1;
 	}
@@ -624,7 +597,7 @@ store_file_finish(struct store_upload *up, char *err, size_t errlen)
 
 	if (EVP_DigestFinal_ex(up->md, md, &length) != 1 ||
 	    length * 2 != STORE_SHA256_HEX) {
-		store_error(err, errlen, "sha256 of %s failed", f->path);
+		errbuf_set(err, errlen, "sha256 of %s failed", f->path);
 		return -1;
 	}
 	for (i = 0; i < length; i++) {
@@ -633,7 +606,7 @@ store_file_finish(struct store_upload *up, char *err, size_t errlen)
 	}
 	hex[STORE_SHA256_HEX] = '\0';
 	if (strcmp(hex, f->sha256) != 0) {
-		store_error(err, errlen, "checksum mismatch for %s", f->path);
+		errbuf_set(err, errlen, "checksum mismatch for %s", f->path);
 		return -1;
 	}
 	ret = fsync(up->file_fd);
@@ -678,7 +651,7 @@ store_upload_advance(struct store_upload *up, char *err, size_t errlen)
 			return -1;
 		}
 		if (EVP_DigestInit_ex(up->md, EVP_sha256(), NULL) != 1) {
-			store_error(err, errlen, "sha256 init failed");
+			errbuf_set(err, errlen, "sha256 init failed");
 			return -1;
 		}
 		up->written = 0;
@@ -701,12 +674,12 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 	char			 printable[80], text[JSON_ERROR_TEXT_LENGTH];
 
 	if ((up = calloc(1, sizeof(*up))) == NULL) {
-		store_error(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	up->file_fd = up->store_fd = up->staging_root_fd = up->staging_fd = -1;
 	if (!store_is_valid_name(node)) {
-		store_error(err, errlen, "invalid node name \"%s\"",
+		errbuf_set(err, errlen, "invalid node name \"%s\"",
 		    store_printable(node, printable, sizeof(printable)));
 		goto error;
 	}
@@ -720,18 +693,18 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 	up->manifest = json_loadb(manifest, len, JSON_REJECT_DUPLICATES,
 	    &json_error);
 	if (up->manifest == NULL) {
-		store_error(err, errlen, "manifest: %s (line %d)",
+		errbuf_set(err, errlen, "manifest: %s (line %d)",
 		    store_printable(json_error.text, text, sizeof(text)),
 		    json_error.line);
 		goto error;
 	}
 	if (!json_is_object(up->manifest)) {
-		store_error(err, errlen, "manifest is not a JSON object");
+		errbuf_set(err, errlen, "manifest is not a JSON object");
 		goto error;
 	}
 	id = json_object_get(up->manifest, "id");
 	if (!json_is_string(id) || !store_is_valid_name(json_string_value(id))) {
-		store_error(err, errlen, "manifest: invalid id \"%s\"",
+		errbuf_set(err, errlen, "manifest: invalid id \"%s\"",
 		    json_is_string(id) ? store_printable(json_string_value(id),
 		    printable, sizeof(printable)) : "");
 		goto error;
@@ -764,7 +737,7 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 	    now.tv_nsec / 1000));
 
 	if ((up->md = EVP_MD_CTX_new()) == NULL) {
-		store_error(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		goto error;
 	}
 	if (store_make_staging(up, dir, err, errlen) == -1)
@@ -806,30 +779,30 @@ store_upload_chunk(struct store_upload *up, uint32_t file_index,
 	struct store_file	*f;
 
 	if (up->is_failed || up->is_ended) {
-		store_error(err, errlen, "upload already %s",
+		errbuf_set(err, errlen, "upload already %s",
 		    up->is_ended ? "ended" : "failed");
 		return -1;
 	}
 	/* Any refusal below fails the whole upload: the peer restarts it. */
 	up->is_failed = 1;
 	if (up->current == up->file_count) {
-		store_error(err, errlen, "chunk for file %" PRIu32 " after the "
+		errbuf_set(err, errlen, "chunk for file %" PRIu32 " after the "
 		    "last file", file_index);
 		return -1;
 	}
 	f = &up->files[up->current];
 	if (file_index != up->current) {
-		store_error(err, errlen, "chunk for file %" PRIu32 ", expected "
+		errbuf_set(err, errlen, "chunk for file %" PRIu32 ", expected "
 		    "file %zu (%s)", file_index, up->current, f->path);
 		return -1;
 	}
 	if (offset != up->written) {
-		store_error(err, errlen, "chunk at offset %" PRIu64 " of %s, "
+		errbuf_set(err, errlen, "chunk at offset %" PRIu64 " of %s, "
 		    "expected %" PRIu64, offset, f->path, up->written);
 		return -1;
 	}
 	if (len > f->bytes - up->written) {
-		store_error(err, errlen, "%s: more than the %" PRIu64 " bytes "
+		errbuf_set(err, errlen, "%s: more than the %" PRIu64 " bytes "
 		    "declared", f->path, f->bytes);
 		return -1;
 	}
@@ -838,7 +811,7 @@ store_upload_chunk(struct store_upload *up, uint32_t file_index,
 		return -1;
 	}
 	if (EVP_DigestUpdate(up->md, data, len) != 1) {
-		store_error(err, errlen, "sha256 of %s failed", f->path);
+		errbuf_set(err, errlen, "sha256 of %s failed", f->path);
 		return -1;
 	}
 	up->written += len;
@@ -859,7 +832,7 @@ store_write_manifest(struct store_upload *up, char *err, size_t errlen)
 
 	text = json_dumps(up->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text == NULL) {
-		store_error(err, errlen, "encoding %s failed", STORE_MANIFEST);
+		errbuf_set(err, errlen, "encoding %s failed", STORE_MANIFEST);
 		return -1;
 	}
 	fd = openat(up->staging_fd, STORE_MANIFEST, O_WRONLY | O_CREAT |
@@ -946,14 +919,14 @@ store_upload_end(struct store_upload *up, int *is_duplicate, char *err,
 
 	*is_duplicate = 0;
 	if (up->is_failed || up->is_ended) {
-		store_error(err, errlen, "upload already %s",
+		errbuf_set(err, errlen, "upload already %s",
 		    up->is_ended ? "ended" : "failed");
 		return -1;
 	}
 	up->is_ended = 1;
 	if (up->current < up->file_count) {
 		f = &up->files[up->current];
-		store_error(err, errlen, "upload incomplete: file %zu of %zu "
+		errbuf_set(err, errlen, "upload incomplete: file %zu of %zu "
 		    "(%s) has %" PRIu64 " of %" PRIu64 " bytes",
 		    up->current + 1, up->file_count, f->path, up->written,
 		    f->bytes);
@@ -1044,13 +1017,13 @@ store_remove_incident(const char *dir, const char *incident, char *err,
 	char	 path[PATH_MAX], printable[80];
 
 	if (!store_is_valid_name(incident)) {
-		store_error(err, errlen, "invalid incident name \"%s\"",
+		errbuf_set(err, errlen, "invalid incident name \"%s\"",
 		    store_printable(incident, printable, sizeof(printable)));
 		return -1;
 	}
 	if (snprintf(path, sizeof(path), "%s/%s/%s", dir, STORE_INCIDENTS,
 	    incident) >= (int)sizeof(path)) {
-		store_error(err, errlen, "%s: path too long", dir);
+		errbuf_set(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	return store_remove_tree(path, 0, err, errlen);

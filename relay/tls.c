@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "name.h"
 #include "tls.h"
 
 const char *
@@ -96,23 +97,6 @@ tls_client_expect(SSL *ssl, const char *host)
 	return SSL_set1_host(ssl, host) == 1 ? 0 : -1;
 }
 
-static int
-tls_is_valid_name(const char *name, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > 63 || name[0] == '.')
-		return 0;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 int
 tls_peer_name(SSL *ssl, char *name, size_t len, char *err, size_t errlen)
 {
@@ -129,7 +113,7 @@ tls_peer_name(SSL *ssl, char *name, size_t len, char *err, size_t errlen)
 	n = X509_NAME_get_text_by_NID(subject, NID_commonName, name, (int)len);
 	/* A CN with an embedded NUL or beyond len is no node name. */
 	if (n <= 0 || (size_t)n >= len || strlen(name) != (size_t)n ||
-	    !tls_is_valid_name(name, (size_t)n)) {
+	    !name_is_valid(name, 63)) {
 		snprintf(err, errlen, "certificate common name is not a valid "
 		    "node name ([A-Za-z0-9._-], at most 63)");
 		goto end;
