@@ -387,9 +387,10 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 static void
 relay_link_on_request(struct relay_link *link, json_t *o)
 {
-	struct tracetrap_label	 labels[4];
+	struct tracetrap_label	 labels[5];
 	struct trigger		*t;
 	char			 text[DATAGRAM_MAX + 1], err[256], when[32];
+	char			 origin[32];
 	const char		*incident, *by, *source, *reason;
 	size_t			 n;
 
@@ -412,8 +413,12 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 	labels[2].value = source != NULL ? source : "";
 	labels[3].key = "requested_at_us";
 	labels[3].value = when;
+	snprintf(origin, sizeof(origin), "%lld", (long long)json_integer_value(
+	    json_object_get(o, "trigger_received_at_us")));
+	labels[4].key = "trigger_received_at_us";
+	labels[4].value = origin;
 	n = tracetrap_format(text, sizeof(text), "cluster",
-	    reason != NULL ? reason : "", TRACETRAP_SCOPE_NODE, labels, 4);
+	    reason != NULL ? reason : "", TRACETRAP_SCOPE_NODE, labels, 5);
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		fatal("calloc");
 	if (n == 0 || datagram_parse(text, n, t, err, sizeof(err)) == -1) {

@@ -86,14 +86,17 @@ fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(incident, sizeof(incident), "incident-%s-%llu", stamp,
 	    (unsigned long long)++relay->fleet.sequence);
-	request = json_pack("{s:s, s:s, s:s, s:O?, s:s, s:I}",
+	request = json_pack("{s:s, s:s, s:s, s:O?, s:s, s:I, s:I}",
 	    "incident", incident,
 	    "source", json_string_value(json_object_get(trigger, "source")) ?
 	    json_string_value(json_object_get(trigger, "source")) : "cluster",
 	    "reason", json_string_value(json_object_get(trigger, "reason")) ?
 	    json_string_value(json_object_get(trigger, "reason")) : "",
 	    "labels", json_object_get(trigger, "labels"),
-	    "requested_by", node, "requested_at_us", (json_int_t)now);
+	    "requested_by", node, "requested_at_us", (json_int_t)now,
+	    /* When the origin recorder read the trigger: fan-out latency. */
+	    "trigger_received_at_us", json_integer_value(json_object_get(
+	    trigger, "received_at_us")));
 	n = ingest_broadcast(relay, FRAME_SNAPSHOT_REQUEST, request,
 	    fanout_includes);
 	json_decref(request);
