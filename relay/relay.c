@@ -128,6 +128,50 @@ relay_on_drain(evutil_socket_t fd, short events, void *arg)
 		event_base_loopexit(relay->base, &flush);
 }
 
+/*
+ * SIGHUP: the fleet budget, retention and the API token apply at once.
+ * The listening address, the certificates and the store stay as they are
+ * until a restart (recorders reconnect by themselves); a file with errors
+ * keeps the running configuration.
+ */
+static void
+relay_reload(struct relay *relay)
+{
+	struct relay_config	*next;
+	char			 err[8192];
+
+	if ((next = malloc(sizeof(*next))) == NULL)
+		fatal("malloc");
+	relay_config_defaults(next);
+	if (relay_config_load(next, relay->config_path, 0, err, sizeof(err))
+	    == -1) {
+		log_warnx("reload: %s has errors, keeping the running "
+		    "configuration:\n%s", relay->config_path, err);
+		free(next);
+		return;
+	}
+	if (strcmp(next->listen_address, relay->conf.listen_address) != 0 ||
+	    strcmp(next->listen_cert, relay->conf.listen_cert) != 0 ||
+	    strcmp(next->listen_key, relay->conf.listen_key) != 0 ||
+	    strcmp(next->listen_ca, relay->conf.listen_ca) != 0 ||
+	    strcmp(next->store_dir, relay->conf.store_dir) != 0 ||
+	    strcmp(next->api_address, relay->conf.api_address) != 0)
+		log_warnx("reload: [listen], [api] address and [store] dir "
+		    "change only at restart; keeping the current ones");
+	relay->conf.fleet_cooldown_ms = next->fleet_cooldown_ms;
+	relay->conf.fleet_max_per_hour = next->fleet_max_per_hour;
+	memcpy(relay->conf.fleet_nodes, next->fleet_nodes,
+	    sizeof(relay->conf.fleet_nodes));
+	relay->conf.store_max_bytes = next->store_max_bytes;
+	relay->conf.store_max_age_ms = next->store_max_age_ms;
+	relay->conf.store_min_free = next->store_min_free;
+	memcpy(relay->conf.api_token, next->api_token,
+	    sizeof(relay->conf.api_token));
+	free(next);
+	log_info("reload: fleet, retention and API token from %s applied",
+	    relay->config_path);
+}
+
 static void
 relay_on_signal(evutil_socket_t sig, short events, void *arg)
 {
@@ -137,8 +181,7 @@ relay_on_signal(evutil_socket_t sig, short events, void *arg)
 
 	(void)events;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: reload is not supported yet; restart the "
-		    "relay to apply a new configuration");
+		relay_reload(relay);
 		return;
 	}
 	if (relay->is_shutting_down) {
@@ -202,6 +245,10 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	relay_config_defaults(&relay->conf);
+	/* daemon() moves to /: SIGHUP must find a relative -f file again. */
+	if (realpath(path, relay->config_path) == NULL)
+		snprintf(relay->config_path, sizeof(relay->config_path), "%s",
+		    path);
 	if (relay_config_load(&relay->conf, path, 0, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s", err);
 		exit(1);

@@ -59,4 +59,18 @@ ok "a third within the hour exceeds max_per_hour = 2" wait_for 10 \
 is "and opens no incident" "$(incidents | wc -l)" 2
 is "node1 counts its cluster triggers as forwarded" \
     "$(node_status node1 '.limiter.counters.manual.forwarded')" 1
+
+# SIGHUP: a bad file is refused, a good one lifts the hourly cap at once.
+cp "$T/relay.conf" "$T/relay.good"
+echo "cooldown = someday" >>"$T/relay.conf"
+kill -HUP "$RELAY_PID"
+ok "a bad relay reload is refused" wait_for 10 \
+    grep -q "reload: .* has errors, keeping the running configuration" "$T/relay.log"
+sed 's/^max_per_hour = 2$/max_per_hour = 0/' "$T/relay.good" >"$T/relay.conf"
+kill -HUP "$RELAY_PID"
+wait_for 10 grep -q "reload: fleet, retention and API token" "$T/relay.log"
+sleep 2.1	# past the fleet cooldown
+"$TTSEND" -s "$T/node1/trigger.sock" -c -S app -r "after reload" >/dev/null
+ok "after a reload without the hourly cap, a third incident opens" \
+    wait_until 30 '[ "$(incidents | wc -l)" -eq 3 ]'
 done_testing
