@@ -2,43 +2,45 @@
 # Ingest throughput of snapshot upload through tracetrap-relay (mutual TLS
 # 1.3), side by side, in the same run, with LTTng's own lttng-relayd
 # receiving the same snapshots over net:// (plaintext): the anchor. And
-# `openssl speed` for AES-GCM on 16 KiB blocks (a TLS record), one core:
-# the crypto ceiling.
+# `openssl speed` for AES-GCM on 16 KiB blocks (a full TLS record), one
+# core: the crypto ceiling.
 #
 # The ring is full before every snapshot (one filler app per CPU, pinned);
-# the three kinds of snapshot alternate so all see the same machine:
-#   tracetrap   `tracetrap snapshot --wait` into the spool, while the relay
+# the three kinds of snapshot alternate so that all see the same machine:
+#   tracetrap   `tracetrap snapshot --wait` into the spool while the relay
 #               is down: they wait there (store and forward);
 #   file://     `lttng snapshot record` of the same session to a local dir:
 #               the local cost of a snapshot (ring -> files);
 #   net://      `lttng snapshot record` to lttng-relayd on 127.0.0.1.
-# Then tracetrap-relay starts, and the recorder (which has kept retrying
-# every 50 ms) uploads every spooled snapshot, oldest first, one at a time,
-# each acknowledged once durable. Timed from the relay's log: "node1 ...
-# connected" to the last "snapshot ... stored" (ms stamps; wall time from
-# the relay's start is printed too). Bytes are the manifests' files[].bytes.
+# Then tracetrap-relay starts, and the recorder (retrying every 50 ms)
+# uploads every spooled snapshot, oldest first, one at a time, each acked
+# once durable. Timed from the relay's log (ms stamps): the oldest is the
+# warm-up, so the figure runs from its "snapshot ... stored" to the last
+# one; from the relay's "node1 ... connected", and the wall time from the
+# relay's start, are printed too. Bytes: the manifests' files[].bytes.
 #
-# net:// includes taking the snapshot; net - file:// is an estimate of its
-# network part. tracetrap's upload starts from the spool (page cache) and
-# the relay verifies each file's sha256 and fsyncs before it acks;
-# lttng-relayd does not fsync. CPU time (utime+stime, all threads, from
-# /proc/PID/stat) shows who pays: relay and recorder during the upload;
-# lttng-relayd and lttng-consumerd during the net:// records.
+# net:// includes taking the snapshot; net - file:// estimates its network
+# part. tracetrap's upload reads the spool (page cache), and the relay
+# verifies every file's sha256 and fsyncs before it acks; lttng-relayd
+# does not fsync. CPU time (user/system, all threads, /proc/PID/stat)
+# shows who pays: relay and recorder during the upload; lttng-relayd and
+# lttng-consumerd during the net:// records.
 #
-# Store, spool and lttng-relayd's output share a filesystem, the disk under
-# /tmp by default; FS_TMPFS=1 puts them on a tmpfs (no disk, CPU only).
-# Bounded: about 1-2 minutes with the defaults. Prints figures only.
+# Store, spool and every lttng output share one filesystem, the disk under
+# /tmp by default; FS_TMPFS=1 puts them on a tmpfs (no disk: CPU only).
+# About 45 s with the defaults. Prints figures only.
 #
-# usage: bench/relay-ingest.sh   (root; RUNS=4 RING=8M:8 FS_TMPFS=0)
+# usage: bench/relay-ingest.sh   (root; RUNS=5 RING=8M:8 FS_TMPFS=0)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
 tt_enter "$@"
 # lib.sh finds it from a test's path, two levels below the top.
+# shellcheck disable=SC2034 # tt_certs uses it
 MAKE_CERTS=$(cd "$BENCH/.." && pwd)/conf/make-dev-certs.sh
 
-RUNS=${RUNS:-4}
+RUNS=${RUNS:-5}
 RING=${RING:-8M:8}	# subbuf_size:subbuf_count
 FS_TMPFS=${FS_TMPFS:-0}
 HZ=$(getconf CLK_TCK)
@@ -50,16 +52,6 @@ machine() {
 	echo "openssl: $(openssl version)"
 }
 
-# utime + stime of a process, all threads, in clock ticks. The command
-# name in field 2 may hold spaces: count fields after its ')'.
-cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-# "utime stime" in clock ticks.
-cpu_us_sy() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
-}
-
 # Daemons of this mount namespace only (the host may run its own).
 ns_pids() {
 	local pid
@@ -69,12 +61,19 @@ ns_pids() {
 	done
 }
 
-consumerd_ticks() {
-	local pid n=0
-	for pid in $(ns_pids lttng-consumerd); do
-		n=$(( n + $(cpu_ticks "$pid") ))
-	done
-	echo "$n"
+# cpu PID...: "utime stime" summed over processes (all their threads), in
+# clock ticks. The command name in field 2 may hold spaces: count fields
+# after its ')'.
+cpu() {
+	local pid
+	for pid in "$@"; do
+		sed 's/.*) //' "/proc/$pid/stat"
+	done | awk '{ u += $12; s += $13 } END { print u + 0, s + 0 }'
+}
+
+# cpu_add ACC "U0 S0" "U1 S1": ACC + (1 - 0).
+cpu_add() {
+	echo "$1 $2 $3" | awk '{ print $1 + $5 - $3, $2 + $6 - $4 }'
 }
 
 # fill_ring BYTES_PER_CPU: one app per CPU overwrites its whole ring (39-byte
@@ -100,12 +99,23 @@ log_ms() {
 	       print ((a[1] * 60 + a[2]) * 60 + a[3]) * 1000 + a[4] }'
 }
 
-# row METHOD BYTES NANOSECONDS [NOTE]
+# spread < "BYTES NANOSECONDS" lines: per-snapshot MB/s, min / median / max.
+spread() {
+	awk '$2 > 0 { print $1 / 1e6 / ($2 / 1e9) }' | sort -n | awk \
+	    '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit }
+	      printf "%.0f / %.0f / %.0f", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
+# row METHOD BYTES NANOSECONDS [SPREAD [NOTE]]
 row() {
-	awk -v m="$1" -v b="$2" -v ns="$3" -v note="$4" 'BEGIN {
+	awk -v m="$1" -v b="$2" -v ns="$3" -v sp="$4" -v note="$5" 'BEGIN {
 	    s = ns / 1e9
-	    printf "%-34s %12d %9.3f %9.1f  %s\n", m, b, s,
-		(s > 0 ? b / 1e6 / s : 0), note }'
+	    if (s > 0)
+		printf "%-36s %11d %8.3f %8.1f  %-17s %s\n", m, b, s,
+		    b / 1e6 / s, sp, note
+	    else
+		printf "%-36s %11d %8s %8s  %-17s %s\n", m, b, "-", "-",
+		    sp, note }'
 }
 
 # speed_16k CIPHER: openssl speed's 16384-byte column, in MB/s.
@@ -113,23 +123,24 @@ speed_16k() {
 	openssl speed -seconds 1 -evp "$1" 2>/dev/null | awk '
 	    /^type/ { ok = ($(NF - 1) == "16384") }
 	    ok && toupper($1) == toupper(c) { v = $NF; sub("k$", "", v)
-		printf "%.1f", v / 1000 }' c="$1"
+		printf "%.0f", v / 1000 }' c="$1"
 }
 
 machine
 mkdir -p "$T/fs"
 if [ "$FS_TMPFS" = 1 ]; then
 	mount -t tmpfs tmpfs "$T/fs"	# lib.sh unmounts it
-	echo "store/spool/relayd output: tmpfs"
+	echo "store, spool, lttng outputs: tmpfs"
 else
-	echo "store/spool/relayd output: $(df --output=source,fstype "$T/fs" |
-	    tail -1)"
+	echo "store, spool, lttng outputs: $(df --output=source,fstype \
+	    "$T/fs" | tail -1)"
 fi
 export TT_SPOOL=$T/fs/spool TT_STORE=$T/fs/store
 size=${RING%:*} count=${RING#*:}
 per_cpu=$(( $(numfmt --from=iec "$size") * count ))
 echo "ring: ${size} x $count = $(numfmt --to=iec "$per_cpu") per CPU," \
-    "$(nproc) CPUs; $RUNS snapshots of each kind"
+    "$(nproc) CPUs, full before each snapshot; $RUNS snapshots of each" \
+    "kind (+1 warm-up)"
 
 tt_certs node1
 tt_relay_config
@@ -140,9 +151,8 @@ RELAYD_PID=$(ns_pids lttng-relayd | head -1)
 [ -n "$RELAYD_PID" ] || bail "no lttng-relayd"
 tt_pids="$tt_pids $RELAYD_PID"
 
-# The relay is configured but down: snapshots wait in the spool. The
-# recorder retries every 50 ms, so it finds the relay soon after it starts.
-# No limit of any kind; the spool cap is out of reach.
+# The relay is configured but down: snapshots wait in the spool. No limit
+# of any kind; the spool cap is out of reach.
 tt_config "[limits]
 cooldown = 0
 burst = 0
@@ -161,7 +171,7 @@ wait_for 10 test -d "$TT_SPOOL" || bail "no spool directory"
 # a session, and the first to a relayd, pay for setup.
 : >"$T/file.txt"
 : >"$T/net.txt"
-relayd_ticks=0 consumerd_net_ticks=0
+relayd_cpu="0 0" consumerd_cpu="0 0"
 for i in $(seq 0 "$RUNS"); do
 	fill_ring "$per_cpu"
 	cli snapshot --wait --reason "bench $i" >>"$T/snap.log" 2>&1 ||
@@ -179,58 +189,63 @@ for i in $(seq 0 "$RUNS"); do
 
 	fill_ring "$per_cpu"
 	b0=$(du -sb "$T/fs/relayd" 2>/dev/null | cut -f1)
-	r0=$(cpu_ticks "$RELAYD_PID") c0=$(consumerd_ticks)
+	consumerds=$(ns_pids lttng-consumerd)
+	# shellcheck disable=SC2086
+	r0=$(cpu "$RELAYD_PID") c0=$(cpu $consumerds)
 	t0=$(now_ns)
 	lttng snapshot record -s tracetrap net://127.0.0.1 \
 	    >>"$T/lttng.log" 2>&1 || bail "lttng snapshot record net:// failed"
 	t1=$(now_ns)
-	r1=$(cpu_ticks "$RELAYD_PID") c1=$(consumerd_ticks)
+	# shellcheck disable=SC2086
+	r1=$(cpu "$RELAYD_PID") c1=$(cpu $consumerds)
 	b1=$(du -sb "$T/fs/relayd" | cut -f1)
 	[ "$i" -eq 0 ] && continue
 	echo $(( b1 - ${b0:-0} )) $(( t1 - t0 )) >>"$T/net.txt"
-	relayd_ticks=$(( relayd_ticks + r1 - r0 ))
-	consumerd_net_ticks=$(( consumerd_net_ticks + c1 - c0 ))
+	relayd_cpu=$(cpu_add "$relayd_cpu" "$r0" "$r1")
+	consumerd_cpu=$(cpu_add "$consumerd_cpu" "$c0" "$c1")
 done
 
-# The spooled snapshots but the warm-up (the oldest), and their bytes.
+# The spooled snapshots, oldest (the warm-up) first, and their bytes.
 mapfile -t ids < <(find "$TT_SPOOL" -mindepth 1 -maxdepth 1 -type d \
     ! -name .partial -printf '%f\n' | sort -t- -k3 -n)
 [ "${#ids[@]}" -eq $(( RUNS + 1 )) ] ||
     bail "expected $(( RUNS + 1 )) spooled snapshots, got ${#ids[@]}"
-tt_bytes=0 all_bytes=0 rec_us=0
+: >"$T/tt-bytes.txt"
+rec_us=0
 for n in $(seq 0 "$RUNS"); do
 	m=$TT_SPOOL/${ids[$n]}/manifest.json
-	b=$(jq '[.files[].bytes] | add' "$m")
-	all_bytes=$(( all_bytes + b ))
-	[ "$n" -eq 0 ] && continue
-	tt_bytes=$(( tt_bytes + b ))
-	rec_us=$(( rec_us + $(jq -r .record_us "$m") ))
+	jq '[.files[].bytes] | add' "$m" >>"$T/tt-bytes.txt"
+	[ "$n" -gt 0 ] && rec_us=$(( rec_us + $(jq -r .record_us "$m") ))
 done
+all_bytes=$(awk '{ b += $1 } END { print b }' "$T/tt-bytes.txt")
+tt_bytes=$(awk 'NR > 1 { b += $1 } END { print b }' "$T/tt-bytes.txt")
 
-# The upload: all RUNS + 1 snapshots go; the warm-up, the oldest, goes
-# first and is left out of the figure (from its "stored" to the last one).
+# The upload.
 sync
-rec0=$(cpu_ticks "$RECORDER_PID")
+rec0=$(cpu "$RECORDER_PID")
 t0=$(now_ns)
 tt_start_relay
-[ -n "$RELAY_STRACE" ] && { strace -c -f -p "$RELAY_PID" -o "$T/strace.txt" & STRACE_PID=$!; }
-wait_until 180 '[ "$(store_count node1)" -ge $(( RUNS + 1 )) ]' ||
+wait_until 120 '[ "$(store_count node1)" -ge $(( RUNS + 1 )) ]' ||
     bail "only $(store_count node1) of $(( RUNS + 1 )) snapshots stored"
 t1=$(now_ns)
-rec1=$(cpu_ticks "$RECORDER_PID")
-relay_ticks=$(cpu_ticks "$RELAY_PID")
+rec1=$(cpu "$RECORDER_PID")
+relay_cpu=$(cpu "$RELAY_PID")
+recorder_cpu=$(cpu_add "0 0" "$rec0" "$rec1")
+
 grep -E ': snapshot [^ ]+ stored' "$T/relay.log" | log_ms >"$T/stored.ms"
-conn_ms=$(grep -m1 -E ': node1 \(.*\): connected$' "$T/relay.log" |
-    log_ms)
-first_ms=$(head -1 "$T/stored.ms") last_ms=$(tail -1 "$T/stored.ms")
 [ "$(wc -l <"$T/stored.ms")" -eq $(( RUNS + 1 )) ] ||
     bail "the relay logged $(wc -l <"$T/stored.ms") stored snapshots"
+conn_ms=$(grep -m1 -E ': node1 \(.*\): connected$' "$T/relay.log" | log_ms)
 day=86400000
-all_ns=$(( ((last_ms - conn_ms + day) % day) * 1000000 ))
-tt_ns=$(( ((last_ms - first_ms + day) % day) * 1000000 ))
+# Per snapshot: its bytes, and the ns since the previous one was stored
+# (the first: since the recorder connected). Uploads are one at a time.
+awk -v d=$day -v p="$conn_ms" '{ print (($1 - p + d) % d) * 1e6; p = $1 }' \
+    "$T/stored.ms" | paste -d' ' "$T/tt-bytes.txt" - >"$T/tt.txt"
+all_ns=$(awk '{ t += $2 } END { print t }' "$T/tt.txt")
+tt_ns=$(awk 'NR > 1 { t += $2 } END { print t }' "$T/tt.txt")
 
-# The suite TLS 1.3 settles on between two OpenSSL defaults, as the
-# recorder's link does; asked after the measurement.
+# The suite TLS 1.3 settles on between two OpenSSL defaults, as on the
+# recorder's link; asked after the measurement.
 tt_stop_recorder
 suite=$(timeout 5 openssl s_client -connect "127.0.0.1:$RELAY_PORT" \
     -cert "$T/pki/node1.pem" -key "$T/pki/node1.key" \
@@ -246,39 +261,45 @@ read -r nb nns < <(awk '{ b += $1; t += $2 } END { print b, t }' \
     "$T/net.txt")
 
 echo
-printf '%-34s %12s %9s %9s\n' method bytes seconds MB/s
-row "tracetrap-relay, mTLS upload" "$tt_bytes" "$tt_ns" \
-    "$RUNS snapshots, spool -> relay store"
-row "  (with the warm-up, from connect)" "$all_bytes" "$all_ns" \
-    "$(( RUNS + 1 )) snapshots"
-row "  (wall, relay start -> all stored)" "$all_bytes" $(( t1 - t0 )) \
-    "incl. relay start, <=50 ms retry"
-row "tracetrap snapshot (record_us)" "$tt_bytes" $(( rec_us * 1000 )) \
+printf '%-36s %11s %8s %8s  %-17s\n' method bytes seconds MB/s \
+    "per snapshot MB/s"
+printf '%-36s %11s %8s %8s  %-17s\n' "" "" "" "" "min / med / max"
+row "tracetrap-relay, mTLS (upload)" "$tt_bytes" "$tt_ns" \
+    "$(tail -n +2 "$T/tt.txt" | spread)" "spool -> relay store"
+row "  from connect, with the warm-up" "$all_bytes" "$all_ns" \
+    "$(spread <"$T/tt.txt")"
+row "  wall, relay start -> all stored" "$all_bytes" $(( t1 - t0 )) "" \
+    "incl. relay start, 50 ms retry"
+row "lttng-relayd, net:// (snapshot)" "$nb" "$nns" \
+    "$(spread <"$T/net.txt")" "plaintext, incl. the snapshot"
+row "  net:// - file:// (network part)" "$nb" $(( nns - fns )) "" \
+    "estimate"
+row "lttng snapshot record file://" "$fb" "$fns" \
+    "$(spread <"$T/file.txt")" "local cost of a snapshot"
+row "tracetrap snapshot (record_us)" "$tt_bytes" $(( rec_us * 1000 )) "" \
     "ring -> spool, for scale"
-row "lttng snapshot record file://" "$fb" "$fns" "local cost"
-row "lttng snapshot record net://" "$nb" "$nns" "lttng-relayd, plaintext"
-row "  net:// - file:// (network part)" "$nb" $(( nns - fns )) "estimate"
-echo "openssl speed -evp, 16384-byte blocks, one core: aes-128-gcm" \
-    "$aes128 MB/s, aes-256-gcm $aes256 MB/s; negotiated: ${suite:-?}"
+echo "crypto ceiling: openssl speed -evp, 16384-byte column, one core:" \
+    "aes-128-gcm $aes128 MB/s, aes-256-gcm $aes256 MB/s" \
+    "(negotiated: ${suite:-?})"
 
 echo
-echo "CPU time (utime+stime, all threads; 1 tick = $(( 1000 / HZ )) ms):"
-awk -v hz="$HZ" -v rl="$relay_ticks" -v rc=$(( rec1 - rec0 )) \
-    -v s=$(( (t1 - t0) / 1000000 )) -v ab="$all_bytes" \
-    -v rd="$relayd_ticks" -v cd="$consumerd_net_ticks" -v nb="$nb" \
-    -v ns=$(( nns / 1000000 )) 'BEGIN {
-	printf "  upload (%d ms wall, %.0f MB):  tracetrap-relay %d ms" \
-	    " (%.2f ms/MB), tracetrap-recorder %d ms (%.2f ms/MB)\n",
-	    s, ab / 1e6, rl * 1000 / hz, rl * 1000 / hz / (ab / 1e6),
-	    rc * 1000 / hz, rc * 1000 / hz / (ab / 1e6)
-	printf "  net:// records (%d ms wall, %.0f MB):  lttng-relayd %d ms" \
-	    " (%.2f ms/MB), lttng-consumerd %d ms (%.2f ms/MB)\n",
-	    ns, nb / 1e6, rd * 1000 / hz, rd * 1000 / hz / (nb / 1e6),
-	    cd * 1000 / hz, cd * 1000 / hz / (nb / 1e6) }'
+echo "CPU time, user + system ms (ms per MB):"
+cpu_line() {	# LABEL "U S" BYTES
+	echo "$2 $3" | awk -v l="$1" -v hz="$HZ" '{
+	    u = $1 * 1000 / hz; s = $2 * 1000 / hz; mb = $3 / 1e6
+	    printf "  %-36s %5d + %5d ms  (%.2f + %.2f ms/MB)\n", l, u, s,
+		u / mb, s / mb }'
+}
+echo " the upload, $(( (t1 - t0) / 1000000 )) ms wall," \
+    "$(( all_bytes / 1000000 )) MB with the warm-up:"
+cpu_line "tracetrap-relay (since its start)" "$relay_cpu" "$all_bytes"
+cpu_line "tracetrap-recorder" "$recorder_cpu" "$all_bytes"
+echo " the net:// records, $(( nns / 1000000 )) ms wall," \
+    "$(( nb / 1000000 )) MB:"
+cpu_line "lttng-relayd" "$relayd_cpu" "$nb"
+cpu_line "lttng-consumerd (takes the snapshot)" "$consumerd_cpu" "$nb"
 echo
-echo "MB = 10^6 bytes. The upload is timed from the relay's log (ms"
-echo "stamps), from the first snapshot's \"stored\" to the last one: $RUNS"
-echo "snapshots sent one after the other, each acked once fsync'd; the"
-echo "relay also verifies every file's sha256. lttng-relayd neither"
-echo "encrypts nor fsyncs. The consumerd's CPU includes taking the snapshot."
-[ -n "$RELAY_STRACE" ] && { echo "relay u/s: $(cpu_us_sy $RELAY_PID)"; kill -INT $STRACE_PID; wait $STRACE_PID; head -30 $T/strace.txt; }
+echo "MB = 10^6 bytes; 1 CPU tick = $(( 1000 / HZ )) ms. The upload sends"
+echo "one snapshot at a time, each acked once its files are verified"
+echo "(sha256) and fsync'd; the per-snapshot figures come from the relay's"
+echo "log stamps (ms). lttng-relayd neither encrypts, hashes nor fsyncs."

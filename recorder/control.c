@@ -435,6 +435,7 @@ control_get_metrics(struct control *c, struct evhttp_request *req)
 	    rec->spool.evicted_not_uploaded),
 	    (unsigned long long)rec->spool.evicted_not_uploaded,
 	    (unsigned long long)st->control_denied);
+	relay_link_metrics(rec->relay_link, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, b);

@@ -120,6 +120,8 @@ void		 relay_link_kick(struct relay_link *);
 int		 relay_link_is_ready(const struct relay_link *);
 int		 relay_link_cluster_trigger(struct relay_link *, json_t *);
 json_t		*relay_link_status(const struct relay_link *);
+struct evbuffer;
+void		 relay_link_metrics(const struct relay_link *, struct evbuffer *);
 
 /* snapshot.c */
 struct policy_decision snapshot_trigger(struct recorder *,

@@ -704,6 +704,39 @@ relay_link_status(const struct relay_link *link)
 }
 
 void
+relay_link_metrics(const struct relay_link *link, struct evbuffer *b)
+{
+	struct spool_entry	*e;
+	unsigned		 pending = 0;
+
+	if (link == NULL)
+		return;
+	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
+		if (!e->is_uploaded)
+			pending++;
+	evbuffer_add_printf(b,
+	    "# HELP tracetrap_relay_connected 1 while the relay link is up.\n"
+	    "# TYPE tracetrap_relay_connected gauge\n"
+	    "tracetrap_relay_connected %d\n"
+	    "# TYPE tracetrap_relay_connects_total counter\n"
+	    "tracetrap_relay_connects_total %llu\n"
+	    "# HELP tracetrap_relay_uploads_total Snapshots by the relay's "
+	    "answer.\n# TYPE tracetrap_relay_uploads_total counter\n"
+	    "tracetrap_relay_uploads_total{result=\"stored\"} %llu\n"
+	    "tracetrap_relay_uploads_total{result=\"refused\"} %llu\n"
+	    "# TYPE tracetrap_relay_sent_bytes_total counter\n"
+	    "tracetrap_relay_sent_bytes_total %llu\n"
+	    "# HELP tracetrap_relay_pending_snapshots Spooled snapshots not "
+	    "yet on the relay.\n"
+	    "# TYPE tracetrap_relay_pending_snapshots gauge\n"
+	    "tracetrap_relay_pending_snapshots %u\n",
+	    link->state == LINK_READY, (unsigned long long)link->connects,
+	    (unsigned long long)link->uploads,
+	    (unsigned long long)link->refused,
+	    (unsigned long long)link->bytes_sent, pending);
+}
+
+void
 relay_link_close(struct relay_link *link)
 {
 	if (link == NULL)

@@ -116,6 +116,40 @@ relay_on_retention(evutil_socket_t fd, short events, void *arg)
 	    r);
 }
 
+static uint64_t
+relay_monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+#define RELAY_LAG_PERIOD_US	100000
+
+static void
+relay_on_lag_check(evutil_socket_t fd, short events, void *arg)
+{
+	struct relay		*relay = arg;
+	static uint64_t		 expected;
+	uint64_t		 now = relay_monotonic_us(), lag;
+
+	(void)fd;
+	(void)events;
+	if (expected != 0) {
+		lag = now > expected ? now - expected : 0;
+		relay->stats.loop_checks++;
+		if (lag > relay->stats.loop_lag_max_us)
+			relay->stats.loop_lag_max_us = lag;
+		if (lag > 10000) {
+			relay->stats.loop_lag_over_10ms++;
+			log_debug("event loop ran a timer %llu us late",
+			    (unsigned long long)lag);
+		}
+	}
+	expected = now + RELAY_LAG_PERIOD_US;
+}
+
 static void
 relay_on_drain(evutil_socket_t fd, short events, void *arg)
 {
@@ -205,7 +239,8 @@ main(int argc, char **argv)
 	};
 	static const int	 signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
 	struct relay		*relay;
-	struct event		*signals[3], *retention;
+	struct event		*signals[3], *retention, *lag_check;
+	struct timeval		 lag_period = { 0, RELAY_LAG_PERIOD_US };
 	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
 	const char		*path = RELAY_DEFAULT_CONFIG;
 	char			 err[8192], *end;
@@ -293,6 +328,9 @@ main(int argc, char **argv)
 	retention = event_new(relay->base, -1, EV_PERSIST, relay_on_retention,
 	    relay);
 	event_add(retention, &tv);
+	lag_check = event_new(relay->base, -1, EV_PERSIST, relay_on_lag_check,
+	    relay);
+	event_add(lag_check, &lag_period);
 	relay_on_retention(-1, 0, relay);
 	log_info("tracetrap-relay %s: recorders on %s (TLS 1.3, client "
 	    "certificates from %s), store %s", TRACETRAP_VERSION,
@@ -311,6 +349,16 @@ main(int argc, char **argv)
 	catalog_close(relay->catalog);
 	catalog_close(relay->catalog_writer);
 	event_free(retention);
+	event_free(lag_check);
+	log_info("event loop: %llu checks, max lag %llu us, %llu over 10 ms; "
+	    "uploads: %llu stored, %llu duplicate, %llu refused, %llu cut",
+	    (unsigned long long)relay->stats.loop_checks,
+	    (unsigned long long)relay->stats.loop_lag_max_us,
+	    (unsigned long long)relay->stats.loop_lag_over_10ms,
+	    (unsigned long long)relay->stats.uploads_stored,
+	    (unsigned long long)relay->stats.uploads_duplicate,
+	    (unsigned long long)relay->stats.uploads_refused,
+	    (unsigned long long)relay->stats.uploads_aborted);
 	for (i = 0; i < 3; i++)
 		event_free(signals[i]);
 	SSL_CTX_free(relay->ssl);

@@ -30,6 +30,13 @@ struct relay_stats {
 	uint64_t	 uploads_aborted;	/* connection lost mid-upload */
 	uint64_t	 bytes_received;	/* snapshot file bytes */
 	uint64_t	 incidents;		/* cluster incidents fanned out */
+	/*
+	 * How late a 100 ms timer fires: the loop's stall, measured. Disk
+	 * work on the loop would show here as lag under uploads.
+	 */
+	uint64_t	 loop_lag_max_us;
+	uint64_t	 loop_lag_over_10ms;	/* timer runs later than 10 ms */
+	uint64_t	 loop_checks;
 	uint64_t	 incidents_rate_limited;
 };
 

@@ -295,6 +295,43 @@ EOF
 	tt_pids="$tt_pids $(cat "$dir/sessiond.pid") $(cat "$dir/app.pid")"
 }
 
+TTFRAME=$(cd "$(dirname "$0")/../apps" && pwd)/ttframe.py
+
+# frame_as CERT-NAME|none SCENARIO [ARGS]: ttframe.py with that identity.
+frame_as() {
+	local who=$1
+	shift
+	if [ "$who" = none ]; then
+		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" "$@"
+	else
+		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" \
+		    --cert "$T/pki/$who.pem" --key "$T/pki/$who.key" "$@"
+	fi
+}
+
+# make_snapshot ID [NODE] [PATH] [TAKEN_AT_US]: a made-up snapshot
+# (300 kB of data, 1 kB of metadata) and its manifest, under $T/snap/ID.
+make_snapshot() {
+	local id=$1 node=${2:-node1} path=${3:-trace/ust/data}
+	local taken=${4:-1} dir=$T/snap/$1
+	mkdir -p "$dir/trace/ust"
+	head -c 300000 /dev/urandom >"$dir/trace/ust/data"
+	head -c 1000 /dev/urandom >"$dir/trace/ust/metadata"
+	jq -n --arg id "$id" --arg node "$node" --arg path "$path" \
+	    --argjson taken "$taken" \
+	    --arg s1 "$(sha256sum "$dir/trace/ust/data" | cut -d' ' -f1)" \
+	    --arg s2 "$(sha256sum "$dir/trace/ust/metadata" | cut -d' ' -f1)" \
+	    '{id: $id, node: $node, taken_at_us: $taken, bytes: 301000,
+	      triggers: [{source: "test", reason: "made up"}], files: [
+	      {path: $path, bytes: 300000, sha256: $s1},
+	      {path: "trace/ust/metadata", bytes: 1000, sha256: $s2}]}' \
+	    >"$dir/manifest.json"
+}
+
+upload_snapshot() {	# upload_snapshot CERT-NAME ID
+	frame_as "$1" upload "$T/snap/$2/manifest.json" "$T/snap/$2"
+}
+
 node_status() { "$CLI" status --json --socket "$T/$1/control.sock" | jq -r "$2"; }
 
 # tt_start_app COUNT [LINGER]: a real lttng-ust application.

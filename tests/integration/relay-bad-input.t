@@ -7,39 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 tt_enter "$@"
 
-TTFRAME=$(cd "$(dirname "$0")/../apps" && pwd)/ttframe.py
 tt_certs node1 node2
 mkdir -p "$T/smallstore"
 mount -t tmpfs -o size=4M tmpfs "$T/smallstore"
 tt_relay_config
 tt_start_relay
-
-frame_as() {	# frame_as CERT-NAME|none SCENARIO [ARGS]
-	local who=$1
-	shift
-	if [ "$who" = none ]; then
-		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" "$@"
-	else
-		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" \
-		    --cert "$T/pki/$who.pem" --key "$T/pki/$who.key" "$@"
-	fi
-}
-
-# make_snapshot ID [NODE] [PATH]: a snapshot dir and its manifest.
-make_snapshot() {
-	local id=$1 node=${2:-node1} path=${3:-trace/ust/data} dir=$T/snap/$1
-	mkdir -p "$dir/trace/ust"
-	head -c 300000 /dev/urandom >"$dir/trace/ust/data"
-	head -c 1000 /dev/urandom >"$dir/trace/ust/metadata"
-	jq -n --arg id "$id" --arg node "$node" --arg path "$path" \
-	    --arg s1 "$(sha256sum "$dir/trace/ust/data" | cut -d' ' -f1)" \
-	    --arg s2 "$(sha256sum "$dir/trace/ust/metadata" | cut -d' ' -f1)" \
-	    '{id: $id, node: $node, taken_at_us: 1, triggers: [{source: "test",
-	      reason: "bad input"}], files: [
-	      {path: $path, bytes: 300000, sha256: $s1},
-	      {path: "trace/ust/metadata", bytes: 1000, sha256: $s2}]}' \
-	    >"$dir/manifest.json"
-}
 
 is "a good certificate gets through" "$(frame_as node1 handshake)" "ok node1"
 ok "no client certificate: refused at the handshake" \

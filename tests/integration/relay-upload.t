@@ -41,6 +41,8 @@ is "babeltrace2 reads the stored trace, ending with the app's latest event" \
 ok "the recorder marks it uploaded after the relay's ack" wait_until 10 \
     '[ "$(curl -s --unix-socket "$T/control.sock" http://x/v1/snapshots | jq -r ".recent[0].upload")" = stored ]'
 ok "and remembers it across restarts" test -e "$T/spool/$id/.uploaded"
+ok "the recorder's metrics show the link and the upload" sh -c \
+    "curl -s --unix-socket $T/control.sock http://x/metrics | grep -q '^tracetrap_relay_uploads_total{result=\"stored\"} 1$'"
 
 # The relay goes away; 10 snapshots are taken meanwhile.
 kill -TERM "$RELAY_PID"
