@@ -7,10 +7,12 @@
 # sockets, config and logs; everything it started is killed on exit, and
 # the logs are printed only when a check failed.
 
-BUILD=${BUILD:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+# Paths come from this file's place, so benches can source it too.
+TT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$TT_ROOT/build}
 RECORDER=$BUILD/tracetrap-recorder
 RELAY=$BUILD/tracetrap-relay
-MAKE_CERTS=$(cd "$(dirname "$0")/../.." && pwd)/conf/make-dev-certs.sh
+MAKE_CERTS=$TT_ROOT/conf/make-dev-certs.sh
 CLI=$BUILD/tracetrap
 TTAPP=$BUILD/tests/ttapp
 TTSEND=$BUILD/tests/ttsend
@@ -295,7 +297,7 @@ EOF
 	tt_pids="$tt_pids $(cat "$dir/sessiond.pid") $(cat "$dir/app.pid")"
 }
 
-TTFRAME=$(cd "$(dirname "$0")/../apps" && pwd)/ttframe.py
+TTFRAME=$TT_ROOT/tests/apps/ttframe.py
 
 # frame_as CERT-NAME|none SCENARIO [ARGS]: ttframe.py with that identity.
 frame_as() {
