@@ -140,11 +140,13 @@ async def guarded(fleet, aw, timeout, what):
     task = asyncio.ensure_future(aw)
     done, _ = await asyncio.wait({task, fleet.failure}, timeout=timeout,
                                  return_when=asyncio.FIRST_COMPLETED)
-    if fleet.failure in done:
-        task.cancel()
-        fleet.failure.result()		# raises
     if task not in done:
         task.cancel()
+        # Retrieved, so that asyncio does not report it at exit.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    if fleet.failure in done:
+        fleet.failure.result()		# raises
+    if task not in done:
         raise BenchError("%s: timed out after %g s" % (what, timeout))
     return task.result()
 
@@ -168,11 +170,23 @@ async def run(args):
                                          server_hostname="127.0.0.1")
             return await link.hello
 
+    connecting = asyncio.gather(*(connect(l) for l in links))
     try:
-        await guarded(fleet, asyncio.gather(*(connect(l) for l in links)),
-                      30, "connecting %d links" % args.conns)
+        await guarded(fleet, connecting, args.connect_timeout,
+                      "connecting %d links" % args.conns)
     except (OSError, ssl.SSLError) as e:
         raise BenchError("connect: %s" % e)
+    except BenchError as e:
+        # Say where each link stands: the one clue to a stuck handshake.
+        states = {}
+        for link in links:
+            state = ("hello" if link.hello.done() else
+                     "tls, no hello (%d bytes unsent)" %
+                     link.transport.get_write_buffer_size()
+                     if link.transport else "no tls yet")
+            states[state] = states.get(state, 0) + 1
+        raise BenchError("%s; links: %s" % (e, ", ".join(
+            "%d %s" % (n, s) for s, n in sorted(states.items()))))
     print("connected %d links" % args.conns, file=sys.stderr)
 
     samples = []
@@ -208,6 +222,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--gap-ms", type=float, default=10)
     p.add_argument("--timeout", type=float, default=5)
+    p.add_argument("--connect-timeout", type=float, default=30)
     p.add_argument("out")
     args = p.parse_args()
     try:

@@ -476,6 +476,12 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 		}
 		c->state = INGEST_HELLO;
 		bufferevent_set_timeouts(bev, &idle, NULL);
+		/*
+		 * The peer's HELLO may have come with the end of the handshake
+		 * and been read before this event: no read event will follow
+		 * for it, so look at what is already buffered.
+		 */
+		ingest_on_read(bev, c);
 		return;
 	}
 	if (c->state == INGEST_HANDSHAKE)

@@ -284,7 +284,11 @@ EOF
 		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 		export LTTNG_HOME=$1/home
 		lttng-sessiond --daemonize --no-kernel >>"$1/sessiond.log" 2>&1
-		pgrep -n -x lttng-sessiond >"$1/sessiond.pid"
+		# The sessiond of this mount namespace, not the newest on the host.
+		for pid in $(pgrep -x lttng-sessiond); do
+			[ "$(readlink /proc/$pid/ns/mnt)" = \
+			    "$(readlink /proc/self/ns/mnt)" ] && echo "$pid"
+		done >"$1/sessiond.pid"
 		"$3" 0 "$1/app.state" >>"$1/app.log" 2>&1 &
 		echo $! >"$1/app.pid"
 		exec "$2" -d -v -f "$1/recorder.conf" --ready-fd 3 \
