@@ -35,7 +35,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c
+		  lib/errbuf.c lib/conf.c
 CLIENT_SRCS	= lib/tracetrap.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
@@ -128,9 +128,9 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
-FUZZ_config	= recorder/config.c lib/ini.c lib/units.c
+FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_frame	= relay/frame.c
-FUZZ_relay_config = relay/relay_config.c lib/ini.c lib/units.c
+FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)

@@ -973,32 +973,6 @@ test_load_file(void **state)
 	unlink(path);
 }
 
-/* A file over 1 MiB is refused before it is parsed. */
-static void
-test_load_large_file(void **state)
-{
-	struct config	 conf;
-	char		 path[] = "/tmp/test_config.XXXXXX", want[256];
-	char		 err[ERR_MAX], block[4096];
-	int		 fd, i;
-
-	(void)state;
-	memset(block, '#', sizeof block);
-	block[sizeof block - 1] = '\n';
-	assert_true((fd = mkstemp(path)) != -1);
-	for (i = 0; i < 256; i++)
-		assert_int_equal(write(fd, block, sizeof block), sizeof block);
-	config_defaults(&conf);
-	assert_int_equal(config_load(&conf, path, err, sizeof err), 0);
-	assert_int_equal(write(fd, "\n", 1), 1);
-	close(fd);
-	assert_int_equal(config_load(&conf, path, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: file too large (more than 1048576 "
-	    "bytes)\n", path);
-	assert_string_equal(err, want);
-	unlink(path);
-}
-
 static void
 test_session_differs(void **state)
 {
@@ -1459,7 +1433,6 @@ main(void)
 		cmocka_unit_test(test_socket_length),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_load_large_file),
 		cmocka_unit_test(test_session_differs),
 		cmocka_unit_test(test_relay_keys),
 		cmocka_unit_test(test_relay_address_forms),

@@ -821,34 +821,6 @@ test_load_file(void **state)
 	unlink(path);
 }
 
-/* A file over 1 MiB is refused before it is parsed. */
-static void
-test_load_large_file(void **state)
-{
-	struct relay_config	 conf;
-	char			 path[] = "/tmp/test_relay_config.XXXXXX";
-	char			 want[256], err[ERR_MAX], block[4096];
-	int			 fd, i;
-
-	(void)state;
-	memset(block, '#', sizeof block);
-	block[sizeof block - 1] = '\n';
-	assert_true((fd = mkstemp(path)) != -1);
-	for (i = 0; i < 256; i++)
-		assert_int_equal(write(fd, block, sizeof block), sizeof block);
-	relay_config_defaults(&conf);
-	assert_int_equal(relay_config_load(&conf, path,
-	    RELAY_CONFIG_NO_FILE_CHECKS, err, sizeof err), 0);
-	assert_int_equal(write(fd, "\n", 1), 1);
-	close(fd);
-	assert_int_equal(relay_config_load(&conf, path,
-	    RELAY_CONFIG_NO_FILE_CHECKS, err, sizeof err), -1);
-	snprintf(want, sizeof want, "%s: file too large (more than 1048576 "
-	    "bytes)\n", path);
-	assert_string_equal(err, want);
-	unlink(path);
-}
-
 int
 main(void)
 {
@@ -868,7 +840,6 @@ main(void)
 		cmocka_unit_test(test_file_forms),
 		cmocka_unit_test(test_error_buffer),
 		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_load_large_file),
 	};
 
 	return cmocka_run_group_tests_name("relay_config", tests, NULL, NULL);
