@@ -16,6 +16,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "api.h"
 #include "log.h"
 #include "relay.h"
 #include "store.h"
@@ -228,6 +229,7 @@ relay_on_signal(evutil_socket_t sig, short events, void *arg)
 	ingest_close_all(relay);
 	drain = event_new(relay->base, -1, EV_PERSIST, relay_on_drain, relay);
 	event_add(drain, &period);
+	relay->drain_event = drain;
 }
 
 int
@@ -320,6 +322,8 @@ main(int argc, char **argv)
 	relay->disk = worker_start(relay->base);
 	if (ingest_listen(relay, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (api_listen(relay, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	for (i = 0; i < 3; i++) {
 		signals[i] = evsignal_new(relay->base, signal_numbers[i],
 		    relay_on_signal, relay);
@@ -345,11 +349,14 @@ main(int argc, char **argv)
 	event_base_dispatch(relay->base);
 
 	ingest_close_all(relay);
+	api_close(relay);
 	worker_stop(relay->disk);
 	catalog_close(relay->catalog);
 	catalog_close(relay->catalog_writer);
 	event_free(retention);
 	event_free(lag_check);
+	if (relay->drain_event != NULL)
+		event_free(relay->drain_event);
 	log_info("event loop: %llu checks, max lag %llu us, %llu over 10 ms; "
 	    "uploads: %llu stored, %llu duplicate, %llu refused, %llu cut",
 	    (unsigned long long)relay->stats.loop_checks,

@@ -67,6 +67,7 @@ struct relay {
 	struct relay_fleet	 fleet;
 	int			 ready_fd;
 	int			 is_shutting_down;
+	struct event		*drain_event;	/* shutdown: wait for the disk */
 };
 
 /* ingest.c */

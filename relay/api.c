@@ -1,0 +1,769 @@
+/*
+ * The relay's HTTP API: libevent evhttp on [api] address, read-only.
+ *
+ *   GET /v1/status                      name, version, connections, stats
+ *   GET /v1/incidents?limit=N           newest first
+ *   GET /v1/incidents/<id>              one incident with its snapshots
+ *   GET /v1/snapshots?node=&source=&since=&until=&limit=
+ *   GET /v1/snapshots/<id>/manifest     manifest.json as stored
+ *   GET /v1/snapshots/<id>/archive      ustar of <id>/manifest.json, trace/
+ *   GET /metrics                        Prometheus text format
+ *
+ * Every error is JSON {"error":CODE,"message":TEXT}. Ids are checked with
+ * the store's rule before any path is built from them, and paths come
+ * from the catalog, never from the request.
+ *
+ * Catalog queries run on the event loop: they are reads of a small SQLite
+ * file through the loop's own connection (WAL: never blocked by the disk
+ * thread's writes). File contents never are: download.c reads them on
+ * its own worker thread.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include "api.h"
+#include "download.h"
+#include "log.h"
+#include "relay.h"
+#include "store.h"
+#include "tls.h"
+
+#define API_HEADERS_MAX		(16 * 1024)
+#define API_BODY_MAX		4096	/* GET only: no body expected */
+#define API_REALM		"tracetrap-relay"
+
+struct api {
+	struct relay		*relay;
+	struct evhttp		*http;
+	uint64_t		 requests;
+	uint64_t		 unauthorized;
+};
+
+/* One relay per process: its API lives here, not in struct relay. */
+static struct api	*api_current;
+
+static void
+api_reply(struct evhttp_request *req, int code, json_t *body)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*text;
+
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	if (buf == NULL)
+		fatalx("evbuffer_new");
+	if (text == NULL) {
+		code = 500;
+		evbuffer_add_printf(buf, "{\"error\":\"internal\",\"message\":"
+		    "\"cannot encode the answer\"}\n");
+	} else
+		evbuffer_add_printf(buf, "%s\n", text);
+	free(text);
+	json_decref(body);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, code, NULL, buf);
+	evbuffer_free(buf);
+}
+
+void
+api_error(struct evhttp_request *req, int code, const char *error,
+    const char *message)
+{
+	api_reply(req, code, json_pack("{s:s, s:s}", "error", error,
+	    "message", message));
+}
+
+/*
+ * The token is compared through its SHA-256, in constant time: neither
+ * its bytes nor its length can be guessed from how long a refusal takes.
+ * It is read from the configuration at each request: SIGHUP may have
+ * changed it (relay.c).
+ */
+static int
+api_is_authorized(struct api *api, struct evhttp_request *req,
+    int *has_credentials)
+{
+	const char	*token = api->relay->conf.api_token;
+	unsigned char	 digest[SHA256_DIGEST_LENGTH];
+	unsigned char	 expected[SHA256_DIGEST_LENGTH];
+	const char	*value;
+	size_t		 len;
+
+	*has_credentials = 0;
+	if (token[0] == '\0')
+		return 1;
+	value = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (value == NULL)
+		return 0;
+	*has_credentials = 1;
+	if (strncasecmp(value, "Bearer", 6) != 0 ||
+	    (value[6] != ' ' && value[6] != '\t'))
+		return 0;
+	value += 6;
+	value += strspn(value, " \t");
+	len = strlen(value);
+	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	SHA256((const unsigned char *)value, len, digest);
+	SHA256((const unsigned char *)token, strlen(token), expected);
+	return CRYPTO_memcmp(digest, expected, sizeof(digest)) == 0;
+}
+
+/*
+ * "0" or more digits, at most max. Returns 0, or -1 for anything else
+ * (signs, spaces, overflow).
+ */
+static int
+api_parse_uint(const char *text, long long max, long long *value)
+{
+	long long	 v = 0;
+	size_t		 i;
+
+	if (text[0] == '\0')
+		return -1;
+	for (i = 0; text[i] != '\0'; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		if (v > (max - (text[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (text[i] - '0');
+	}
+	*value = v;
+	return 0;
+}
+
+/* Exactly n digits at *p, advancing it. */
+static int
+api_digits(const char **p, int n, int *value)
+{
+	int i;
+
+	*value = 0;
+	for (i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		*value = *value * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+int
+api_parse_time(const char *text, int64_t *us)
+{
+	const char	*p = text;
+	struct tm	 tm, check;
+	long long	 v;
+	time_t		 seconds;
+	int		 year, month, day, hour, minute, second;
+	int		 offset_hours, offset_minutes, offset = 0, frac = 0;
+	int		 digits = 0;
+
+	if (api_parse_uint(text, INT64_MAX, &v) == 0) {
+		*us = (int64_t)v;
+		return 0;
+	}
+	if (api_digits(&p, 4, &year) == -1 || *p++ != '-' ||
+	    api_digits(&p, 2, &month) == -1 || *p++ != '-' ||
+	    api_digits(&p, 2, &day) == -1 || (*p != 'T' && *p != 't') ||
+	    (p++, api_digits(&p, 2, &hour)) == -1 || *p++ != ':' ||
+	    api_digits(&p, 2, &minute) == -1 || *p++ != ':' ||
+	    api_digits(&p, 2, &second) == -1)
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		/* Microseconds: further digits are read and dropped. */
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (digits++ < 6)
+				frac = frac * 10 + (*p - '0');
+		}
+		for (; digits < 6; digits++)
+			frac *= 10;
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		offset = *p++ == '-' ? -1 : 1;
+		if (api_digits(&p, 2, &offset_hours) == -1 || *p++ != ':' ||
+		    api_digits(&p, 2, &offset_minutes) == -1 ||
+		    offset_hours > 23 || offset_minutes > 59)
+			return -1;
+		offset *= offset_hours * 3600 + offset_minutes * 60;
+	} else
+		return -1;
+	if (*p != '\0' || year < 1970)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = year - 1900;
+	tm.tm_mon = month - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = minute;
+	tm.tm_sec = second;
+	/*
+	 * timegm() turns Feb 30 into March 2 (in tm too): comparing the
+	 * result with the fields as parsed catches it, and hour 24 or
+	 * second 60.
+	 */
+	seconds = timegm(&tm);
+	if (seconds == (time_t)-1 || gmtime_r(&seconds, &check) == NULL ||
+	    check.tm_year != year - 1900 || check.tm_mon != month - 1 ||
+	    check.tm_mday != day || check.tm_hour != hour ||
+	    check.tm_min != minute || check.tm_sec != second)
+		return -1;
+	*us = ((int64_t)seconds - offset) * 1000000 + frac;
+	return 0;
+}
+
+/* The query string as a list; -1 (and a reply sent) when it is garbled. */
+static int
+api_query(struct evhttp_request *req, struct evkeyvalq *query,
+    const char *const *allowed)
+{
+	const struct evkeyval	*kv;
+	const char		*text;
+	char			 message[256];
+	size_t			 i;
+
+	TAILQ_INIT(query);
+	text = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	if (text == NULL)
+		return 0;
+	if (evhttp_parse_query_str(text, query) == -1) {
+		api_error(req, 400, "bad_request", "malformed query string");
+		return -1;
+	}
+	/* A misspelled filter would silently match everything: refuse it. */
+	TAILQ_FOREACH(kv, query, next) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(kv->key, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			snprintf(message, sizeof(message), "unknown query "
+			    "parameter '%.64s'", kv->key);
+			api_error(req, 400, "bad_request", message);
+			evhttp_clear_headers(query);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* An empty value counts as absent, like a shell variable left unset. */
+static const char *
+api_query_value(struct evkeyvalq *query, const char *key)
+{
+	const char *value = evhttp_find_header(query, key);
+
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+static int
+api_query_limit(struct evhttp_request *req, struct evkeyvalq *query,
+    int *limit)
+{
+	const char	*value = api_query_value(query, "limit");
+	long long	 v;
+
+	*limit = 0;
+	if (value == NULL)
+		return 0;
+	if (api_parse_uint(value, 1000000, &v) == -1 || v == 0) {
+		api_error(req, 400, "bad_request", "limit must be a positive "
+		    "integer");
+		return -1;
+	}
+	*limit = (int)v;
+	return 0;
+}
+
+static void
+api_get_incidents(struct api *api, struct evhttp_request *req)
+{
+	static const char *const allowed[] = { "limit", NULL };
+	struct evkeyvalq	 query;
+	json_t			*incidents;
+	int			 limit;
+
+	if (api_query(req, &query, allowed) == -1)
+		return;
+	if (api_query_limit(req, &query, &limit) == 0) {
+		incidents = catalog_incidents(api->relay->catalog, limit);
+		if (incidents == NULL)
+			api_error(req, 500, "internal", "the catalog cannot "
+			    "be read; see the relay's log");
+		else
+			api_reply(req, 200, json_pack("{s:o}", "incidents",
+			    incidents));
+	}
+	evhttp_clear_headers(&query);
+}
+
+static void
+api_get_incident(struct api *api, struct evhttp_request *req,
+    const char *id)
+{
+	json_t	*incident;
+	char	 message[STORE_NAME_MAX + 128];
+
+	if ((incident = catalog_incident(api->relay->catalog, id)) == NULL) {
+		snprintf(message, sizeof(message), "no incident %s on this "
+		    "relay", id);
+		api_error(req, 404, "not_found", message);
+		return;
+	}
+	api_reply(req, 200, incident);
+}
+
+static int
+api_query_time(struct evhttp_request *req, struct evkeyvalq *query,
+    const char *key, int64_t *us)
+{
+	const char	*value = api_query_value(query, key);
+	char		 message[256];
+
+	*us = 0;
+	if (value == NULL)
+		return 0;
+	if (api_parse_time(value, us) == -1) {
+		snprintf(message, sizeof(message), "%s: expected RFC 3339 UTC "
+		    "time (2026-11-22T07:01:09Z) or integer microseconds since "
+		    "the epoch, got '%.64s'", key, value);
+		api_error(req, 400, "bad_request", message);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+api_get_snapshots(struct api *api, struct evhttp_request *req)
+{
+	static const char *const allowed[] = { "node", "source", "since",
+		"until", "limit", NULL };
+	struct catalog_filter	 filter;
+	struct evkeyvalq	 query;
+	json_t			*snapshots;
+
+	memset(&filter, 0, sizeof(filter));
+	if (api_query(req, &query, allowed) == -1)
+		return;
+	filter.node = api_query_value(&query, "node");
+	filter.source = api_query_value(&query, "source");
+	if (api_query_time(req, &query, "since", &filter.since_us) == -1 ||
+	    api_query_time(req, &query, "until", &filter.until_us) == -1 ||
+	    api_query_limit(req, &query, &filter.limit) == -1)
+		goto end;
+	/*
+	 * 0 means "no bound" to the catalog: until the epoch (or before)
+	 * must still match nothing, and since it matches everything.
+	 */
+	if (api_query_value(&query, "until") != NULL && filter.until_us <= 0)
+		filter.until_us = INT64_MIN;
+	if (filter.since_us < 0)
+		filter.since_us = 0;
+	if ((snapshots = catalog_snapshots(api->relay->catalog,
+	    &filter)) == NULL)
+		api_error(req, 500, "internal", "the catalog cannot be read; "
+		    "see the relay's log");
+	else
+		api_reply(req, 200, json_pack("{s:o}", "snapshots", snapshots));
+end:
+	evhttp_clear_headers(&query);
+}
+
+static void
+api_get_status(struct api *api, struct evhttp_request *req)
+{
+	struct relay		*relay = api->relay;
+	struct relay_stats	*st = &relay->stats;
+	const struct download_stats *dl = download_stats();
+	json_t			*stats, *store, *http;
+
+	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I}",
+	    "connections", (json_int_t)st->connections,
+	    "handshakes_failed", (json_int_t)st->handshakes_failed,
+	    "protocol_errors", (json_int_t)st->protocol_errors,
+	    "uploads_stored", (json_int_t)st->uploads_stored,
+	    "uploads_duplicate", (json_int_t)st->uploads_duplicate,
+	    "uploads_refused", (json_int_t)st->uploads_refused,
+	    "uploads_aborted", (json_int_t)st->uploads_aborted,
+	    "bytes_received", (json_int_t)st->bytes_received,
+	    "incidents", (json_int_t)st->incidents,
+	    "incidents_rate_limited", (json_int_t)st->incidents_rate_limited,
+	    "loop_lag_max_us", (json_int_t)st->loop_lag_max_us,
+	    "loop_lag_over_10ms", (json_int_t)st->loop_lag_over_10ms,
+	    "loop_checks", (json_int_t)st->loop_checks);
+	store = json_pack("{s:s, s:I, s:I}", "dir", relay->conf.store_dir,
+	    "bytes", (json_int_t)catalog_total_bytes(relay->catalog),
+	    "max_bytes", (json_int_t)relay->conf.store_max_bytes);
+	http = json_pack("{s:I, s:I, s:I, s:I, s:i}",
+	    "requests", (json_int_t)api->requests,
+	    "unauthorized", (json_int_t)api->unauthorized,
+	    "archives", (json_int_t)dl->archives,
+	    "archive_bytes", (json_int_t)dl->archive_bytes,
+	    "transfers", (int)dl->active);
+	api_reply(req, 200, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}",
+	    "name", relay->conf.name, "version", TRACETRAP_VERSION,
+	    "connections", (int)relay->nconns, "stats", stats,
+	    "store", store, "api", http));
+}
+
+static void
+api_get_metrics(struct api *api, struct evhttp_request *req)
+{
+	struct relay		*relay = api->relay;
+	struct relay_stats	*st = &relay->stats;
+	const struct download_stats *dl = download_stats();
+	struct evbuffer		*b = evbuffer_new();
+
+	if (b == NULL)
+		fatalx("evbuffer_new");
+	evbuffer_add_printf(b,
+	    "# HELP tracetrap_relay_connections Recorder connections open.\n"
+	    "# TYPE tracetrap_relay_connections gauge\n"
+	    "tracetrap_relay_connections %u\n"
+	    "# HELP tracetrap_relay_connections_total Recorder connections "
+	    "accepted.\n# TYPE tracetrap_relay_connections_total counter\n"
+	    "tracetrap_relay_connections_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_handshakes_failed_total TLS handshakes "
+	    "or certificates refused.\n"
+	    "# TYPE tracetrap_relay_handshakes_failed_total counter\n"
+	    "tracetrap_relay_handshakes_failed_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_protocol_errors_total Connections dropped "
+	    "for a malformed or out-of-order frame.\n"
+	    "# TYPE tracetrap_relay_protocol_errors_total counter\n"
+	    "tracetrap_relay_protocol_errors_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_uploads_total Snapshot uploads by "
+	    "result.\n# TYPE tracetrap_relay_uploads_total counter\n"
+	    "tracetrap_relay_uploads_total{result=\"stored\"} %" PRIu64 "\n"
+	    "tracetrap_relay_uploads_total{result=\"duplicate\"} %" PRIu64 "\n"
+	    "tracetrap_relay_uploads_total{result=\"refused\"} %" PRIu64 "\n"
+	    "tracetrap_relay_uploads_total{result=\"aborted\"} %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_received_bytes_total Snapshot file bytes "
+	    "received.\n# TYPE tracetrap_relay_received_bytes_total counter\n"
+	    "tracetrap_relay_received_bytes_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_incidents_total Cluster incidents fanned "
+	    "out.\n# TYPE tracetrap_relay_incidents_total counter\n"
+	    "tracetrap_relay_incidents_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_incidents_rate_limited_total Cluster "
+	    "triggers refused by the fleet budget.\n"
+	    "# TYPE tracetrap_relay_incidents_rate_limited_total counter\n"
+	    "tracetrap_relay_incidents_rate_limited_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_loop_lag_max_seconds The longest the event "
+	    "loop ran a 100 ms timer late.\n"
+	    "# TYPE tracetrap_relay_loop_lag_max_seconds gauge\n"
+	    "tracetrap_relay_loop_lag_max_seconds %.6f\n"
+	    "# HELP tracetrap_relay_loop_lag_over_10ms_total Timer runs more "
+	    "than 10 ms late.\n"
+	    "# TYPE tracetrap_relay_loop_lag_over_10ms_total counter\n"
+	    "tracetrap_relay_loop_lag_over_10ms_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_store_bytes Bytes of the stored "
+	    "snapshots.\n# TYPE tracetrap_relay_store_bytes gauge\n"
+	    "tracetrap_relay_store_bytes %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_store_max_bytes The store's size cap.\n"
+	    "# TYPE tracetrap_relay_store_max_bytes gauge\n"
+	    "tracetrap_relay_store_max_bytes %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_api_requests_total HTTP API requests.\n"
+	    "# TYPE tracetrap_relay_api_requests_total counter\n"
+	    "tracetrap_relay_api_requests_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_api_unauthorized_total HTTP API requests "
+	    "refused for a missing or wrong token.\n"
+	    "# TYPE tracetrap_relay_api_unauthorized_total counter\n"
+	    "tracetrap_relay_api_unauthorized_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_api_archives_total Snapshot archives sent "
+	    "whole.\n# TYPE tracetrap_relay_api_archives_total counter\n"
+	    "tracetrap_relay_api_archives_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_api_archive_bytes_total Archive bytes "
+	    "sent.\n# TYPE tracetrap_relay_api_archive_bytes_total counter\n"
+	    "tracetrap_relay_api_archive_bytes_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_api_transfers Manifests and archives "
+	    "being sent.\n# TYPE tracetrap_relay_api_transfers gauge\n"
+	    "tracetrap_relay_api_transfers %u\n",
+	    relay->nconns, st->connections, st->handshakes_failed,
+	    st->protocol_errors, st->uploads_stored, st->uploads_duplicate,
+	    st->uploads_refused, st->uploads_aborted, st->bytes_received,
+	    st->incidents, st->incidents_rate_limited,
+	    (double)st->loop_lag_max_us / 1e6, st->loop_lag_over_10ms,
+	    catalog_total_bytes(relay->catalog), relay->conf.store_max_bytes,
+	    api->requests, api->unauthorized, dl->archives,
+	    dl->archive_bytes, dl->active);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+/* 1 when a catalog path is made of store names only: nothing to escape. */
+static int
+api_is_store_path(const char *path)
+{
+	char	 copy[DOWNLOAD_PATH_MAX], *part, *rest;
+	size_t	 len = strlen(path);
+
+	if (len == 0 || len >= sizeof(copy))
+		return 0;
+	memcpy(copy, path, len + 1);
+	for (rest = copy; (part = strsep(&rest, "/")) != NULL;)
+		if (!store_is_valid_name(part))
+			return 0;
+	return 1;
+}
+
+/* The catalog says where the snapshot is; download.c reads it. */
+static void
+api_get_file(struct api *api, struct evhttp_request *req, const char *id,
+    enum download_kind kind)
+{
+	char	 rel[DOWNLOAD_PATH_MAX], dir[DOWNLOAD_PATH_MAX];
+	char	 message[512];
+
+	if (catalog_snapshot_path(api->relay->catalog, id, rel,
+	    sizeof(rel)) == -1) {
+		snprintf(message, sizeof(message), "no snapshot %s on this "
+		    "relay; GET /v1/snapshots lists them", id);
+		api_error(req, 404, "not_found", message);
+		return;
+	}
+	if (!api_is_store_path(rel)) {
+		log_warnx("api: catalog path of %s is not a store path: %s", id,
+		    rel);
+		api_error(req, 500, "internal", "the catalog holds a bad path "
+		    "for this snapshot; see the relay's log");
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", api->relay->conf.store_dir, rel);
+	download_start(req, kind, id, dir);
+}
+
+/* /v1/snapshots/<id>/<what> and /v1/incidents/<id>: rest is after the /. */
+static void
+api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
+    int is_incident)
+{
+	char		 id[STORE_NAME_MAX], message[256];
+	const char	*what;
+	size_t		 len;
+
+	what = strchr(rest, '/');
+	len = what != NULL ? (size_t)(what - rest) : strlen(rest);
+	if (len >= sizeof(id)) {
+		api_error(req, 400, "bad_request", "invalid id (at most 127 "
+		    "of [A-Za-z0-9._-], not starting with '.')");
+		return;
+	}
+	memcpy(id, rest, len);
+	id[len] = '\0';
+	/* Before anything else: an id becomes a path further down. */
+	if (!store_is_valid_name(id)) {
+		api_error(req, 400, "bad_request", "invalid id (at most 127 "
+		    "of [A-Za-z0-9._-], not starting with '.')");
+		return;
+	}
+	if (is_incident && what == NULL)
+		api_get_incident(api, req, id);
+	else if (!is_incident && what != NULL &&
+	    strcmp(what, "/manifest") == 0)
+		api_get_file(api, req, id, DOWNLOAD_MANIFEST);
+	else if (!is_incident && what != NULL &&
+	    strcmp(what, "/archive") == 0)
+		api_get_file(api, req, id, DOWNLOAD_ARCHIVE);
+	else {
+		snprintf(message, sizeof(message), "no such endpoint; try "
+		    "%s", is_incident ? "/v1/incidents/<id>" :
+		    "/v1/snapshots/<id>/manifest or "
+		    "/v1/snapshots/<id>/archive");
+		api_error(req, 404, "not_found", message);
+	}
+}
+
+static void
+api_dispatch(struct evhttp_request *req, void *arg)
+{
+	static const char	 incidents[] = "/v1/incidents/";
+	static const char	 snapshots[] = "/v1/snapshots/";
+	struct api		*api = arg;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct evkeyvalq	*headers;
+	struct bufferevent	*bev;
+	const char		*path;
+	int			 has_credentials;
+
+	api->requests++;
+	headers = evhttp_request_get_output_headers(req);
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if (path == NULL)
+		path = "";
+	log_debug("api: %s %s", evhttp_request_get_command(req) ==
+	    EVHTTP_REQ_GET ? "GET" : "(not GET)", path);
+	/*
+	 * evhttp falls back to a plain socket when the TLS bufferevent
+	 * could not be made: never answer such a connection.
+	 */
+	if (api->relay->conf.is_api_tls && (conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(conn)) == NULL ||
+	    bufferevent_openssl_get_ssl(bev) == NULL)) {
+		log_warnx("api: a connection without TLS on the TLS API");
+		if (conn != NULL)
+			evhttp_connection_free(conn);
+		return;
+	}
+	if (!api_is_authorized(api, req, &has_credentials)) {
+		api->unauthorized++;
+		evhttp_add_header(headers, "WWW-Authenticate", has_credentials ?
+		    "Bearer realm=\"" API_REALM "\", error=\"invalid_token\"" :
+		    "Bearer realm=\"" API_REALM "\"");
+		api_error(req, 401, "unauthorized", has_credentials ?
+		    "wrong token: check $TRACETRAP_RELAY_TOKEN against the "
+		    "relay's [api] token" : "this relay requires a token: send "
+		    "\"Authorization: Bearer TOKEN\" (the CLI reads "
+		    "$TRACETRAP_RELAY_TOKEN)");
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(headers, "Allow", "GET");
+		api_error(req, 405, "method_not_allowed", "this API is "
+		    "read-only: GET only");
+		return;
+	}
+	if (api->relay->is_shutting_down) {
+		api_error(req, 503, "shutting_down", "the relay is stopping");
+		return;
+	}
+	if (strcmp(path, "/v1/status") == 0)
+		api_get_status(api, req);
+	else if (strcmp(path, "/metrics") == 0)
+		api_get_metrics(api, req);
+	else if (strcmp(path, "/v1/incidents") == 0)
+		api_get_incidents(api, req);
+	else if (strcmp(path, "/v1/snapshots") == 0)
+		api_get_snapshots(api, req);
+	else if (strncmp(path, incidents, sizeof(incidents) - 1) == 0)
+		api_get_by_id(api, req, path + sizeof(incidents) - 1, 1);
+	else if (strncmp(path, snapshots, sizeof(snapshots) - 1) == 0)
+		api_get_by_id(api, req, path + sizeof(snapshots) - 1, 0);
+	else
+		api_error(req, 404, "not_found", "no such endpoint; try "
+		    "/v1/status, /v1/incidents, /v1/snapshots, /metrics");
+}
+
+/* Each HTTPS connection: TLS 1.3 with the fleet CA's client certificate. */
+static struct bufferevent *
+api_tls_bufferevent(struct event_base *base, void *arg)
+{
+	struct api		*api = arg;
+	struct bufferevent	*bev;
+	SSL			*ssl;
+
+	if ((ssl = SSL_new(api->relay->ssl)) == NULL) {
+		log_warnx("api: SSL_new: %s", tls_error());
+		return NULL;
+	}
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		log_warnx("api: bufferevent_openssl_socket_new failed");
+		SSL_free(ssl);
+		return NULL;
+	}
+	/* Clients that close without close_notify still got their reply. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+int
+api_listen(struct relay *relay, char *err, size_t errlen)
+{
+	struct relay_config	*c = &relay->conf;
+	struct evutil_addrinfo	 hints, *ai = NULL;
+	struct evconnlistener	*listener;
+	struct api		*api;
+	char			 port[8];
+	int			 error;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	/* As for [listen]: no DNS; a name is an error, not a lookup. */
+	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICHOST;
+	snprintf(port, sizeof(port), "%u", c->api_port);
+	if ((error = evutil_getaddrinfo(c->api_host, port, &hints, &ai)) != 0) {
+		snprintf(err, errlen, "[api] address %s: %s (a numeric "
+		    "address is expected)", c->api_address,
+		    evutil_gai_strerror(error));
+		return -1;
+	}
+	listener = evconnlistener_new_bind(relay->base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, ai->ai_addr, (int)ai->ai_addrlen);
+	evutil_freeaddrinfo(ai);
+	if (listener == NULL) {
+		snprintf(err, errlen, "[api] listen on %s: %s",
+		    c->api_address, strerror(errno));
+		return -1;
+	}
+	if ((api = calloc(1, sizeof(*api))) == NULL)
+		fatal("calloc");
+	api->relay = relay;
+	if ((api->http = evhttp_new(relay->base)) == NULL)
+		fatalx("evhttp_new");
+	if (evhttp_bind_listener(api->http, listener) == NULL) {
+		snprintf(err, errlen, "[api] %s: evhttp_bind_listener failed",
+		    c->api_address);
+		evconnlistener_free(listener);
+		evhttp_free(api->http);
+		free(api);
+		return -1;
+	}
+	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);
+	evhttp_set_max_body_size(api->http, API_BODY_MAX);
+	evhttp_set_timeout(api->http, API_TIMEOUT_SECONDS);
+	/* Every method evhttp knows reaches us, to get a JSON 405. */
+	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	if (c->is_api_tls)
+		evhttp_set_bevcb(api->http, api_tls_bufferevent, api);
+	evhttp_set_gencb(api->http, api_dispatch, api);
+	download_init(relay->base);
+	api_current = api;
+	log_info("api: %s://%s%s%s", c->is_api_tls ? "https" : "http",
+	    c->api_address, c->is_api_tls ? ", client certificates from " :
+	    "", c->is_api_tls ? c->listen_ca : "");
+	if (c->api_token[0] != '\0')
+		log_info("api: every request needs the [api] token");
+	return 0;
+}
+
+void
+api_close(struct relay *relay)
+{
+	struct api	*api = api_current;
+
+	(void)relay;
+	if (api == NULL)
+		return;
+	download_close();
+	/* Frees the listener, the connections and their requests. */
+	evhttp_free(api->http);
+	free(api);
+	api_current = NULL;
+}
