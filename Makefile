@@ -39,7 +39,7 @@ UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 CLIENT_SRCS	= lib/tracetrap.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
-CLI_SRCS	= $(wildcard cli/*.c)
+CLI_SRCS	= $(filter-out cli/tracetrap.c,$(wildcard cli/*.c))
 UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -48,8 +48,9 @@ UTIL_OBJS	= $(call obj,o,$(UTIL_SRCS))
 CLIENT_OBJS	= $(call obj,pic,$(CLIENT_SRCS))
 CORE_OBJS	= $(call obj,o,$(CORE_SRCS))
 RELAY_OBJS	= $(call obj,o,$(RELAY_SRCS))
+CLI_OBJS	= $(call obj,o,$(CLI_SRCS))
 SAN_OBJS	= $(call obj,san,$(UTIL_SRCS) $(CLIENT_SRCS) $(CORE_SRCS) \
-		  $(RELAY_SRCS))
+		  $(RELAY_SRCS) $(CLI_SRCS))
 
 RECORDER	= $(BUILD)/tracetrap-recorder
 RELAY		= $(BUILD)/tracetrap-relay
@@ -97,6 +98,9 @@ $(BUILD)/librecorder.a: $(CORE_OBJS)
 $(BUILD)/librelay.a: $(RELAY_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
+$(BUILD)/libcli.a: $(CLI_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
 $(BUILD)/librecorder-san.a: $(SAN_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
@@ -107,12 +111,13 @@ $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
 $(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
-$(CLI): $(call obj,o,$(CLI_SRCS)) $(LIBTT_A) $(BUILD)/libttutil.a
+$(CLI): $(BUILD)/o/cli/tracetrap.o $(BUILD)/libcli.a $(LIBTT_A) \
+    $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
-# Unit tests link the recorder's logic without its main().
+# Unit tests link the daemons' and the CLI's logic without their main().
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
-    $(BUILD)/librelay.a $(LIBTT_A) $(BUILD)/libttutil.a
+    $(BUILD)/librelay.a $(BUILD)/libcli.a $(LIBTT_A) $(BUILD)/libttutil.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -131,6 +136,7 @@ FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_frame	= relay/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
+FUZZ_untar	= cli/untar.c lib/name.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)

@@ -1,15 +1,140 @@
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "http.h"
 
-#define HTTP_RESPONSE_MAX	(16 * 1024 * 1024)
+#define HTTP_RESPONSE_MAX	(16 * 1024 * 1024)	/* kept in memory */
+#define HTTP_LINE_MAX		8192
+#define HTTP_HEADERS_MAX	100
+/*
+ * A relay that accepts but never answers must not hang the CLI forever.
+ * (On Linux the send timeout bounds connect() too.) The control socket
+ * keeps no timeout: snapshot --wait legitimately waits.
+ */
+#define HTTP_CONNECT_SECONDS	10
+#define HTTP_READ_SECONDS	60
+
+struct http_reader {
+	int		 fd;
+	char		 buf[16384];
+	size_t		 start;
+	size_t		 end;
+};
+
+/* Where a body goes: a file descriptor, or memory. */
+struct http_sink {
+	int		 fd;
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	uint64_t	 total;
+};
+
+int
+http_endpoint_unix(struct http_endpoint *ep, const char *path, char *err,
+    size_t errlen)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (strlen(path) >= sizeof(ep->path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return -1;
+	}
+	ep->is_unix = 1;
+	strcpy(ep->path, path);
+	snprintf(ep->host, sizeof(ep->host), "localhost");
+	snprintf(ep->name, sizeof(ep->name), "%s", path);
+	return 0;
+}
+
+int
+http_endpoint_url(struct http_endpoint *ep, const char *url, char *err,
+    size_t errlen)
+{
+	const char	*p, *host_end, *slash;
+	size_t		 len;
+
+	memset(ep, 0, sizeof(*ep));
+	snprintf(ep->name, sizeof(ep->name), "%s", url);
+	if (strncasecmp(url, "https://", 8) == 0) {
+		snprintf(err, errlen, "%s: https is not supported by this "
+		    "command yet; reach the relay's API over http (a loopback "
+		    "address or a TLS proxy in front of it)", url);
+		return -1;
+	}
+	if (strncasecmp(url, "http://", 7) != 0) {
+		snprintf(err, errlen, "%s: expected http://HOST[:PORT]", url);
+		return -1;
+	}
+	p = url + 7;
+	slash = strchr(p, '/');
+	if (slash == NULL)
+		slash = p + strlen(p);
+	if (*p == '[') {
+		if ((host_end = memchr(p, ']', (size_t)(slash - p))) == NULL)
+			goto bad;
+		len = (size_t)(host_end - p - 1);
+		p++;
+		host_end++;
+	} else {
+		host_end = memchr(p, ':', (size_t)(slash - p));
+		if (host_end == NULL)
+			host_end = slash;
+		len = (size_t)(host_end - p);
+	}
+	if (len == 0 || len >= sizeof(ep->host))
+		goto bad;
+	memcpy(ep->host, p, len);
+	ep->host[len] = '\0';
+	if (*host_end == ':') {
+		len = (size_t)(slash - host_end - 1);
+		if (len == 0 || len >= sizeof(ep->port) ||
+		    strspn(host_end + 1, "0123456789") < len)
+			goto bad;
+		memcpy(ep->port, host_end + 1, len);
+		ep->port[len] = '\0';
+	} else if (host_end != slash)
+		goto bad;
+	else
+		snprintf(ep->port, sizeof(ep->port), "80");
+	len = strlen(slash);
+	while (len > 0 && slash[len - 1] == '/')
+		len--;
+	if (len >= sizeof(ep->base) || memchr(slash, '?', len) != NULL ||
+	    memchr(slash, '#', len) != NULL)
+		goto bad;
+	memcpy(ep->base, slash, len);
+	ep->base[len] = '\0';
+	return 0;
+bad:
+	snprintf(err, errlen, "%s: not a URL of the form http://HOST[:PORT]",
+	    url);
+	return -1;
+}
+
+int
+http_endpoint_token(struct http_endpoint *ep, const char *token, char *err,
+    size_t errlen)
+{
+	/* It goes into a header line: no line breaks, nothing invisible. */
+	if (token[0] == '\0' || strlen(token) >= HTTP_TOKEN_MAX ||
+	    token[strcspn(token, " \t\r\n")] != '\0') {
+		snprintf(err, errlen, "the token must be 1 to %d characters, "
+		    "without spaces", HTTP_TOKEN_MAX - 1);
+		return -1;
+	}
+	snprintf(ep->authorization, sizeof(ep->authorization), "Bearer %s",
+	    token);
+	return 0;
+}
 
 static int
 http_write_all(int fd, const char *buf, size_t len)
@@ -28,83 +153,350 @@ http_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int
-http_request(const char *socket_path, const char *method, const char *target,
-    const char *body, struct http_response *res, char *err, size_t errlen)
+static int
+http_connect_unix(const struct http_endpoint *ep, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
-	char			 head[1024], *buf = NULL, *p;
-	size_t			 len = 0, cap = 0, body_len;
-	ssize_t			 n;
-	int			 fd, ret = -1;
+	int			 fd;
 
-	memset(res, 0, sizeof(*res));
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "%s: socket path too long", socket_path);
-		return -1;
-	}
-	strcpy(sun.sun_path, socket_path);
+	strcpy(sun.sun_path, ep->path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(err, errlen, "cannot reach the recorder at %s: %s",
-		    socket_path, strerror(errno));
-		goto end;
+		snprintf(err, errlen, "cannot connect to %s: %s", ep->path,
+		    strerror(errno));
+		close(fd);
+		return -1;
 	}
-	body_len = body != NULL ? strlen(body) : 0;
-	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: localhost\r\n"
-	    "Connection: close\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n", method, target, body_len);
-	if (http_write_all(fd, head, strlen(head)) == -1 ||
+	return fd;
+}
+
+static int
+http_connect_tcp(const struct http_endpoint *ep, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct timeval	 send_tv = { HTTP_CONNECT_SECONDS, 0 };
+	struct timeval	 recv_tv = { HTTP_READ_SECONDS, 0 };
+	int		 fd = -1, error, saved = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((error = getaddrinfo(ep->host, ep->port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", ep->host, gai_strerror(error));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_tv,
+		    sizeof(send_tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &recv_tv,
+		    sizeof(recv_tv));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		snprintf(err, errlen, "cannot connect to %s: %s", ep->name,
+		    saved == EINPROGRESS || saved == EAGAIN ?
+		    "timed out" : strerror(saved));
+	return fd;
+}
+
+static int
+http_send(int fd, const struct http_endpoint *ep, const char *method,
+    const char *target, const char *body, char *err, size_t errlen)
+{
+	char	 head[2048], auth[HTTP_TOKEN_MAX + 64];
+	size_t	 body_len = body != NULL ? strlen(body) : 0;
+	int	 n;
+
+	auth[0] = '\0';
+	if (ep->authorization[0] != '\0')
+		snprintf(auth, sizeof(auth), "Authorization: %s\r\n",
+		    ep->authorization);
+	n = snprintf(head, sizeof(head), "%s %s%s HTTP/1.1\r\nHost: %s%s%s\r\n"
+	    "Connection: close\r\nUser-Agent: tracetrap/%s\r\n%s%s"
+	    "Content-Length: %zu\r\n\r\n", method, ep->base, target,
+	    strchr(ep->host, ':') != NULL ? "[" : "", ep->host,
+	    strchr(ep->host, ':') != NULL ? "]" : "", TRACETRAP_VERSION, auth,
+	    body != NULL ? "Content-Type: application/json\r\n" : "", body_len);
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		snprintf(err, errlen, "request target too long");
+		return -1;
+	}
+	if (http_write_all(fd, head, (size_t)n) == -1 ||
 	    (body_len > 0 && http_write_all(fd, body, body_len) == -1)) {
-		snprintf(err, errlen, "write: %s", strerror(errno));
-		goto end;
+		snprintf(err, errlen, "write to %s: %s", ep->name,
+		    strerror(errno));
+		return -1;
 	}
+	return 0;
+}
+
+/* Reads more into the buffer: bytes added, 0 at EOF, -1 on error. */
+static ssize_t
+http_fill(struct http_reader *r)
+{
+	ssize_t n;
+
+	if (r->start == r->end)
+		r->start = r->end = 0;
+	if (r->end == sizeof(r->buf)) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	do
+		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		r->end += (size_t)n;
+	return n;
+}
+
+/* One line without its CRLF; -1 at EOF, on error or when too long. */
+static int
+http_read_line(struct http_reader *r, char *line, size_t len)
+{
+	char	*nl;
+	size_t	 n;
+
 	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap == 0 ? 8192 : cap * 2;
-			if (cap > HTTP_RESPONSE_MAX ||
-			    (buf = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "response too large");
-				goto end;
+		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (nl != NULL)
+			break;
+		if (r->end - r->start >= len || http_fill(r) <= 0)
+			return -1;
+	}
+	n = (size_t)(nl - (r->buf + r->start));
+	if (n >= len)
+		return -1;
+	memcpy(line, r->buf + r->start, n);
+	r->start += n + 1;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	return 0;
+}
+
+static int
+http_sink_write(struct http_sink *s, const char *data, size_t len,
+    char *err, size_t errlen)
+{
+	char	*buf;
+	size_t	 cap;
+
+	s->total += len;
+	if (s->fd >= 0) {
+		if (http_write_all(s->fd, data, len) == -1) {
+			snprintf(err, errlen, "write: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (s->len + len + 1 > s->cap) {
+		cap = s->cap == 0 ? 8192 : s->cap;
+		while (cap < s->len + len + 1)
+			cap *= 2;
+		if (cap > HTTP_RESPONSE_MAX ||
+		    (buf = realloc(s->buf, cap)) == NULL) {
+			snprintf(err, errlen, "response too large");
+			return -1;
+		}
+		s->buf = buf;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+	s->buf[s->len] = '\0';
+	return 0;
+}
+
+/* Copies exactly len body bytes (or up to EOF when is_to_eof). */
+static int
+http_copy(struct http_reader *r, struct http_sink *s, uint64_t len,
+    int is_to_eof, char *err, size_t errlen)
+{
+	uint64_t	 done = 0;
+	size_t		 n;
+	ssize_t		 got;
+
+	while (is_to_eof || done < len) {
+		if (r->start == r->end) {
+			if ((got = http_fill(r)) == -1) {
+				snprintf(err, errlen, "read: %s",
+				    errno == EAGAIN ? "timed out" :
+				    strerror(errno));
+				return -1;
+			}
+			if (got == 0) {
+				if (is_to_eof)
+					return 0;
+				snprintf(err, errlen, "connection closed after "
+				    "%llu of %llu body bytes",
+				    (unsigned long long)done,
+				    (unsigned long long)len);
+				return -1;
 			}
 		}
-		if ((n = read(fd, buf + len, cap - len - 1)) == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "read: %s", strerror(errno));
-			goto end;
-		}
-		if (n == 0)
+		n = r->end - r->start;
+		if (!is_to_eof && n > len - done)
+			n = (size_t)(len - done);
+		if (http_sink_write(s, r->buf + r->start, n, err, errlen) == -1)
+			return -1;
+		r->start += n;
+		done += n;
+	}
+	return 0;
+}
+
+static int
+http_read_chunked(struct http_reader *r, struct http_sink *s, char *err,
+    size_t errlen)
+{
+	char			 line[HTTP_LINE_MAX], *end;
+	unsigned long long	 size;
+
+	for (;;) {
+		if (http_read_line(r, line, sizeof(line)) == -1)
+			goto bad;
+		errno = 0;
+		size = strtoull(line, &end, 16);
+		if (end == line || errno != 0 || (*end != '\0' && *end != ';'))
+			goto bad;
+		if (size == 0)
 			break;
-		len += (size_t)n;
+		if (http_copy(r, s, size, 0, err, errlen) == -1 ||
+		    http_read_line(r, line, sizeof(line)) == -1 ||
+		    line[0] != '\0')
+			goto bad;
 	}
-	if (buf == NULL || len == 0) {
-		snprintf(err, errlen, "the recorder closed the connection "
-		    "without answering");
+	/* Trailers, up to the empty line. */
+	do {
+		if (http_read_line(r, line, sizeof(line)) == -1)
+			goto bad;
+	} while (line[0] != '\0');
+	return 0;
+bad:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "malformed chunked body");
+	return -1;
+}
+
+static int
+http_exchange(const struct http_endpoint *ep, const char *method,
+    const char *target, const char *body, int out_fd,
+    struct http_response *res, char *err, size_t errlen)
+{
+	struct http_reader	*r = NULL;
+	struct http_sink	 sink;
+	char			 line[HTTP_LINE_MAX], *value, *end;
+	unsigned long long	 length = 0;
+	int			 fd, ret = -1, has_length = 0, is_chunked = 0;
+	int			 headers = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&sink, 0, sizeof(sink));
+	sink.fd = -1;
+	err[0] = '\0';
+	fd = ep->is_unix ? http_connect_unix(ep, err, errlen) :
+	    http_connect_tcp(ep, err, errlen);
+	if (fd == -1)
+		return -1;
+	if (http_send(fd, ep, method, target, body, err, errlen) == -1)
 		goto end;
-	}
-	buf[len] = '\0';
-	if (sscanf(buf, "HTTP/1.%*d %d", &res->status) != 1 ||
-	    (p = strstr(buf, "\r\n\r\n")) == NULL) {
-		snprintf(err, errlen, "malformed HTTP response");
-		goto end;
-	}
-	p += 4;
-	res->len = len - (size_t)(p - buf);
-	if ((res->body = strdup(p)) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto end;
 	}
-	ret = 0;
+	r->fd = fd;
+	if (http_read_line(r, line, sizeof(line)) == -1) {
+		snprintf(err, errlen, "%s closed the connection without "
+		    "answering%s", ep->name, errno == EAGAIN ? " (timed out)" :
+		    "");
+		goto end;
+	}
+	if (sscanf(line, "HTTP/1.%*d %d", &res->status) != 1) {
+		snprintf(err, errlen, "%s: malformed HTTP response", ep->name);
+		goto end;
+	}
+	for (;;) {
+		if (http_read_line(r, line, sizeof(line)) == -1 ||
+		    ++headers > HTTP_HEADERS_MAX) {
+			snprintf(err, errlen, "%s: malformed HTTP headers",
+			    ep->name);
+			goto end;
+		}
+		if (line[0] == '\0')
+			break;
+		if ((value = strchr(line, ':')) == NULL)
+			continue;
+		*value++ = '\0';
+		value += strspn(value, " \t");
+		if (strcasecmp(line, "Content-Length") == 0) {
+			errno = 0;
+			length = strtoull(value, &end, 10);
+			if (end == value || *end != '\0' || errno != 0) {
+				snprintf(err, errlen, "%s: bad Content-Length",
+				    ep->name);
+				goto end;
+			}
+			has_length = 1;
+		} else if (strcasecmp(line, "Transfer-Encoding") == 0 &&
+		    strcasestr(value, "chunked") != NULL)
+			is_chunked = 1;
+	}
+	if (res->status == 200 && out_fd >= 0)
+		sink.fd = out_fd;
+	if (is_chunked)
+		ret = http_read_chunked(r, &sink, err, errlen);
+	else
+		ret = http_copy(r, &sink, length, !has_length, err, errlen);
+	if (ret == -1)
+		goto end;
+	res->len = (size_t)sink.total;
+	if (sink.fd < 0) {
+		if (sink.buf == NULL && (sink.buf = strdup("")) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			ret = -1;
+			goto end;
+		}
+		res->body = sink.buf;
+		sink.buf = NULL;
+	}
 end:
-	free(buf);
+	free(sink.buf);
+	free(r);
 	close(fd);
 	return ret;
+}
+
+int
+http_request(const struct http_endpoint *ep, const char *method,
+    const char *target, const char *body, struct http_response *res,
+    char *err, size_t errlen)
+{
+	return http_exchange(ep, method, target, body, -1, res, err, errlen);
+}
+
+int
+http_download(const struct http_endpoint *ep, const char *target, int fd,
+    struct http_response *res, char *err, size_t errlen)
+{
+	return http_exchange(ep, "GET", target, NULL, fd, res, err, errlen);
 }
 
 void

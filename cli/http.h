@@ -1,25 +1,60 @@
 /*
- * A minimal blocking HTTP/1.1 client for the recorder's control socket.
- * One request per connection (Connection: close), body read to EOF.
+ * A minimal blocking HTTP/1.1 client for the CLI: the recorder's control
+ * socket (Unix) and the relay's API (TCP, http:// only). One request per
+ * connection (Connection: close); bodies framed by Content-Length,
+ * chunked encoding or EOF.
  */
 #ifndef TT_HTTP_H
 #define TT_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_TOKEN_MAX		256
+
+struct http_endpoint {
+	int	 is_unix;
+	char	 path[108];		/* the socket, when is_unix */
+	char	 host[256];		/* without an IPv6 address's [] */
+	char	 port[8];
+	char	 base[256];		/* a URL's path, without its last / */
+	char	 name[400];		/* for messages: the URL or socket */
+	char	 authorization[HTTP_TOKEN_MAX + 16];	/* "" = none */
+};
 
 struct http_response {
 	int	 status;
-	char	*body;		/* NUL-terminated, malloc'd */
-	size_t	 len;
+	char	*body;		/* NUL-terminated, malloc'd; NULL if in a fd */
+	size_t	 len;		/* body bytes, wherever they went */
 };
+
+/* Returns 0, or -1 with err when the path does not fit. */
+int	http_endpoint_unix(struct http_endpoint *, const char *path,
+	    char *err, size_t errlen);
+/* http://HOST[:PORT][/PATH], HOST a name, an IPv4 or an [IPv6] address. */
+int	http_endpoint_url(struct http_endpoint *, const char *url,
+	    char *err, size_t errlen);
+/* Sends "Authorization: Bearer token" with every request. */
+int	http_endpoint_token(struct http_endpoint *, const char *token,
+	    char *err, size_t errlen);
 
 /*
  * Returns 0 with the response filled, or -1 with a message in err when the
- * socket cannot be reached or the answer is not HTTP.
+ * endpoint cannot be reached or the answer is not HTTP. The target is
+ * appended to the endpoint's base path.
  */
-int	http_request(const char *socket_path, const char *method,
+int	http_request(const struct http_endpoint *, const char *method,
 	    const char *target, const char *body, struct http_response *,
 	    char *err, size_t errlen);
+
+/*
+ * GET target; a 200's body is written to fd as it arrives (any other
+ * status's body is kept in the response, for its error message). A body
+ * cut short is an error.
+ */
+int	http_download(const struct http_endpoint *, const char *target,
+	    int fd, struct http_response *, char *err, size_t errlen);
+
 void	http_response_free(struct http_response *);
 
 #endif

@@ -4,6 +4,8 @@
  *   tracetrap snapshot [--reason TEXT] [--cluster] [--wait] [--label K=V]
  *                      [--socket PATH]
  *   tracetrap status [--json] [--socket PATH]
+ *   tracetrap list [--relay URL] [--node N] [--source S] [--since T] [--json]
+ *   tracetrap fetch ID [-o DIR] [--relay URL]
  *
  * Exit status (DESIGN.md): 0 success, 1 refused (rate limited, not
  * found), 2 usage or connection error. Messages say what to do next.
@@ -15,16 +17,10 @@
 
 #include <jansson.h>
 
-#include "http.h"
+#include "cli.h"
 
 #define CONTROL_SOCKET		"/run/tracetrap/control.sock"
 #define CONTROL_SOCKET_ENV	"TRACETRAP_CONTROL_SOCKET"
-
-enum exit_code {
-	EXIT_OK = 0,
-	EXIT_REFUSED = 1,
-	EXIT_USAGE = 2,
-};
 
 static const char *
 default_socket(void)
@@ -41,8 +37,15 @@ usage(void)
 	    "usage: tracetrap snapshot [--reason TEXT] [--cluster] [--wait] "
 	    "[--label KEY=VALUE]... [--socket PATH]\n"
 	    "       tracetrap status [--json] [--socket PATH]\n"
-	    "The control socket defaults to $%s or %s.\n",
-	    CONTROL_SOCKET_ENV, CONTROL_SOCKET);
+	    "       tracetrap list [--relay URL] [--token TOKEN] [--node NODE] "
+	    "[--source SOURCE]\n"
+	    "                      [--since TIME] [--until TIME] [--limit N] "
+	    "[--json]\n"
+	    "       tracetrap fetch ID [-o DIR] [--relay URL] [--token TOKEN]\n"
+	    "The control socket defaults to $%s or %s;\n"
+	    "the relay to $%s or %s, its token to $%s.\n",
+	    CONTROL_SOCKET_ENV, CONTROL_SOCKET, REMOTE_URL_ENV,
+	    REMOTE_URL_DEFAULT, REMOTE_TOKEN_ENV);
 }
 
 /* Sends the request; prints the connection error itself. */
@@ -50,10 +53,12 @@ static int
 request(const char *socket_path, const char *method, const char *target,
     const char *body, struct http_response *res, json_t **json)
 {
-	char		 err[512];
-	json_error_t	 jerr;
+	struct http_endpoint	 ep;
+	char			 err[512];
+	json_error_t		 jerr;
 
-	if (http_request(socket_path, method, target, body, res, err,
+	if (http_endpoint_unix(&ep, socket_path, err, sizeof(err)) == -1 ||
+	    http_request(&ep, method, target, body, res, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "tracetrap: %s\n"
 		    "Is tracetrap-recorder running? Start it, or point "
@@ -323,6 +328,10 @@ main(int argc, char **argv)
 		return cmd_snapshot(argc - 1, argv + 1);
 	if (strcmp(argv[1], "status") == 0)
 		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return list_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fetch") == 0)
+		return fetch_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage();

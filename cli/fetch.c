@@ -1,0 +1,303 @@
+/*
+ * tracetrap fetch ID [-o DIR] [--relay URL] [--token T]
+ *
+ * Downloads a snapshot's archive from the relay into a temporary file,
+ * extracts it with our own strict reader (untar.c), checks every file
+ * against the manifest's sha256, and only then renames it into place as
+ * DIR/ID: an interrupted or corrupt fetch leaves nothing that looks like
+ * a trace.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "cli.h"
+#include "name.h"
+#include "untar.h"
+
+/* The store's limit on a snapshot id or a path component. */
+#define FETCH_NAME_MAX	127
+
+static void
+fetch_usage(void)
+{
+	fprintf(stderr,
+	    "usage: tracetrap fetch ID [-o DIR] [--relay URL] [--token TOKEN]\n"
+	    "Writes the snapshot to DIR/ID (DIR defaults to the current "
+	    "directory).\nThe relay defaults to $%s or %s; `tracetrap list` "
+	    "shows the IDs.\n", REMOTE_URL_ENV, REMOTE_URL_DEFAULT);
+}
+
+static int
+fetch_remove_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void
+fetch_remove_tree(const char *path)
+{
+	nftw(path, fetch_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The sha256 of a file under dir, as lowercase hex. */
+static int
+fetch_sha256(int dirfd, const char *path, char hex[65], char *err,
+    size_t errlen)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	ssize_t		 n;
+	int		 fd, ret = -1;
+
+	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "sha256: cannot start");
+		goto end;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
+			snprintf(err, errlen, "%s: %s", path, n == -1 ?
+			    strerror(errno) : "sha256 failed");
+			goto end;
+		}
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		snprintf(err, errlen, "sha256: cannot finish");
+		goto end;
+	}
+	for (i = 0; i < mdlen; i++)
+		snprintf(hex + i * 2, 3, "%02x", md[i]);
+	ret = 0;
+end:
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return ret;
+}
+
+/* Store names joined by '/': nothing absolute, no "..", no escape. */
+static int
+fetch_is_relative_path(const char *path)
+{
+	char	 copy[PATH_MAX], *part, *rest;
+
+	if (strlen(path) >= sizeof(copy))
+		return 0;
+	strcpy(copy, path);
+	for (rest = copy; (part = strsep(&rest, "/")) != NULL;)
+		if (!name_is_valid(part, FETCH_NAME_MAX))
+			return 0;
+	return 1;
+}
+
+/*
+ * Every file the manifest lists is there with its sha256, and nothing
+ * else is: the archive held the manifest and exactly these files.
+ */
+static int
+fetch_verify(const char *dir, const char *id, unsigned files_extracted,
+    unsigned *verified, char *err, size_t errlen)
+{
+	json_t		*manifest, *files, *file;
+	json_error_t	 jerr;
+	const char	*path, *sha256;
+	char		 manifest_path[PATH_MAX], hex[65];
+	size_t		 i;
+	int		 dirfd = -1, ret = -1;
+
+	*verified = 0;
+	snprintf(manifest_path, sizeof(manifest_path), "%s/manifest.json",
+	    dir);
+	if ((manifest = json_load_file(manifest_path, 0, &jerr)) == NULL) {
+		snprintf(err, errlen, "manifest.json: %s", jerr.text);
+		return -1;
+	}
+	files = json_object_get(manifest, "files");
+	if (!json_is_array(files) || json_string_value(json_object_get(
+	    manifest, "id")) == NULL || strcmp(json_string_value(
+	    json_object_get(manifest, "id")), id) != 0) {
+		snprintf(err, errlen, "manifest.json is not the manifest of "
+		    "%s", id);
+		goto end;
+	}
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto end;
+	}
+	json_array_foreach(files, i, file) {
+		path = json_string_value(json_object_get(file, "path"));
+		sha256 = json_string_value(json_object_get(file, "sha256"));
+		if (path == NULL || sha256 == NULL ||
+		    !fetch_is_relative_path(path)) {
+			snprintf(err, errlen, "manifest.json: files[%zu] is "
+			    "malformed", i);
+			goto end;
+		}
+		if (fetch_sha256(dirfd, path, hex, err, errlen) == -1)
+			goto end;
+		if (strcmp(hex, sha256) != 0) {
+			snprintf(err, errlen, "%s: sha256 %s, the manifest "
+			    "says %s", path, hex, sha256);
+			goto end;
+		}
+		(*verified)++;
+	}
+	if (*verified + 1 != files_extracted) {
+		snprintf(err, errlen, "the archive holds %u files besides "
+		    "manifest.json, the manifest lists %u", files_extracted - 1,
+		    *verified);
+		goto end;
+	}
+	ret = 0;
+end:
+	if (dirfd != -1)
+		close(dirfd);
+	json_decref(manifest);
+	return ret;
+}
+
+int
+fetch_main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "relay", required_argument, NULL, 'r' },
+		{ "token", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct http_endpoint	 ep;
+	struct http_response	 res;
+	struct untar_stats	 stats;
+	struct stat		 st;
+	const char		*url = NULL, *token = NULL, *out = ".", *id;
+	char			 dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
+	char			 final[PATH_MAX], target[256], err[1024];
+	unsigned		 verified;
+	int			 ch, fd = -1, code = EXIT_USAGE;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:r:t:", options, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'r':
+			url = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		default:
+			fetch_usage();
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fetch_usage();
+		return EXIT_USAGE;
+	}
+	id = argv[optind];
+	if (!name_is_valid(id, FETCH_NAME_MAX)) {
+		fprintf(stderr, "tracetrap: fetch: '%s' is not a snapshot id "
+		    "([A-Za-z0-9._-]); `tracetrap list` shows them\n", id);
+		return EXIT_USAGE;
+	}
+	if (remote_endpoint(&ep, url, token) == -1)
+		return EXIT_USAGE;
+	if (mkdir(out, 0755) == -1 && errno != EEXIST) {
+		fprintf(stderr, "tracetrap: fetch: %s: %s\n", out,
+		    strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (realpath(out, dir) == NULL) {
+		fprintf(stderr, "tracetrap: fetch: %s: %s\n", out,
+		    strerror(errno));
+		return EXIT_USAGE;
+	}
+	snprintf(final, sizeof(final), "%s/%s", dir, id);
+	if (lstat(final, &st) == 0) {
+		fprintf(stderr, "tracetrap: fetch: %s already exists; remove "
+		    "it or choose another -o DIR\n", final);
+		return EXIT_USAGE;
+	}
+	/* In DIR, so the last step is a rename on one filesystem. */
+	snprintf(tmp, sizeof(tmp), "%s/.tracetrap-fetch-XXXXXX", dir);
+	if (mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "tracetrap: fetch: cannot create a temporary "
+		    "directory in %s: %s\n", dir, strerror(errno));
+		return EXIT_USAGE;
+	}
+	snprintf(path, sizeof(path), "%s/archive.tar", tmp);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		fprintf(stderr, "tracetrap: fetch: %s: %s\n", path,
+		    strerror(errno));
+		goto end;
+	}
+	snprintf(target, sizeof(target), "/v1/snapshots/%s/archive", id);
+	if (http_download(&ep, target, fd, &res, err, sizeof(err)) == -1) {
+		remote_unreachable(&ep, err);
+		goto end;
+	}
+	if (res.status != 200) {
+		code = remote_failure(&ep, &res, "fetch");
+		if (res.status == 404)
+			fprintf(stderr, "`tracetrap list` shows the snapshots "
+			    "this relay has.\n");
+		http_response_free(&res);
+		goto end;
+	}
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    untar_extract(fd, tmp, id, &stats, err, sizeof(err)) == -1) {
+		fprintf(stderr, "tracetrap: fetch: the archive of %s is "
+		    "unusable: %s\n", id, err);
+		goto end;
+	}
+	close(fd);
+	fd = -1;
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", tmp, id);
+	if (fetch_verify(path, id, stats.files, &verified, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "tracetrap: fetch: %s does not match its "
+		    "manifest: %s\nFetch it again; if it fails the same way, "
+		    "the relay's copy is damaged.\n", id, err);
+		goto end;
+	}
+	if (rename(path, final) == -1) {
+		fprintf(stderr, "tracetrap: fetch: %s: %s\n", final,
+		    strerror(errno));
+		goto end;
+	}
+	printf("snapshot %s: %u files, %llu bytes, every checksum verified\n"
+	    "  manifest  %s/manifest.json\n  trace     %s/trace\n"
+	    "read it with:\n  babeltrace2 %s/trace\n", id, verified,
+	    (unsigned long long)stats.bytes, final, final, final);
+	code = EXIT_OK;
+end:
+	if (fd != -1)
+		close(fd);
+	fetch_remove_tree(tmp);
+	return code;
+}
