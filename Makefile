@@ -23,7 +23,7 @@ WARN		= -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	= $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) \
 		  -DTRACETRAP_VERSION='"$(VERSION)"' \
-		  -Iinclude -Ilib -Irecorder -Irelay -Icli $(PKG_CFLAGS)
+		  -Iinclude -Ilib -Irecorder -Irelay -Icli -Itriggers $(PKG_CFLAGS)
 LIBS		= $(PKG_LIBS) -pthread
 SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  -fno-sanitize-recover=undefined
@@ -37,7 +37,8 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c
 CLIENT_SRCS	= lib/tracetrap.c
-CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c))
+CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
+		  $(wildcard triggers/*.c)
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
 CLI_SRCS	= $(filter-out cli/tracetrap.c,$(wildcard cli/*.c))
 UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
@@ -222,5 +223,9 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# Components with their own build rules (the Apache module: apxs) bring a
+# module.mk that adds to all, install, DEB_PKGS and the tests' needs.
+include $(wildcard modules/*/module.mk)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
