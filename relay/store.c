@@ -46,6 +46,7 @@
 /* The longest valid path: STORE_PATH_DEPTH_MAX names and their slashes. */
 #define STORE_PATH_MAX		(STORE_PATH_DEPTH_MAX * STORE_NAME_MAX)
 #define STORE_SHA256_HEX	64
+#define STORE_WRITEBACK_STEP	(4 * 1024 * 1024)
 
 struct store_file {
 	char		*path;
@@ -76,6 +77,7 @@ struct store_upload {
 
 	size_t			 current;	/* file being written */
 	uint64_t		 written;	/* bytes of the current file */
+	uint64_t		 flushed;	/* writeback started up to */
 	int			 file_fd;
 	EVP_MD_CTX		*md;
 
@@ -617,8 +619,26 @@ store_file_finish(struct store_upload *up, char *err, size_t errlen)
 	if (ret == -1)
 		return -1;
 	up->current++;
-	up->written = 0;
+	up->written = up->flushed = 0;
 	return 0;
+}
+
+/*
+ * Starts the disk on what was written so far, every STORE_WRITEBACK_STEP
+ * bytes, without waiting for it. Otherwise the whole file would sit in the
+ * page cache until its fsync, and the worker would wait that long with
+ * the disk idle before: with early writeback the fsync finds little left
+ * to do, and receiving overlaps writing. A failure here is harmless: the
+ * fsync that follows reports any real I/O error.
+ */
+static void
+store_start_writeback(struct store_upload *up)
+{
+	if (up->written - up->flushed < STORE_WRITEBACK_STEP)
+		return;
+	(void)sync_file_range(up->file_fd, (off_t)up->flushed,
+	    (off_t)(up->written - up->flushed), SYNC_FILE_RANGE_WRITE);
+	up->flushed = up->written;
 }
 
 /*
@@ -654,7 +674,7 @@ store_upload_advance(struct store_upload *up, char *err, size_t errlen)
 			errbuf_set(err, errlen, "sha256 init failed");
 			return -1;
 		}
-		up->written = 0;
+		up->written = up->flushed = 0;
 		if (f->bytes > 0)
 			return 0;
 		if (store_file_finish(up, err, errlen) == -1)
@@ -815,6 +835,7 @@ store_upload_chunk(struct store_upload *up, uint32_t file_index,
 		return -1;
 	}
 	up->written += len;
+	store_start_writeback(up);
 	if (up->written == f->bytes) {
 		if (store_file_finish(up, err, errlen) == -1 ||
 		    store_upload_advance(up, err, errlen) == -1)
