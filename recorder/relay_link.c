@@ -90,6 +90,8 @@ struct relay_link {
 static void	relay_link_connect(struct relay_link *);
 static void	relay_link_next(struct relay_link *);
 static void	relay_link_read_chunk(struct relay_link *);
+static void	relay_link_send(struct relay_link *, enum frame_type,
+		    json_t *);
 
 static void
 relay_link_schedule(struct relay_link *link)
@@ -124,6 +126,36 @@ relay_link_cancel_upload(struct relay_link *link)
 	free(up->manifest);
 	free(up->chunk);
 	free(up);
+}
+
+/*
+ * Ends the upload in progress before its last chunk: after the relay's
+ * early ACK (refused, or already stored), or when the spool copy cannot
+ * be read. Once BEGIN is out the relay expects an END before the next
+ * BEGIN, so it gets one, marked abandoned: it drops what it has and the
+ * link carries on. Not for a lost link: there is no one to tell.
+ */
+static void
+relay_link_abandon_upload(struct relay_link *link)
+{
+	struct link_upload *up = link->upload;
+
+	if (up != NULL && up->files != NULL && !up->is_ended)
+		relay_link_send(link, FRAME_UPLOAD_END, json_pack("{s:s, s:b}",
+		    "id", up->id, "abandoned", 1));
+	relay_link_cancel_upload(link);
+}
+
+/* A snapshot the spool cannot give whole waits before it is tried again. */
+static void
+relay_link_defer(struct relay_link *link, const char *id)
+{
+	struct spool_entry *e;
+
+	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
+		if (strcmp(e->id, id) == 0)
+			e->retry_after_us = recorder_now_us() +
+			    LINK_REFUSED_RETRY_US;
 }
 
 static void
@@ -222,19 +254,24 @@ relay_link_on_read_done(void *arg)
 		return;
 	}
 	if (up->error[0] != '\0') {
-		log_warnx("relay: upload %s: %s; skipped for now", up->id,
-		    up->error);
-		relay_link_cancel_upload(link);
+		log_warnx("relay: upload %s: %s; retrying in %llu s", up->id,
+		    up->error, LINK_REFUSED_RETRY_US / 1000000);
+		relay_link_defer(link, up->id);
+		relay_link_abandon_upload(link);
+		relay_link_next(link);
 		return;
 	}
 	out = bufferevent_get_output(link->bev);
 	if (up->files == NULL) {
 		if ((manifest = json_loads(up->manifest, 0, &jerr)) == NULL ||
 		    !json_is_array(json_object_get(manifest, "files"))) {
-			log_warnx("relay: %s/manifest.json is unreadable: %s",
-			    up->dir, jerr.text);
+			log_warnx("relay: %s/manifest.json is unreadable: %s; "
+			    "retrying in %llu s", up->dir, jerr.text,
+			    LINK_REFUSED_RETRY_US / 1000000);
 			json_decref(manifest);
+			relay_link_defer(link, up->id);
 			relay_link_cancel_upload(link);
+			relay_link_next(link);
 			return;
 		}
 		up->files = json_incref(json_object_get(manifest, "files"));
@@ -249,8 +286,11 @@ relay_link_on_read_done(void *arg)
 		link->bytes_sent += up->chunk_length;
 	} else if (up->offset < relay_link_file_bytes(up)) {
 		log_warnx("relay: upload %s: file %zu shorter than its "
-		    "manifest says", up->id, up->file_index);
-		relay_link_cancel_upload(link);
+		    "manifest says; retrying in %llu s", up->id,
+		    up->file_index, LINK_REFUSED_RETRY_US / 1000000);
+		relay_link_defer(link, up->id);
+		relay_link_abandon_upload(link);
+		relay_link_next(link);
 		return;
 	}
 	relay_link_read_chunk(link);
@@ -379,7 +419,7 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 			e->retry_after_us = recorder_now_us() +
 			    LINK_REFUSED_RETRY_US;
 	}
-	relay_link_cancel_upload(link);
+	relay_link_abandon_upload(link);
 	relay_link_next(link);
 }
 

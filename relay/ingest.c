@@ -341,6 +341,23 @@ ingest_on_chunk(struct ingest_conn *c, const struct frame *f)
 	}
 }
 
+/* UPLOAD_END {"abandoned":true}: the sender gives the upload up. */
+static int
+ingest_is_abandoned(struct ingest_conn *c, const struct frame *f)
+{
+	char	 err[256];
+	json_t	*o;
+	int	 is_abandoned;
+
+	if ((o = frame_json(f, err, sizeof(err))) == NULL) {
+		log_debug("%s: upload_end: %s", c->node, err);
+		return 0;
+	}
+	is_abandoned = json_is_true(json_object_get(o, "abandoned"));
+	json_decref(o);
+	return is_abandoned;
+}
+
 static void
 ingest_on_frame(struct ingest_conn *c, const struct frame *f)
 {
@@ -392,6 +409,15 @@ ingest_on_frame(struct ingest_conn *c, const struct frame *f)
 		if (c->is_discarding) {
 			c->is_uploading = 0;
 			c->is_discarding = 0;
+			return;
+		}
+		if (ingest_is_abandoned(c, f)) {
+			/* The recorder could not send it whole; it retries. */
+			log_info("%s: upload %s abandoned by the recorder",
+			    c->node, c->upload_id);
+			c->relay->stats.uploads_aborted++;
+			c->is_uploading = 0;
+			ingest_submit(c, INGEST_JOB_ABORT, NULL, 0, 0, 0);
 			return;
 		}
 		ingest_submit(c, INGEST_JOB_END, NULL, 0, 0, 0);

@@ -23,7 +23,11 @@
  *	rec	UPLOAD_BEGIN {"id":..,"manifest":{..}}, then UPLOAD_CHUNK
  *		frames for files[0], files[1], .. in manifest order, each
  *		file's chunks in offset order, then UPLOAD_END {"id":..}.
- *		One upload at a time per connection.
+ *		One upload at a time per connection; once BEGIN is sent, an
+ *		END always follows before the next BEGIN, even after an
+ *		early ACK. END {"id":..,"abandoned":true} gives the upload
+ *		up (the spool copy could not be read): nothing is kept and
+ *		nothing acknowledged.
  *	relay	ACK {"id":..,"status":"stored"} once the snapshot is durable
  *		(verified, fsync'd, renamed), or {"status":"refused",
  *		"message":..} (bad manifest, checksum mismatch, store full):

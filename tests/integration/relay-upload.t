@@ -64,4 +64,38 @@ ok "every stored snapshot verifies" sh -c "
     for d in \$(find '$T/store/incidents' -mindepth 3 -maxdepth 3 -type d); do
         cd \"\$d\" && jq -r '.files[] | \"\\(.sha256)  \\(.path)\"' manifest.json | sha256sum -c --quiet - || exit 1
     done"
+
+# Uploads that cannot complete do not cost the link: one snapshot whose
+# spool copy no longer matches its manifest (the relay refuses it), one
+# with a file gone (the recorder abandons it), then a good one, all over
+# the connection that is already open.
+connects=$(status_field .relay.connects)
+kill -TERM "$RELAY_PID"
+wait "$RELAY_PID" 2>/dev/null
+wait_until 20 '[ "$(status_field .relay.connected)" = false ]'
+spooled_file() {	# ID: the biggest trace file of a spooled snapshot
+	find "$T/spool/$1/trace" -type f ! -name metadata -printf '%s %p\n' |
+	    sort -n | tail -1 | cut -d' ' -f2
+}
+bad=$(cli snapshot --wait --reason corrupt | sed -E 's/^snapshot ([^ ]+) .*/\1/')
+gone=$(cli snapshot --wait --reason vanished | sed -E 's/^snapshot ([^ ]+) .*/\1/')
+good=$(cli snapshot --wait --reason fine | sed -E 's/^snapshot ([^ ]+) .*/\1/')
+[ -n "$bad" ] && [ -n "$gone" ] && [ -n "$good" ] || bail "snapshots failed"
+f=$(spooled_file "$bad")
+printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+rm "$(spooled_file "$gone")"
+tt_start_relay
+ok "after a refused and an abandoned upload, the next one is stored" \
+    wait_until 60 '[ -d "$T/store/incidents/$good/node1/$good" ]'
+is "over the same connection" \
+    "$(status_field .relay.connects)" $((connects + 1))
+ok "the relay refused the corrupt one" \
+    grep -q "upload $bad refused: checksum mismatch" "$T/relay.log"
+ok "the recorder gave the unreadable one up" \
+    grep -q "upload $gone abandoned by the recorder" "$T/relay.log"
+is "neither is in the store" \
+    "$(find "$T/store/incidents" -mindepth 3 -maxdepth 3 -type d \( -name "$bad" -o -name "$gone" \) | wc -l)" 0
+is "no protocol error on the way" "$(grep -c 'protocol error' "$T/relay.log")" 0
+is "both wait in the spool for a retry" \
+    "$(curl -s --unix-socket "$T/control.sock" http://x/v1/snapshots | jq '[.spool[] | select(.uploaded | not)] | length')" 2
 done_testing
