@@ -500,6 +500,12 @@ relay_link_on_frame(struct relay_link *link, const struct frame *f)
 		link->last_error[0] = '\0';
 		log_info("relay %s:%s: connected as %s", link->host, link->port,
 		    link->name);
+		/* The relay takes only ids that start with the cert's name. */
+		if (strcmp(link->name, link->rec->conf.node_name) != 0)
+			log_warnx("relay: this node's certificate names it %s "
+			    "but [node] name is %s: the relay will refuse its "
+			    "snapshots; set [node] name = %s", link->name,
+			    link->rec->conf.node_name, link->name);
 		json_decref(o);
 		relay_link_next(link);
 		return;

@@ -19,6 +19,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -683,6 +684,35 @@ store_upload_advance(struct store_upload *up, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Is id one of node's snapshots: "<node>-<yyyymmddThhmmssZ>-<digits>"?
+ * The whole shape is checked, not only the prefix, so that node "a"
+ * cannot pass off "a-b-<time>-1" as node "a-b"'s: ids are unique across
+ * the fleet because each node can only use its own.
+ */
+static int
+store_is_node_id(const char *node, const char *id)
+{
+	static const char	 shape[] = "-DDDDDDDDTDDDDDDZ-";
+	size_t			 n = strlen(node), i;
+
+	if (strncmp(id, node, n) != 0)
+		return 0;
+	id += n;
+	for (i = 0; shape[i] != '\0'; i++) {
+		if (shape[i] == 'D' ? !isdigit((unsigned char)id[i]) :
+		    id[i] != shape[i])
+			return 0;
+	}
+	id += i;
+	if (*id == '\0')
+		return 0;
+	for (; *id != '\0'; id++)
+		if (!isdigit((unsigned char)*id))
+			return 0;
+	return 1;
+}
+
 struct store_upload *
 store_upload_begin(const char *dir, const char *node, const char *manifest,
     size_t len, uint64_t min_free_bytes, char *err, size_t errlen)
@@ -730,6 +760,13 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 		goto error;
 	}
 	snprintf(up->id, sizeof(up->id), "%s", json_string_value(id));
+	if (!store_is_node_id(up->node, up->id)) {
+		errbuf_set(err, errlen, "manifest: id \"%s\" is not a snapshot "
+		    "of node %s (ids are <node>-<yyyymmddThhmmssZ>-<n>, and "
+		    "the node is the certificate's name: check [node] name)",
+		    up->id, up->node);
+		goto error;
+	}
 	incident = json_object_get(up->manifest, "incident");
 	if (json_is_string(incident) &&
 	    store_is_valid_name(json_string_value(incident)))

@@ -315,6 +315,10 @@ frame_as() {
 	fi
 }
 
+# snap_id NODE N: a snapshot id of NODE, shaped as recorders make them
+# (the relay takes from a node only ids that start with its name).
+snap_id() { echo "$1-20260101T000000Z-$2"; }
+
 # make_snapshot ID [NODE] [PATH] [TAKEN_AT_US]: a made-up snapshot
 # (300 kB of data, 1 kB of metadata) and its manifest, under $T/snap/ID.
 make_snapshot() {

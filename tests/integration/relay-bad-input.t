@@ -24,25 +24,34 @@ ok "a certificate named ../escape: refused" \
     grep -q '^refused' <<<"$(frame_as badname handshake)"
 ok "the relay says why" grep -q "not a valid node name" "$T/relay.log"
 
-make_snapshot snap-claims-node2 node2
+claims=$(snap_id node1 1)
+make_snapshot "$claims" node2
 is "node1 claiming to be node2 is stored as node1" \
-    "$(frame_as node1 upload "$T/snap/snap-claims-node2/manifest.json" "$T/snap/snap-claims-node2")" \
-    "ack stored "
+    "$(upload_snapshot node1 "$claims")" "ack stored "
 ok "under node1, never node2" test -d \
-    "$T/store/incidents/snap-claims-node2/node1/snap-claims-node2" -a \
-    ! -e "$T/store/incidents/snap-claims-node2/node2"
+    "$T/store/incidents/$claims/node1/$claims" -a \
+    ! -e "$T/store/incidents/$claims/node2"
 is "its stored manifest says node1" \
-    "$(jq -r .node "$T/store/incidents/snap-claims-node2/node1/snap-claims-node2/manifest.json")" node1
+    "$(jq -r .node "$T/store/incidents/$claims/node1/$claims/manifest.json")" node1
+foreign=$(snap_id node2 1)
+make_snapshot "$foreign" node2
+ok "node1 cannot send a snapshot id of node2's" \
+    grep -q "^ack refused.*is not a snapshot of node node1" \
+    <<<"$(upload_snapshot node1 "$foreign")"
+ok "so it cannot pass for node2's own" test ! -e "$T/store/incidents/$foreign"
+is "which node2 then stores" "$(upload_snapshot node2 "$foreign")" "ack stored "
 
-make_snapshot snap-escape node1 "trace/../../../../tmp/escaped"
+escape=$(snap_id node1 2)
+make_snapshot "$escape" node1 "trace/../../../../tmp/escaped"
 ok "a manifest with ../ paths is refused" grep -q "^ack refused.*path" \
-    <<<"$(frame_as node1 upload "$T/snap/snap-escape/manifest.json" "$T/snap/snap-escape")"
+    <<<"$(upload_snapshot node1 "$escape")"
 ok "and nothing escaped" test ! -e /tmp/escaped
-make_snapshot snap-lies
+lies=$(snap_id node1 3)
+make_snapshot "$lies"
 ok "a file that disagrees with its checksum is refused" \
     grep -q "^ack refused.*checksum mismatch" <<<"$(frame_as node1 --lie-bytes 4 \
-    upload "$T/snap/snap-lies/manifest.json" "$T/snap/snap-lies")"
-ok "nothing of it is visible in the store" test ! -e "$T/store/incidents/snap-lies"
+    upload "$T/snap/$lies/manifest.json" "$T/snap/$lies")"
+ok "nothing of it is visible in the store" test ! -e "$T/store/incidents/$lies"
 ok "and the staging area is empty again" \
     test -z "$(ls -A "$T/store/.staging")"
 
@@ -59,11 +68,12 @@ ok "a truncated frame: the connection is dropped" grep -q "^closed" \
 ok "the relay logs the cut frame" wait_for 5 \
     grep -q "closed in the middle of a frame" "$T/relay.log"
 
-make_snapshot snap-good
+good=$(snap_id node2 2)
+make_snapshot "$good" node2
 is "after all that, a good upload is stored" \
-    "$(frame_as node2 upload "$T/snap/snap-good/manifest.json" "$T/snap/snap-good")" \
+    "$(upload_snapshot node2 "$good")" \
     "ack stored "
-ok "and verifies" manifest_verifies "$T/store/incidents/snap-good/node2/snap-good"
+ok "and verifies" manifest_verifies "$T/store/incidents/$good/node2/$good"
 ok "the relay is still the same process" kill -0 "$RELAY_PID"
 
 # A store on a 4 MB filesystem cannot take a 10 MB snapshot.
@@ -71,11 +81,11 @@ tt_stop_relay_for_store() { kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/nu
 tt_stop_relay_for_store
 TT_STORE=$T/smallstore tt_relay_config
 tt_start_relay
-make_snapshot snap-big
-jq '.files[0].bytes = 10000000' "$T/snap/snap-big/manifest.json" >"$T/big.json"
+big=$(snap_id node1 4)
+make_snapshot "$big"
+jq '.files[0].bytes = 10000000' "$T/snap/$big/manifest.json" >"$T/big.json"
 ok "a snapshot larger than the free space is refused: store full" \
-    grep -q "^ack refused store full" <<<"$(frame_as node1 upload "$T/big.json" "$T/snap/snap-big")"
+    grep -q "^ack refused store full" <<<"$(frame_as node1 upload "$T/big.json" "$T/snap/$big")"
 is "and the relay still stores what fits" \
-    "$(frame_as node1 upload "$T/snap/snap-good/manifest.json" "$T/snap/snap-good")" \
-    "ack stored "
+    "$(upload_snapshot node1 "$big")" "ack stored "
 done_testing

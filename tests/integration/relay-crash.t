@@ -16,6 +16,7 @@ burst = 0
 $(tt_relay_section node1)"
 sed -i 's/^subbuf_size = 64k$/subbuf_size = 4M/; s/^subbuf_count = 4$/subbuf_count = 8/' \
     "$T/recorder.conf"
+sed -i 's/^name = testnode$/name = node1/' "$T/recorder.conf"
 tt_start_recorder
 for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
 	taskset -c "$cpu" "$TTAPP" 1500000 "$T/app$cpu.state" 120 \

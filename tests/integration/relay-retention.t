@@ -9,8 +9,8 @@ tt_relay_config "max_bytes = 1M"
 tt_start_relay
 now=$(date +%s%6N)
 for i in 1 2 3 4 5; do
-	make_snapshot "snap-$i" node1 trace/ust/data $((now - (6 - i) * 1000000))
-	is "upload $i stored" "$(upload_snapshot node1 "snap-$i")" "ack stored "
+	make_snapshot "$(snap_id node1 $i)" node1 trace/ust/data $((now - (6 - i) * 1000000))
+	is "upload $i stored" "$(upload_snapshot node1 "$(snap_id node1 $i)")" "ack stored "
 done
 catalog_rows() { sqlite3 "$T/store/catalog.db" 'select count(*) from snapshots'; }
 is "five snapshots (1.5 MB) indexed" "$(catalog_rows)" 5
@@ -20,18 +20,19 @@ kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
 tt_start_relay
 ok "the two oldest incidents go to fit 1 MB" wait_until 10 \
     '[ "$(ls "$T/store/incidents" | wc -l)" -eq 3 ]'
-is "the newest three stay" "$(ls "$T/store/incidents" | tr '\n' ' ')" "snap-3 snap-4 snap-5 "
+is "the newest three stay" "$(ls "$T/store/incidents" | tr '\n' ' ')" "$(snap_id node1 3) $(snap_id node1 4) $(snap_id node1 5) "
 is "the catalog agrees" "$(catalog_rows)" 3
-ok "each removal is logged" grep -q "retention: removed incident snap-1 (store over max_bytes)" "$T/relay.log"
+ok "each removal is logged" grep -q "retention: removed incident $(snap_id node1 1) (store over max_bytes)" "$T/relay.log"
 
 kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
-make_snapshot snap-old node1 trace/ust/data 1000000
+old=$(snap_id node1 6)
+make_snapshot "$old" node1 trace/ust/data 1000000
 tt_relay_config "max_bytes = 1G
 max_age = 1h"
 tt_start_relay
-is "an incident from 1970 is stored first" "$(upload_snapshot node1 snap-old)" "ack stored "
+is "an incident from 1970 is stored first" "$(upload_snapshot node1 "$old")" "ack stored "
 kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
 tt_start_relay
-ok "and removed as older than max_age" wait_until 10 '[ ! -e "$T/store/incidents/snap-old" ]'
+ok "and removed as older than max_age" wait_until 10 '[ ! -e "$T/store/incidents/$old" ]'
 is "the recent ones stay" "$(catalog_rows)" 3
 done_testing

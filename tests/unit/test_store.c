@@ -55,6 +55,9 @@ test_sha256(const char *data, size_t len, char hex[65])
 		snprintf(hex + i * 2, 3, "%02x", md[i]);
 }
 
+/* A snapshot id of node, as recorders make them (DESIGN.md). */
+#define TEST_ID(node, n)	node "-20260101T000000Z-" #n
+
 /* A manifest for files, with extra top-level members from extra. */
 static char *
 test_manifest(const char *id, const char *extra, const struct test_file *files,
@@ -176,7 +179,8 @@ static const struct test_file test_files[] = {
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* A manifest of one file, spelled out to say what a builder would not. */
 #define TEST_FILE_JSON(path, bytes, sha256) \
-	("{\"id\":\"a\",\"files\":[{\"path\":\"" path "\",\"bytes\":" bytes \
+	("{\"id\":\"" TEST_ID("n", 1) "\",\"files\":[{\"path\":\"" path \
+	"\",\"bytes\":" bytes \
 	",\"sha256\":\"" sha256 "\"}]}")
 
 static void
@@ -189,16 +193,17 @@ test_happy_path(void **state)
 	int			 is_duplicate = -1;
 	size_t			 i;
 
-	text = test_manifest("snap-1", "{\"node\":\"liar\",\"incident\":null,"
-	    "\"taken_at_us\":42}", test_files, TEST_FILES);
+	text = test_manifest(TEST_ID("node-a", 1),
+	    "{\"node\":\"liar\",\"incident\":null,\"taken_at_us\":42}",
+	    test_files, TEST_FILES);
 	up = test_begin(ts, "node-a", text);
 	free(text);
 	assert_non_null(up);
-	assert_string_equal(store_upload_id(up), "snap-1");
-	assert_string_equal(store_upload_incident(up), "snap-1");
+	assert_string_equal(store_upload_id(up), TEST_ID("node-a", 1));
+	assert_string_equal(store_upload_incident(up), TEST_ID("node-a", 1));
 	assert_string_equal(store_upload_node(up), "node-a");
 	assert_string_equal(store_upload_path(up),
-	    "incidents/snap-1/node-a/snap-1");
+	    "incidents/" TEST_ID("node-a", 1) "/node-a/" TEST_ID("node-a", 1));
 	assert_int_equal(store_upload_bytes(up), 12 + 17 + 5);
 	test_send_all(ts, up, test_files, TEST_FILES);
 	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
@@ -206,8 +211,8 @@ test_happy_path(void **state)
 	assert_int_equal(is_duplicate, 0);
 	store_upload_free(up);
 
-	snprintf(path, sizeof(path), "%s/incidents/snap-1/node-a/snap-1",
-	    ts->dir);
+	snprintf(path, sizeof(path), "%s/incidents/" TEST_ID("node-a", 1)
+	    "/node-a/" TEST_ID("node-a", 1), ts->dir);
 	for (i = 0; i < TEST_FILES; i++) {
 		data = test_read(path, test_files[i].path);
 		assert_non_null(data);
@@ -223,7 +228,7 @@ test_happy_path(void **state)
 	assert_string_equal(json_string_value(json_object_get(stored,
 	    "node")), "node-a");
 	assert_string_equal(json_string_value(json_object_get(stored,
-	    "incident")), "snap-1");
+	    "incident")), TEST_ID("node-a", 1));
 	assert_true(json_integer_value(json_object_get(stored,
 	    "received_at_us")) > 1600000000LL * 1000000);
 	assert_int_equal(json_integer_value(json_object_get(stored,
@@ -245,8 +250,8 @@ test_incident_from_manifest(void **state)
 	int			 is_duplicate;
 	struct stat		 st;
 
-	text = test_manifest("snap-2", "{\"incident\":\"inc-42\"}", test_files,
-	    TEST_FILES);
+	text = test_manifest(TEST_ID("node-b", 2), "{\"incident\":\"inc-42\"}",
+	    test_files, TEST_FILES);
 	up = test_begin(ts, "node-b", text);
 	free(text);
 	assert_non_null(up);
@@ -256,18 +261,19 @@ test_incident_from_manifest(void **state)
 	    sizeof(ts->err)), 0);
 	store_upload_free(up);
 	snprintf(path, sizeof(path),
-	    "%s/incidents/inc-42/node-b/snap-2/manifest.json", ts->dir);
+	    "%s/incidents/inc-42/node-b/" TEST_ID("node-b", 2) "/manifest.json",
+	    ts->dir);
 	assert_int_equal(stat(path, &st), 0);
 
 	/* An unsafe incident is ignored: the snapshot is its own incident. */
-	text = test_manifest("snap-3", "{\"incident\":\"../etc\"}", test_files,
-	    TEST_FILES);
+	text = test_manifest(TEST_ID("node-b", 3), "{\"incident\":\"../etc\"}",
+	    test_files, TEST_FILES);
 	up = test_begin(ts, "node-b", text);
 	free(text);
 	assert_non_null(up);
-	assert_string_equal(store_upload_incident(up), "snap-3");
+	assert_string_equal(store_upload_incident(up), TEST_ID("node-b", 3));
 	assert_string_equal(json_string_value(json_object_get(
-	    store_upload_manifest(up), "incident")), "snap-3");
+	    store_upload_manifest(up), "incident")), TEST_ID("node-b", 3));
 	store_upload_free(up);
 }
 
@@ -281,7 +287,7 @@ test_chunked(void **state)
 	int			 is_duplicate;
 	size_t			 offset;
 
-	text = test_manifest("snap-c", NULL, &file, 1);
+	text = test_manifest(TEST_ID("n", 4), NULL, &file, 1);
 	up = test_begin(ts, "n", text);
 	free(text);
 	assert_non_null(up);
@@ -293,7 +299,8 @@ test_chunked(void **state)
 	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
 	    sizeof(ts->err)), 0);
 	store_upload_free(up);
-	data = test_read(ts->dir, "incidents/snap-c/n/snap-c/trace/big");
+	data = test_read(ts->dir, "incidents/" TEST_ID("n", 4) "/n/"
+	    TEST_ID("n", 4) "/trace/big");
 	assert_string_equal(data, file.data);
 	free(data);
 }
@@ -305,7 +312,7 @@ test_order(void **state)
 	struct store_upload	*up;
 	char			*text;
 
-	text = test_manifest("snap-o", NULL, test_files, TEST_FILES);
+	text = test_manifest(TEST_ID("n", 5), NULL, test_files, TEST_FILES);
 
 	up = test_begin(ts, "n", text);
 	assert_int_equal(store_upload_chunk(up, 0, 1, "M", 1, ts->err,
@@ -346,7 +353,7 @@ test_too_many_bytes(void **state)
 	struct store_upload	*up;
 	char			*text;
 
-	text = test_manifest("snap-m", NULL, &file, 1);
+	text = test_manifest(TEST_ID("n", 6), NULL, &file, 1);
 	up = test_begin(ts, "n", text);
 	free(text);
 	assert_int_equal(store_upload_chunk(up, 0, 0, "ab", 2, ts->err,
@@ -368,7 +375,7 @@ test_checksum_mismatch(void **state)
 	char			*text, path[PATH_MAX];
 	int			 is_duplicate;
 
-	text = test_manifest("snap-x", NULL, files, 2);
+	text = test_manifest(TEST_ID("n", 7), NULL, files, 2);
 	up = test_begin(ts, "n", text);
 	free(text);
 	assert_int_equal(store_upload_chunk(up, 0, 0, "good", 4, ts->err,
@@ -416,14 +423,14 @@ test_bad_paths(void **state)
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		file.path = paths[i];
 		file.data = "x";
-		text = test_manifest("snap-p", NULL, &file, 1);
+		text = test_manifest(TEST_ID("n", 8), NULL, &file, 1);
 		assert_null(test_begin(ts, "n", text));
 		assert_non_null(strstr(ts->err, "manifest: path"));
 		free(text);
 	}
 	/* 16 deep is the limit, not an error. */
 	file.path = "trace/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o";
-	text = test_manifest("snap-p", NULL, &file, 1);
+	text = test_manifest(TEST_ID("n", 8), NULL, &file, 1);
 	up = test_begin(ts, "n", text);
 	free(text);
 	assert_non_null(up);
@@ -432,7 +439,7 @@ test_bad_paths(void **state)
 	memset(name, 'a', sizeof(name));
 	snprintf(name, sizeof(name), "trace/%0*d", 128, 0);
 	file.path = name;
-	text = test_manifest("snap-p", NULL, &file, 1);
+	text = test_manifest(TEST_ID("n", 8), NULL, &file, 1);
 	assert_null(test_begin(ts, "n", text));
 	free(text);
 
@@ -455,14 +462,17 @@ test_bad_manifests(void **state)
 		{ "trace/a", "1" }, { "trace/a-", "2" }, { "trace/a/b", "3" },
 	};
 	static const char *bad[] = {
-		"[]", "{", "{\"id\":\"a\"}", "{\"id\":\"a\",\"files\":{}}",
-		"{\"files\":[]}", "{\"id\":\"a\",\"id\":\"b\",\"files\":[]}",
+		"[]", "{", "{\"id\":\"" TEST_ID("n", 1) "\"}",
+		"{\"id\":\"" TEST_ID("n", 1) "\",\"files\":{}}",
+		"{\"files\":[]}",
+		"{\"id\":\"" TEST_ID("n", 1) "\",\"id\":\"" TEST_ID("n", 2)
+		    "\",\"files\":[]}",
 		TEST_FILE_JSON("trace/a", "-1", TEST_EMPTY_SHA256),
 		TEST_FILE_JSON("trace/a", "1.5", TEST_EMPTY_SHA256),
 		TEST_FILE_JSON("trace/a", "0", "E3B0C44298FC1C149AFBF4C8996FB9"
 		    "2427AE41E4649B934CA495991B7852B855"),
 		TEST_FILE_JSON("trace/a", "0", "e3b0"),
-		"{\"id\":\"a\",\"files\":[\"trace/a\"]}",
+		"{\"id\":\"" TEST_ID("n", 1) "\",\"files\":[\"trace/a\"]}",
 	};
 	char			*text, big[600];
 	json_t			*m, *files;
@@ -471,17 +481,18 @@ test_bad_manifests(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_null(test_begin(ts, "n", bad[i]));
 
-	text = test_manifest("d", NULL, dup, 3);
+	text = test_manifest(TEST_ID("n", 1), NULL, dup, 3);
 	assert_null(test_begin(ts, "n", text));
 	assert_string_equal(ts->err, "manifest: duplicate path trace/a");
 	free(text);
-	text = test_manifest("d", NULL, nested, 3);
+	text = test_manifest(TEST_ID("n", 1), NULL, nested, 3);
 	assert_null(test_begin(ts, "n", text));
 	assert_non_null(strstr(ts->err, "both a file and a directory"));
 	free(text);
 
 	/* Three files of 2^63-1 bytes overflow a 64-bit sum. */
-	snprintf(big, sizeof(big), "{\"id\":\"o\",\"files\":[");
+	snprintf(big, sizeof(big), "{\"id\":\"" TEST_ID("n", 1)
+	    "\",\"files\":[");
 	for (i = 0; i < 3; i++)
 		snprintf(big + strlen(big), sizeof(big) - strlen(big),
 		    "%s{\"path\":\"trace/%zu\",\"bytes\":9223372036854775807,"
@@ -491,7 +502,7 @@ test_bad_manifests(void **state)
 	assert_non_null(strstr(ts->err, "overflow"));
 
 	/* STORE_FILES_MAX + 1 files */
-	m = json_pack("{s:s}", "id", "many");
+	m = json_pack("{s:s}", "id", TEST_ID("n", 15));
 	files = json_array();
 	for (i = 0; i <= STORE_FILES_MAX; i++)
 		json_array_append_new(files, json_pack("{s:s}", "path", "x"));
@@ -500,6 +511,36 @@ test_bad_manifests(void **state)
 	json_decref(m);
 	assert_null(test_begin(ts, "n", text));
 	assert_non_null(strstr(ts->err, "at most 4096"));
+	free(text);
+}
+
+/* A node may only send its own snapshots: ids start with its name. */
+static void
+test_foreign_ids(void **state)
+{
+	struct test_store	*ts = *state;
+	static const char	*foreign[] = {
+		TEST_ID("node-b", 1),		/* another node's */
+		"n-x-20260101T000000Z-1",	/* node "n-x"'s, not "n"'s */
+		"n-20260101T000000Z",		/* no sequence */
+		"n-20260101T000000Z-",
+		"n-2026010T1000000Z-1",
+		"n-20260101T000000-1",
+		"n-20260101T000000Z-1x",
+		"n20260101T000000Z-1",
+	};
+	char			*text;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
+		text = test_manifest(foreign[i], NULL, test_files, TEST_FILES);
+		assert_null(test_begin(ts, "n", text));
+		assert_non_null(strstr(ts->err, "is not a snapshot of node n"));
+		free(text);
+	}
+	text = test_manifest(TEST_ID("n", 123456), NULL, test_files,
+	    TEST_FILES);
+	assert_non_null(test_begin(ts, "n", text));
 	free(text);
 }
 
@@ -543,7 +584,7 @@ test_duplicate(void **state)
 	char			*text, path[PATH_MAX];
 	int			 round, is_duplicate;
 
-	text = test_manifest("snap-d", NULL, test_files, TEST_FILES);
+	text = test_manifest(TEST_ID("n", 9), NULL, test_files, TEST_FILES);
 	for (round = 0; round < 2; round++) {
 		up = test_begin(ts, "n", text);
 		assert_non_null(up);
@@ -556,7 +597,8 @@ test_duplicate(void **state)
 	free(text);
 	snprintf(path, sizeof(path), "%s/.staging", ts->dir);
 	assert_int_equal(test_count_entries(path), 0);
-	snprintf(path, sizeof(path), "%s/incidents/snap-d/n/snap-d", ts->dir);
+	snprintf(path, sizeof(path), "%s/incidents/" TEST_ID("n", 9) "/n/"
+	    TEST_ID("n", 9), ts->dir);
 	assert_int_equal(test_count_entries(path), 2);
 }
 
@@ -568,7 +610,7 @@ test_incomplete(void **state)
 	char			*text;
 	int			 is_duplicate;
 
-	text = test_manifest("snap-i", NULL, test_files, TEST_FILES);
+	text = test_manifest(TEST_ID("n", 10), NULL, test_files, TEST_FILES);
 	up = test_begin(ts, "n", text);
 	free(text);
 	test_send_all(ts, up, test_files, 1);
@@ -591,7 +633,7 @@ test_open_cleans_staging(void **state)
 	char			*text, path[PATH_MAX], outside[PATH_MAX];
 	struct stat		 st;
 
-	text = test_manifest("snap-s", NULL, test_files, TEST_FILES);
+	text = test_manifest(TEST_ID("n", 11), NULL, test_files, TEST_FILES);
 	up = test_begin(ts, "n", text);
 	free(text);
 	test_send_all(ts, up, test_files, 2);
@@ -627,7 +669,7 @@ test_store_full(void **state)
 	struct test_store	*ts = *state;
 	char			*text;
 
-	text = test_manifest("snap-f", NULL, test_files, TEST_FILES);
+	text = test_manifest(TEST_ID("n", 12), NULL, test_files, TEST_FILES);
 	assert_null(store_upload_begin(ts->dir, "n", text, strlen(text),
 	    UINT64_MAX / 2, ts->err, sizeof(ts->err)));
 	assert_true(strncmp(ts->err, "store full: ", 12) == 0);
@@ -650,7 +692,7 @@ test_symlinked_incident(void **state)
 	assert_int_equal(mkdir(outside, 0700), 0);
 	snprintf(path, sizeof(path), "%s/incidents/evil", ts->dir);
 	assert_int_equal(symlink(outside, path), 0);
-	text = test_manifest("snap-l", "{\"incident\":\"evil\"}", test_files,
+	text = test_manifest(TEST_ID("n", 13), "{\"incident\":\"evil\"}", test_files,
 	    TEST_FILES);
 	up = test_begin(ts, "n", text);
 	free(text);
@@ -672,7 +714,7 @@ test_remove_incident(void **state)
 	int			 is_duplicate;
 	struct stat		 st;
 
-	text = test_manifest("snap-r", "{\"incident\":\"gone\"}", test_files,
+	text = test_manifest(TEST_ID("n", 14), "{\"incident\":\"gone\"}", test_files,
 	    TEST_FILES);
 	up = test_begin(ts, "n", text);
 	free(text);
@@ -725,6 +767,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_paths, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_manifests, test_setup,
+		    test_teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_ids, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, test_setup,
 		    test_teardown),
