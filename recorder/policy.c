@@ -587,35 +587,58 @@ policy_reconfigure(struct policy *p, const struct policy_conf *conf)
 	(void)policy_apply(p, conf);
 }
 
+/*
+ * Step 1, the source filter and sampling: FILTERED, SAMPLED_OUT, or
+ * ACCEPTED to go on. Finds the source's counters and rule on the way.
+ */
+static enum policy_outcome
+policy_check_source(struct policy *p, const char **source,
+    struct policy_slot **slot, struct policy_rule **rule)
+{
+	int is_exact;
+
+	if (*source == NULL)
+		*source = POLICY_SOURCE_OTHER;
+	*slot = policy_lookup(p, *source, &is_exact);
+	if (is_exact)
+		*rule = (*slot)->rule;
+	else if (strnlen(*source, POLICY_NAME_MAX + 1) <= POLICY_NAME_MAX)
+		*rule = policy_find_rule(p, *source);
+	else
+		*rule = NULL;
+
+	if (*rule != NULL ? !(*rule)->conf.is_enabled : p->only_listed)
+		return POLICY_FILTERED;
+	if (*rule != NULL && (*rule)->conf.sample < 1.0 &&
+	    p->rnd(p->rnd_arg) >= (*rule)->conf.sample)
+		return POLICY_SAMPLED_OUT;
+	return POLICY_ACCEPTED;
+}
+
+enum policy_outcome
+policy_filter(struct policy *p, const char *source)
+{
+	struct policy_slot	*slot;
+	struct policy_rule	*rule;
+	enum policy_outcome	 outcome;
+
+	outcome = policy_check_source(p, &source, &slot, &rule);
+	if (outcome != POLICY_ACCEPTED)
+		slot->counters[outcome]++;
+	return outcome;
+}
+
 struct policy_decision
 policy_decide(struct policy *p, const char *source, uint64_t now_ms)
 {
 	struct policy_decision	 decision;
 	struct policy_slot	*slot;
 	struct policy_rule	*rule;
-	int			 is_exact;
 
 	memset(&decision, 0, sizeof decision);
-	if (source == NULL)
-		source = POLICY_SOURCE_OTHER;
-
-	slot = policy_lookup(p, source, &is_exact);
-	if (is_exact)
-		rule = slot->rule;
-	else if (strnlen(source, POLICY_NAME_MAX + 1) <= POLICY_NAME_MAX)
-		rule = policy_find_rule(p, source);
-	else
-		rule = NULL;
-
-	if (rule != NULL ? !rule->conf.is_enabled : p->only_listed) {
-		decision.outcome = POLICY_FILTERED;
+	decision.outcome = policy_check_source(p, &source, &slot, &rule);
+	if (decision.outcome != POLICY_ACCEPTED)
 		goto end;
-	}
-	if (rule != NULL && rule->conf.sample < 1.0 &&
-	    p->rnd(p->rnd_arg) >= rule->conf.sample) {
-		decision.outcome = POLICY_SAMPLED_OUT;
-		goto end;
-	}
 	if (policy_is_open(p, now_ms)) {
 		decision.outcome = POLICY_COALESCED;
 		goto end;

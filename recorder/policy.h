@@ -77,6 +77,12 @@ void		 policy_reconfigure(struct policy *, const struct policy_conf *);
 
 struct policy_decision policy_decide(struct policy *, const char *source,
 		    uint64_t now_ms);
+/*
+ * Only the first step (filter and sampling), for triggers that skip the
+ * local limits (cluster scope: the relay's fleet budget decides). Counts
+ * FILTERED and SAMPLED_OUT; ACCEPTED, uncounted, means it passed.
+ */
+enum policy_outcome policy_filter(struct policy *, const char *source);
 void		 policy_snapshot_done(struct policy *, uint64_t now_ms);
 /*
  * The open snapshot failed: it closes with no coalescing window, so the

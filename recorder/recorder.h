@@ -22,6 +22,7 @@
 
 #define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
 #define SNAPSHOT_TRIGGERS_MAX	256	/* listed in one manifest */
+#define SNAPSHOT_FORWARD_MIN_US	1000000	/* cluster triggers: 1 a second */
 
 enum snapshot_state {
 	SNAPSHOT_DELAYED,	/* accepted, waiting delay_ms */
@@ -103,6 +104,8 @@ struct recorder {
 	struct control		*control;
 	struct trigger_socket	*trigger_socket;
 	struct relay_link	*relay_link;	/* NULL: no [relay] address */
+	int			 has_forwarded;	/* a cluster trigger, once */
+	uint64_t		 forwarded_at_us;
 };
 
 extern struct recorder *recorder;

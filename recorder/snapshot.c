@@ -338,19 +338,40 @@ snapshot_new(struct recorder *rec, const struct trigger *t,
 /*
  * A cluster-scope trigger goes to the relay, whose fleet budget decides;
  * the relay then asks every recorder, this one included, for a snapshot.
- * Without a link it is an ordinary trigger of this node.
+ * It passes the source filter first, like any trigger. Then at most one
+ * goes out per coalescing window (SNAPSHOT_FORWARD_MIN_US at least): the
+ * rest would only join the incident the first one opens, and a storm of
+ * them must not become a storm of frames. Without a link it is an
+ * ordinary trigger of this node. Returns 1 when decided here.
  */
 static int
-snapshot_forward(struct recorder *rec, const struct trigger *t)
+snapshot_forward(struct recorder *rec, const struct trigger *t,
+    struct policy_decision *decision)
 {
-	json_t *o;
+	uint64_t	 now = recorder_now_us(), window;
+	json_t		*o;
 
 	if (t->scope != TRIGGER_SCOPE_CLUSTER ||
 	    !relay_link_is_ready(rec->relay_link))
 		return 0;
+	memset(decision, 0, sizeof(*decision));
+	decision->outcome = policy_filter(rec->policy, t->source);
+	if (decision->outcome != POLICY_ACCEPTED)
+		return 1;
+	window = rec->conf.policy.coalesce_ms * 1000;
+	if (window < SNAPSHOT_FORWARD_MIN_US)
+		window = SNAPSHOT_FORWARD_MIN_US;
+	if (rec->has_forwarded && now - rec->forwarded_at_us < window) {
+		decision->outcome = POLICY_COALESCED;
+		policy_count(rec->policy, t->source, POLICY_COALESCED);
+		return 1;
+	}
 	o = snapshot_trigger_json(t);
 	if (relay_link_cluster_trigger(rec->relay_link, o) == -1)
 		return 0;
+	rec->has_forwarded = 1;
+	rec->forwarded_at_us = now;
+	decision->outcome = POLICY_FORWARDED;
 	policy_count(rec->policy, t->source, POLICY_FORWARDED);
 	log_info("cluster trigger from %s forwarded to the relay: %s",
 	    t->source, t->reason);
@@ -383,11 +404,8 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 	struct timeval		 tv;
 
 	*joined = NULL;
-	if (snapshot_forward(rec, t)) {
-		memset(&decision, 0, sizeof(decision));
-		decision.outcome = POLICY_FORWARDED;
+	if (snapshot_forward(rec, t, &decision))
 		return decision;
-	}
 	decision = policy_decide(rec->policy, t->source,
 	    recorder_now_us() / 1000);
 	switch (decision.outcome) {

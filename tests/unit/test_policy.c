@@ -184,6 +184,35 @@ test_filter(void **state)
 	policy_free(p);
 }
 
+/* The filter alone (cluster triggers): counted refusals, no budget spent. */
+static void
+test_filter_only(void **state)
+{
+	struct policy_conf	 conf;
+	struct policy		*p;
+	struct count_list	 counts;
+	int			 i;
+
+	(void)state;
+	conf_init(&conf);
+	conf.limits.burst = 1;
+	conf.limits.refill_ms = 1000000;
+	conf_add_source(&conf, "off", 0, 1.0);
+	p = policy_new(&conf, NULL, NULL);
+	assert_non_null(p);
+
+	assert_int_equal(policy_filter(p, "off"), POLICY_FILTERED);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(policy_filter(p, "on"), POLICY_ACCEPTED);
+	count_list_collect(p, &counts);
+	assert_int_equal(count_list_get(&counts, "off", "filtered"), 1);
+	/* A pass is for the caller to count as what it becomes. */
+	assert_int_equal(counts.total, 1);
+	/* Passing spent nothing: the one token is still there. */
+	accept_and_done(p, "on", T0);
+	policy_free(p);
+}
+
 static void
 test_sampling(void **state)
 {
@@ -869,6 +898,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outcome_names),
 		cmocka_unit_test(test_filter),
+		cmocka_unit_test(test_filter_only),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_coalescing),
 		cmocka_unit_test(test_failed_snapshot_no_window),
