@@ -138,6 +138,7 @@ FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_frame	= relay/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
+FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)

@@ -217,6 +217,33 @@ print_counters(json_t *counters)
 	}
 }
 
+/* The relay link's line of `tracetrap status`. */
+static void
+print_relay(json_t *relay)
+{
+	const char *state = json_text(relay, "state", "?");
+
+	if (strcmp(state, "not_configured") == 0) {
+		printf("relay     none configured: snapshots stay in the "
+		    "spool\n");
+		return;
+	}
+	if (json_is_true(json_object_get(relay, "connected")))
+		printf("relay     %s: connected as %s since %s",
+		    json_text(relay, "address", "?"),
+		    json_text(relay, "node_name", "?"),
+		    json_text(relay, "connected_since", "?"));
+	else
+		printf("relay     %s: %s%s%s", json_text(relay, "address", "?"),
+		    state, *json_text(relay, "last_error", "") != '\0' ?
+		    ", last error: " : "", json_text(relay, "last_error", ""));
+	printf("; %lld uploaded, %lld refused%s%s\n",
+	    json_integer_value(json_object_get(relay, "uploads")),
+	    json_integer_value(json_object_get(relay, "refused")),
+	    json_object_get(relay, "uploading") != NULL ? ", uploading " : "",
+	    json_text(relay, "uploading", ""));
+}
+
 static int
 cmd_status(int argc, char **argv)
 {
@@ -311,6 +338,7 @@ cmd_status(int argc, char **argv)
 	    json_integer_value(json_object_get(counters, "datagrams")),
 	    json_integer_value(json_object_get(counters,
 	    "datagrams_malformed")));
+	print_relay(json_object_get(s, "relay"));
 	printf("triggers by source:\n");
 	print_counters(json_object_get(limiter, "counters"));
 	json_decref(s);

@@ -11,13 +11,15 @@ CONF=$(cd "$(dirname "$0")" && pwd)
 RUN=$BUILD/run
 NODE=$(hostname | tr -c 'A-Za-z0-9._\n-' '-' | sed 's/^[.-]*//' | cut -c1-63)
 mkdir -p "$RUN"
-started_sessiond=0
+sessiond_pid=
 
 cleanup() {
 	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null
 	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
-	if [ "$started_sessiond" = 1 ]; then
-		pkill -x lttng-sessiond 2>/dev/null || true
+	# Only the session daemon started here, by its pid file: others on
+	# this machine (the host's, a test's) are not ours to stop.
+	if [ -n "$sessiond_pid" ]; then
+		kill "$sessiond_pid" 2>/dev/null || true
 	fi
 }
 trap cleanup EXIT
@@ -29,7 +31,12 @@ if ! lttng list >/dev/null 2>&1; then
 	else
 		lttng-sessiond --daemonize --no-kernel
 	fi
-	started_sessiond=1
+	if [ "$(id -u)" = 0 ]; then
+		rundir=/var/run/lttng
+	else
+		rundir=${LTTNG_HOME:-$HOME}/.lttng
+	fi
+	sessiond_pid=$(cat "$rundir/lttng-sessiond.pid" 2>/dev/null)
 fi
 
 "$CONF/make-dev-certs.sh" "$RUN/pki" "$NODE" >/dev/null
@@ -59,6 +66,8 @@ subbuf_size = 256k
 subbuf_count = 8
 [control]
 socket = $RUN/control.sock
+# Snapshots need root or this group: the user who ran \`make run\`.
+group = $(id -gn)
 [trigger]
 socket = $RUN/trigger.sock
 mode = 0666

@@ -22,6 +22,8 @@ ok "the recorder connects to the relay" wait_until 20 \
     '[ "$(status_field .relay.connected)" = true ]'
 is "the relay calls it by its certificate's name" \
     "$(status_field .relay.node_name)" node1
+ok "tracetrap status says so" sh -c \
+    "'$CLI' status --socket '$T/control.sock' | grep -q '^relay .*: connected as node1 since'"
 
 tt_start_app 20000 120
 wait_for 20 test -s "$T/app.state" || bail "ttapp did not run"
