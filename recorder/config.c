@@ -652,6 +652,20 @@ config_session_differs(const struct config *a, const struct config *b)
 	    strcmp(a->kernel_events, b->kernel_events) != 0);
 }
 
+void
+config_session_copy(struct config *dst, const struct config *src)
+{
+	snprintf(dst->session_name, sizeof(dst->session_name), "%s",
+	    src->session_name);
+	dst->subbuf_size = src->subbuf_size;
+	dst->subbuf_count = src->subbuf_count;
+	dst->is_per_pid_buffers = src->is_per_pid_buffers;
+	snprintf(dst->ust_events, sizeof(dst->ust_events), "%s",
+	    src->ust_events);
+	snprintf(dst->kernel_events, sizeof(dst->kernel_events), "%s",
+	    src->kernel_events);
+}
+
 int
 config_relay_differs(const struct config *a, const struct config *b)
 {

@@ -101,5 +101,7 @@ int	config_session_differs(const struct config *a, const struct config *b);
 
 /* 1 when any [relay] key differs: the relay link must be reopened. */
 int	config_relay_differs(const struct config *a, const struct config *b);
+/* The settings config_session_differs() compares, from src into dst. */
+void	config_session_copy(struct config *dst, const struct config *src);
 
 #endif

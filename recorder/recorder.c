@@ -98,6 +98,11 @@ recorder_on_session(struct session_job *job, void *arg)
 
 	rec->is_check_pending = 0;
 	rec->session_state = job->state;
+	if (job->is_reverted) {
+		log_warnx("reload: LTTng refused the new [session] settings "
+		    "(%s); recording with the previous ones", job->revert_reason);
+		config_session_copy(&rec->conf, &job->conf);
+	}
 	if (job->state.was_created)
 		rec->stats.session_setups++;
 	if (job->is_ok)
@@ -171,6 +176,41 @@ recorder_load(struct config *conf, const char *path, int is_explicit)
 	return 0;
 }
 
+/*
+ * A changed [relay]: a new link with the new settings replaces the old
+ * one (an upload in progress is cut and sent again). The new link is
+ * made first, so a certificate that does not load keeps everything as it
+ * was. Returns -1 then, with the error logged.
+ */
+static int
+recorder_reload_relay(struct recorder *rec, const struct config *next)
+{
+	struct relay_link	*link = NULL;
+	struct config		*running;
+	char			 err[512];
+
+	if (next->relay_address[0] != '\0') {
+		if ((running = malloc(sizeof(*running))) == NULL)
+			fatal("malloc");
+		/* relay_link_open() reads the settings from rec->conf. */
+		*running = rec->conf;
+		rec->conf = *next;
+		link = relay_link_open(rec, err, sizeof(err));
+		rec->conf = *running;
+		free(running);
+		if (link == NULL) {
+			log_warnx("reload: [relay]: %s; keeping the running "
+			    "configuration", err);
+			return -1;
+		}
+	}
+	relay_link_close(rec->relay_link);
+	rec->relay_link = link;
+	log_info("reload: relay link %s%s", link != NULL ? "now to " :
+	    "removed: snapshots stay in the spool", next->relay_address);
+	return 0;
+}
+
 static void
 recorder_reload(struct recorder *rec)
 {
@@ -213,6 +253,11 @@ recorder_reload(struct recorder *rec)
 	    rec->conf.spool_dir);
 	snprintf(next->node_name, sizeof(next->node_name), "%s",
 	    rec->conf.node_name);
+	if (config_relay_differs(&rec->conf, next) &&
+	    recorder_reload_relay(rec, next) == -1) {
+		free(next);
+		return;
+	}
 	if (config_session_differs(&rec->conf, next))
 		log_info("reload: session settings changed; the session is "
 		    "re-created (its ring buffer contents are lost)");

@@ -35,6 +35,8 @@ struct session {
 	struct session_state	 state;
 	struct config		 applied;	/* what the session runs */
 	int			 has_applied;
+	int			 is_reverted;	/* a change LTTng refused */
+	char			 revert_reason[512];
 };
 
 static uint64_t
@@ -292,6 +294,7 @@ session_adopt_kernel(struct session *s, const struct config *c)
 	struct lttng_domain	 domain;
 	struct lttng_handle	*handle;
 	struct lttng_channel	*channels = NULL;
+	struct lttng_event	*events = NULL;
 	int			 n, i;
 
 	s->state.is_kernel_available = 0;
@@ -303,10 +306,16 @@ session_adopt_kernel(struct session *s, const struct config *c)
 		return;
 	n = lttng_list_channels(handle, &channels);
 	for (i = 0; i < n; i++) {
-		if (strcmp(channels[i].name, SESSION_KERNEL_CHANNEL) == 0) {
+		if (strcmp(channels[i].name, SESSION_KERNEL_CHANNEL) != 0)
+			continue;
+		/* A setup that failed half-way left a channel without events. */
+		if (lttng_list_events(handle, SESSION_KERNEL_CHANNEL,
+		    &events) > 0) {
 			s->state.is_kernel_available = 1;
 			s->state.kernel_reason[0] = '\0';
 		}
+		free(events);
+		events = NULL;
 	}
 	free(channels);
 	lttng_destroy_handle(handle);
@@ -372,6 +381,10 @@ session_setup(struct session *s, const struct config *c, char *err,
     size_t errlen)
 {
 	struct lttng_session	 found;
+	char			 refusal[512];
+	/* A reload's new settings; s->applied keeps the running ones. */
+	int			 is_change = s->has_applied &&
+				    config_session_differs(&s->applied, c);
 	int			 ret;
 
 	s->state.was_created = 0;
@@ -421,8 +434,23 @@ session_setup(struct session *s, const struct config *c, char *err,
 		log_info("session %s: adopted", c->session_name);
 	}
 	else {
-		if (session_create(s, c, err, errlen) == -1)
-			return -1;
+		if (session_create(s, c, err, errlen) == -1) {
+			if (!is_change)
+				return -1;
+			/*
+			 * LTTng refused what a reload asked for (a ring too
+			 * big for the shared memory, an event pattern it
+			 * rejects): recording with the settings that worked
+			 * beats not recording at all.
+			 */
+			snprintf(refusal, sizeof(refusal), "%s", err);
+			c = &s->applied;
+			if (session_create(s, c, err, errlen) == -1)
+				return -1;
+			s->is_reverted = 1;
+			snprintf(s->revert_reason, sizeof(s->revert_reason),
+			    "%s", refusal);
+		}
 		s->state.was_created = 1;
 		log_info("session %s: created (%llu x %u bytes per CPU, %s "
 		    "buffers)", c->session_name,
@@ -434,7 +462,8 @@ session_setup(struct session *s, const struct config *c, char *err,
 		snprintf(err, errlen, "start session: %s", session_strerror(ret));
 		return -1;
 	}
-	s->applied = *c;
+	if (c != &s->applied)
+		s->applied = *c;
 	s->has_applied = 1;
 	s->state.is_up = 1;
 	s->state.ring_bytes = c->subbuf_size * c->subbuf_count;
@@ -647,6 +676,14 @@ session_run(struct session *s, struct session_job *job)
 		job->is_ok = ret >= 0;
 		s->state.is_up = 0;
 		break;
+	}
+	if (s->is_reverted) {
+		/* The loop takes the running settings back from the job. */
+		s->is_reverted = 0;
+		job->is_reverted = 1;
+		snprintf(job->revert_reason, sizeof(job->revert_reason), "%s",
+		    s->revert_reason);
+		config_session_copy(&job->conf, &s->applied);
 	}
 	job->state = s->state;
 }

@@ -52,6 +52,12 @@ struct session_job {
 	/* Out. */
 	int			 is_ok;
 	char			 error[512];
+	/*
+	 * SETUP, CHECK: LTTng refused the new session settings, and the
+	 * session runs the previous ones again; they are in conf.
+	 */
+	int			 is_reverted;
+	char			 revert_reason[512];
 	struct session_state	 state;
 	char			 path[CONFIG_PATH_MAX];	/* RECORD: final dir */
 	uint64_t		 bytes;		/* RECORD: trace bytes */

@@ -31,6 +31,8 @@ ok "saying another recorder is running" grep -q "another recorder is running" <<
 is "the first instance still serves" "$(status_field .limiter.burst)" 3
 
 cp "$T/recorder.conf" "$T/good.conf"
+# A new burst and a bad line: nothing of the file may be applied.
+sed 's/^burst = 3$/burst = 9/' "$T/good.conf" >"$T/recorder.conf"
 echo "cooldown = banana" >>"$T/recorder.conf"
 kill -HUP "$RECORDER_PID"
 ok "a bad reload is reported" wait_for 10 grep -q "keeping the running configuration" "$T/recorder.log"
@@ -46,6 +48,22 @@ kill -HUP "$RECORDER_PID"
 ok "a ring change re-creates the session" wait_for 10 \
     sh -c "lttng list tracetrap | grep -q 'Sub-buffer count: 8'"
 is "status shows the new ring" "$(status_field .session.subbuf_count)" 8
+
+# A ring LTTng refuses (1 TiB per CPU: not enough memory) is a valid file,
+# so the reload goes ahead, and the session comes back as it was.
+cp "$T/recorder.conf" "$T/ring8.conf"
+sed -i 's/^subbuf_size = 64k$/subbuf_size = 1G/; s/^subbuf_count = 8$/subbuf_count = 1024/' \
+    "$T/recorder.conf"
+kill -HUP "$RECORDER_PID"
+ok "a ring LTTng refuses is reported" wait_for 10 \
+    grep -q "LTTng refused the new \[session\] settings.*recording with the previous ones" \
+    "$T/recorder.log"
+ok "the session records again with the previous ring" wait_until 10 \
+    '[ "$(status_field .session.state)/$(status_field .session.subbuf_count)" = recording/8 ]'
+is "and LTTng has it" "$(lttng list tracetrap | grep -c 'Sub-buffer count: 8')" 1
+ok "no setup loop: the next health checks leave it alone" sh -c "
+    sleep 1; [ \$(grep -c 're-creating it' '$T/recorder.log') -eq 2 ]"
+cp "$T/ring8.conf" "$T/recorder.conf"
 
 tt_stop_recorder
 ok "SIGTERM destroys the session" sh -c "! lttng list | grep -q tracetrap"

@@ -100,4 +100,22 @@ is "neither is in the store" \
 is "no protocol error on the way" "$(grep -c 'protocol error' "$T/relay.log")" 0
 is "both wait in the spool for a retry" \
     "$(curl -s --unix-socket "$T/control.sock" http://x/v1/snapshots | jq '[.spool[] | select(.uploaded | not)] | length')" 2
+
+# SIGHUP and [relay]: a key that does not match its certificate keeps the
+# running link; a file without [relay] removes it; putting it back links
+# again.
+cp "$T/recorder.conf" "$T/recorder.good"
+sed 's|/node1.key$|/intruder.key|' "$T/recorder.good" >"$T/recorder.conf"
+kill -HUP "$RECORDER_PID"
+ok "a [relay] key of another certificate is refused at reload" wait_for 10 \
+    grep -q "reload: \[relay\]: .*keeping the running" "$T/recorder.log"
+is "and the link stays up" "$(status_field .relay.connected)" true
+sed '/^\[relay\]$/,$d' "$T/recorder.good" >"$T/recorder.conf"
+kill -HUP "$RECORDER_PID"
+ok "a reload without [relay] removes the link" wait_until 10 \
+    '[ "$(status_field .relay.state)" = not_configured ]'
+cp "$T/recorder.good" "$T/recorder.conf"
+kill -HUP "$RECORDER_PID"
+ok "and one with it links again" wait_until 20 \
+    '[ "$(status_field .relay.connected)" = true ]'
 done_testing
