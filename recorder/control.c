@@ -20,6 +20,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "tracetrap.h"
+#include "evhttp_methods.h"
 #include "log.h"
 #include "recorder.h"
 
@@ -509,7 +510,7 @@ control_open(struct recorder *rec, char *err, size_t errlen)
 	evhttp_set_max_body_size(c->http, CONTROL_HTTP_BODY_MAX);
 	evhttp_set_max_headers_size(c->http, 16 * 1024);
 	evhttp_set_timeout(c->http, 120);
-	evhttp_set_allowed_methods(c->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(c->http, EVHTTP_ALL_METHODS);
 	evhttp_set_gencb(c->http, control_dispatch, c);
 	if (evhttp_accept_socket(c->http, fd) == -1) {
 		snprintf(err, errlen, "evhttp_accept_socket failed");

@@ -36,6 +36,7 @@
 #include <openssl/sha.h>
 
 #include "api.h"
+#include "evhttp_methods.h"
 #include "download.h"
 #include "log.h"
 #include "relay.h"
@@ -688,6 +689,18 @@ api_tls_bufferevent(struct event_base *base, void *arg)
 	return bev;
 }
 
+static int
+api_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	return sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+}
+
 int
 api_listen(struct relay *relay, char *err, size_t errlen)
 {
@@ -710,6 +723,11 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 		    evutil_gai_strerror(error));
 		return -1;
 	}
+	if (!api_is_loopback(ai->ai_addr) && c->api_token[0] == '\0' &&
+	    !c->is_api_tls)
+		log_warnx("[api] %s is not a loopback address and the API has "
+		    "neither a token nor TLS: anyone who reaches it can read "
+		    "every trace", c->api_address);
 	listener = evconnlistener_new_bind(relay->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, ai->ai_addr, (int)ai->ai_addrlen);
@@ -735,11 +753,7 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);
 	evhttp_set_max_body_size(api->http, API_BODY_MAX);
 	evhttp_set_timeout(api->http, API_TIMEOUT_SECONDS);
-	/* Every method evhttp knows reaches us, to get a JSON 405. */
-	evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(api->http, EVHTTP_ALL_METHODS);
 	if (c->is_api_tls)
 		evhttp_set_bevcb(api->http, api_tls_bufferevent, api);
 	evhttp_set_gencb(api->http, api_dispatch, api);

@@ -50,6 +50,9 @@ is "an unknown endpoint gets 404 in JSON" \
     "$(curl_control GET /v1/nothing) $(jq -r .error "$T/curl.body")" \
     "404 not_found"
 is "a wrong method gets 405" "$(curl_control GET /v1/snapshot)" 405
+is "DELETE too, in JSON" \
+    "$(curl_control DELETE /v1/status) $(jq -r .error "$T/curl.body")" \
+    "405 method_not_allowed"
 
 # nobody cannot write into $T: the answer comes back on stdout.
 answer=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \

@@ -8,7 +8,8 @@ tt_enter "$@"
 
 tt_certs node1
 tt_relay_config
-ok "relay -n accepts the config" "$RELAY" -n -f "$T/relay.conf"
+is "relay -n accepts the config" \
+    "$("$RELAY" -n -f "$T/relay.conf" 2>&1)/$?" "configuration OK/0"
 tt_start_relay
 tt_start_sessiond
 tt_config "[limits]

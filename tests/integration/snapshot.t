@@ -9,7 +9,8 @@ tt_start_sessiond
 tt_config "[limits]
 cooldown = 0
 coalesce = 0"
-ok "recorder -n accepts the test config" "$RECORDER" -n -f "$T/recorder.conf"
+is "recorder -n accepts the test config" \
+    "$("$RECORDER" -n -f "$T/recorder.conf" 2>&1)/$?" "configuration OK/0"
 tt_start_recorder
 is "session recording after readiness" "$(status_field .session.state)" recording
 is "kernel domain detected as unavailable" \
@@ -43,8 +44,8 @@ babeltrace2 "$dir/trace" >"$T/trace.txt" 2>"$T/babeltrace.log"
 is "babeltrace2 reads the snapshot" "$?" 0
 got=$(grep 'ttapp:tick' "$T/trace.txt" | tail -1 | sed -E 's/.*n = ([0-9]+).*/\1/')
 is "last event in the snapshot is the app's latest" "$got" "$last"
-ok "events carry vpid and procname contexts" \
-    grep -q 'procname = "ttapp"' "$T/trace.txt"
+ok "events carry vpid, vtid and procname contexts" grep -qE \
+    "vpid = $APP_PID, vtid = $APP_PID, procname = \"ttapp\"" "$T/trace.txt"
 
 # A datagram through libtracetrap, then the listings.
 "$TTSEND" -s "$T/trigger.sock" -S app -r "from the app" >/dev/null
