@@ -246,8 +246,13 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 		    "total %llu us", snap->id, (unsigned long long)snap->bytes,
 		    (unsigned long long)snap->record_us,
 		    (unsigned long long)snap->duration_us);
-		/* A network snapshot's spool entry is its manifest alone. */
-		spool_add(&rec->spool, snap->id, snap->bytes,
+		/*
+		 * The spool counts the directory, manifest included, as a
+		 * rescan at start does (a network snapshot's entry is its
+		 * manifest alone: job->bytes is its length already).
+		 */
+		spool_add(&rec->spool, snap->id, job->conf.output[0] != '\0' ?
+		    snap->bytes : snap->bytes + strlen(job->manifest),
 		    snap->taken_at_us);
 		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
 		relay_link_kick(rec->relay_link);

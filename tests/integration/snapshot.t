@@ -39,6 +39,9 @@ is "manifest records the sender's uid" \
 is "manifest records the ring configuration" \
     "$(jq -r '.session.channels[0].subbuf_size' "$dir/manifest.json")" 65536
 ok "every file matches its sha256" manifest_verifies "$dir"
+is "the spool counts its files' bytes, manifest included" \
+    "$(status_field .spool.bytes)" \
+    "$(find "$dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n }')"
 
 babeltrace2 "$dir/trace" >"$T/trace.txt" 2>"$T/babeltrace.log"
 is "babeltrace2 reads the snapshot" "$?" 0
