@@ -134,7 +134,8 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
-FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c
+FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
+		  triggers/trigger_config.c triggers/watch.c
 FUZZ_frame	= relay/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c

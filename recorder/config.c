@@ -67,6 +67,8 @@ struct config_state {
 	struct conf_state	 cs;
 	struct config		 conf;		/* the copy being loaded */
 	size_t			 source;	/* index in [source.NAME] */
+	int			 is_in_trigger;	/* in [trigger.KIND.NAME] */
+	struct trigger_config_state triggers;
 	unsigned		 source_set[POLICY_SOURCES_MAX];
 	int			 is_source_listed[POLICY_SOURCES_MAX];
 };
@@ -342,6 +344,13 @@ static const struct conf_key config_keys[] = {
 	  CONFIG_FIELD(trigger_mode), 0, 0777, 0, 0 },
 	{ CONFIG_SECTION_TRIGGER, "sources", config_parse_sources,
 	  CONFIG_FIELD(policy.only_listed), 0, 0, 0, 0 },
+	{ CONFIG_SECTION_TRIGGER, "procfs_root", conf_parse_path,
+	  CONFIG_FIELD(triggers.procfs_root), 0, TRIGGER_PATH_MAX, 0, 0 },
+	{ CONFIG_SECTION_TRIGGER, "sysfs_root", conf_parse_path,
+	  CONFIG_FIELD(triggers.sysfs_root), 0, TRIGGER_PATH_MAX, 0, 0 },
+	{ CONFIG_SECTION_TRIGGER, "process_rescan", conf_parse_duration,
+	  CONFIG_FIELD(triggers.process_rescan_ms), 100, CONFIG_HOUR_MS, 0,
+	  0 },
 
 	{ CONFIG_SECTION_SPOOL, "dir", conf_parse_path,
 	  CONFIG_FIELD(spool_dir), 0, CONFIG_PATH_MAX, 0, 0 },
@@ -412,7 +421,9 @@ static const struct conf_section config_sections[] = {
 static const struct conf_table config_table = {
 	config_keys, sizeof config_keys / sizeof config_keys[0],
 	config_sections, sizeof config_sections / sizeof config_sections[0],
-	"node, session, control, trigger, spool, limits, relay or source.NAME"
+	"node, session, control, trigger, spool, limits, relay, source.NAME, "
+	"trigger.cpu.NAME, trigger.memory.NAME, trigger.psi.NAME or "
+	"trigger.lttng-event.NAME"
 };
 
 /* A [source.NAME] header: the source its keys tune, added if new. */
@@ -447,13 +458,25 @@ config_handler(void *arg, unsigned long line, const char *section,
 	const struct conf_key		*k;
 	void				*base = &st->conf;
 
+	/* The trigger sources' sections have a key table of their own. */
+	if (st->triggers.confs == NULL)
+		trigger_config_begin(&st->triggers, &st->conf.triggers);
 	if (key == NULL) {
+		st->is_in_trigger = trigger_config_is_section(section);
+		if (st->is_in_trigger) {
+			st->cs.section = CONF_SECTION_SKIP;
+			return trigger_config_section(&st->triggers, line,
+			    section, err, errlen);
+		}
 		/* No name of config_sections[] starts so. */
 		if (strncmp(section, "source.", 7) == 0)
 			return config_section_source(st, line, section, err,
 			    errlen);
 		return conf_section(&st->cs, line, section, err, errlen);
 	}
+	if (st->is_in_trigger)
+		return trigger_config_set(&st->triggers, line, section, key,
+		    value, err, errlen);
 
 	/* The keys of [source.NAME] go into that source's entry. */
 	if (st->cs.section == CONFIG_SECTION_SOURCE) {
@@ -562,6 +585,9 @@ config_check(void *arg, const char *name, int flags, char *err,
 		    "reconnect_min (%s)", max_text, min_text);
 		nerrors++;
 	}
+	if (st->triggers.confs == NULL)
+		trigger_config_begin(&st->triggers, &st->conf.triggers);
+	nerrors += trigger_config_check(&st->triggers, name, err, errlen);
 	return nerrors;
 }
 
@@ -579,6 +605,7 @@ config_defaults(struct config *conf)
 				    "sched_process_exit";
 
 	memset(conf, 0, sizeof *conf);
+	trigger_config_defaults(&conf->triggers);
 
 	/* The node name goes into file names and the relay's index. */
 	conf_default_name(conf->node_name, sizeof conf->node_name);

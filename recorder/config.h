@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "policy.h"
+#include "trigger_config.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/tracetrap/recorder.conf"
 #define CONFIG_PATH_MAX		4096
@@ -75,6 +76,13 @@ struct config {
 	uint64_t	 relay_reconnect_max_ms;	/* .. to 60s, >= min */
 	uint64_t	 relay_ping_interval_ms;	/* 15s, >= 1s */
 	uint64_t	 relay_upload_chunk;		/* 128k, 4k..256k */
+
+	/*
+	 * [trigger] procfs_root, sysfs_root, process_rescan and the
+	 * [trigger.cpu|memory|psi|lttng-event.NAME] sections: the
+	 * recorder's own trigger sources (triggers/trigger_config.h).
+	 */
+	struct trigger_confs triggers;
 };
 
 /* Fills every default (node_name from gethostname()). */

@@ -23,6 +23,7 @@
 #include "evhttp_methods.h"
 #include "log.h"
 #include "recorder.h"
+#include "watcher.h"
 
 #define CONTROL_BODY_MAX	(64 * 1024)
 /* evhttp's own cap: above ours, so we answer oversized bodies in JSON. */
@@ -363,12 +364,13 @@ control_status_json(struct recorder *rec)
 	policy = policy_status(rec->policy, recorder_now_us() / 1000);
 	json_object_set_new(policy, "delay_ms",
 	    json_integer((json_int_t)rec->conf.delay_ms));
-	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "node", rec->conf.node_name, "version", TRACETRAP_VERSION,
 	    "uptime_s", (json_int_t)((recorder_realtime_us() -
 	    rec->started_at_us) / 1000000),
 	    "session", session, "limiter", policy, "counters", stats,
-	    "spool", spool, "relay", relay_link_status(rec->relay_link));
+	    "spool", spool, "relay", relay_link_status(rec->relay_link),
+	    "watchers", watchers_status(rec->watchers));
 }
 
 static void
@@ -437,6 +439,7 @@ control_get_metrics(struct control *c, struct evhttp_request *req)
 	    (unsigned long long)rec->spool.evicted_not_uploaded,
 	    (unsigned long long)st->control_denied);
 	relay_link_metrics(rec->relay_link, b);
+	watchers_metrics(rec->watchers, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, b);

@@ -18,40 +18,11 @@
 
 #include "log.h"
 #include "recorder.h"
+#include "watcher.h"
 
 struct recorder	*recorder;
 
 static void	recorder_check(struct recorder *);
-
-uint64_t
-recorder_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-int64_t
-recorder_realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-void
-recorder_format_time(int64_t us, char *buf, size_t len)
-{
-	time_t		 sec = (time_t)(us / 1000000);
-	struct tm	 tm;
-	char		 stamp[32];
-
-	gmtime_r(&sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06lldZ", stamp, (long long)(us % 1000000));
-}
 
 void
 recorder_snapshot_uploaded(struct recorder *rec, const char *id)
@@ -158,6 +129,23 @@ recorder_check(struct recorder *rec)
 	evtimer_add(ev, &tv);
 }
 
+/* A watcher fired: its trigger goes through the policy like any. */
+static void
+recorder_watcher_fire(void *arg, const char *source, const char *reason,
+    int is_cluster, const struct tracetrap_label *labels, size_t nlabels)
+{
+	struct recorder	*rec = arg;
+	struct snapshot	*joined;
+	struct trigger	*t;
+
+	t = snapshot_make_trigger(source, reason, is_cluster ?
+	    TRACETRAP_SCOPE_CLUSTER : TRACETRAP_SCOPE_NODE, labels, nlabels);
+	if (t == NULL)
+		return;
+	snapshot_trigger(rec, t, &joined);
+	free(t);
+}
+
 static int
 recorder_load(struct config *conf, const char *path, int is_explicit)
 {
@@ -214,6 +202,7 @@ recorder_reload_relay(struct recorder *rec, const struct config *next)
 static void
 recorder_reload(struct recorder *rec)
 {
+	struct watchers	*watchers;
 	struct config	*next;
 	char		 err[8192];
 	int		 has_group;
@@ -253,11 +242,23 @@ recorder_reload(struct recorder *rec)
 	    rec->conf.spool_dir);
 	snprintf(next->node_name, sizeof(next->node_name), "%s",
 	    rec->conf.node_name);
-	if (config_relay_differs(&rec->conf, next) &&
-	    recorder_reload_relay(rec, next) == -1) {
+	/* Watchers first: they may refuse the file, and nothing is done. */
+	if ((watchers = watchers_new(&next->triggers, recorder_watcher_fire,
+	    rec, rec->config_path, err, sizeof(err))) == NULL) {
+		log_warnx("reload: %s: the watchers cannot start, keeping the "
+		    "running configuration:\n%s", rec->config_path, err);
 		free(next);
 		return;
 	}
+	if (config_relay_differs(&rec->conf, next) &&
+	    recorder_reload_relay(rec, next) == -1) {
+		watchers_free(watchers);
+		free(next);
+		return;
+	}
+	watchers_start(watchers, rec->base, rec->watchers);
+	watchers_free(rec->watchers);
+	rec->watchers = watchers;
 	if (config_session_differs(&rec->conf, next))
 		log_info("reload: session settings changed; the session is "
 		    "re-created (its ring buffer contents are lost)");
@@ -350,6 +351,7 @@ recorder_shutdown(struct recorder *rec)
 	if (rec->drain_event != NULL)
 		event_free(rec->drain_event);
 	trigger_socket_close(rec->trigger_socket);
+	watchers_free(rec->watchers);
 	relay_link_close(rec->relay_link);
 	session_stop(rec->session);
 	control_close(rec->control);
@@ -370,7 +372,7 @@ main(int argc, char **argv)
 	const char	*path = CONFIG_DEFAULT_PATH;
 	int		 ch, is_foreground = 0, is_check_only = 0;
 	int		 is_verbose = 0, is_explicit = 0;
-	char		 err[1024], *end;
+	char		 err[1024], watch_err[8192], *end;
 	size_t		 i;
 
 	if ((rec = calloc(1, sizeof(*rec))) == NULL)
@@ -414,6 +416,13 @@ main(int argc, char **argv)
 		    path);
 	rec->is_config_default = !is_explicit &&
 	    access(path, F_OK) == -1;
+	/* What only the running system can tell is part of the check. */
+	if ((rec->watchers = watchers_new(&rec->conf.triggers,
+	    recorder_watcher_fire, rec, path, watch_err,
+	    sizeof(watch_err))) == NULL) {
+		fprintf(stderr, "%s", watch_err);
+		exit(1);
+	}
 	if (is_check_only) {
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
@@ -459,11 +468,13 @@ main(int argc, char **argv)
 		evsignal_add(signals[i], NULL);
 	}
 	recorder_check(rec);
+	watchers_start(rec->watchers, rec->base, NULL);
 	log_info("tracetrap-recorder %s: node %s, control %s, triggers %s, "
-	    "spool %s (%u snapshots, %llu bytes)", TRACETRAP_VERSION,
-	    rec->conf.node_name, rec->conf.control_socket,
+	    "spool %s (%u snapshots, %llu bytes), %zu watchers",
+	    TRACETRAP_VERSION, rec->conf.node_name, rec->conf.control_socket,
 	    rec->conf.trigger_socket, rec->conf.spool_dir, rec->spool.count,
-	    (unsigned long long)rec->spool.bytes);
+	    (unsigned long long)rec->spool.bytes,
+	    watchers_count(rec->watchers));
 
 	event_base_dispatch(rec->base);
 

@@ -18,6 +18,7 @@
 #include "datagram.h"
 #include "policy.h"
 #include "session.h"
+#include "tracetrap.h"
 #include "spool.h"
 
 #define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
@@ -104,6 +105,7 @@ struct recorder {
 	struct control		*control;
 	struct trigger_socket	*trigger_socket;
 	struct relay_link	*relay_link;	/* NULL: no [relay] address */
+	struct watchers		*watchers;	/* cpu, memory, psi */
 	int			 has_forwarded;	/* a cluster trigger, once */
 	uint64_t		 forwarded_at_us;
 };
@@ -131,6 +133,15 @@ struct policy_decision snapshot_trigger(struct recorder *,
 		    const struct trigger *, struct snapshot **);
 void		 snapshot_request(struct recorder *, const struct trigger *,
 		    const char *incident);
+/*
+ * A trigger the recorder makes itself (watchers, event rules, the
+ * relay's requests): formatted and parsed as a datagram, so it enters
+ * through the same door, from this process. NULL (logged) when a label
+ * does not fit; free() it after snapshot_trigger().
+ */
+struct trigger	*snapshot_make_trigger(const char *source, const char *reason,
+		    enum tracetrap_scope, const struct tracetrap_label *,
+		    size_t nlabels);
 void		 snapshot_wait(struct snapshot *, snapshot_waiter_cb, void *);
 void		 snapshot_unwait(struct snapshot *, snapshot_waiter_cb, void *);
 int		 snapshot_is_finished(const struct snapshot *);

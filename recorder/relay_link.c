@@ -429,10 +429,8 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 {
 	struct tracetrap_label	 labels[5];
 	struct trigger		*t;
-	char			 text[DATAGRAM_MAX + 1], err[256], when[32];
-	char			 origin[32];
+	char			 when[32], origin[32];
 	const char		*incident, *by, *source, *reason;
-	size_t			 n;
 
 	incident = json_string_value(json_object_get(o, "incident"));
 	by = json_string_value(json_object_get(o, "requested_by"));
@@ -457,17 +455,11 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 	    json_object_get(o, "trigger_received_at_us")));
 	labels[4].key = "trigger_received_at_us";
 	labels[4].value = origin;
-	n = tracetrap_format(text, sizeof(text), "cluster",
-	    reason != NULL ? reason : "", TRACETRAP_SCOPE_NODE, labels, 5);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("calloc");
-	if (n == 0 || datagram_parse(text, n, t, err, sizeof(err)) == -1) {
+	if ((t = snapshot_make_trigger("cluster", reason != NULL ? reason :
+	    "", TRACETRAP_SCOPE_NODE, labels, 5)) == NULL) {
 		log_warnx("relay: bad snapshot request ignored");
-		free(t);
 		return;
 	}
-	t->sender_pid = getpid();
-	t->received_at_us = recorder_realtime_us();
 	snapshot_request(link->rec, t, incident);
 	free(t);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "recorder.h"
@@ -381,6 +382,32 @@ snapshot_forward(struct recorder *rec, const struct trigger *t,
 	log_info("cluster trigger from %s forwarded to the relay: %s",
 	    t->source, t->reason);
 	return 1;
+}
+
+struct trigger *
+snapshot_make_trigger(const char *source, const char *reason,
+    enum tracetrap_scope scope, const struct tracetrap_label *labels,
+    size_t nlabels)
+{
+	struct trigger	*t;
+	char		 text[DATAGRAM_MAX + 1], err[256];
+	size_t		 n;
+
+	n = tracetrap_format(text, sizeof(text), source, reason, scope,
+	    labels, nlabels);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("calloc");
+	if (n == 0 || datagram_parse(text, n, t, err, sizeof(err)) == -1) {
+		log_warnx("trigger from %s not made: %s", source,
+		    n == 0 ? "a label does not fit" : err);
+		free(t);
+		return NULL;
+	}
+	t->sender_pid = getpid();
+	t->sender_uid = getuid();
+	t->sender_gid = getgid();
+	t->received_at_us = recorder_realtime_us();
+	return t;
 }
 
 /*
