@@ -589,11 +589,13 @@ test_unknown(void **state)
 	    "subbuf_size, subbuf_count, buffers, ust_events, kernel_events, "
 	    "output, keep, check_interval)\n"
 	    "recorder.conf:5: unknown section [sesion] (expected node, "
-	    "session, control, trigger, spool, limits, relay or "
-	    "source.NAME)\n"
+	    "session, control, trigger, spool, limits, relay, source.NAME, "
+	    "trigger.cpu.NAME, trigger.memory.NAME, trigger.psi.NAME or "
+	    "trigger.lttng-event.NAME)\n"
 	    "recorder.conf:8: unknown section [Limits] (expected node, "
-	    "session, control, trigger, spool, limits, relay or "
-	    "source.NAME)\n"
+	    "session, control, trigger, spool, limits, relay, source.NAME, "
+	    "trigger.cpu.NAME, trigger.memory.NAME, trigger.psi.NAME or "
+	    "trigger.lttng-event.NAME)\n"
 	    "recorder.conf:10: [source.a] unknown key 'cooldown_ms' "
 	    "(expected enabled, sample, cooldown, burst, refill, "
 	    "max_per_day)\n"
@@ -608,8 +610,9 @@ test_unknown(void **state)
 	    "[source.abcdefghijklmnopqrstuvwxyz0123456] (expected 1 to 32 "
 	    "characters a-z, 0-9, '_' or '-')\n"
 	    "recorder.conf:15: unknown section [listen] (expected node, "
-	    "session, control, trigger, spool, limits, relay or "
-	    "source.NAME)\n");
+	    "session, control, trigger, spool, limits, relay, source.NAME, "
+	    "trigger.cpu.NAME, trigger.memory.NAME, trigger.psi.NAME or "
+	    "trigger.lttng-event.NAME)\n");
 
 	/* Every section's unknown-key message names its own keys. */
 	assert_int_equal(load(&conf, "[limits]\nx = 1\n", err), -1);
@@ -618,7 +621,8 @@ test_unknown(void **state)
 	    "delay)\n");
 	assert_int_equal(load(&conf, "[trigger]\nx = 1\n", err), -1);
 	assert_string_equal(err, "recorder.conf:2: [trigger] unknown key 'x' "
-	    "(expected socket, group, mode, sources)\n");
+	    "(expected socket, group, mode, sources, procfs_root, sysfs_root, "
+	    "process_rescan)\n");
 	assert_int_equal(load(&conf, "[relay]\nhost = a\n", err), -1);
 	assert_string_equal(err, "recorder.conf:2: [relay] unknown key 'host' "
 	    "(expected address, ca, cert, key, reconnect_min, reconnect_max, "
@@ -664,8 +668,9 @@ test_many_errors(void **state)
 	    "recorder.conf:11: [spool] max_bytes: invalid size '1k' "
 	    "(expected a size of at least 1M)\n"
 	    "recorder.conf:12: unknown section [bogus] (expected node, "
-	    "session, control, trigger, spool, limits, relay or "
-	    "source.NAME)\n"
+	    "session, control, trigger, spool, limits, relay, source.NAME, "
+	    "trigger.cpu.NAME, trigger.memory.NAME, trigger.psi.NAME or "
+	    "trigger.lttng-event.NAME)\n"
 	    "recorder.conf:15: [limits] delay: invalid duration '2m' (must "
 	    "be at most 1m)\n");
 	/* Even the valid subbuf_count = 4 is not applied. */

@@ -529,6 +529,7 @@ test_foreign_ids(void **state)
 		"n-20260101T000000Z-1x",
 		"n20260101T000000Z-1",
 	};
+	struct store_upload	*up;
 	char			*text;
 	size_t			 i;
 
@@ -540,7 +541,8 @@ test_foreign_ids(void **state)
 	}
 	text = test_manifest(TEST_ID("n", 123456), NULL, test_files,
 	    TEST_FILES);
-	assert_non_null(test_begin(ts, "n", text));
+	assert_non_null(up = test_begin(ts, "n", text));
+	store_upload_free(up);
 	free(text);
 }
 
