@@ -217,6 +217,39 @@ print_counters(json_t *counters)
 	}
 }
 
+/* One line a watcher: what it watches, what it sees, where it stands. */
+static void
+print_watchers(json_t *watchers)
+{
+	json_t		*w, *value;
+	size_t		 i;
+	char		 seen[32];
+	const char	*unit;
+
+	if (json_array_size(watchers) == 0)
+		return;
+	printf("watchers:\n");
+	json_array_foreach(watchers, i, w) {
+		value = json_object_get(w, "value");
+		unit = json_text(w, "unit", "");
+		if (!json_is_number(value))
+			snprintf(seen, sizeof(seen), "-");
+		else if (strcmp(unit, "percent") == 0)
+			snprintf(seen, sizeof(seen), "%.1f%%",
+			    json_number_value(value));
+		else
+			snprintf(seen, sizeof(seen), "%.0f MiB",
+			    json_number_value(value) / (1024 * 1024));
+		printf("  %-12s %-11s %-28s %-10s %-8s fires=%lld%s%s\n",
+		    json_text(w, "name", "?"), json_text(w, "kind", "?"),
+		    json_text(w, "target", "?"), seen,
+		    json_text(w, "state", "?"),
+		    json_integer_value(json_object_get(w, "fires")),
+		    json_object_get(w, "error") != NULL ? "  error: " : "",
+		    json_text(w, "error", ""));
+	}
+}
+
 /* The relay link's line of `tracetrap status`. */
 static void
 print_relay(json_t *relay)
@@ -339,6 +372,7 @@ cmd_status(int argc, char **argv)
 	    json_integer_value(json_object_get(counters,
 	    "datagrams_malformed")));
 	print_relay(json_object_get(s, "relay"));
+	print_watchers(json_object_get(s, "watchers"));
 	printf("triggers by source:\n");
 	print_counters(json_object_get(limiter, "counters"));
 	json_decref(s);

@@ -72,6 +72,8 @@ ok "the memory watcher fires when the hog grows" wait_until 30 \
     '[ "$(snapshots_of memory)" -eq 1 ]'
 m=$(grep -l '"source": "memory"' "$T"/spool/*/manifest.json | head -1)
 is "its snapshot names it" "$(jq -r '.triggers[0].labels.watcher' "$m")" hog
+ok "tracetrap status lists them" sh -c "'$CLI' status --socket '$T/control.sock' |
+    grep -qE '^  burn +cpu +process:ttburn '"
 ok "/metrics has the watchers" sh -c "curl -s --unix-socket '$T/control.sock' http://x/metrics |
     grep -q '^tracetrap_watcher_fires_total{watcher=\"hog\",kind=\"memory\"} 1$'"
 is "the triggers are counted by source" \
