@@ -156,6 +156,37 @@ test_refusals(void **state)
 	}
 }
 
+/* The commented examples of conf/recorder.conf, uncommented, are valid. */
+static void
+test_reference_examples(void **state)
+{
+	struct config	*c;
+	FILE		*f;
+	char		 line[4096], text[65536], err[4096];
+	size_t		 used = 0;
+	int		 is_example = 0;
+
+	(void)state;
+	assert_non_null(f = fopen("conf/recorder.conf", "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strcmp(line, "# [trigger.cpu.system]\n") == 0)
+			is_example = 1;
+		if (strncmp(line, "# Per-source settings", 21) == 0)
+			is_example = 0;
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "%s",
+		    is_example && line[0] == '#' ? line + 2 : line);
+		assert_true(used < sizeof(text));
+	}
+	fclose(f);
+	if ((c = load(text, err, sizeof(err))) == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(c->triggers.nwatchers, 3);
+	assert_int_equal(c->triggers.npsi, 1);
+	assert_int_equal(c->triggers.nrules, 1);
+	assert_string_equal(c->triggers.rules[0].capture, "duration_us,uri");
+	free(c);
+}
+
 /* CAP_SYS_RESOURCE (24) in our effective set. */
 static int
 has_sys_resource(void)
@@ -216,6 +247,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_reference_examples),
 		cmocka_unit_test(test_psi_window_step),
 		cmocka_unit_test(test_too_many),
 	};
