@@ -13,10 +13,12 @@
  * the store's rule before any path is built from them, and paths come
  * from the catalog, never from the request.
  *
- * Catalog queries run on the event loop: they are reads of a small SQLite
- * file through the loop's own connection (WAL: never blocked by the disk
- * thread's writes). File contents never are: download.c reads them on
- * its own worker thread.
+ * Catalog queries run on the event loop: they are reads of an SQLite file
+ * through the loop's own connection (WAL: never blocked by the disk
+ * thread's writes), bounded by a page size (100 incidents, 1000
+ * snapshots by default) and one statement each, so their cost grows with
+ * the page, not with the store. File contents never are: download.c
+ * reads them on its own worker thread.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -46,6 +48,7 @@
 #define API_HEADERS_MAX		(16 * 1024)
 #define API_BODY_MAX		4096	/* GET only: no body expected */
 #define API_REALM		"tracetrap-relay"
+#define API_INCIDENTS_DEFAULT	100	/* ?limit= of GET /v1/incidents */
 
 struct api {
 	struct relay		*relay;
@@ -306,7 +309,9 @@ api_get_incidents(struct api *api, struct evhttp_request *req)
 	if (api_query(req, &query, allowed) == -1)
 		return;
 	if (api_query_limit(req, &query, &limit) == 0) {
-		incidents = catalog_incidents(api->relay->catalog, limit);
+		/* A page, not the whole store: the loop builds it. */
+		incidents = catalog_incidents(api->relay->catalog,
+		    limit > 0 ? limit : API_INCIDENTS_DEFAULT);
 		if (incidents == NULL)
 			api_error(req, 500, "internal", "the catalog cannot "
 			    "be read; see the relay's log");

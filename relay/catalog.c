@@ -130,10 +130,20 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_INCIDENT_SNAPSHOTS] =
 	    "SELECT " CATALOG_SNAPSHOT_COLUMNS " FROM snapshots s "
 	    "WHERE s.incident = ?1 ORDER BY s.taken_at_us DESC, s.id DESC",
+	/*
+	 * The newest incidents and all their rows in one statement, rather
+	 * than one query per incident: the loop runs it.
+	 */
 	[CATALOG_INCIDENTS] =
-	    "SELECT incident, max(taken_at_us) AS last_us FROM snapshots "
-	    "GROUP BY incident ORDER BY last_us DESC, incident DESC "
-	    "LIMIT ?1",
+	    "WITH top AS (SELECT incident, max(taken_at_us) AS last_us "
+	    "FROM snapshots GROUP BY incident ORDER BY last_us DESC, "
+	    "incident DESC LIMIT ?1) "
+	    "SELECT top.incident, s.id, s.node, s.taken_at, s.bytes, "
+	    "t.source, t.reason FROM top "
+	    "JOIN snapshots s ON s.incident = top.incident "
+	    "LEFT JOIN triggers t ON t.snapshot_id = s.id "
+	    "ORDER BY top.last_us DESC, top.incident DESC, s.taken_at_us, "
+	    "s.id, t.seq",
 	[CATALOG_TOTAL_BYTES] =
 	    "SELECT coalesce(sum(bytes), 0) FROM snapshots",
 	[CATALOG_OLDEST_INCIDENT] =
@@ -1180,113 +1190,182 @@ end:
 }
 
 /*
- * One incident's summary; snapshots is what goes under "snapshots" (an
- * array from catalog_incident), or NULL for their count. Nodes, sources
- * and reasons are in first-seen order, oldest snapshot first. NULL when
- * the incident has no snapshot (or on error); snapshots is consumed.
+ * One incident's summary, built from its rows (a snapshot once per
+ * trigger, oldest snapshot first): id, first and last taken_at, nodes,
+ * snapshot count, bytes, sources and reasons, in first-seen order.
+ */
+struct catalog_summary {
+	json_t		*nodes;
+	json_t		*sources;
+	json_t		*reasons;
+	json_t		*first;
+	json_t		*last;
+	char		*previous_id;
+	json_int_t	 count;
+	json_int_t	 bytes;
+};
+
+static int
+catalog_summary_begin(struct catalog_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->nodes = json_array();
+	sum->sources = json_array();
+	sum->reasons = json_array();
+	return sum->nodes != NULL && sum->sources != NULL &&
+	    sum->reasons != NULL ? 0 : -1;
+}
+
+/*
+ * A row whose columns from col are: snapshot id, node, taken_at, bytes,
+ * trigger source, trigger reason. Returns an SQLite code.
+ */
+static int
+catalog_summary_add(struct catalog_summary *sum, sqlite3_stmt *stmt, int col)
+{
+	const char *snapshot_id = (const char *)sqlite3_column_text(stmt, col);
+
+	if (snapshot_id == NULL)
+		return SQLITE_ERROR;
+	/* The join repeats a snapshot once per trigger. */
+	if (sum->previous_id == NULL ||
+	    strcmp(sum->previous_id, snapshot_id) != 0) {
+		free(sum->previous_id);
+		if ((sum->previous_id = strdup(snapshot_id)) == NULL)
+			return SQLITE_NOMEM;
+		sum->count++;
+		sum->bytes += sqlite3_column_int64(stmt, col + 3);
+		json_decref(sum->last);
+		sum->last = catalog_column_string(stmt, col + 2);
+		if (sum->first == NULL)
+			sum->first = json_incref(sum->last);
+		if (catalog_append_unique(sum->nodes, stmt, col + 1) == -1)
+			return SQLITE_NOMEM;
+	}
+	if (catalog_append_unique(sum->sources, stmt, col + 4) == -1 ||
+	    catalog_append_unique(sum->reasons, stmt, col + 5) == -1)
+		return SQLITE_NOMEM;
+	return SQLITE_OK;
+}
+
+/*
+ * The summary object, with snapshots (an array) or their count when
+ * NULL; NULL when there were no rows or on error. Frees the summary's
+ * parts and consumes snapshots either way.
  */
 static json_t *
-catalog_incident_summary(struct catalog *c, const char *id,
+catalog_summary_end(struct catalog_summary *sum, const char *id,
     json_t *snapshots)
 {
-	sqlite3_stmt	*stmt = NULL;
-	json_t		*object = NULL, *nodes, *sources, *reasons;
-	json_t		*first = NULL, *last = NULL;
-	const char	*snapshot_id;
-	char		*previous_id = NULL;
-	json_int_t	 count = 0, bytes = 0;
-	int		 rc;
+	json_t *object = NULL;
 
-	nodes = json_array();
-	sources = json_array();
-	reasons = json_array();
-	if (nodes == NULL || sources == NULL || reasons == NULL ||
-	    (stmt = catalog_statement(c, CATALOG_INCIDENT_ROWS)) == NULL)
+	if (sum->count == 0 || sum->first == NULL || sum->last == NULL)
 		goto end;
-	if (catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK)
-		goto end;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		snapshot_id = (const char *)sqlite3_column_text(stmt, 0);
-		if (snapshot_id == NULL) {
-			rc = SQLITE_ERROR;
-			break;
-		}
-		/* The join repeats a snapshot once per trigger. */
-		if (previous_id == NULL || strcmp(previous_id,
-		    snapshot_id) != 0) {
-			free(previous_id);
-			if ((previous_id = strdup(snapshot_id)) == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			count++;
-			bytes += sqlite3_column_int64(stmt, 3);
-			json_decref(last);
-			last = catalog_column_string(stmt, 2);
-			if (first == NULL)
-				first = json_incref(last);
-			if (catalog_append_unique(nodes, stmt, 1) == -1) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-		}
-		if (catalog_append_unique(sources, stmt, 4) == -1 ||
-		    catalog_append_unique(reasons, stmt, 5) == -1) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	if (rc != SQLITE_DONE || count == 0 || first == NULL || last == NULL)
-		goto end;
-
-	if (snapshots == NULL && (snapshots = json_integer(count)) == NULL)
+	if (snapshots == NULL &&
+	    (snapshots = json_integer(sum->count)) == NULL)
 		goto end;
 	object = json_object();
 	if (object == NULL ||
 	    json_object_set_new(object, "id", json_string(id)) == -1 ||
-	    json_object_set(object, "first_taken_at", first) == -1 ||
-	    json_object_set(object, "last_taken_at", last) == -1 ||
-	    json_object_set(object, "nodes", nodes) == -1 ||
+	    json_object_set(object, "first_taken_at", sum->first) == -1 ||
+	    json_object_set(object, "last_taken_at", sum->last) == -1 ||
+	    json_object_set(object, "nodes", sum->nodes) == -1 ||
 	    json_object_set(object, "snapshots", snapshots) == -1 ||
-	    json_object_set_new(object, "bytes", json_integer(bytes)) == -1 ||
-	    json_object_set(object, "sources", sources) == -1 ||
-	    json_object_set(object, "reasons", reasons) == -1) {
+	    json_object_set_new(object, "bytes",
+	    json_integer(sum->bytes)) == -1 ||
+	    json_object_set(object, "sources", sum->sources) == -1 ||
+	    json_object_set(object, "reasons", sum->reasons) == -1) {
 		json_decref(object);
 		object = NULL;
 	}
 end:
-	catalog_statement_done(stmt);
-	free(previous_id);
-	json_decref(first);
-	json_decref(last);
-	json_decref(nodes);
-	json_decref(sources);
-	json_decref(reasons);
+	free(sum->previous_id);
+	json_decref(sum->first);
+	json_decref(sum->last);
+	json_decref(sum->nodes);
+	json_decref(sum->sources);
+	json_decref(sum->reasons);
 	json_decref(snapshots);
+	memset(sum, 0, sizeof(*sum));
 	return object;
+}
+
+/* One incident's summary (catalog_incident); snapshots is consumed. */
+static json_t *
+catalog_incident_summary(struct catalog *c, const char *id,
+    json_t *snapshots)
+{
+	struct catalog_summary	 sum;
+	sqlite3_stmt		*stmt = NULL;
+	int			 rc = SQLITE_ERROR;
+
+	if (catalog_summary_begin(&sum) == 0 &&
+	    (stmt = catalog_statement(c, CATALOG_INCIDENT_ROWS)) != NULL &&
+	    catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK) {
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			if ((rc = catalog_summary_add(&sum, stmt, 0)) !=
+			    SQLITE_OK)
+				break;
+	}
+	catalog_statement_done(stmt);
+	if (rc != SQLITE_DONE) {
+		json_decref(catalog_summary_end(&sum, id, snapshots));
+		return NULL;
+	}
+	return catalog_summary_end(&sum, id, snapshots);
 }
 
 /* limit <= 0 means CATALOG_LIMIT_DEFAULT, as in catalog_filter. */
 json_t *
 catalog_incidents(struct catalog *c, int limit)
 {
-	sqlite3_stmt	*stmt = NULL;
-	json_t		*array, *object;
-	const char	*id;
-	int		 rc;
+	struct catalog_summary	 sum;
+	sqlite3_stmt		*stmt = NULL;
+	json_t			*array, *object;
+	const char		*incident;
+	char			*current = NULL;
+	int			 rc = SQLITE_ERROR, is_open = 0;
 
 	if ((array = json_array()) == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_INCIDENTS)) == NULL ||
 	    sqlite3_bind_int(stmt, 1, catalog_limit(limit)) != SQLITE_OK ||
 	    catalog_read_begin(c) == -1)
 		goto error;
+	is_open = 1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		id = (const char *)sqlite3_column_text(stmt, 0);
-		if (id == NULL ||
-		    (object = catalog_incident_summary(c, id, NULL)) == NULL ||
-		    json_array_append_new(array, object) == -1)
-			goto error;
+		if ((incident = (const char *)sqlite3_column_text(stmt,
+		    0)) == NULL) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		/* Rows come incident by incident: a new one ends the last. */
+		if (current == NULL || strcmp(current, incident) != 0) {
+			if (current != NULL) {
+				object = catalog_summary_end(&sum, current,
+				    NULL);
+				if (object == NULL || json_array_append_new(
+				    array, object) == -1) {
+					rc = SQLITE_ERROR;
+					break;
+				}
+			}
+			free(current);
+			if ((current = strdup(incident)) == NULL ||
+			    catalog_summary_begin(&sum) == -1) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+		if ((rc = catalog_summary_add(&sum, stmt, 1)) != SQLITE_OK)
+			break;
 	}
+	if (rc == SQLITE_DONE && current != NULL) {
+		object = catalog_summary_end(&sum, current, NULL);
+		if (object == NULL || json_array_append_new(array, object) == -1)
+			rc = SQLITE_ERROR;
+	} else if (current != NULL)
+		json_decref(catalog_summary_end(&sum, current, NULL));
+	free(current);
 	if (rc == SQLITE_DONE)
 		goto end;
 error:
@@ -1294,7 +1373,8 @@ error:
 	array = NULL;
 end:
 	catalog_statement_done(stmt);
-	catalog_read_end(c);
+	if (is_open)
+		catalog_read_end(c);
 	return array;
 }
 
