@@ -46,6 +46,29 @@ procstat_read(const char *path, char *buf, size_t size)
 	return len;
 }
 
+ssize_t
+procstat_pread(int fd, char *buf, size_t size)
+{
+	ssize_t	 n, len = 0;
+
+	if (size == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	while ((size_t)len < size - 1) {
+		n = pread(fd, buf + len, size - 1 - (size_t)len, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
 /* The next unsigned decimal after spaces; -1 if there is none. */
 static int
 procstat_next(const char **p, uint64_t *value)

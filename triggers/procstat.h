@@ -32,6 +32,12 @@ struct procstat_task {
  */
 ssize_t	procstat_read(const char *path, char *buf, size_t size);
 
+/*
+ * The same from a file kept open: /proc and cgroup files give fresh text
+ * at every read from offset 0. -1 with errno (ESRCH: the process is gone).
+ */
+ssize_t	procstat_pread(int fd, char *buf, size_t size);
+
 /* Each returns 0, or -1 when the text is not what the kernel writes. */
 int	procstat_parse_stat(const char *text, struct procstat_cpu *);
 int	procstat_parse_task(const char *text, struct procstat_task *);

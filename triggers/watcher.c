@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "event_rule.h"
 #include "ini.h"
 #include "log.h"
 #include "procstat.h"
@@ -27,10 +29,27 @@
 
 #define WATCHER_PIDS_MAX	256	/* processes one watcher follows */
 #define WATCHER_FILE_MAX	8192	/* /proc/stat of a big machine: more */
-#define WATCHER_STAT_MAX	(64 * 1024)
+/*
+ * Files kept open between ticks, all watchers together: a tick then costs
+ * a pread() per file instead of a path walk, an open and a close. Past
+ * the budget, files are opened at each tick.
+ */
+#define WATCHER_FDS_MAX		512
+/*
+ * A rescan reads the command name of the pids it did not see last time;
+ * every WATCHER_COMM_REFRESH-th reads them all again, for a process that
+ * exec()'d into another program under the same pid.
+ */
+#define WATCHER_COMM_REFRESH	6
+
+struct watcher_comm {
+	pid_t		 pid;
+	char		 comm[PROCSTAT_COMM_MAX];
+};
 
 struct watcher_pid {
 	pid_t		 pid;
+	int		 fd;		/* its stat file, or -1 */
 	uint64_t	 start_ticks;
 	uint64_t	 cpu_ticks;
 	int		 has_prev;	/* cpu_ticks is a previous sample */
@@ -43,6 +62,7 @@ struct watcher {
 	struct watch_state	 state;
 	struct event		*tick;
 	char			 path[PATH_MAX];	/* system, cgroup, pid file */
+	int			 fd;			/* path, kept open, or -1 */
 
 	/* The previous cpu sample, for a rate. */
 	struct procstat_cpu	 prev_cpu;
@@ -76,6 +96,9 @@ struct watchers {
 	size_t			 npidfile;
 	struct event		*rescan;
 	uint64_t		 rescans;
+	unsigned		 open_fds;
+	struct watcher_comm	*comms;		/* the last rescan's, by pid */
+	size_t			 ncomms;
 
 	struct psi_set		*psi;
 };
@@ -137,6 +160,44 @@ watcher_format(const struct watcher *w, double v, char *out, size_t len)
 
 /* ---- process matching ---- */
 
+/*
+ * Reads path through *fd, opening it on first use while the budget
+ * lasts. A file that fails (a process gone: ESRCH) is closed, so that
+ * the next read opens it again, or not at all.
+ */
+static ssize_t
+watcher_read(struct watchers *set, int *fd, const char *path, char *buf,
+    size_t size)
+{
+	ssize_t	 n;
+	int	 saved;
+
+	if (*fd == -1 && set->open_fds < WATCHER_FDS_MAX &&
+	    (*fd = open(path, O_RDONLY | O_CLOEXEC)) != -1)
+		set->open_fds++;
+	if (*fd == -1)
+		return procstat_read(path, buf, size);
+	if ((n = procstat_pread(*fd, buf, size)) <= 0) {
+		saved = errno;
+		close(*fd);
+		*fd = -1;
+		set->open_fds--;
+		errno = n == 0 ? ESRCH : saved;
+		return -1;
+	}
+	return n;
+}
+
+static void
+watcher_close(struct watchers *set, int *fd)
+{
+	if (*fd == -1)
+		return;
+	close(*fd);
+	*fd = -1;
+	set->open_fds--;
+}
+
 static struct watcher_pid *
 watcher_find_pid(struct watcher *w, pid_t pid)
 {
@@ -154,6 +215,7 @@ watcher_add_pid(struct watcher *w, pid_t pid)
 	if (watcher_find_pid(w, pid) != NULL || w->npids == WATCHER_PIDS_MAX)
 		return;
 	w->pids[w->npids].pid = pid;
+	w->pids[w->npids].fd = -1;
 	w->pids[w->npids].start_ticks = 0;
 	w->pids[w->npids].has_prev = 0;
 	w->npids++;
@@ -162,6 +224,7 @@ watcher_add_pid(struct watcher *w, pid_t pid)
 static void
 watcher_drop_pid(struct watcher *w, size_t i)
 {
+	watcher_close(w->set, &w->pids[i].fd);
 	w->pids[i] = w->pids[--w->npids];
 }
 
@@ -179,6 +242,43 @@ watcher_read_pidfile(const char *path)
 	return (pid_t)pid;
 }
 
+static int
+watcher_comm_compare(const void *a, const void *b)
+{
+	const struct watcher_comm *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/*
+ * The command name of pid into out: from the last rescan when it was
+ * there and this is not a refresh, else from its comm file. -1 when the
+ * process is gone.
+ */
+static int
+watcher_comm(struct watchers *set, pid_t pid, int is_refresh,
+    struct watcher_comm *out)
+{
+	struct watcher_comm	 key, *known;
+	char			 path[PATH_MAX], rel[32], text[64];
+
+	out->pid = pid;
+	key.pid = pid;
+	if (!is_refresh && set->comms != NULL && (known = bsearch(&key,
+	    set->comms, set->ncomms, sizeof(key), watcher_comm_compare))
+	    != NULL) {
+		memcpy(out->comm, known->comm, sizeof(out->comm));
+		return 0;
+	}
+	snprintf(rel, sizeof(rel), "%d/comm", (int)pid);
+	watcher_proc_path(set, path, sizeof(path), rel);
+	if (procstat_read(path, text, sizeof(text)) <= 0)
+		return -1;	/* gone since readdir */
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(out->comm, sizeof(out->comm), "%s", text);
+	return 0;
+}
+
 /*
  * One pass over /proc: every process watcher gets the pids whose comm is
  * its target, and loses those that are gone; a pid file is read again.
@@ -189,13 +289,16 @@ watchers_rescan(struct watchers *set)
 	struct watcher	*w;
 	struct dirent	*de;
 	DIR		*dir;
-	char		 path[PATH_MAX], comm[64], *end;
+	char		 path[PATH_MAX], *end;
 	unsigned char	 seen[WATCHERS_MAX][WATCHER_PIDS_MAX];
 	struct watcher_pid *p;
+	struct watcher_comm *comms = NULL, *grown;
 	long		 pid;
-	size_t		 i, j, len;
+	size_t		 i, j, ncomms = 0, size = 0;
 	pid_t		 file_pid;
+	int		 is_refresh;
 
+	is_refresh = set->rescans % WATCHER_COMM_REFRESH == 0;
 	set->rescans++;
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < set->n; i++) {
@@ -222,24 +325,33 @@ watchers_rescan(struct watchers *set)
 		pid = strtol(de->d_name, &end, 10);
 		if (*end != '\0' || pid <= 0 || pid > INT_MAX)
 			continue;
-		snprintf(comm, sizeof(comm), "%ld/comm", pid);
-		watcher_proc_path(set, path, sizeof(path), comm);
-		if (procstat_read(path, comm, sizeof(comm)) <= 0)
-			continue;	/* gone since readdir */
-		len = strcspn(comm, "\n");
-		comm[len] = '\0';
+		if (ncomms == size) {
+			size = size == 0 ? 1024 : size * 2;
+			if ((grown = reallocarray(comms, size,
+			    sizeof(*comms))) == NULL)
+				fatal("reallocarray");
+			comms = grown;
+		}
+		if (watcher_comm(set, (pid_t)pid, is_refresh,
+		    &comms[ncomms]) == -1)
+			continue;
 		for (i = 0; i < set->n; i++) {
 			w = set->list[i];
 			if (w->conf.target != WATCHER_PROCESS ||
-			    strcmp(w->conf.target_arg, comm) != 0)
+			    strcmp(w->conf.target_arg, comms[ncomms].comm) != 0)
 				continue;
 			watcher_add_pid(w, (pid_t)pid);
 			p = watcher_find_pid(w, (pid_t)pid);
 			if (p != NULL)
 				seen[i][p - w->pids] = 1;
 		}
+		ncomms++;
 	}
 	closedir(dir);
+	qsort(comms, ncomms, sizeof(*comms), watcher_comm_compare);
+	free(set->comms);
+	set->comms = comms;
+	set->ncomms = ncomms;
 	for (i = 0; i < set->n; i++) {
 		w = set->list[i];
 		if (w->conf.target != WATCHER_PROCESS)
@@ -284,7 +396,7 @@ watcher_read_pids(struct watcher *w, uint64_t *ticks, uint64_t *rss_bytes)
 		p = &w->pids[i];
 		snprintf(rel, sizeof(rel), "%d/stat", (int)p->pid);
 		watcher_proc_path(w->set, path, sizeof(path), rel);
-		if (procstat_read(path, buf, sizeof(buf)) <= 0 ||
+		if (watcher_read(w->set, &p->fd, path, buf, sizeof(buf)) <= 0 ||
 		    procstat_parse_task(buf, &task) == -1) {
 			watcher_drop_pid(w, i--);
 			continue;
@@ -324,7 +436,7 @@ watcher_sample(struct watcher *w, uint64_t now_us)
 		}
 		goto done;
 	}
-	if (procstat_read(w->path, buf, sizeof(buf)) == -1) {
+	if (watcher_read(w->set, &w->fd, w->path, buf, sizeof(buf)) == -1) {
 		snprintf(w->error, sizeof(w->error), "%s: %s", w->path,
 		    strerror(errno));
 		return -1;
@@ -487,6 +599,7 @@ watcher_new(struct watchers *set, const struct watcher_conf *c)
 	    (w->pids = calloc(WATCHER_PIDS_MAX, sizeof(*w->pids))) == NULL)
 		fatal("calloc");
 	w->set = set;
+	w->fd = -1;
 	w->conf = *c;
 	w->limits.direction = c->kind == WATCHER_MEMORY &&
 	    c->target == WATCHER_SYSTEM ? WATCH_BELOW : WATCH_ABOVE;
@@ -501,8 +614,13 @@ watcher_new(struct watchers *set, const struct watcher_conf *c)
 static void
 watcher_free(struct watcher *w)
 {
+	size_t i;
+
 	if (w->tick != NULL)
 		event_free(w->tick);
+	watcher_close(w->set, &w->fd);
+	for (i = 0; i < w->npids; i++)
+		watcher_close(w->set, &w->pids[i].fd);
 	free(w->pids);
 	free(w);
 }
@@ -638,6 +756,7 @@ watchers_free(struct watchers *set)
 		watcher_free(set->list[i]);
 	if (set->rescan != NULL)
 		event_free(set->rescan);
+	free(set->comms);
 	psi_set_free(set->psi);
 	free(set);
 }
@@ -714,7 +833,8 @@ watchers_status(const struct watchers *set)
 }
 
 void
-watchers_metrics(const struct watchers *set, struct evbuffer *out)
+watchers_metrics(const struct watchers *set,
+    const struct event_rule_set *rules, struct evbuffer *out)
 {
 	const struct watcher	*w;
 	size_t			 i;
@@ -745,6 +865,7 @@ watchers_metrics(const struct watchers *set, struct evbuffer *out)
 		    watcher_kind_name(w), (unsigned long long)w->state.fires);
 	}
 	psi_set_metrics(set->psi, out);
+	event_rule_set_metrics_fires(rules, out);
 	evbuffer_add_printf(out, "# TYPE tracetrap_watcher_rescans_total "
 	    "counter\ntracetrap_watcher_rescans_total %llu\n",
 	    (unsigned long long)set->rescans);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +158,16 @@ test_read(void **state)
 	/* Cut to the buffer, always NUL-terminated. */
 	assert_int_equal(procstat_read(path, buf, sizeof(buf)), 7);
 	assert_string_equal(buf, "0123456");
+	/* Kept open: every pread sees the file as it is now. */
+	assert_true((fd = open(path, O_RDWR)) != -1);
+	assert_int_equal(procstat_pread(fd, buf, sizeof(buf)), 7);
+	assert_int_equal(pwrite(fd, "abc", 3, 0), 3);
+	assert_int_equal(procstat_pread(fd, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "abc3456");
+	assert_int_equal(ftruncate(fd, 2), 0);
+	assert_int_equal(procstat_pread(fd, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "ab");
+	close(fd);
 	unlink(path);
 	assert_int_equal(procstat_read(path, buf, sizeof(buf)), -1);
 }

@@ -245,8 +245,10 @@ test_process_pid_reuse(void **state)
 {
 	struct fixture	*f = *state;
 	struct watchers	*set;
+	char		 path[256];
 	uint64_t	 t0;
 	long		 hz = sysconf(_SC_CLK_TCK);
+	int		 i;
 
 	put_task(f, 100, "web", 1000, 500, 10);
 	put_task(f, 200, "other", 0, 500, 10);
@@ -273,9 +275,21 @@ test_process_pid_reuse(void **state)
 	put_task(f, 300, "web", 0, 950, 10);
 	watchers_rescan_now(set);
 	assert_int_equal(processes_of(set, "web"), 2);
-	put(f, "proc/100/comm", "gone\n");
+	snprintf(path, sizeof(path), "%s/proc/100", f->root);
+	nftw(path, remove_entry, 4, FTW_DEPTH | FTW_PHYS);
 	watchers_rescan_now(set);
 	assert_int_equal(processes_of(set, "web"), 1);
+	/*
+	 * pid 200 exec()s into a web: the name of a known pid is read
+	 * again only at a refresh, every 6th rescan (the first was one).
+	 */
+	put(f, "proc/200/comm", "web\n");
+	for (i = 0; i < 3; i++) {
+		watchers_rescan_now(set);
+		assert_int_equal(processes_of(set, "web"), 1);
+	}
+	watchers_rescan_now(set);
+	assert_int_equal(processes_of(set, "web"), 2);
 	assert_int_equal(f->fires, 0);
 	watchers_free(set);
 }
