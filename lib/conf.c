@@ -351,6 +351,25 @@ conf_parse_bool(void *arg, const struct conf_key *k, const char *value,
 	return units_parse_bool(value, dst, err, errlen);
 }
 
+int
+conf_choice(const char *value, const char *const *names, const char *what,
+    char *err, size_t errlen)
+{
+	size_t	 i, n, used;
+	int	 len;
+
+	for (n = 0; names[n] != NULL; n++)
+		if (strcmp(value, names[n]) == 0)
+			return (int)n;
+	len = snprintf(err, errlen, "invalid %s '%s' (expected", what, value);
+	for (i = 0; i < n && len >= 0 && (used = (size_t)len) < errlen; i++)
+		len = (int)used + snprintf(err + used, errlen - used, "%s %s",
+		    i == 0 ? "" : i == n - 1 ? " or" : ",", names[i]);
+	if (len >= 0 && (used = (size_t)len) < errlen)
+		snprintf(err + used, errlen - used, ")");
+	return -1;
+}
+
 void
 conf_default_name(char *name, size_t size)
 {

@@ -143,6 +143,13 @@ int	conf_parse_duration(void *, const struct conf_key *, const char *,
 int	conf_parse_bool(void *, const struct conf_key *, const char *, void *,
 	    char *, size_t);
 
+/*
+ * The index of value in names (NULL-terminated), or -1 with "invalid
+ * WHAT 'VALUE' (expected a, b or c)" in err.
+ */
+int	conf_choice(const char *value, const char *const *names,
+	    const char *what, char *err, size_t errlen);
+
 /* 1 when the len bytes of s are all [A-Za-z0-9._-] (names, hostnames). */
 int	conf_is_name(const char *s, size_t len);
 

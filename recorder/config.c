@@ -133,17 +133,14 @@ static int
 config_parse_buffers(void *arg, const struct conf_key *k, const char *value,
     void *dst, char *err, size_t errlen)
 {
+	static const char *const names[] = { "per-uid", "per-pid", NULL };
+	int i;
+
 	(void)arg;
 	(void)k;
-	if (strcmp(value, "per-uid") == 0)
-		*(int *)dst = 0;
-	else if (strcmp(value, "per-pid") == 0)
-		*(int *)dst = 1;
-	else {
-		snprintf(err, errlen, "invalid buffers '%s' (expected per-uid "
-		    "or per-pid)", value);
+	if ((i = conf_choice(value, names, "buffers", err, errlen)) == -1)
 		return -1;
-	}
+	*(int *)dst = i;
 	return 0;
 }
 

@@ -233,14 +233,14 @@ static int
 trigger_parse_scope(void *arg, const struct conf_key *k, const char *value,
     void *dst, char *err, size_t errlen)
 {
+	static const char *const names[] = { "node", "cluster", NULL };
+	int i;
+
 	(void)arg;
 	(void)k;
-	if (strcmp(value, "node") != 0 && strcmp(value, "cluster") != 0) {
-		snprintf(err, errlen, "invalid scope '%s' (expected node or "
-		    "cluster)", value);
+	if ((i = conf_choice(value, names, "scope", err, errlen)) == -1)
 		return -1;
-	}
-	*(int *)dst = strcmp(value, "cluster") == 0;
+	*(int *)dst = i;
 	return 0;
 }
 
@@ -248,19 +248,15 @@ static int
 trigger_parse_resource(void *arg, const struct conf_key *k, const char *value,
     void *dst, char *err, size_t errlen)
 {
+	/* In enum psi_resource's order. */
+	static const char *const names[] = { "cpu", "memory", "io", NULL };
+	int i;
+
 	(void)arg;
 	(void)k;
-	if (strcmp(value, "cpu") == 0)
-		*(enum psi_resource *)dst = PSI_CPU;
-	else if (strcmp(value, "memory") == 0)
-		*(enum psi_resource *)dst = PSI_MEMORY;
-	else if (strcmp(value, "io") == 0)
-		*(enum psi_resource *)dst = PSI_IO;
-	else {
-		snprintf(err, errlen, "invalid resource '%s' (expected cpu, "
-		    "memory or io)", value);
+	if ((i = conf_choice(value, names, "resource", err, errlen)) == -1)
 		return -1;
-	}
+	*(enum psi_resource *)dst = (enum psi_resource)i;
 	return 0;
 }
 
@@ -268,14 +264,14 @@ static int
 trigger_parse_kind(void *arg, const struct conf_key *k, const char *value,
     void *dst, char *err, size_t errlen)
 {
+	static const char *const names[] = { "some", "full", NULL };
+	int i;
+
 	(void)arg;
 	(void)k;
-	if (strcmp(value, "some") != 0 && strcmp(value, "full") != 0) {
-		snprintf(err, errlen, "invalid kind '%s' (expected some or "
-		    "full)", value);
+	if ((i = conf_choice(value, names, "kind", err, errlen)) == -1)
 		return -1;
-	}
-	*(int *)dst = strcmp(value, "full") == 0;
+	*(int *)dst = i;
 	return 0;
 }
 

@@ -771,10 +771,33 @@ test_load_large_file(void **state)
 	unlink(path);
 }
 
+/* A choice: its index, or a message listing every name. */
+static void
+test_choice(void **state)
+{
+	static const char *const three[] = { "cpu", "memory", "io", NULL };
+	static const char *const two[] = { "some", "full", NULL };
+	char err[128];
+
+	(void)state;
+	assert_int_equal(conf_choice("io", three, "resource", err, sizeof err),
+	    2);
+	assert_int_equal(conf_choice("disk", three, "resource", err,
+	    sizeof err), -1);
+	assert_string_equal(err, "invalid resource 'disk' (expected cpu, "
+	    "memory or io)");
+	assert_int_equal(conf_choice("", two, "kind", err, sizeof err), -1);
+	assert_string_equal(err, "invalid kind '' (expected some or full)");
+	/* A short buffer is cut, never overrun. */
+	assert_int_equal(conf_choice("disk", three, "resource", err, 20), -1);
+	assert_int_equal(strlen(err), 19);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_choice),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_path),
 		cmocka_unit_test(test_address),
