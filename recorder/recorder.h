@@ -23,7 +23,6 @@
 
 #define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
 #define SNAPSHOT_TRIGGERS_MAX	256	/* listed in one manifest */
-#define SNAPSHOT_FORWARD_MIN_US	1000000	/* cluster triggers: 1 a second */
 
 enum snapshot_state {
 	SNAPSHOT_DELAYED,	/* accepted, waiting delay_ms */
@@ -33,6 +32,7 @@ enum snapshot_state {
 };
 
 struct snapshot;
+struct recorder_reload;
 typedef void (*snapshot_waiter_cb)(struct snapshot *, void *);
 
 struct snapshot_waiter {
@@ -106,6 +106,14 @@ struct recorder {
 	struct trigger_socket	*trigger_socket;
 	struct relay_link	*relay_link;	/* NULL: no [relay] address */
 	struct watchers		*watchers;	/* cpu, memory, psi */
+	struct event_rule_set	*rules;		/* [trigger.lttng-event] */
+	unsigned		 rules_pending;	/* RULES jobs not done */
+	int			 needs_rules_sync; /* sessiond new or away */
+	int			 is_setup_answered;	/* first SETUP */
+	int			 is_rules_answered;	/* first RULES */
+	struct recorder_reload	*reload;	/* waits for its RULES job */
+	int			 is_reload_again;	/* SIGHUP meanwhile */
+	int			 exit_status;
 	int			 has_forwarded;	/* a cluster trigger, once */
 	uint64_t		 forwarded_at_us;
 };

@@ -709,7 +709,12 @@ relay_link_is_ready(const struct relay_link *link)
 int
 relay_link_cluster_trigger(struct relay_link *link, json_t *trigger)
 {
-	if (!relay_link_is_ready(link)) {
+	/*
+	 * A link that cannot keep up (its output past the mark uploads
+	 * stop at) takes no more: the trigger stays on this node.
+	 */
+	if (!relay_link_is_ready(link) || evbuffer_get_length(
+	    bufferevent_get_output(link->bev)) > LINK_OUTPUT_HIGH) {
 		json_decref(trigger);
 		return -1;
 	}

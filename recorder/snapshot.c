@@ -344,11 +344,13 @@ snapshot_new(struct recorder *rec, const struct trigger *t,
 /*
  * A cluster-scope trigger goes to the relay, whose fleet budget decides;
  * the relay then asks every recorder, this one included, for a snapshot.
- * It passes the source filter first, like any trigger. Then at most one
- * goes out per coalescing window (SNAPSHOT_FORWARD_MIN_US at least): the
- * rest would only join the incident the first one opens, and a storm of
- * them must not become a storm of frames. Without a link it is an
- * ordinary trigger of this node. Returns 1 when decided here.
+ * It passes the source filter first, like any trigger. Then, as a local
+ * trigger joins the snapshot open before it, one within [limits]
+ * coalesce of the last one forwarded is counted coalesced: it would only
+ * join the incident that one opens, and a storm of them must not become
+ * a storm of frames (a link that cannot keep up refuses them anyway).
+ * Without a link it is an ordinary trigger of this node. Returns 1 when
+ * decided here.
  */
 static int
 snapshot_forward(struct recorder *rec, const struct trigger *t,
@@ -365,8 +367,6 @@ snapshot_forward(struct recorder *rec, const struct trigger *t,
 	if (decision->outcome != POLICY_ACCEPTED)
 		return 1;
 	window = rec->conf.policy.coalesce_ms * 1000;
-	if (window < SNAPSHOT_FORWARD_MIN_US)
-		window = SNAPSHOT_FORWARD_MIN_US;
 	if (rec->has_forwarded && now - rec->forwarded_at_us < window) {
 		decision->outcome = POLICY_COALESCED;
 		policy_count(rec->policy, t->source, POLICY_COALESCED);
