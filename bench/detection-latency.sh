@@ -37,6 +37,9 @@ stopped_burner() {
 	"$T/ttlat" >/dev/null &
 	burner=$!
 	tt_pids="$tt_pids $burner"
+	# Stopped after its exec, or it would be matched as "bash".
+	wait_for 10 grep -qx ttlat "/proc/$burner/comm" ||
+	    bail "the burner did not start"
 	kill -STOP "$burner"
 }
 
@@ -87,6 +90,8 @@ sustain = $SUSTAIN
 interval = $INTERVAL
 $psi_section"
 if ! "$RECORDER" -n -f "$T/recorder.conf" >"$T/check.out" 2>&1; then
+	grep -q 'trigger.psi' "$T/check.out" ||
+	    bail "configuration refused: $(cat "$T/check.out")"
 	echo "psi: not measured, the kernel refuses its triggers here:" \
 	    "$(cat "$T/check.out")"
 	sed -i '/^\[trigger.psi.cpu\]/,$d' "$T/recorder.conf"

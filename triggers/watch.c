@@ -41,17 +41,20 @@ watch_enter(struct watch_state *w, enum watch_phase phase, uint64_t now_ms,
 
 enum watch_edge
 watch_update(struct watch_state *w, const struct watch_limits *l,
-    double value, uint64_t now_ms)
+    double value, uint64_t from_ms, uint64_t now_ms)
 {
+	if (from_ms > now_ms)
+		from_ms = now_ms;
 	switch (w->phase) {
 	case WATCH_ARMED:
 		if (!watch_is_past(l, value, l->threshold))
 			return WATCH_EDGE_NONE;
-		if (l->sustain_ms == 0)
+		if (now_ms - from_ms >= l->sustain_ms)
 			return watch_enter(w, WATCH_FIRED, now_ms,
 			    WATCH_EDGE_FIRE);
-		return watch_enter(w, WATCH_PENDING, now_ms,
-		    WATCH_EDGE_CROSSED);
+		watch_enter(w, WATCH_PENDING, now_ms, WATCH_EDGE_CROSSED);
+		w->since_ms = from_ms;
+		return WATCH_EDGE_CROSSED;
 	case WATCH_PENDING:
 		if (!watch_is_past(l, value, l->threshold))
 			return watch_enter(w, WATCH_ARMED, now_ms,

@@ -52,9 +52,14 @@ struct watch_state {
 };
 
 void		 watch_init(struct watch_state *);
-/* One sample. */
+/*
+ * One sample: value, as it stood from from_ms to now_ms. A rate (CPU use)
+ * is an average over the time since the previous sample, so a value past
+ * the threshold has been past it since that sample, and that time counts
+ * towards sustain; an instant reading (memory) passes from_ms = now_ms.
+ */
 enum watch_edge	 watch_update(struct watch_state *, const struct watch_limits *,
-		    double value, uint64_t now_ms);
+		    double value, uint64_t from_ms, uint64_t now_ms);
 const char	*watch_phase_name(enum watch_phase);
 /* "" when the limits are usable, else what is wrong with them. */
 const char	*watch_limits_check(const struct watch_limits *);

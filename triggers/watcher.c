@@ -512,9 +512,13 @@ watcher_fire(struct watcher *w)
 static void
 watcher_update(struct watcher *w, uint64_t now_us)
 {
-	char	 value[32], limit[32];
-	int	 ret;
+	char		 value[32], limit[32];
+	uint64_t	 from_us;
+	int		 ret;
 
+	/* A rate is an average since the previous sample (watch.h). */
+	from_us = w->conf.kind == WATCHER_CPU && w->has_prev ? w->prev_us :
+	    now_us;
 	ret = watcher_sample(w, now_us);
 	w->samples++;
 	if (ret == -1) {
@@ -525,7 +529,8 @@ watcher_update(struct watcher *w, uint64_t now_us)
 	if (ret == 0)
 		return;
 	watcher_format(w, w->value, value, sizeof(value));
-	switch (watch_update(&w->state, &w->limits, w->value, now_us / 1000)) {
+	switch (watch_update(&w->state, &w->limits, w->value, from_us / 1000,
+	    now_us / 1000)) {
 	case WATCH_EDGE_NONE:
 		break;
 	case WATCH_EDGE_CROSSED:

@@ -23,7 +23,7 @@ static void
 expect(struct watch_state *w, const struct watch_limits *l, double value,
     uint64_t now_ms, enum watch_edge edge, enum watch_phase phase)
 {
-	assert_int_equal(watch_update(w, l, value, now_ms), edge);
+	assert_int_equal(watch_update(w, l, value, now_ms, now_ms), edge);
 	assert_string_equal(watch_phase_name(w->phase), watch_phase_name(phase));
 }
 
@@ -131,6 +131,38 @@ test_clock_back(void **state)
 	expect(&w, &above, 95, T0 + 10000, WATCH_EDGE_FIRE, WATCH_FIRED);
 }
 
+/*
+ * A rate past the threshold has been past it since the previous sample:
+ * that window counts towards sustain, so a load that starts between two
+ * ticks fires within sustain and one tick.
+ */
+static void
+test_rate_window(void **state)
+{
+	static const struct watch_limits two = { WATCH_ABOVE, 50, 10, 2000 };
+	static const struct watch_limits one = { WATCH_ABOVE, 50, 10, 1000 };
+	struct watch_state w;
+
+	(void)state;
+	watch_init(&w);
+	assert_int_equal(watch_update(&w, &two, 80, T0, T0 + 1000),
+	    WATCH_EDGE_CROSSED);
+	assert_int_equal(w.since_ms, T0);
+	assert_int_equal(watch_update(&w, &two, 80, T0 + 1000, T0 + 1999),
+	    WATCH_EDGE_NONE);
+	assert_int_equal(watch_update(&w, &two, 80, T0 + 1999, T0 + 2000),
+	    WATCH_EDGE_FIRE);
+	/* sustain = one tick: the window itself is enough. */
+	watch_init(&w);
+	assert_int_equal(watch_update(&w, &one, 80, T0, T0 + 1000),
+	    WATCH_EDGE_FIRE);
+	/* A window that would start in the future is now. */
+	watch_init(&w);
+	assert_int_equal(watch_update(&w, &one, 80, T0 + 5000, T0),
+	    WATCH_EDGE_CROSSED);
+	assert_int_equal(w.since_ms, T0);
+}
+
 static void
 test_limits_check(void **state)
 {
@@ -160,6 +192,7 @@ main(void)
 		cmocka_unit_test(test_below),
 		cmocka_unit_test(test_no_sustain),
 		cmocka_unit_test(test_clock_back),
+		cmocka_unit_test(test_rate_window),
 		cmocka_unit_test(test_limits_check),
 	};
 
