@@ -5,6 +5,8 @@
 
 #include "watch.h"
 
+#define WATCH_SLACK_MS	20
+
 void
 watch_init(struct watch_state *w)
 {
@@ -24,6 +26,18 @@ watch_is_back(const struct watch_limits *l, double value)
 {
 	return l->direction == WATCH_ABOVE ? value < l->rearm :
 	    value > l->rearm;
+}
+
+/*
+ * Past the threshold for sustain, give or take WATCH_SLACK_MS: a timer
+ * of 1 s fires 999 ms after the last one as often as 1001, and that must
+ * not cost a whole tick more.
+ */
+static int
+watch_is_sustained(const struct watch_limits *l, uint64_t since_ms,
+    uint64_t now_ms)
+{
+	return now_ms - since_ms + WATCH_SLACK_MS >= l->sustain_ms;
 }
 
 static enum watch_edge
@@ -49,7 +63,7 @@ watch_update(struct watch_state *w, const struct watch_limits *l,
 	case WATCH_ARMED:
 		if (!watch_is_past(l, value, l->threshold))
 			return WATCH_EDGE_NONE;
-		if (now_ms - from_ms >= l->sustain_ms)
+		if (watch_is_sustained(l, from_ms, now_ms))
 			return watch_enter(w, WATCH_FIRED, now_ms,
 			    WATCH_EDGE_FIRE);
 		watch_enter(w, WATCH_PENDING, now_ms, WATCH_EDGE_CROSSED);
@@ -62,7 +76,7 @@ watch_update(struct watch_state *w, const struct watch_limits *l,
 		/* A clock that went back (it should not) restarts the wait. */
 		if (now_ms < w->since_ms)
 			w->since_ms = now_ms;
-		if (now_ms - w->since_ms < l->sustain_ms)
+		if (!watch_is_sustained(l, w->since_ms, now_ms))
 			return WATCH_EDGE_NONE;
 		return watch_enter(w, WATCH_FIRED, now_ms, WATCH_EDGE_FIRE);
 	case WATCH_FIRED:
