@@ -20,6 +20,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "tracetrap.h"
+#include "event_rule.h"
 #include "evhttp_methods.h"
 #include "log.h"
 #include "recorder.h"
@@ -328,6 +329,7 @@ control_status_json(struct recorder *rec)
 	struct spool			*sp = &rec->spool;
 	struct recorder_stats		*st = &rec->stats;
 	json_t				*session, *spool, *stats, *policy;
+	json_t				*watchers;
 
 	session = json_pack("{s:s, s:s, s:b, s:I, s:I, s:i, s:s, s:b, s:s}",
 	    "name", rec->conf.session_name,
@@ -362,6 +364,8 @@ control_status_json(struct recorder *rec)
 	    "session_setups", (json_int_t)st->session_setups,
 	    "control_denied", (json_int_t)st->control_denied);
 	policy = policy_status(rec->policy, recorder_now_us() / 1000);
+	watchers = watchers_status(rec->watchers);
+	event_rule_set_status(rec->rules, watchers);
 	json_object_set_new(policy, "delay_ms",
 	    json_integer((json_int_t)rec->conf.delay_ms));
 	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -370,7 +374,7 @@ control_status_json(struct recorder *rec)
 	    rec->started_at_us) / 1000000),
 	    "session", session, "limiter", policy, "counters", stats,
 	    "spool", spool, "relay", relay_link_status(rec->relay_link),
-	    "watchers", watchers_status(rec->watchers));
+	    "watchers", watchers);
 }
 
 static void
@@ -439,7 +443,8 @@ control_get_metrics(struct control *c, struct evhttp_request *req)
 	    (unsigned long long)rec->spool.evicted_not_uploaded,
 	    (unsigned long long)st->control_denied);
 	relay_link_metrics(rec->relay_link, b);
-	watchers_metrics(rec->watchers, b);
+	watchers_metrics(rec->watchers, rec->rules, b);
+	event_rule_set_metrics(rec->rules, b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, b);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +17,29 @@
 
 #include <event2/event.h>
 
+#include "event_rule.h"
 #include "log.h"
 #include "recorder.h"
 #include "watcher.h"
 
+/* A reload checked here and waiting for LTTng to take its event rules. */
+struct recorder_reload {
+	struct config	*next;
+	struct watchers	*watchers;
+	int		 has_control_group;
+	gid_t		 control_gid;
+	char		 previous_session[CONFIG_NAME_MAX];	/* running */
+};
+
 struct recorder	*recorder;
 
 static void	recorder_check(struct recorder *);
+static void	recorder_reload(struct recorder *);
+static void	recorder_begin_shutdown(struct recorder *);
+static void	recorder_submit_rules(struct recorder *, const struct config *,
+		    enum event_rule_sync_mode, int, const char *,
+		    void (*)(struct session_job *, void *));
+static void	recorder_on_rules_again(struct session_job *, void *);
 
 void
 recorder_snapshot_uploaded(struct recorder *rec, const char *id)
@@ -61,6 +78,35 @@ recorder_ready(struct recorder *rec)
 	rec->ready_fd = -1;
 }
 
+/*
+ * Ready once the session and the event rules have had their first
+ * answer: a rule LTTng refuses stops the recorder before it says so.
+ */
+static void
+recorder_maybe_ready(struct recorder *rec)
+{
+	if (rec->is_setup_answered && rec->is_rules_answered &&
+	    !rec->is_shutting_down)
+		recorder_ready(rec);
+}
+
+/*
+ * The session daemon lost our triggers (it restarted: our session was
+ * created anew) or could not be asked: register them again once the
+ * session records, as the session itself is set up again.
+ */
+static void
+recorder_sync_rules_again(struct recorder *rec, int is_up)
+{
+	if (!rec->needs_rules_sync || !is_up || rec->rules_pending > 0 ||
+	    rec->reload != NULL || rec->is_shutting_down ||
+	    !rec->is_rules_answered)
+		return;
+	rec->needs_rules_sync = 0;
+	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_BEST_EFFORT, 1,
+	    NULL, recorder_on_rules_again);
+}
+
 static void
 recorder_on_session(struct session_job *job, void *arg)
 {
@@ -90,8 +136,137 @@ recorder_on_session(struct session_job *job, void *arg)
 		log_info("session %s: recording (kernel: %s)",
 		    rec->conf.session_name, job->state.is_kernel_available ?
 		    "yes" : job->state.kernel_reason);
+	rec->is_setup_answered = 1;
+	if (rec->conf.triggers.nrules > 0 && rec->is_rules_answered) {
+		if (!job->state.is_sessiond_alive) {
+			event_rule_set_lost(rec->rules,
+			    "no lttng-sessiond is running");
+			rec->needs_rules_sync = 1;
+		} else if (job->state.was_created)
+			rec->needs_rules_sync = 1;
+	}
+	recorder_sync_rules_again(rec, job->state.is_up);
 	session_job_free(job);
-	recorder_ready(rec);
+	recorder_maybe_ready(rec);
+}
+
+static void
+recorder_submit_rules(struct recorder *rec, const struct config *conf,
+    enum event_rule_sync_mode mode, int is_pruning,
+    const char *previous_session, void (*done)(struct session_job *, void *))
+{
+	struct session_job *job;
+
+	job = session_job_new(SESSION_JOB_RULES, conf, done, rec);
+	job->rules.mode = mode;
+	job->rules.is_pruning = is_pruning;
+	snprintf(job->rules.file, sizeof(job->rules.file), "%s",
+	    rec->config_path);
+	if (previous_session != NULL &&
+	    strcmp(previous_session, conf->session_name) != 0)
+		snprintf(job->rules.previous_session,
+		    sizeof(job->rules.previous_session), "%s",
+		    previous_session);
+	rec->rules_pending++;
+	session_submit(rec->session, job);
+}
+
+/* Logs each rule LTTng refused ("file:line: .."); returns how many. */
+static unsigned
+recorder_log_refused(const struct session_job *job, const char *context)
+{
+	const struct event_rule_sync	*sync = &job->rules;
+	unsigned			 n = 0;
+	size_t				 i;
+
+	for (i = 0; i < job->conf.triggers.nrules; i++) {
+		if (sync->results[i].error[0] == '\0')
+			continue;
+		log_warnx("%s%s", context, sync->results[i].error);
+		n++;
+	}
+	return n;
+}
+
+/* With context NULL, only what changed in the session daemon. */
+static void
+recorder_log_synced(const struct session_job *job, const char *context)
+{
+	const struct event_rule_sync *sync = &job->rules;
+
+	if (job->conf.triggers.nrules > 0 && (context != NULL ||
+	    sync->nregistered > 0))
+		log_info("event rules: %s%zu registered with LTTng (%u new)",
+		    context != NULL ? context : "registered again: ",
+		    job->conf.triggers.nrules - sync->nrefused,
+		    sync->nregistered);
+	if (sync->nremoved > 0)
+		log_info("event rules: %u stale triggers of ours unregistered",
+		    sync->nremoved);
+}
+
+/* The first sync: a rule LTTng refuses is a startup error. */
+static void
+recorder_on_rules_startup(struct session_job *job, void *arg)
+{
+	struct recorder	*rec = arg;
+
+	rec->rules_pending--;
+	rec->is_rules_answered = 1;
+	if (job->rules.nrefused > 0) {
+		recorder_log_refused(job, "");
+		log_warnx("LTTng refused %u event rule(s) of %s; stopping",
+		    job->rules.nrefused, rec->config_path);
+		rec->exit_status = 1;
+		session_job_free(job);
+		if (!rec->is_shutting_down)
+			recorder_begin_shutdown(rec);
+		return;
+	}
+	event_rule_set_synced(rec->rules, &job->rules);
+	if (job->rules.is_done)
+		recorder_log_synced(job, "");
+	else if (rec->conf.triggers.nrules > 0) {
+		rec->needs_rules_sync = 1;
+		log_warnx("event rules: not registered yet (%s); they are "
+		    "when the session daemon is up", job->rules.error);
+	}
+	session_job_free(job);
+	recorder_maybe_ready(rec);
+}
+
+/* A sync after the session daemon came back: what LTTng takes runs. */
+static void
+recorder_on_rules_again(struct session_job *job, void *arg)
+{
+	struct recorder	*rec = arg;
+
+	rec->rules_pending--;
+	if (!rec->is_shutting_down) {
+		event_rule_set_synced(rec->rules, &job->rules);
+		if (!job->rules.is_done)
+			rec->needs_rules_sync = 1;
+		else {
+			recorder_log_refused(job, "");
+			recorder_log_synced(job, NULL);
+		}
+	}
+	session_job_free(job);
+}
+
+static void
+recorder_on_rules_removed(struct session_job *job, void *arg)
+{
+	struct recorder	*rec = arg;
+
+	rec->rules_pending--;
+	if (job->rules.nremoved > 0)
+		log_info("event rules: %u triggers unregistered",
+		    job->rules.nremoved);
+	else if (!job->is_ok && job->rules.is_sessiond_alive)
+		log_warnx("event rules: cannot unregister our triggers: %s",
+		    job->error);
+	session_job_free(job);
 }
 
 static void
@@ -138,12 +313,67 @@ recorder_watcher_fire(void *arg, const char *source, const char *reason,
 	struct snapshot	*joined;
 	struct trigger	*t;
 
+	/* Draining for shutdown: no new snapshot may start. */
+	if (rec->is_shutting_down)
+		return;
 	t = snapshot_make_trigger(source, reason, is_cluster ?
 	    TRACETRAP_SCOPE_CLUSTER : TRACETRAP_SCOPE_NODE, labels, nlabels);
 	if (t == NULL)
 		return;
 	snapshot_trigger(rec, t, &joined);
 	free(t);
+}
+
+static void
+recorder_on_rules_checked(struct session_job *job, void *arg)
+{
+	struct session_job **answer = arg;
+
+	*answer = job;
+	event_base_loopexit(recorder->base, NULL);
+}
+
+/*
+ * -n: LTTng alone can tell whether it takes a filter, so the check asks
+ * it, on an LTTng worker like the daemon's, when a session daemon runs.
+ * Returns -1 with every refusal on stderr ("file:line: ..").
+ */
+static int
+recorder_check_rules(struct recorder *rec, const char *path)
+{
+	struct session		*session;
+	struct session_job	*job, *answer = NULL;
+	size_t			 i;
+	int			 ret = 0;
+
+	if (rec->conf.triggers.nrules == 0)
+		return 0;
+	if ((rec->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	session = session_start(rec->base);
+	job = session_job_new(SESSION_JOB_RULES, &rec->conf,
+	    recorder_on_rules_checked, &answer);
+	job->rules.mode = EVENT_RULE_SYNC_CHECK;
+	snprintf(job->rules.file, sizeof(job->rules.file), "%s", path);
+	session_submit(session, job);
+	event_base_dispatch(rec->base);
+	session_stop(session);
+	if (answer == NULL)
+		fatalx("the LTTng worker did not answer");
+	for (i = 0; i < answer->conf.triggers.nrules; i++) {
+		if (answer->rules.results[i].error[0] == '\0')
+			continue;
+		fprintf(stderr, "%s\n", answer->rules.results[i].error);
+		ret = -1;
+	}
+	if (!answer->rules.is_done && ret == 0)
+		fprintf(stderr, "[trigger.lttng-event] filters not checked: "
+		    "%s (the recorder checks them when it starts)\n",
+		    answer->rules.error);
+	session_job_free(answer);
+	event_base_free(rec->base);
+	rec->base = NULL;
+	return ret;
 }
 
 static int
@@ -200,14 +430,124 @@ recorder_reload_relay(struct recorder *rec, const struct config *next)
 }
 
 static void
+recorder_reload_free(struct recorder_reload *r)
+{
+	if (r == NULL)
+		return;
+	watchers_free(r->watchers);
+	free(r->next);
+	free(r);
+}
+
+/*
+ * Applies a reload that passed every check. Returns -1 (logged) when the
+ * relay link refuses it: the running configuration stays.
+ */
+static int
+recorder_reload_apply(struct recorder *rec, struct recorder_reload *r)
+{
+	struct config	*next = r->next;
+
+	if (config_relay_differs(&rec->conf, next) &&
+	    recorder_reload_relay(rec, next) == -1)
+		return -1;
+	rec->has_control_group = r->has_control_group;
+	rec->control_gid = r->control_gid;
+	watchers_start(r->watchers, rec->base, rec->watchers);
+	watchers_free(rec->watchers);
+	rec->watchers = r->watchers;
+	r->watchers = NULL;
+	if (config_session_differs(&rec->conf, next))
+		log_info("reload: session settings changed; the session is "
+		    "re-created (its ring buffer contents are lost)");
+	rec->conf = *next;
+	policy_reconfigure(rec->policy, &rec->conf.policy);
+	rec->spool.max_bytes = rec->conf.spool_max_bytes;
+	event_rule_set_configure(rec->rules, rec->conf.session_name,
+	    &rec->conf.triggers);
+	recorder_submit_session(rec, SESSION_JOB_SETUP);
+	log_info("reload: configuration from %s applied",
+	    rec->is_config_default ? "defaults" : rec->config_path);
+	return 0;
+}
+
+/*
+ * The second half of a reload whose event rules changed: LTTng has
+ * answered for them. A rule it refused keeps the whole running
+ * configuration, whose triggers were left registered.
+ */
+static void
+recorder_on_rules_reload(struct session_job *job, void *arg)
+{
+	struct recorder		*rec = arg;
+	struct recorder_reload	*r = rec->reload;
+
+	rec->rules_pending--;
+	rec->reload = NULL;
+	if (rec->is_shutting_down)
+		goto end;
+	if (job->rules.nrefused > 0) {
+		recorder_log_refused(job, "reload: ");
+		log_warnx("reload: LTTng refused %u event rule(s) of %s; "
+		    "keeping the running configuration and its rules",
+		    job->rules.nrefused, rec->config_path);
+		/* Leave the new rules' conditions the thread took up. */
+		event_rule_set_configure(rec->rules, rec->conf.session_name,
+		    &rec->conf.triggers);
+		goto end;
+	}
+	if (!job->rules.is_done) {
+		log_warnx("reload: the event rules cannot be checked with "
+		    "LTTng now (%s); they are registered when the session "
+		    "daemon is up", job->rules.error);
+		rec->needs_rules_sync = r->next->triggers.nrules > 0;
+	}
+	if (recorder_reload_apply(rec, r) == -1) {
+		/* LTTng holds the new rules too: only the running ones stay. */
+		event_rule_set_configure(rec->rules, rec->conf.session_name,
+		    &rec->conf.triggers);
+		if (job->rules.is_done)
+			recorder_submit_rules(rec, &rec->conf,
+			    EVENT_RULE_SYNC_BEST_EFFORT, 1,
+			    r->next->session_name, recorder_on_rules_again);
+		goto end;
+	}
+	event_rule_set_synced(rec->rules, &job->rules);
+	if (job->rules.is_done) {
+		recorder_log_synced(job, "after the reload: ");
+		/*
+		 * Only now that the loop knows the new triggers may the old
+		 * ones go: an event meanwhile fired one or the other.
+		 */
+		recorder_submit_rules(rec, &rec->conf,
+		    EVENT_RULE_SYNC_BEST_EFFORT, 1, r->previous_session,
+		    recorder_on_rules_again);
+	}
+end:
+	recorder_reload_free(r);
+	session_job_free(job);
+	if (rec->is_reload_again && !rec->is_shutting_down) {
+		rec->is_reload_again = 0;
+		recorder_reload(rec);
+	}
+}
+
+static void
 recorder_reload(struct recorder *rec)
 {
-	struct watchers	*watchers;
-	struct config	*next;
-	char		 err[8192];
-	int		 has_group;
-	gid_t		 gid = 0;
+	struct recorder_reload	*r;
+	struct watchers		*watchers;
+	struct config		*next;
+	char			 err[8192];
+	int			 has_group;
+	gid_t			 gid = 0;
 
+	if (rec->reload != NULL) {
+		log_info("reload: the previous one waits for LTTng; this one "
+		    "follows it");
+		rec->is_reload_again = 1;
+		return;
+	}
 	if ((next = malloc(sizeof(*next))) == NULL)
 		fatal("malloc");
 	config_defaults(next);
@@ -225,8 +565,6 @@ recorder_reload(struct recorder *rec)
 		free(next);
 		return;
 	}
-	rec->has_control_group = has_group;
-	rec->control_gid = gid;
 	/* Sockets and the spool are bound once; moving them needs a restart. */
 	if (strcmp(next->control_socket, rec->conf.control_socket) != 0 ||
 	    strcmp(next->trigger_socket, rec->conf.trigger_socket) != 0 ||
@@ -250,25 +588,29 @@ recorder_reload(struct recorder *rec)
 		free(next);
 		return;
 	}
-	if (config_relay_differs(&rec->conf, next) &&
-	    recorder_reload_relay(rec, next) == -1) {
-		watchers_free(watchers);
-		free(next);
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		fatal("calloc");
+	r->next = next;
+	r->watchers = watchers;
+	r->has_control_group = has_group;
+	r->control_gid = gid;
+	/*
+	 * Changed event rules: LTTng checks them (a filter it cannot
+	 * compile) by registering them, beside the running ones, on the
+	 * worker; the rest of the reload waits for its answer.
+	 */
+	if (event_rule_confs_differ(rec->conf.session_name, &rec->conf.triggers,
+	    next->session_name, &next->triggers)) {
+		rec->reload = r;
+		snprintf(r->previous_session, sizeof(r->previous_session),
+		    "%s", rec->conf.session_name);
+		event_rule_set_prepare(rec->rules, &next->triggers);
+		recorder_submit_rules(rec, next, EVENT_RULE_SYNC_ATOMIC, 0,
+		    rec->conf.session_name, recorder_on_rules_reload);
 		return;
 	}
-	watchers_start(watchers, rec->base, rec->watchers);
-	watchers_free(rec->watchers);
-	rec->watchers = watchers;
-	if (config_session_differs(&rec->conf, next))
-		log_info("reload: session settings changed; the session is "
-		    "re-created (its ring buffer contents are lost)");
-	rec->conf = *next;
-	free(next);
-	policy_reconfigure(rec->policy, &rec->conf.policy);
-	rec->spool.max_bytes = rec->conf.spool_max_bytes;
-	recorder_submit_session(rec, SESSION_JOB_SETUP);
-	log_info("reload: configuration from %s applied",
-	    rec->is_config_default ? "defaults" : rec->config_path);
+	(void)recorder_reload_apply(rec, r);
+	recorder_reload_free(r);
 }
 
 static void
@@ -309,6 +651,16 @@ recorder_begin_shutdown(struct recorder *rec)
 	trigger_socket_close(rec->trigger_socket);
 	rec->trigger_socket = NULL;
 	snapshot_shutdown(rec);
+	/*
+	 * Our triggers go even with [session] keep = yes: without the
+	 * recorder nobody listens, and each would still make the traced
+	 * apps evaluate its filter and send notifications the session
+	 * daemon throws away. The next start registers them again (and
+	 * finds those a crashed recorder left).
+	 */
+	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_REMOVE, 1,
+	    rec->reload != NULL ? rec->reload->next->session_name : NULL,
+	    recorder_on_rules_removed);
 	if (!rec->conf.is_keep_session)
 		session_submit(rec->session, session_job_new(
 		    SESSION_JOB_DESTROY, &rec->conf, recorder_on_destroyed,
@@ -353,7 +705,10 @@ recorder_shutdown(struct recorder *rec)
 	trigger_socket_close(rec->trigger_socket);
 	watchers_free(rec->watchers);
 	relay_link_close(rec->relay_link);
+	/* Its last done callbacks may still use the rule set. */
 	session_stop(rec->session);
+	event_rule_set_free(rec->rules);
+	recorder_reload_free(rec->reload);
 	control_close(rec->control);
 	spool_close(&rec->spool);
 	policy_free(rec->policy);
@@ -371,8 +726,9 @@ main(int argc, char **argv)
 	static const int signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
 	const char	*path = CONFIG_DEFAULT_PATH;
 	int		 ch, is_foreground = 0, is_check_only = 0;
-	int		 is_verbose = 0, is_explicit = 0;
+	int		 is_verbose = 0, is_explicit = 0, status;
 	char		 err[1024], watch_err[8192], *end;
+	sigset_t	 usr1;
 	size_t		 i;
 
 	if ((rec = calloc(1, sizeof(*rec))) == NULL)
@@ -424,6 +780,8 @@ main(int argc, char **argv)
 		exit(1);
 	}
 	if (is_check_only) {
+		if (recorder_check_rules(rec, path) == -1)
+			exit(1);
 		fprintf(stderr, "configuration OK\n");
 		exit(0);
 	}
@@ -433,6 +791,14 @@ main(int argc, char **argv)
 	if (!is_foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * SIGUSR1 wakes the event-rule notification thread, which unblocks
+	 * it while it waits (event_rule.c); every other thread, all made
+	 * from this one hereafter, keeps it blocked.
+	 */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	rec->started_at_us = recorder_realtime_us();
 	TAILQ_INIT(&rec->recent);
 
@@ -458,6 +824,16 @@ main(int argc, char **argv)
 		fatalx("policy_new");
 	rec->session = session_start(rec->base);
 	recorder_submit_session(rec, SESSION_JOB_SETUP);
+	/*
+	 * The notification thread subscribes while the worker registers:
+	 * a subscription may come before its trigger. The first sync also
+	 * removes triggers of ours an earlier recorder left behind.
+	 */
+	rec->rules = event_rule_set_new(rec->base, recorder_watcher_fire, rec);
+	event_rule_set_configure(rec->rules, rec->conf.session_name,
+	    &rec->conf.triggers);
+	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_ATOMIC, 1, NULL,
+	    recorder_on_rules_startup);
 	if (rec->conf.relay_address[0] != '\0' &&
 	    (rec->relay_link = relay_link_open(rec, err, sizeof(err))) == NULL)
 		fatalx("relay link: %s", err);
@@ -470,11 +846,12 @@ main(int argc, char **argv)
 	recorder_check(rec);
 	watchers_start(rec->watchers, rec->base, NULL);
 	log_info("tracetrap-recorder %s: node %s, control %s, triggers %s, "
-	    "spool %s (%u snapshots, %llu bytes), %zu watchers",
-	    TRACETRAP_VERSION, rec->conf.node_name, rec->conf.control_socket,
-	    rec->conf.trigger_socket, rec->conf.spool_dir, rec->spool.count,
+	    "spool %s (%u snapshots, %llu bytes), %zu watchers, %zu event "
+	    "rules", TRACETRAP_VERSION, rec->conf.node_name,
+	    rec->conf.control_socket, rec->conf.trigger_socket,
+	    rec->conf.spool_dir, rec->spool.count,
 	    (unsigned long long)rec->spool.bytes,
-	    watchers_count(rec->watchers));
+	    watchers_count(rec->watchers), event_rule_set_count(rec->rules));
 
 	event_base_dispatch(rec->base);
 
@@ -484,6 +861,7 @@ main(int argc, char **argv)
 		event_free(signals[i]);
 	event_base_free(rec->base);
 	log_info("stopped");
+	status = rec->exit_status;
 	free(rec);
-	return 0;
+	return status;
 }

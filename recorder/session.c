@@ -676,6 +676,14 @@ session_run(struct session *s, struct session_job *job)
 		job->is_ok = ret >= 0;
 		s->state.is_up = 0;
 		break;
+	case SESSION_JOB_RULES:
+		ret = event_rule_sync(job->conf.session_name,
+		    &job->conf.triggers, &job->rules);
+		job->is_ok = ret == 0;
+		if (ret == -1)
+			snprintf(job->error, sizeof(job->error), "%s",
+			    job->rules.error);
+		break;
 	}
 	if (s->is_reverted) {
 		/* The loop takes the running settings back from the job. */

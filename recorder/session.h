@@ -1,7 +1,10 @@
 /*
- * The LTTng worker: the only thread that calls liblttng-ctl (which is not
- * thread-safe), and the one that does the snapshot's disk work (hashing,
- * manifest, fsync, rename, eviction) so the event loop never blocks.
+ * The LTTng worker: the only thread that sends commands to the session
+ * daemon (liblttng-ctl's command socket is not thread-safe), and the one
+ * that does the snapshot's disk work (hashing, manifest, fsync, rename,
+ * eviction) so the event loop never blocks. The event-rule notification
+ * thread (triggers/event_rule_channel.h) has a socket of its own, the
+ * notification channel, and sends no commands.
  *
  * Jobs run on a worker thread (lib/worker.h), one at a time, in submission
  * order; job->done then runs on the event loop.
@@ -15,6 +18,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "event_rule.h"
 
 enum session_job_type {
 	SESSION_JOB_SETUP,	/* create or adopt the session, start it */
@@ -23,6 +27,7 @@ enum session_job_type {
 	SESSION_JOB_MANIFEST,	/* rewrite a published manifest */
 	SESSION_JOB_REMOVE,	/* delete a spooled snapshot */
 	SESSION_JOB_DESTROY,	/* destroy the session (shutdown) */
+	SESSION_JOB_RULES,	/* register the event-rule triggers */
 };
 
 /* What the main thread knows about the LTTng side, refreshed per job. */
@@ -64,6 +69,13 @@ struct session_job {
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	int64_t			 record_started_at_us;	/* CLOCK_REALTIME */
 	uint64_t		 total_us;	/* record + hash + publish */
+
+	/*
+	 * RULES, in and out: the mode, config file name and previous
+	 * session name go in; conf.triggers.rules are registered for
+	 * conf.session_name (event_rule.h).
+	 */
+	struct event_rule_sync	 rules;
 };
 
 struct session	*session_start(struct event_base *);

@@ -21,6 +21,7 @@
 
 struct evbuffer;
 struct event_base;
+struct event_rule_set;
 struct tracetrap_label;
 struct watchers;
 
@@ -53,7 +54,12 @@ void		 watchers_free(struct watchers *);
 size_t		 watchers_count(const struct watchers *);
 /* [{name, kind, target, value, unit, threshold, rearm, state, ..}] */
 json_t		*watchers_status(const struct watchers *);
-void		 watchers_metrics(const struct watchers *, struct evbuffer *);
+/*
+ * Their families; the event rules' fires (event_rule.h, may be NULL) go
+ * into tracetrap_watcher_fires_total with the others'.
+ */
+void		 watchers_metrics(const struct watchers *,
+		    const struct event_rule_set *, struct evbuffer *);
 
 /*
  * For the unit tests: one sample of every watcher, at a monotonic time

@@ -8,9 +8,19 @@
  * alive LINGER_SECONDS, keeping its registration with the session daemon.
  * COUNT 0 means: tick forever, once a millisecond, writing the last n to
  * STATEFILE every 100 ticks.
+ *
+ * usage: ttapp request FIFO STATEFILE
+ *
+ * Emits one ttapp:request per line "DURATION_US URL [STATUS [RATIO]]"
+ * written to FIFO, then writes the number of requests emitted so far to
+ * STATEFILE, so a test knows the event was emitted. The FIFO is opened
+ * read-write: writers never block, and the app never sees an end of file
+ * between two writers.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +42,37 @@ write_state(const char *path, unsigned long n)
 	rename(tmp, path);
 }
 
+static int
+requests(const char *fifo, const char *state)
+{
+	FILE *f;
+	char line[4096], url[2048];
+	unsigned long duration_us, emitted = 0;
+	long status;
+	double ratio;
+	int fd, n;
+
+	if ((fd = open(fifo, O_RDWR)) == -1 || (f = fdopen(fd, "r")) == NULL) {
+		perror(fifo);
+		return 1;
+	}
+	write_state(state, 0);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		status = 200;
+		ratio = 0.5;
+		n = sscanf(line, "%lu %2047s %ld %lf", &duration_us, url,
+		    &status, &ratio);
+		if (n < 2) {
+			fprintf(stderr, "ttapp: bad request line: %s", line);
+			continue;
+		}
+		lttng_ust_tracepoint(ttapp, request, duration_us, url, status,
+		    ratio);
+		write_state(state, ++emitted);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -43,6 +84,14 @@ main(int argc, char **argv)
 	if (argc < 2) {
 		fprintf(stderr, "usage: ttapp COUNT [STATEFILE] [LINGER]\n");
 		return 2;
+	}
+	if (strcmp(argv[1], "request") == 0) {
+		if (argc != 4) {
+			fprintf(stderr,
+			    "usage: ttapp request FIFO STATEFILE\n");
+			return 2;
+		}
+		return requests(argv[2], argv[3]);
 	}
 	count = strtoul(argv[1], NULL, 10);
 	if (count == 0) {
