@@ -310,9 +310,24 @@ snapshot_record(struct snapshot *snap)
 static void
 snapshot_on_delay(evutil_socket_t fd, short events, void *arg)
 {
+	struct snapshot	*snap = arg;
+	uint64_t	 delay_us = recorder->conf.delay_ms * 1000;
+	uint64_t	 waited_us = recorder_now_us() - snap->accepted_us;
+	struct timeval	 tv;
+
 	(void)fd;
 	(void)events;
-	snapshot_record(arg);
+	/*
+	 * libevent rounds its wait to milliseconds and may wake a little
+	 * early: the delay is a promise of at least that much aftermath.
+	 */
+	if (waited_us < delay_us) {
+		tv.tv_sec = 0;
+		tv.tv_usec = (suseconds_t)(delay_us - waited_us);
+		evtimer_add(snap->delay_ev, &tv);
+		return;
+	}
+	snapshot_record(snap);
 }
 
 static struct snapshot *
