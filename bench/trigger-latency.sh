@@ -127,8 +127,12 @@ cooldown = 0
 burst = 0
 max_per_day = 0
 coalesce = 0"
+	# The session health check at its default (tests check every
+	# 200 ms): a trigger that lands while the LTTng worker runs one
+	# waits for it, and a node does that every 2 s.
 	sed -i "s/^subbuf_size = .*/subbuf_size = $size/;
 	    s/^subbuf_count = .*/subbuf_count = $count/;
+	    s/^check_interval = .*/check_interval = 2s/;
 	    s/^\[spool\]$/[spool]\nmax_bytes = 1000G/" "$T/recorder.conf"
 	rm -rf "$TT_SPOOL" "$T/fs/done"
 	mkdir -p "$T/fs/done"
