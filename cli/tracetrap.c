@@ -273,7 +273,8 @@ print_relay(json_t *relay)
 	printf("; %lld uploaded, %lld refused%s%s\n",
 	    json_integer_value(json_object_get(relay, "uploads")),
 	    json_integer_value(json_object_get(relay, "refused")),
-	    json_object_get(relay, "uploading") != NULL ? ", uploading " : "",
+	    json_is_string(json_object_get(relay, "uploading")) ?
+	    ", uploading " : "",
 	    json_text(relay, "uploading", ""));
 }
 

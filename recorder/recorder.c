@@ -681,6 +681,11 @@ recorder_on_signal(evutil_socket_t sig, short events, void *arg)
 	(void)events;
 	switch (sig) {
 	case SIGHUP:
+		/* A reload now would set up what the drain takes down. */
+		if (rec->is_shutting_down) {
+			log_info("SIGHUP while shutting down: ignored");
+			break;
+		}
 		log_info("SIGHUP: reloading %s", rec->config_path);
 		recorder_reload(rec);
 		break;
@@ -704,7 +709,10 @@ recorder_shutdown(struct recorder *rec)
 		event_free(rec->drain_event);
 	trigger_socket_close(rec->trigger_socket);
 	watchers_free(rec->watchers);
+	rec->watchers = NULL;
+	/* session_stop()'s last done callbacks kick the link: none left. */
 	relay_link_close(rec->relay_link);
+	rec->relay_link = NULL;
 	/* Its last done callbacks may still use the rule set. */
 	session_stop(rec->session);
 	event_rule_set_free(rec->rules);
@@ -727,7 +735,7 @@ main(int argc, char **argv)
 	const char	*path = CONFIG_DEFAULT_PATH;
 	int		 ch, is_foreground = 0, is_check_only = 0;
 	int		 is_verbose = 0, is_explicit = 0, status;
-	char		 err[1024], watch_err[8192], *end;
+	char		 err[1024], watch_err[8192] = "", *end;
 	sigset_t	 usr1;
 	size_t		 i;
 

@@ -322,8 +322,8 @@ snapshot_on_delay(evutil_socket_t fd, short events, void *arg)
 	 * early: the delay is a promise of at least that much aftermath.
 	 */
 	if (waited_us < delay_us) {
-		tv.tv_sec = 0;
-		tv.tv_usec = (suseconds_t)(delay_us - waited_us);
+		tv.tv_sec = (time_t)((delay_us - waited_us) / 1000000);
+		tv.tv_usec = (suseconds_t)((delay_us - waited_us) % 1000000);
 		evtimer_add(snap->delay_ev, &tv);
 		return;
 	}

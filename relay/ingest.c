@@ -57,6 +57,7 @@ struct ingest_conn {
 	char			 address[64];
 
 	/* Main thread's view of the upload in progress. */
+	unsigned		 generation;	/* of the upload, at BEGIN */
 	int			 is_uploading;
 	int			 is_discarding;	/* refused: skip until END */
 	char			 upload_id[STORE_NAME_MAX];
@@ -81,6 +82,7 @@ enum ingest_job_type {
 struct ingest_job {
 	enum ingest_job_type	 type;
 	struct ingest_conn	*conn;
+	unsigned		 generation;	/* the upload it belongs to */
 	char			*data;		/* manifest or chunk bytes */
 	size_t			 len;
 	uint32_t		 file_index;
@@ -116,6 +118,7 @@ ingest_submit(struct ingest_conn *c, enum ingest_job_type type, char *data,
 		fatal("calloc");
 	job->type = type;
 	job->conn = c;
+	job->generation = c->generation;
 	job->data = data;
 	job->len = len;
 	job->file_index = file_index;
@@ -245,6 +248,12 @@ ingest_done(void *arg)
 	c->jobs--;
 	if (job->type == INGEST_JOB_CHUNK)
 		c->queued_bytes -= job->len;
+	/*
+	 * A job of an upload the recorder abandoned, done after the next
+	 * BEGIN: what it found is about the old upload, not this one.
+	 */
+	if (job->generation != c->generation)
+		goto end;
 	if (job->is_first_failure && c->is_uploading) {
 		relay->stats.uploads_refused++;
 		log_warnx("%s: upload %s refused: %s", c->node, c->upload_id,
@@ -273,6 +282,7 @@ ingest_done(void *arg)
 		c->is_uploading = 0;
 		c->is_discarding = 0;
 	}
+end:
 	ingest_resume_reading(c);
 	free(job->data);
 	free(job);
@@ -306,6 +316,7 @@ ingest_on_begin(struct ingest_conn *c, const struct frame *f)
 		fatal("malloc");
 	memcpy(manifest, f->payload, f->length);
 	manifest[f->length] = '\0';
+	c->generation++;
 	c->is_uploading = 1;
 	c->is_discarding = 0;
 	ingest_manifest_id(manifest, f->length, c->upload_id,

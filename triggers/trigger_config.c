@@ -677,8 +677,10 @@ trigger_check_watcher(struct watcher_conf *w, const char *name, char *err,
 			    w->threshold);
 			return 1;
 		}
+		/* 10 points under, or half of a threshold under 20. */
 		if (!w->has_rearm)
-			w->rearm = w->threshold >= 10 ? w->threshold - 10 : 0;
+			w->rearm = w->threshold >= 20 ? w->threshold - 10 :
+			    w->threshold / 2;
 	} else {
 		if (!w->has_threshold) {
 			if (!is_below) {
@@ -708,6 +710,17 @@ trigger_check_watcher(struct watcher_conf *w, const char *name, char *err,
 		if (!w->has_rearm)
 			w->rearm = is_below ? w->threshold * 1.25 :
 			    w->threshold * 0.9;
+		/* Available memory is never above all of it. */
+		if (is_below && w->is_percent && w->rearm > 99.9) {
+			if (w->has_rearm || w->threshold >= 99.9) {
+				ini_append_error(err, errlen, name, w->line,
+				    "[trigger.memory.%s] rearm: %g%% of "
+				    "MemTotal available can never be reached "
+				    "(at most 99.9)", w->name, w->rearm);
+				return 1;
+			}
+			w->rearm = 99.9;
+		}
 	}
 	limits.direction = is_below ? WATCH_BELOW : WATCH_ABOVE;
 	limits.threshold = w->threshold;

@@ -104,6 +104,10 @@ watch_phase_name(enum watch_phase phase)
 const char *
 watch_limits_check(const struct watch_limits *l)
 {
+	/* Re-arming needs a value strictly below rearm: 0 never is. */
+	if (l->direction == WATCH_ABOVE && l->rearm <= 0)
+		return "rearm must be above 0 (nothing falls below 0, so the "
+		    "watcher would never re-arm)";
 	if (l->direction == WATCH_ABOVE && l->rearm > l->threshold)
 		return "rearm must not be above threshold (the watcher would "
 		    "re-arm while still firing)";

@@ -250,6 +250,18 @@ watcher_comm_compare(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/* A tick saw pid under another name than the cache holds. */
+static void
+watcher_comm_learn(struct watchers *set, pid_t pid, const char *comm)
+{
+	struct watcher_comm	 key, *known;
+
+	key.pid = pid;
+	if (set->comms != NULL && (known = bsearch(&key, set->comms,
+	    set->ncomms, sizeof(key), watcher_comm_compare)) != NULL)
+		snprintf(known->comm, sizeof(known->comm), "%s", comm);
+}
+
 /*
  * The command name of pid into out: from the last rescan when it was
  * there and this is not a refresh, else from its comm file. -1 when the
@@ -398,6 +410,16 @@ watcher_read_pids(struct watcher *w, uint64_t *ticks, uint64_t *rss_bytes)
 		watcher_proc_path(w->set, path, sizeof(path), rel);
 		if (watcher_read(w->set, &p->fd, path, buf, sizeof(buf)) <= 0 ||
 		    procstat_parse_task(buf, &task) == -1) {
+			watcher_drop_pid(w, i--);
+			continue;
+		}
+		/*
+		 * A recycled pid under another name is not ours any more;
+		 * the rescan's cache learns the name it has now.
+		 */
+		if (w->conf.target == WATCHER_PROCESS &&
+		    strcmp(task.comm, w->conf.target_arg) != 0) {
+			watcher_comm_learn(w->set, p->pid, task.comm);
 			watcher_drop_pid(w, i--);
 			continue;
 		}
@@ -672,6 +694,8 @@ watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 	size_t				 i;
 	int				 nerrors = 0;
 
+	if (errlen > 0)
+		err[0] = '\0';
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
 	set->fire = fire;

@@ -73,12 +73,26 @@ test_defaults(void **state)
 	assert_string_equal(w->target_arg, "a.slice");
 	assert_true(w->threshold == 2.0 * 1024 * 1024 * 1024);
 	assert_int_equal(c->triggers.npsi, 1);
+	free(c);
+	/* Low thresholds re-arm at half; available memory at 99.9 % at most. */
+	c = load("[trigger.cpu.low]\nthreshold = 8\n"
+	    "[trigger.memory.most]\nthreshold = 90%\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_true(c->triggers.watchers[0].rearm == 4);
+	assert_true(c->triggers.watchers[1].rearm == 99.9);
+	free(c);
+	c = load("[trigger.psi.io]\nresource = io\nkind = full\n"
+	    "[trigger.lttng-event.slow]\nevent = app:request\n"
+	    "filter = duration_us > 1000\ncapture = duration_us, url\n"
+	    "scope = cluster\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->triggers.npsi, 1);
 	assert_int_equal(c->triggers.psi[0].resource, PSI_IO);
 	assert_true(c->triggers.psi[0].is_full);
 	assert_int_equal(c->triggers.psi[0].window_ms, 2000);
 	assert_int_equal(c->triggers.nrules, 1);
 	assert_string_equal(c->triggers.rules[0].capture, "duration_us,url");
-	assert_int_equal(c->triggers.rules[0].filter_line, 17);
+	assert_int_equal(c->triggers.rules[0].filter_line, 6);
 	assert_true(c->triggers.rules[0].is_cluster);
 	free(c);
 }
@@ -123,6 +137,12 @@ test_refusals(void **state)
 		  "rearm: give it in the unit of threshold" },
 		{ "[trigger.memory.a]\nthreshold = 10%\nrearm = 5%\n",
 		  "rearm must not be below threshold" },
+		{ "[trigger.memory.a]\nthreshold = 50%\nrearm = 100%\n",
+		  "rearm: 100% of MemTotal available can never be reached" },
+		{ "[trigger.cpu.a]\nthreshold = 50\nrearm = 0\n",
+		  "rearm must be above 0" },
+		{ "[trigger.cpu.a]\nthreshold = 0\n",
+		  "rearm must be above 0" },
 		{ "[trigger.psi.a]\nwindow = 20s\n",
 		  "t.conf:2: [trigger.psi.a] window: invalid duration" },
 		{ "[trigger.psi.a]\nstall = 3s\nwindow = 2s\n",

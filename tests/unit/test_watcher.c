@@ -287,13 +287,23 @@ test_process_pid_reuse(void **state)
 	 * pid 200 exec()s into a web: the name of a known pid is read
 	 * again only at a refresh, every 6th rescan (the first was one).
 	 */
-	put(f, "proc/200/comm", "web\n");
+	put_task(f, 200, "web", 0, 500, 10);
 	for (i = 0; i < 3; i++) {
 		watchers_rescan_now(set);
 		assert_int_equal(processes_of(set, "web"), 1);
 	}
 	watchers_rescan_now(set);
 	assert_int_equal(processes_of(set, "web"), 2);
+	/*
+	 * pid 300 exits and is recycled by another program: the tick sees
+	 * the name in its stat, drops it, and the next rescan (no refresh)
+	 * does not take it back from its cache.
+	 */
+	put_task(f, 300, "other", 0, 990, 10);
+	watchers_tick_all(set, t0 + 4 * SECOND);
+	assert_int_equal(processes_of(set, "web"), 1);
+	watchers_rescan_now(set);
+	assert_int_equal(processes_of(set, "web"), 1);
 	assert_int_equal(f->fires, 0);
 	watchers_free(set);
 }
