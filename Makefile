@@ -15,8 +15,10 @@ FUZZ_SECONDS	?= 10
 
 PKGS		= lttng-ctl libevent libevent_pthreads libevent_openssl jansson \
 		  openssl sqlite3
-PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) babeltrace2 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libbabeltrace2: only the programs that read traces (relay, CLI).
+BT_LIBS		:= $(shell pkg-config --libs babeltrace2 2>/dev/null)
 
 WARN		= -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 		  -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
@@ -30,13 +32,18 @@ SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 # Debian packages the build, the tests and `make run` need.
 DEB_PKGS	= build-essential pkg-config clang lttng-tools \
-		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 libevent-dev \
+		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 \
+		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c
 CLIENT_SRCS	= lib/tracetrap.c
+# The snapshot analyzer (libbabeltrace2), shared by the relay and the CLI.
+ANALYZE_SRCS	= lib/analyze.c lib/analyze_http.c lib/ctf_dir.c \
+		  lib/trace_reader.c lib/trace_events.c lib/histogram.c \
+		  lib/text.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
@@ -46,12 +53,13 @@ FUZZ_SRCS	= $(wildcard tests/fuzz/fuzz_*.c)
 
 obj		= $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 UTIL_OBJS	= $(call obj,o,$(UTIL_SRCS))
+ANALYZE_OBJS	= $(call obj,o,$(ANALYZE_SRCS))
 CLIENT_OBJS	= $(call obj,pic,$(CLIENT_SRCS))
 CORE_OBJS	= $(call obj,o,$(CORE_SRCS))
 RELAY_OBJS	= $(call obj,o,$(RELAY_SRCS))
 CLI_OBJS	= $(call obj,o,$(CLI_SRCS))
 SAN_OBJS	= $(call obj,san,$(UTIL_SRCS) $(CLIENT_SRCS) $(CORE_SRCS) \
-		  $(RELAY_SRCS) $(CLI_SRCS))
+		  $(RELAY_SRCS) $(CLI_SRCS) $(ANALYZE_SRCS))
 
 RECORDER	= $(BUILD)/tracetrap-recorder
 RELAY		= $(BUILD)/tracetrap-relay
@@ -81,6 +89,9 @@ $(BUILD)/san/%.o: %.c
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/libttutil.a: $(UTIL_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libttanalyze.a: $(ANALYZE_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBTT_A): $(CLIENT_OBJS)
@@ -113,18 +124,27 @@ $(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
 $(CLI): $(BUILD)/o/cli/tracetrap.o $(BUILD)/libcli.a $(LIBTT_A) \
-    $(BUILD)/libttutil.a
-	$(CC) -o $@ $^ $(LIBS)
+    $(BUILD)/libttanalyze.a $(BUILD)/libttutil.a
+	$(CC) -o $@ $^ $(LIBS) $(BT_LIBS)
 
 # Unit tests link the daemons' and the CLI's logic without their main().
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
-    $(BUILD)/librelay.a $(BUILD)/libcli.a $(LIBTT_A) $(BUILD)/libttutil.a
+    $(BUILD)/librelay.a $(BUILD)/libcli.a $(LIBTT_A) $(BUILD)/libttanalyze.a \
+    $(BUILD)/libttutil.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(BT_LIBS) -lcmocka
 
 $(BUILD)/tests/san/test_%: tests/unit/test_%.c $(BUILD)/librecorder-san.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) $(BT_LIBS) -lcmocka
+
+# ttreq: HTTP requests into the trace as mod_tracetrap writes them.
+TTREQ		= $(BUILD)/tests/ttreq
+$(TTREQ): tests/apps/ttreq.c tests/apps/ttreq_tp.c tests/apps/ttreq_tp.h \
+    modules/apache/tracetrap_httpd_tp.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wall -Wextra -Itests/apps -Imodules/apache -o $@ \
+	    tests/apps/ttreq.c tests/apps/ttreq_tp.c -llttng-ust -ldl -pthread
 
 # The real lttng-ust application the integration tests trace.
 $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
@@ -182,7 +202,7 @@ fuzz: $(FUZZ_BINS)
 	    rm -rf $$work $$work.log; \
 	done
 
-integration: all $(TTAPP) $(TTSEND)
+integration: all $(TTAPP) $(TTSEND) $(TTREQ)
 	BUILD=$(abspath $(BUILD)) prove -f tests/integration/*.t
 
 check: deps

@@ -22,18 +22,52 @@ int	list_main(int argc, char **argv);
 /* fetch.c: tracetrap fetch */
 int	fetch_main(int argc, char **argv);
 
+/* show.c: tracetrap show; events.c: tracetrap events */
+int	show_main(int argc, char **argv);
+int	events_main(int argc, char **argv);
+void	show_snapshot(const json_t *summary, size_t rows);
+
 /* remote.c: talking to the relay's HTTP API */
 #define REMOTE_URL_DEFAULT	"http://127.0.0.1:5480"
 #define REMOTE_URL_ENV		"TRACETRAP_RELAY"
 #define REMOTE_TOKEN_ENV	"TRACETRAP_RELAY_TOKEN"
+#define REMOTE_CA_ENV		"TRACETRAP_RELAY_CA"
+#define REMOTE_CERT_ENV		"TRACETRAP_RELAY_CERT"
+#define REMOTE_KEY_ENV		"TRACETRAP_RELAY_KEY"
+#define REMOTE_NOT_FOUND	100	/* remote_get_json_quiet()'s 404 */
+#define REMOTE_NAME_MAX		128
 
+/* The relay options every remote command takes (long options). */
+enum {
+	REMOTE_OPT_CA = 0x100,
+	REMOTE_OPT_CERT,
+	REMOTE_OPT_KEY,
+};
+#define REMOTE_OPTIONS \
+	{ "relay", required_argument, NULL, 'r' }, \
+	{ "token", required_argument, NULL, 't' }, \
+	{ "ca", required_argument, NULL, REMOTE_OPT_CA }, \
+	{ "cert", required_argument, NULL, REMOTE_OPT_CERT }, \
+	{ "key", required_argument, NULL, REMOTE_OPT_KEY }
+#define REMOTE_USAGE \
+	"the relay defaults to $TRACETRAP_RELAY or " REMOTE_URL_DEFAULT \
+	"; its token to\n$TRACETRAP_RELAY_TOKEN; for https://, --ca, --cert " \
+	"and --key default to\n$TRACETRAP_RELAY_CA, _CERT and _KEY.\n"
+
+struct remote_opts {
+	const char	*url, *token, *ca, *cert, *key;
+};
+
+void	remote_opts_init(struct remote_opts *);
+/* Takes a getopt result if it is a relay option: returns 1, else 0. */
+int	remote_opts_take(struct remote_opts *, int ch, const char *arg);
 /*
- * The relay from --relay (url may be NULL) or $TRACETRAP_RELAY, and the
- * token from --token or $TRACETRAP_RELAY_TOKEN. Prints what is wrong and
- * returns -1 on a bad URL or token.
+ * The relay endpoint from the options, then the environment. Prints what
+ * is wrong and returns -1 on a bad URL, token or certificate option.
  */
-int	remote_endpoint(struct http_endpoint *, const char *url,
-	    const char *token);
+int	remote_open(struct http_endpoint *, const struct remote_opts *);
+/* An id the relay could know ([A-Za-z0-9._-]); prints why not. */
+int	remote_id_is_valid(const char *id);
 /* Prints a connection failure with the advice that goes with it. */
 void	remote_unreachable(const struct http_endpoint *, const char *err);
 /*
@@ -45,6 +79,9 @@ int	remote_failure(const struct http_endpoint *,
 /* GET target, a JSON answer. Returns an exit status; *json on EXIT_OK. */
 int	remote_get_json(const struct http_endpoint *, const char *target,
 	    const char *what, json_t **json);
+/* The same, but a 404 returns REMOTE_NOT_FOUND without a word. */
+int	remote_get_json_quiet(const struct http_endpoint *,
+	    const char *target, const char *what, json_t **json);
 /* Appends "[?&]key=value", the value percent-encoded. -1 if no room. */
 int	remote_query_add(char *query, size_t len, const char *key,
 	    const char *value);

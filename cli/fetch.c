@@ -33,9 +33,9 @@ fetch_usage(void)
 {
 	fprintf(stderr,
 	    "usage: tracetrap fetch ID [-o DIR] [--relay URL] [--token TOKEN]\n"
+	    "                       [--ca FILE --cert FILE --key FILE]\n"
 	    "Writes the snapshot to DIR/ID (DIR defaults to the current "
-	    "directory).\nThe relay defaults to $%s or %s; `tracetrap list` "
-	    "shows the IDs.\n", REMOTE_URL_ENV, REMOTE_URL_DEFAULT);
+	    "directory);\n`tracetrap list` shows the IDs; " REMOTE_USAGE);
 }
 
 static int
@@ -182,31 +182,28 @@ fetch_main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "output", required_argument, NULL, 'o' },
-		{ "relay", required_argument, NULL, 'r' },
-		{ "token", required_argument, NULL, 't' },
+		REMOTE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct http_endpoint	 ep;
 	struct http_response	 res;
 	struct untar_stats	 stats;
 	struct stat		 st;
-	const char		*url = NULL, *token = NULL, *out = ".", *id;
+	struct remote_opts	 ro;
+	const char		*out = ".", *id;
 	char			 dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
 	char			 final[PATH_MAX], target[256], err[1024];
 	unsigned		 verified;
 	int			 ch, fd = -1, code = EXIT_USAGE;
 
+	remote_opts_init(&ro);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "o:r:t:", options, NULL)) != -1) {
+		if (remote_opts_take(&ro, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'o':
 			out = optarg;
-			break;
-		case 'r':
-			url = optarg;
-			break;
-		case 't':
-			token = optarg;
 			break;
 		default:
 			fetch_usage();
@@ -223,7 +220,7 @@ fetch_main(int argc, char **argv)
 		    "([A-Za-z0-9._-]); `tracetrap list` shows them\n", id);
 		return EXIT_USAGE;
 	}
-	if (remote_endpoint(&ep, url, token) == -1)
+	if (remote_open(&ep, &ro) == -1)
 		return EXIT_USAGE;
 	if (mkdir(out, 0755) == -1 && errno != EEXIST) {
 		fprintf(stderr, "tracetrap: fetch: %s: %s\n", out,

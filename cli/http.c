@@ -2,6 +2,8 @@
 #include <sys/time.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -9,6 +11,10 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "http.h"
 
@@ -23,8 +29,15 @@
 #define HTTP_CONNECT_SECONDS	10
 #define HTTP_READ_SECONDS	60
 
-struct http_reader {
+/* A connection: a socket, and TLS over it for https://. */
+struct http_conn {
 	int		 fd;
+	SSL_CTX		*ctx;
+	SSL		*ssl;
+};
+
+struct http_reader {
+	struct http_conn *conn;
 	char		 buf[16384];
 	size_t		 start;
 	size_t		 end;
@@ -65,16 +78,15 @@ http_endpoint_url(struct http_endpoint *ep, const char *url, char *err,
 	memset(ep, 0, sizeof(*ep));
 	snprintf(ep->name, sizeof(ep->name), "%s", url);
 	if (strncasecmp(url, "https://", 8) == 0) {
-		snprintf(err, errlen, "%s: https is not supported by this "
-		    "command yet; reach the relay's API over http (a loopback "
-		    "address or a TLS proxy in front of it)", url);
+		ep->is_tls = 1;
+		p = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		p = url + 7;
+	} else {
+		snprintf(err, errlen, "%s: expected http://HOST[:PORT] or "
+		    "https://HOST[:PORT]", url);
 		return -1;
 	}
-	if (strncasecmp(url, "http://", 7) != 0) {
-		snprintf(err, errlen, "%s: expected http://HOST[:PORT]", url);
-		return -1;
-	}
-	p = url + 7;
 	slash = strchr(p, '/');
 	if (slash == NULL)
 		slash = p + strlen(p);
@@ -104,7 +116,8 @@ http_endpoint_url(struct http_endpoint *ep, const char *url, char *err,
 	} else if (host_end != slash)
 		goto bad;
 	else
-		snprintf(ep->port, sizeof(ep->port), "80");
+		snprintf(ep->port, sizeof(ep->port), "%s", ep->is_tls ? "443" :
+		    "80");
 	len = strlen(slash);
 	while (len > 0 && slash[len - 1] == '/')
 		len--;
@@ -115,9 +128,31 @@ http_endpoint_url(struct http_endpoint *ep, const char *url, char *err,
 	ep->base[len] = '\0';
 	return 0;
 bad:
-	snprintf(err, errlen, "%s: not a URL of the form http://HOST[:PORT]",
-	    url);
+	snprintf(err, errlen, "%s: not a URL of the form "
+	    "http[s]://HOST[:PORT]", url);
 	return -1;
+}
+
+int
+http_endpoint_tls(struct http_endpoint *ep, const char *ca, const char *cert,
+    const char *key, char *err, size_t errlen)
+{
+	if ((ca != NULL && strlen(ca) >= sizeof(ep->ca)) ||
+	    (cert != NULL && strlen(cert) >= sizeof(ep->cert)) ||
+	    (key != NULL && strlen(key) >= sizeof(ep->key))) {
+		snprintf(err, errlen, "certificate path too long");
+		return -1;
+	}
+	if ((cert != NULL && cert[0] != '\0') != (key != NULL &&
+	    key[0] != '\0')) {
+		snprintf(err, errlen, "a client certificate needs its key, and "
+		    "a key its certificate (--cert and --key)");
+		return -1;
+	}
+	snprintf(ep->ca, sizeof(ep->ca), "%s", ca ? ca : "");
+	snprintf(ep->cert, sizeof(ep->cert), "%s", cert ? cert : "");
+	snprintf(ep->key, sizeof(ep->key), "%s", key ? key : "");
+	return 0;
 }
 
 int
@@ -151,6 +186,138 @@ http_write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static const char *
+http_tls_error(void)
+{
+	static char	 buf[256];
+	unsigned long	 e = ERR_get_error();
+
+	if (e == 0)
+		return "unknown TLS error";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+static int
+http_conn_write_all(struct http_conn *c, const char *buf, size_t len)
+{
+	int n;
+
+	if (c->ssl == NULL)
+		return http_write_all(c->fd, buf, len);
+	while (len > 0) {
+		n = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX :
+		    (int)len);
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t
+http_conn_read(struct http_conn *c, char *buf, size_t len)
+{
+	ssize_t	 n;
+	int	 ret;
+
+	if (c->ssl == NULL) {
+		do
+			n = read(c->fd, buf, len);
+		while (n == -1 && errno == EINTR);
+		return n;
+	}
+	ret = SSL_read(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	if (ret > 0)
+		return ret;
+	switch (SSL_get_error(c->ssl, ret)) {
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		/* A peer that closes without close_notify: an EOF all the same. */
+		return errno == 0 ? 0 : -1;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+static void
+http_conn_close(struct http_conn *c)
+{
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);
+		SSL_free(c->ssl);
+	}
+	SSL_CTX_free(c->ctx);
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->ssl = NULL;
+	c->ctx = NULL;
+}
+
+/* TLS 1.3 over the connected socket; the server's name is checked. */
+static int
+http_tls_start(struct http_conn *c, const struct http_endpoint *ep,
+    char *err, size_t errlen)
+{
+	X509_VERIFY_PARAM	*param;
+	int			 is_ip;
+	unsigned char		 addr[16];
+	long			 verify;
+
+	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
+		goto tls_error;
+	SSL_CTX_set_min_proto_version(c->ctx, TLS1_3_VERSION);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	if (ep->ca[0] != '\0' ? SSL_CTX_load_verify_locations(c->ctx, ep->ca,
+	    NULL) != 1 : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
+		snprintf(err, errlen, "CA %s: %s", ep->ca[0] ? ep->ca :
+		    "(system)", http_tls_error());
+		return -1;
+	}
+	if (ep->cert[0] != '\0' &&
+	    (SSL_CTX_use_certificate_chain_file(c->ctx, ep->cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(c->ctx, ep->key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(c->ctx) != 1)) {
+		snprintf(err, errlen, "client certificate %s / key %s: %s",
+		    ep->cert, ep->key, http_tls_error());
+		return -1;
+	}
+	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1)
+		goto tls_error;
+	is_ip = inet_pton(AF_INET, ep->host, addr) == 1 ||
+	    inet_pton(AF_INET6, ep->host, addr) == 1;
+	param = SSL_get0_param(c->ssl);
+	if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, ep->host) != 1 :
+	    (SSL_set_tlsext_host_name(c->ssl, ep->host) != 1 ||
+	    SSL_set1_host(c->ssl, ep->host) != 1))
+		goto tls_error;
+	if (SSL_connect(c->ssl) != 1) {
+		verify = SSL_get_verify_result(c->ssl);
+		if (verify != X509_V_OK)
+			snprintf(err, errlen, "TLS with %s: the relay's "
+			    "certificate is not trusted: %s%s", ep->name,
+			    X509_verify_cert_error_string(verify), ep->ca[0] ?
+			    "" : " (give the fleet CA: --ca or $"
+			    "TRACETRAP_RELAY_CA)");
+		else
+			snprintf(err, errlen, "TLS with %s: %s%s", ep->name,
+			    http_tls_error(), ep->cert[0] ? "" : " (the relay "
+			    "may require a client certificate: --cert and "
+			    "--key, or $TRACETRAP_RELAY_CERT and _KEY)");
+		return -1;
+	}
+	return 0;
+tls_error:
+	snprintf(err, errlen, "TLS: %s", http_tls_error());
+	return -1;
 }
 
 static int
@@ -216,7 +383,7 @@ http_connect_tcp(const struct http_endpoint *ep, char *err, size_t errlen)
 }
 
 static int
-http_send(int fd, const struct http_endpoint *ep, const char *method,
+http_send(struct http_conn *c, const struct http_endpoint *ep, const char *method,
     const char *target, const char *body, char *err, size_t errlen)
 {
 	char	 head[2048], auth[HTTP_TOKEN_MAX + 64];
@@ -237,8 +404,8 @@ http_send(int fd, const struct http_endpoint *ep, const char *method,
 		snprintf(err, errlen, "request target too long");
 		return -1;
 	}
-	if (http_write_all(fd, head, (size_t)n) == -1 ||
-	    (body_len > 0 && http_write_all(fd, body, body_len) == -1)) {
+	if (http_conn_write_all(c, head, (size_t)n) == -1 ||
+	    (body_len > 0 && http_conn_write_all(c, body, body_len) == -1)) {
 		snprintf(err, errlen, "write to %s: %s", ep->name,
 		    strerror(errno));
 		return -1;
@@ -259,9 +426,7 @@ http_fill(struct http_reader *r)
 		r->end -= r->start;
 		r->start = 0;
 	}
-	do
-		n = read(r->fd, r->buf + r->end, sizeof(r->buf) - r->end);
-	while (n == -1 && errno == EINTR);
+	n = http_conn_read(r->conn, r->buf + r->end, sizeof(r->buf) - r->end);
 	if (n > 0)
 		r->end += (size_t)n;
 	return n;
@@ -402,27 +567,30 @@ http_exchange(const struct http_endpoint *ep, const char *method,
     struct http_response *res, char *err, size_t errlen)
 {
 	struct http_reader	*r = NULL;
+	struct http_conn	 conn = { -1, NULL, NULL };
 	struct http_sink	 sink;
 	char			 line[HTTP_LINE_MAX], *value, *end;
 	unsigned long long	 length = 0;
-	int			 fd, ret = -1, has_length = 0, is_chunked = 0;
+	int			 ret = -1, has_length = 0, is_chunked = 0;
 	int			 headers = 0;
 
 	memset(res, 0, sizeof(*res));
 	memset(&sink, 0, sizeof(sink));
 	sink.fd = -1;
 	err[0] = '\0';
-	fd = ep->is_unix ? http_connect_unix(ep, err, errlen) :
+	conn.fd = ep->is_unix ? http_connect_unix(ep, err, errlen) :
 	    http_connect_tcp(ep, err, errlen);
-	if (fd == -1)
+	if (conn.fd == -1)
 		return -1;
-	if (http_send(fd, ep, method, target, body, err, errlen) == -1)
+	if (ep->is_tls && http_tls_start(&conn, ep, err, errlen) == -1)
+		goto end;
+	if (http_send(&conn, ep, method, target, body, err, errlen) == -1)
 		goto end;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto end;
 	}
-	r->fd = fd;
+	r->conn = &conn;
 	if (http_read_line(r, line, sizeof(line)) == -1) {
 		snprintf(err, errlen, "%s closed the connection without "
 		    "answering%s", ep->name, errno == EAGAIN ? " (timed out)" :
@@ -480,7 +648,7 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 end:
 	free(sink.buf);
 	free(r);
-	close(fd);
+	http_conn_close(&conn);
 	return ret;
 }
 

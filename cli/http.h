@@ -1,12 +1,14 @@
 /*
  * A minimal blocking HTTP/1.1 client for the CLI: the recorder's control
- * socket (Unix) and the relay's API (TCP, http:// only). One request per
- * connection (Connection: close); bodies framed by Content-Length,
- * chunked encoding or EOF.
+ * socket (Unix) and the relay's API (TCP: http://, or https:// with the
+ * fleet's CA and a client certificate, TLS 1.3, the server's name
+ * checked). One request per connection (Connection: close); bodies framed
+ * by Content-Length, chunked encoding or EOF.
  */
 #ifndef TT_HTTP_H
 #define TT_HTTP_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +22,10 @@ struct http_endpoint {
 	char	 base[256];		/* a URL's path, without its last / */
 	char	 name[400];		/* for messages: the URL or socket */
 	char	 authorization[HTTP_TOKEN_MAX + 16];	/* "" = none */
+	int	 is_tls;		/* https:// */
+	char	 ca[PATH_MAX];		/* "" = the system's CAs */
+	char	 cert[PATH_MAX];	/* client certificate, "" = none */
+	char	 key[PATH_MAX];
 };
 
 struct http_response {
@@ -31,9 +37,15 @@ struct http_response {
 /* Returns 0, or -1 with err when the path does not fit. */
 int	http_endpoint_unix(struct http_endpoint *, const char *path,
 	    char *err, size_t errlen);
-/* http://HOST[:PORT][/PATH], HOST a name, an IPv4 or an [IPv6] address. */
+/*
+ * http[s]://HOST[:PORT][/PATH], HOST a name, an IPv4 or an [IPv6]
+ * address.
+ */
 int	http_endpoint_url(struct http_endpoint *, const char *url,
 	    char *err, size_t errlen);
+/* For https://: the CA to trust and the client certificate and key. */
+int	http_endpoint_tls(struct http_endpoint *, const char *ca,
+	    const char *cert, const char *key, char *err, size_t errlen);
 /* Sends "Authorization: Bearer token" with every request. */
 int	http_endpoint_token(struct http_endpoint *, const char *token,
 	    char *err, size_t errlen);

@@ -26,9 +26,9 @@ list_usage(void)
 	    "[--source SOURCE]\n"
 	    "                      [--since TIME] [--until TIME] [--limit N] "
 	    "[--json]\n"
+	    "                      [--ca FILE --cert FILE --key FILE]\n"
 	    "TIME is RFC 3339 UTC (2026-11-22T07:01:09Z), microseconds since "
-	    "the epoch,\nor a duration ago (30m, 2h, 1d). The relay defaults "
-	    "to $%s or %s.\n", REMOTE_URL_ENV, REMOTE_URL_DEFAULT);
+	    "the epoch,\nor a duration ago (30m, 2h, 1d); " REMOTE_USAGE);
 }
 
 /*
@@ -165,8 +165,7 @@ int
 list_main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "relay", required_argument, NULL, 'r' },
-		{ "token", required_argument, NULL, 't' },
+		REMOTE_OPTIONS,
 		{ "node", required_argument, NULL, 'n' },
 		{ "source", required_argument, NULL, 's' },
 		{ "since", required_argument, NULL, 'S' },
@@ -176,23 +175,20 @@ list_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct http_endpoint	 ep;
-	const char		*url = NULL, *token = NULL;
+	struct remote_opts	 ro;
 	char			 query[LIST_TARGET_MAX] = "";
 	char			 target[LIST_TARGET_MAX + 32], when[64];
 	json_t			*answer, *snapshots;
 	char			*text;
 	int			 ch, is_json = 0, code;
 
+	remote_opts_init(&ro);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "r:t:n:s:S:U:l:j", options,
 	    NULL)) != -1) {
+		if (remote_opts_take(&ro, ch, optarg))
+			continue;
 		switch (ch) {
-		case 'r':
-			url = optarg;
-			break;
-		case 't':
-			token = optarg;
-			break;
 		case 'n':
 		case 's':
 		case 'l':
@@ -221,7 +217,7 @@ list_main(int argc, char **argv)
 		list_usage();
 		return EXIT_USAGE;
 	}
-	if (remote_endpoint(&ep, url, token) == -1)
+	if (remote_open(&ep, &ro) == -1)
 		return EXIT_USAGE;
 	snprintf(target, sizeof(target), "/v1/snapshots%s", query);
 	code = remote_get_json(&ep, target, "list", &answer);

@@ -7,27 +7,86 @@
 #include <string.h>
 
 #include "cli.h"
+#include "name.h"
+#include "render.h"
+
+void
+remote_opts_init(struct remote_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+}
 
 int
-remote_endpoint(struct http_endpoint *ep, const char *url, const char *token)
+remote_opts_take(struct remote_opts *o, int ch, const char *arg)
 {
-	char	 err[512];
+	switch (ch) {
+	case 'r':
+		o->url = arg;
+		return 1;
+	case 't':
+		o->token = arg;
+		return 1;
+	case REMOTE_OPT_CA:
+		o->ca = arg;
+		return 1;
+	case REMOTE_OPT_CERT:
+		o->cert = arg;
+		return 1;
+	case REMOTE_OPT_KEY:
+		o->key = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
 
-	if (url == NULL || url[0] == '\0')
-		url = getenv(REMOTE_URL_ENV);
-	if (url == NULL || url[0] == '\0')
+static const char *
+remote_or_env(const char *value, const char *env)
+{
+	if (value != NULL && value[0] != '\0')
+		return value;
+	value = getenv(env);
+	return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+int
+remote_open(struct http_endpoint *ep, const struct remote_opts *o)
+{
+	const char	*url, *token;
+	char		 err[512];
+
+	if ((url = remote_or_env(o->url, REMOTE_URL_ENV)) == NULL)
 		url = REMOTE_URL_DEFAULT;
-	if (http_endpoint_url(ep, url, err, sizeof(err)) == -1) {
-		fprintf(stderr, "tracetrap: %s\n", err);
-		return -1;
-	}
-	if (token == NULL || token[0] == '\0')
-		token = getenv(REMOTE_TOKEN_ENV);
-	if (token != NULL && token[0] != '\0' &&
-	    http_endpoint_token(ep, token, err, sizeof(err)) == -1) {
-		fprintf(stderr, "tracetrap: %s\n", err);
-		return -1;
-	}
+	if (http_endpoint_url(ep, url, err, sizeof(err)) == -1)
+		goto bad;
+	if ((token = remote_or_env(o->token, REMOTE_TOKEN_ENV)) != NULL &&
+	    http_endpoint_token(ep, token, err, sizeof(err)) == -1)
+		goto bad;
+	if (ep->is_tls && http_endpoint_tls(ep, remote_or_env(o->ca,
+	    REMOTE_CA_ENV), remote_or_env(o->cert, REMOTE_CERT_ENV),
+	    remote_or_env(o->key, REMOTE_KEY_ENV), err, sizeof(err)) == -1)
+		goto bad;
+	if (!ep->is_tls && ep->authorization[0] != '\0' &&
+	    strcmp(ep->host, "127.0.0.1") != 0 && strcmp(ep->host, "::1") != 0 &&
+	    strcmp(ep->host, "localhost") != 0)
+		fprintf(stderr, "tracetrap: warning: the token goes to %s in "
+		    "clear; use https:// with a client certificate\n",
+		    ep->name);
+	return 0;
+bad:
+	fprintf(stderr, "tracetrap: %s\n", err);
+	return -1;
+}
+
+int
+remote_id_is_valid(const char *id)
+{
+	if (name_is_valid(id, REMOTE_NAME_MAX))
+		return 1;
+	fprintf(stderr, "tracetrap: '");
+	render_text(stderr, id, 200);
+	fprintf(stderr, "' is not a snapshot or incident id ([A-Za-z0-9._-]); "
+	    "`tracetrap list` shows them\n");
 	return 0;
 }
 
@@ -51,8 +110,10 @@ remote_failure(const struct http_endpoint *ep,
 		message = json_string_value(json_object_get(answer,
 		    "message"));
 	}
-	fprintf(stderr, "tracetrap: %s: %s (HTTP %d)\n", what,
-	    message != NULL ? message : "the relay refused", res->status);
+	fprintf(stderr, "tracetrap: %s: ", what);
+	render_text(stderr, message != NULL ? message : "the relay refused",
+	    400);
+	fprintf(stderr, " (HTTP %d)\n", res->status);
 	json_decref(answer);
 	switch (res->status) {
 	case 401:
@@ -72,9 +133,9 @@ remote_failure(const struct http_endpoint *ep,
 	}
 }
 
-int
-remote_get_json(const struct http_endpoint *ep, const char *target,
-    const char *what, json_t **json)
+static int
+remote_get(const struct http_endpoint *ep, const char *target,
+    const char *what, json_t **json, int is_quiet_404)
 {
 	struct http_response	 res;
 	json_error_t		 jerr;
@@ -86,6 +147,10 @@ remote_get_json(const struct http_endpoint *ep, const char *target,
 	    sizeof(err)) == -1) {
 		remote_unreachable(ep, err);
 		return EXIT_USAGE;
+	}
+	if (res.status == 404 && is_quiet_404) {
+		http_response_free(&res);
+		return REMOTE_NOT_FOUND;
 	}
 	if (res.status != 200) {
 		code = remote_failure(ep, &res, what);
@@ -101,6 +166,20 @@ remote_get_json(const struct http_endpoint *ep, const char *target,
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+int
+remote_get_json(const struct http_endpoint *ep, const char *target,
+    const char *what, json_t **json)
+{
+	return remote_get(ep, target, what, json, 0);
+}
+
+int
+remote_get_json_quiet(const struct http_endpoint *ep, const char *target,
+    const char *what, json_t **json)
+{
+	return remote_get(ep, target, what, json, 1);
 }
 
 int

@@ -6,6 +6,9 @@
  *   tracetrap status [--json] [--socket PATH]
  *   tracetrap list [--relay URL] [--node N] [--source S] [--since T] [--json]
  *   tracetrap fetch ID [-o DIR] [--relay URL]
+ *   tracetrap show ID|INCIDENT|DIR [--json]
+ *   tracetrap events ID|DIR [--vpid N] [--vtid N] [--from T] [--to T]
+ *                    [--name PATTERN] [--request ID] [--limit N] [--json]
  *
  * Exit status (DESIGN.md): 0 success, 1 refused (rate limited, not
  * found), 2 usage or connection error. Messages say what to do next.
@@ -42,10 +45,16 @@ usage(void)
 	    "                      [--since TIME] [--until TIME] [--limit N] "
 	    "[--json]\n"
 	    "       tracetrap fetch ID [-o DIR] [--relay URL] [--token TOKEN]\n"
-	    "The control socket defaults to $%s or %s;\n"
-	    "the relay to $%s or %s, its token to $%s.\n",
-	    CONTROL_SOCKET_ENV, CONTROL_SOCKET, REMOTE_URL_ENV,
-	    REMOTE_URL_DEFAULT, REMOTE_TOKEN_ENV);
+	    "       tracetrap show ID|INCIDENT|DIR [--json] [--all] "
+	    "[--relay URL] [--token TOKEN]\n"
+	    "       tracetrap events ID|DIR [--request ID] [--vpid N] "
+	    "[--vtid N] [--from T] [--to T]\n"
+	    "                        [--name PATTERN] [--limit N] [--json] "
+	    "[--relay URL] [--token TOKEN]\n"
+	    "Relay commands also take --ca FILE --cert FILE --key FILE for "
+	    "https:// relays.\n"
+	    "The control socket defaults to $%s or %s;\n" REMOTE_USAGE,
+	    CONTROL_SOCKET_ENV, CONTROL_SOCKET);
 }
 
 /* Sends the request; prints the connection error itself. */
@@ -395,6 +404,10 @@ main(int argc, char **argv)
 		return list_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "fetch") == 0)
 		return fetch_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "show") == 0)
+		return show_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "events") == 0)
+		return events_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage();
