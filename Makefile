@@ -35,6 +35,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 \
 		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
+		  python3-bt2 \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
@@ -183,12 +184,16 @@ deps:
 	        $$missing >/dev/null; \
 	fi
 
-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do $$t; done
+# Some unit tests record real traces with these applications.
+UNIT_APPS	= $(TTAPP) $(TTREQ)
 
-unit-san: $(UNIT_SAN_BINS)
+unit: $(UNIT_BINS) $(UNIT_APPS)
+	@set -e; for t in $(UNIT_BINS); do TT_BUILD=$(abspath $(BUILD)) $$t; done
+
+unit-san: $(UNIT_SAN_BINS) $(UNIT_APPS)
 	@set -e; for t in $(UNIT_SAN_BINS); do \
-	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; \
+	    TT_BUILD=$(abspath $(BUILD)) ASAN_OPTIONS=detect_leaks=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1 $$t; \
 	done
 
 fuzz: $(FUZZ_BINS)
