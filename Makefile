@@ -44,7 +44,7 @@ CLIENT_SRCS	= lib/tracetrap.c
 # The snapshot analyzer (libbabeltrace2), shared by the relay and the CLI.
 ANALYZE_SRCS	= lib/analyze.c lib/analyze_http.c lib/ctf_dir.c \
 		  lib/trace_reader.c lib/trace_events.c lib/histogram.c \
-		  lib/text.c
+		  lib/text.c lib/isolate.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
@@ -161,6 +161,7 @@ FUZZ_frame	= relay/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c
+FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
@@ -170,7 +171,7 @@ $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(filter-out -Werror -Wno-format-truncation,$(ALL_CFLAGS)) -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS) $(BT_LIBS)
 
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
@@ -193,7 +194,8 @@ unit: $(UNIT_BINS) $(UNIT_APPS)
 unit-san: $(UNIT_SAN_BINS) $(UNIT_APPS)
 	@set -e; for t in $(UNIT_SAN_BINS); do \
 	    TT_BUILD=$(abspath $(BUILD)) ASAN_OPTIONS=detect_leaks=1 \
-	    UBSAN_OPTIONS=print_stacktrace=1 $$t; \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) \
+	    LIBBABELTRACE2_NO_DLCLOSE=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; \
 	done
 
 fuzz: $(FUZZ_BINS)
@@ -201,7 +203,11 @@ fuzz: $(FUZZ_BINS)
 	    n=$$(basename $$f); corpus=tests/fuzz/corpus/$${n#fuzz_}; \
 	    work=$$(mktemp -d); cp -r $$corpus/. $$work/ 2>/dev/null || :; \
 	    echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	    case $$n in fuzz_analyze) max=20000;; *) max=8192;; esac; \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) \
+	    LIBBABELTRACE2_NO_DLCLOSE=1 \
+	    ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=512 \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
 	        -print_final_stats=0 $$work 2>$$work.log || \
 	        { tail -50 $$work.log; exit 1; }; \
 	    rm -rf $$work $$work.log; \

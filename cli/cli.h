@@ -22,6 +22,18 @@ int	list_main(int argc, char **argv);
 /* fetch.c: tracetrap fetch */
 int	fetch_main(int argc, char **argv);
 
+/*
+ * local.c: reading a snapshot directory here, in a child process
+ * (lib/isolate.c), so a trace that crashes libbabeltrace2 does not
+ * take the command with it. Both always return JSON; on failure it has
+ * "error".
+ */
+#define CLI_ANALYZE_CPU_S	600
+#define CLI_ANALYZE_MEMORY	(2ULL << 30)
+json_t	*cli_analyze(const char *dir);
+struct trace_query;
+json_t	*cli_events(const char *dir, const struct trace_query *);
+
 /* show.c: tracetrap show; events.c: tracetrap events */
 int	show_main(int argc, char **argv);
 int	events_main(int argc, char **argv);

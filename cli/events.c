@@ -175,19 +175,22 @@ events_local(const char *dir, struct trace_query *q, const char *request,
     int is_json)
 {
 	json_t	*summary, *answer;
-	char	 err[512];
 	int	 code;
 
 	if (request != NULL) {
-		if ((summary = analyze_snapshot(dir, NULL)) == NULL)
-			return EXIT_USAGE;
+		summary = cli_analyze(dir);
 		code = events_from_request(summary, request, q);
 		json_decref(summary);
 		if (code == -1)
 			return EXIT_REFUSED;
 	}
-	if ((answer = trace_events_query(dir, q, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "tracetrap: events: %s\n", err);
+	answer = cli_events(dir, q);
+	if (json_object_get(answer, "error") != NULL) {
+		fprintf(stderr, "tracetrap: events: ");
+		render_text(stderr, json_string_value(json_object_get(answer,
+		    "error")), 500);
+		fprintf(stderr, "\n");
+		json_decref(answer);
 		return EXIT_REFUSED;
 	}
 	code = events_print(answer, q->from_ns, is_json);

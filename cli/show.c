@@ -472,10 +472,7 @@ show_local(const char *dir, const struct show_opts *o)
 	json_t	*summary;
 	int	 code;
 
-	if ((summary = analyze_snapshot(dir, NULL)) == NULL) {
-		fprintf(stderr, "tracetrap: show: out of memory\n");
-		return EXIT_USAGE;
-	}
+	summary = cli_analyze(dir);
 	if (o->is_json)
 		code = show_print_json(summary);
 	else {

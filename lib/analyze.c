@@ -778,7 +778,7 @@ an_rules_from(struct analysis *a, const json_t *triggers)
 }
 
 static json_t *
-an_triggers_json(struct analysis *a, const json_t *triggers,
+an_triggers_json(const struct analysis *a, const json_t *triggers,
     const json_t *requests)
 {
 	const json_t	*t, *labels, *req;
@@ -814,7 +814,7 @@ an_triggers_json(struct analysis *a, const json_t *triggers,
 		}
 		if (source != NULL && strcmp(source, "lttng") == 0) {
 			json_object_set_new(o, "event", json_null());
-			for (j = 0; j < a->nrules; j++)
+			for (j = 0; a != NULL && j < a->nrules; j++)
 				if (a->rules[j].trigger == i &&
 				    a->rules[j].found != NULL)
 					json_object_set(o, "event",
@@ -938,6 +938,74 @@ an_manifest_ids(const json_t *triggers, const char ***ids, size_t *n)
 			(*ids)[(*n)++] = id;
 }
 
+/* The summary's head, from the manifest alone; *manifest is kept. */
+static json_t *
+an_skeleton(const char *dir, json_t **manifest)
+{
+	static const char *const keys[] = { "id", "node", "incident",
+	    "taken_at", "taken_at_us" };
+	json_t		*summary, *v;
+	char		 path[PATH_MAX], err[512], when[32];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	size_t		 i;
+
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	summary = json_pack("{s:i, s:s}", "analyzer_version", ANALYZER_VERSION,
+	    "analyzed_at", when);
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if ((*manifest = analyze_load_json(path, ANALYZE_MANIFEST_MAX, err,
+	    sizeof(err))) == NULL) {
+		if (access(path, F_OK) == 0)
+			json_object_set_new(summary, "manifest_error",
+			    json_string(err));
+		*manifest = json_object();
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((v = json_object_get(*manifest, keys[i])) != NULL)
+			json_object_set(summary, keys[i], v);
+	return summary;
+}
+
+/* The fixed fields, there even when nothing could be read. */
+static void
+an_fill_empty(json_t *summary)
+{
+	if (json_object_get(summary, "requests") != NULL)
+		return;
+	json_object_set_new(summary, "events", json_integer(0));
+	json_object_set_new(summary, "discarded_events", json_integer(0));
+	json_object_set_new(summary, "requests_total", json_integer(0));
+	json_object_set_new(summary, "requests", json_array());
+	json_object_set_new(summary, "by_name", json_object());
+	json_object_set_new(summary, "by_process", json_array());
+	json_object_set_new(summary, "span", json_pack("{s:i, s:i}",
+	    "first_ns", 0, "last_ns", 0));
+}
+
+static const json_t *
+an_manifest_triggers(const json_t *manifest)
+{
+	const json_t *t = json_object_get(manifest, "triggers");
+
+	return json_is_array(t) ? t : NULL;
+}
+
+json_t *
+analyze_failed(const char *dir, const char *why)
+{
+	json_t	*manifest, *summary = an_skeleton(dir, &manifest);
+
+	json_object_set_new(summary, "error", json_string(why));
+	an_fill_empty(summary);
+	json_object_set_new(summary, "triggers", an_triggers_json(NULL,
+	    an_manifest_triggers(manifest), NULL));
+	json_object_set_new(summary, "partial", json_false());
+	json_decref(manifest);
+	return summary;
+}
+
 json_t *
 analyze_snapshot(const char *dir, const struct analyze_options *opt)
 {
@@ -946,37 +1014,18 @@ analyze_snapshot(const char *dir, const struct analyze_options *opt)
 	};
 	struct analysis	*a;
 	struct ctf_dir	 ctf;
-	json_t		*summary, *manifest, *triggers, *v;
+	json_t		*summary, *manifest;
+	const json_t	*triggers;
 	const char	**dirs = NULL, **ids = NULL;
-	char		 root[PATH_MAX], path[PATH_MAX], err[512], when[32];
+	char		 root[PATH_MAX], err[512];
 	size_t		 i, nids;
-	time_t		 now = time(NULL);
-	struct tm	 tm;
 
 	memset(&ctf, 0, sizeof(ctf));
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return NULL;
 	a->bucket_ns = 1000000;		/* 1 ms, doubled as the span needs */
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	summary = json_pack("{s:i, s:s}", "analyzer_version", ANALYZER_VERSION,
-	    "analyzed_at", when);
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	if ((manifest = analyze_load_json(path, ANALYZE_MANIFEST_MAX, err,
-	    sizeof(err))) == NULL) {
-		if (access(path, F_OK) == 0)
-			json_object_set_new(summary, "manifest_error",
-			    json_string(err));
-		manifest = json_object();
-	}
-	for (i = 0; i < 5; i++) {
-		static const char *keys[] = { "id", "node", "incident",
-		    "taken_at", "taken_at_us" };
-		if ((v = json_object_get(manifest, keys[i])) != NULL)
-			json_object_set(summary, keys[i], v);
-	}
-	if (!json_is_array(triggers = json_object_get(manifest, "triggers")))
-		triggers = NULL;
+	summary = an_skeleton(dir, &manifest);
+	triggers = an_manifest_triggers(manifest);
 	an_manifest_ids(triggers, &ids, &nids);
 	a->http = analyze_http_new(ids, nids);
 	free(ids);
@@ -1014,17 +1063,7 @@ analyze_snapshot(const char *dir, const struct analyze_options *opt)
 	analyze_http_json(a->http, an_trace_end(a), summary);
 	an_kernel_json(a, manifest, summary);
 finish:
-	if (json_object_get(summary, "requests") == NULL) {
-		/* The fixed fields are there even when nothing was read. */
-		json_object_set_new(summary, "events", json_integer(0));
-		json_object_set_new(summary, "discarded_events", json_integer(0));
-		json_object_set_new(summary, "requests_total", json_integer(0));
-		json_object_set_new(summary, "requests", json_array());
-		json_object_set_new(summary, "by_name", json_object());
-		json_object_set_new(summary, "by_process", json_array());
-		json_object_set_new(summary, "span", json_pack("{s:i, s:i}",
-		    "first_ns", 0, "last_ns", 0));
-	}
+	an_fill_empty(summary);
 	json_object_set_new(summary, "triggers", an_triggers_json(a, triggers,
 	    json_object_get(summary, "requests")));
 	json_object_set_new(summary, "partial", json_boolean(

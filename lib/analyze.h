@@ -36,6 +36,12 @@ struct analyze_options {
  */
 json_t	*analyze_snapshot(const char *dir, const struct analyze_options *);
 
+/*
+ * A summary saying why there is none: the manifest's fields and
+ * triggers, the fixed fields empty, and "error".
+ */
+json_t	*analyze_failed(const char *dir, const char *why);
+
 /* The trace root of a snapshot directory: dir/trace, or dir. */
 void	analyze_trace_root(const char *dir, char *root, size_t len);
 

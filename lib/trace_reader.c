@@ -577,9 +577,28 @@ trace_take_error(char *buf, size_t len, const char *what)
 	const char	*msg = NULL;
 	uint64_t	 n;
 
-	if (error != NULL && (n = bt_error_get_cause_count(error)) > 0)
+	const bt_error_cause *cause;
+	const char	*module;
+	uint64_t	 i;
+
+	/*
+	 * Causes go from the outermost (0) to the root. The library's own
+	 * ("component initialization method failed") say little; the
+	 * plugin's say what is wrong with the trace: the deepest of those.
+	 */
+	if (error != NULL && (n = bt_error_get_cause_count(error)) > 0) {
 		msg = bt_error_cause_get_message(
 		    bt_error_borrow_cause_by_index(error, n - 1));
+		for (i = n; i > 0; i--) {
+			cause = bt_error_borrow_cause_by_index(error, i - 1);
+			module = bt_error_cause_get_module_name(cause);
+			if (module != NULL && strcmp(module, "libbabeltrace2")
+			    != 0) {
+				msg = bt_error_cause_get_message(cause);
+				break;
+			}
+		}
+	}
 	snprintf(buf, len, "%s%s%s", what, msg ? ": " : "", msg ? msg : "");
 	/* One line, whatever the library wrote. */
 	for (; *buf != '\0'; buf++)
