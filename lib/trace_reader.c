@@ -9,6 +9,7 @@
 
 #define TRACE_HASH_SLOTS	8192	/* > 2 x CTF_DIR_MAX_STREAMS */
 #define TRACE_CLASSES_MAX	4096
+#define TRACE_CLASS_CACHE	256	/* a power of two */
 #define TRACE_JSON_DEPTH	4
 #define TRACE_JSON_ELEMENTS	64
 #define TRACE_JSON_STRING	1024
@@ -32,6 +33,8 @@ struct trace_sink {
 	size_t				 ncontexts;
 	unsigned			 consumed;
 	int				 is_stopped;
+	const bt_event_class		*class_keys[TRACE_CLASS_CACHE];
+	size_t				 class_slots[TRACE_CLASS_CACHE];
 };
 
 static uint64_t
@@ -324,16 +327,21 @@ trace_context_of(struct trace_sink *s, const bt_stream_class *sc)
 }
 
 static struct trace_class *
-trace_class_of(struct trace_run *run, const bt_event_class *ec)
+trace_class_of(struct trace_sink *s, const bt_event_class *ec)
 {
+	struct trace_run	*run = s->run;
 	struct trace_class	*c, *grown;
-	size_t			 i;
+	size_t			 i, h = trace_hash(ec) & (TRACE_CLASS_CACHE - 1);
 	const char		*name;
 
-	/* Classes are few (tens), and most runs see a handful. */
+	/* Most events hit a direct-mapped cache; a miss scans the table. */
+	if (s->class_keys[h] == ec)
+		return &run->classes[s->class_slots[h]];
 	for (i = run->nclasses; i > 0; i--)
-		if (run->classes[i - 1].bt == ec)
-			return &run->classes[i - 1];
+		if (run->classes[i - 1].bt == ec) {
+			c = &run->classes[i - 1];
+			goto cache;
+		}
 	if (run->nclasses >= TRACE_CLASSES_MAX)
 		return NULL;
 	grown = realloc(run->classes, (run->nclasses + 1) * sizeof(*grown));
@@ -347,6 +355,9 @@ trace_class_of(struct trace_run *run, const bt_event_class *ec)
 		name = "(unnamed)";
 	text_utf8_copy(c->name, sizeof(c->name), name, strlen(name));
 	c->index = run->nclasses - 1;
+cache:
+	s->class_keys[h] = ec;
+	s->class_slots[h] = c->index;
 	return c;
 }
 
@@ -374,7 +385,7 @@ trace_on_event(struct trace_sink *s, const bt_message *msg)
 	ev.msg = msg;
 	ev.bt = event;
 	if ((ev.stream = trace_stream_of(s, bt_stream)) == NULL ||
-	    (ev.cls = trace_class_of(s->run,
+	    (ev.cls = trace_class_of(s,
 	    bt_event_borrow_class_const(event))) == NULL)
 		return 0;	/* past the bounds: not counted, not a crash */
 	ev.ts_ns = bt_stream_class_borrow_default_clock_class_const(
