@@ -45,8 +45,8 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  * libbabeltrace2 (its source loops on some packet headers), where the
  * relay's limit stops it as this one does.
  */
-#define FUZZ_BUDGET_MS	1000
-#define FUZZ_CPU_LIMIT_S	4
+#define FUZZ_BUDGET_MS	250
+#define FUZZ_CPU_LIMIT_S	1
 
 #define fuzz_assert(cond) do {						\
 	if (!(cond)) {							\
