@@ -35,7 +35,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c lib/conf.c
+		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c
 CLIENT_SRCS	= lib/tracetrap.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
@@ -106,7 +106,7 @@ $(BUILD)/librecorder-san.a: $(SAN_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
-    $(BUILD)/librelay.a $(LIBTT_A) $(BUILD)/libttutil.a
+    $(LIBTT_A) $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
 $(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a $(BUILD)/libttutil.a
@@ -136,7 +136,7 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
 		  triggers/trigger_config.c triggers/watch.c
-FUZZ_frame	= relay/frame.c
+FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c
