@@ -35,7 +35,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c
+		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c lib/clock.c
 CLIENT_SRCS	= lib/tracetrap.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
@@ -139,7 +139,7 @@ FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
 FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
-FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c
+FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c lib/clock.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)

@@ -226,7 +226,7 @@ control_body_trigger(struct recorder *rec, struct evhttp_request *req,
 	t->sender_pid = cred->pid;
 	t->sender_uid = cred->uid;
 	t->sender_gid = cred->gid;
-	t->received_at_us = recorder_realtime_us();
+	t->received_at_us = clock_realtime_us();
 	ret = 0;
 end:
 	json_decref(body);
@@ -363,14 +363,14 @@ control_status_json(struct recorder *rec)
 	    "snapshots_failed", (json_int_t)st->snapshots_failed,
 	    "session_setups", (json_int_t)st->session_setups,
 	    "control_denied", (json_int_t)st->control_denied);
-	policy = policy_status(rec->policy, recorder_now_us() / 1000);
+	policy = policy_status(rec->policy, clock_monotonic_us() / 1000);
 	watchers = watchers_status(rec->watchers);
 	event_rule_set_status(rec->rules, watchers);
 	json_object_set_new(policy, "delay_ms",
 	    json_integer((json_int_t)rec->conf.delay_ms));
 	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "node", rec->conf.node_name, "version", TRACETRAP_VERSION,
-	    "uptime_s", (json_int_t)((recorder_realtime_us() -
+	    "uptime_s", (json_int_t)((clock_realtime_us() -
 	    rec->started_at_us) / 1000000),
 	    "session", session, "limiter", policy, "counters", stats,
 	    "spool", spool, "relay", relay_link_status(rec->relay_link),

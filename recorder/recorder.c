@@ -636,7 +636,7 @@ recorder_on_drain(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	if (session_pending(rec->session) == 0 ||
-	    recorder_now_us() > rec->shutdown_deadline_us)
+	    clock_monotonic_us() > rec->shutdown_deadline_us)
 		event_base_loopexit(rec->base, &flush);
 }
 
@@ -647,7 +647,7 @@ recorder_begin_shutdown(struct recorder *rec)
 	struct event *drain;
 
 	rec->is_shutting_down = 1;
-	rec->shutdown_deadline_us = recorder_now_us() + 30 * 1000000ULL;
+	rec->shutdown_deadline_us = clock_monotonic_us() + 30 * 1000000ULL;
 	trigger_socket_close(rec->trigger_socket);
 	rec->trigger_socket = NULL;
 	snapshot_shutdown(rec);
@@ -807,7 +807,7 @@ main(int argc, char **argv)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-	rec->started_at_us = recorder_realtime_us();
+	rec->started_at_us = clock_realtime_us();
 	TAILQ_INIT(&rec->recent);
 
 	if (unix_socket_group(rec->conf.control_group, &rec->has_control_group,

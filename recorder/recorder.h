@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "datagram.h"
 #include "policy.h"
@@ -119,10 +120,6 @@ struct recorder {
 };
 
 extern struct recorder *recorder;
-
-uint64_t	 recorder_now_us(void);		/* CLOCK_MONOTONIC */
-int64_t		 recorder_realtime_us(void);
-void		 recorder_format_time(int64_t us, char *buf, size_t len);
 
 void		 recorder_snapshot_uploaded(struct recorder *, const char *);
 

@@ -32,6 +32,7 @@
 #include <sqlite3.h>
 
 #include "catalog.h"
+#include "clock.h"
 #include "errbuf.h"
 
 /* Bump on any schema change: an older catalog is then rebuilt. */
@@ -702,21 +703,6 @@ end:
 	return text;
 }
 
-static void
-catalog_format_time(int64_t us, char *buf, size_t len)
-{
-	time_t		seconds = (time_t)(us / 1000000);
-	struct tm	tm;
-	char		date[32];
-
-	if (gmtime_r(&seconds, &tm) == NULL ||
-	    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
-		snprintf(buf, len, "%s", "");
-		return;
-	}
-	snprintf(buf, len, "%s.%06dZ", date, (int)(us % 1000000));
-}
-
 /* Replaces the snapshot's rows; a savepoint, so it nests in a rebuild. */
 static int
 catalog_insert(struct catalog *c, const struct catalog_entry *e,
@@ -734,7 +720,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 		return -1;
 	}
 	if (taken_at == NULL) {
-		catalog_format_time(e->taken_at_us, formatted,
+		clock_format_utc(e->taken_at_us, formatted,
 		    sizeof(formatted));
 		taken_at = formatted;
 	}

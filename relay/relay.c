@@ -17,6 +17,7 @@
 #include <event2/listener.h>
 
 #include "api.h"
+#include "clock.h"
 #include "log.h"
 #include "relay.h"
 #include "store.h"
@@ -45,15 +46,6 @@ usage(void)
 	exit(2);
 }
 
-static int64_t
-relay_realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * Disk worker: oldest incidents go first, while the store is over its
  * byte bound or they are older than max_age. The store goes before the
@@ -67,7 +59,7 @@ relay_retention_run(void *arg)
 	struct relay		*relay = r->relay;
 	struct relay_config	*c = &relay->conf;
 	char			 id[STORE_NAME_MAX];
-	int64_t			 last_us, now_us = relay_realtime_us();
+	int64_t			 last_us, now_us = clock_realtime_us();
 	uint64_t		 bytes;
 	int			 is_too_big, is_too_old;
 
@@ -117,15 +109,6 @@ relay_on_retention(evutil_socket_t fd, short events, void *arg)
 	    r);
 }
 
-static uint64_t
-relay_monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 #define RELAY_LAG_PERIOD_US	100000
 
 static void
@@ -133,7 +116,7 @@ relay_on_lag_check(evutil_socket_t fd, short events, void *arg)
 {
 	struct relay		*relay = arg;
 	static uint64_t		 expected;
-	uint64_t		 now = relay_monotonic_us(), lag;
+	uint64_t		 now = clock_monotonic_us(), lag;
 
 	(void)fd;
 	(void)events;

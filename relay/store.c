@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "store.h"
+#include "clock.h"
 #include "errbuf.h"
 #include "name.h"
 
@@ -718,7 +719,6 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
     size_t len, uint64_t min_free_bytes, char *err, size_t errlen)
 {
 	struct store_upload	*up;
-	struct timespec		 now;
 	json_error_t		 json_error;
 	json_t			*id, *incident;
 	char			 printable[80], text[JSON_ERROR_TEXT_LENGTH];
@@ -785,13 +785,11 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 		goto error;
 
 	/* The relay, not the peer, says who sent it and when it arrived. */
-	clock_gettime(CLOCK_REALTIME, &now);
 	json_object_set_new(up->manifest, "node", json_string(up->node));
 	json_object_set_new(up->manifest, "incident",
 	    json_string(up->incident));
 	json_object_set_new(up->manifest, "received_at_us",
-	    json_integer((json_int_t)now.tv_sec * 1000000 +
-	    now.tv_nsec / 1000));
+	    json_integer((json_int_t)clock_realtime_us()));
 
 	if ((up->md = EVP_MD_CTX_new()) == NULL) {
 		errbuf_set(err, errlen, "out of memory");

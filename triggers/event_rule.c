@@ -14,6 +14,7 @@
 #include <event2/event.h>
 #include <lttng/lttng.h>
 
+#include "clock.h"
 #include "log.h"
 #include "recorder.h"
 #include "event_rule.h"
@@ -310,7 +311,7 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
 	struct tracetrap_label	 labels[1 + TRIGGER_CAPTURES_MAX];
 	char			 summary[512];
 	size_t			 i, at = 0;
-	uint64_t		 now = recorder_now_us();
+	uint64_t		 now = clock_monotonic_us();
 
 	labels[0].key = "rule";
 	labels[0].value = r->conf.name;
@@ -336,7 +337,7 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
 		r->unlogged = 0;
 	}
 	r->fires++;
-	r->last_fire_realtime_us = recorder_realtime_us();
+	r->last_fire_realtime_us = clock_realtime_us();
 	set->fire(set->fire_arg, "lttng", r->conf.reason, r->conf.is_cluster,
 	    labels, 1 + nkeys);
 }
@@ -601,7 +602,7 @@ event_rule_set_status(const struct event_rule_set *set, json_t *array)
 		r = &set->rules[i];
 		when[0] = '\0';
 		if (r->last_fire_realtime_us != 0)
-			recorder_format_time(r->last_fire_realtime_us, when,
+			clock_format_utc(r->last_fire_realtime_us, when,
 			    sizeof(when));
 		capture = json_array();
 		for (cursor = r->conf.capture; conf_list_next(&cursor, &item,

@@ -21,6 +21,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "ini.h"
 #include "log.h"
 #include "procstat.h"
@@ -202,7 +203,7 @@ psi_fire(struct psi_set *set, struct psi_watch *w)
 	char			 avg10[32], stall[32], window[32];
 
 	w->fires++;
-	w->last_fire_realtime_us = recorder_realtime_us();
+	w->last_fire_realtime_us = clock_realtime_us();
 	psi_avg10(w, avg10, sizeof(avg10));
 	snprintf(stall, sizeof(stall), "%llu",
 	    (unsigned long long)w->conf.stall_ms);
@@ -310,7 +311,7 @@ psi_set_status(const struct psi_set *set, json_t *array)
 		w = &set->watches[i];
 		when[0] = '\0';
 		if (w->last_fire_realtime_us != 0)
-			recorder_format_time(w->last_fire_realtime_us, when,
+			clock_format_utc(w->last_fire_realtime_us, when,
 			    sizeof(when));
 		json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:s, "
 		    "s:I, s:I, s:s, s:I, s:s?}", "name", w->conf.name,

@@ -18,6 +18,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "event_rule.h"
 #include "ini.h"
 #include "log.h"
@@ -526,7 +527,7 @@ watcher_fire(struct watcher *w)
 	labels[2].value = threshold;
 	labels[3].key = "target";
 	labels[3].value = target;
-	w->last_fire_realtime_us = recorder_realtime_us();
+	w->last_fire_realtime_us = clock_realtime_us();
 	w->set->fire(w->set->fire_arg, watcher_kind_name(w), reason,
 	    w->conf.is_cluster, labels, 4);
 }
@@ -585,7 +586,7 @@ watcher_on_tick(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	watcher_update(arg, recorder_now_us());
+	watcher_update(arg, clock_monotonic_us());
 }
 
 /* ---- building ---- */
@@ -677,7 +678,7 @@ watcher_check(struct watcher *w, char *problem, size_t len)
 			    strerror(errno), w->conf.target == WATCHER_CGROUP ?
 			    " (is it a cgroup v2 directory with the "
 			    "controller enabled?)" : "");
-		else if (watcher_sample(w, recorder_now_us()) == -1)
+		else if (watcher_sample(w, clock_monotonic_us()) == -1)
 			snprintf(problem, len, "%s", w->error);
 		break;
 	}
@@ -821,7 +822,7 @@ watcher_json(const struct watcher *w)
 
 	watcher_target_text(&w->conf, target, sizeof(target));
 	if (w->last_fire_realtime_us != 0)
-		recorder_format_time(w->last_fire_realtime_us, when,
+		clock_format_utc(w->last_fire_realtime_us, when,
 		    sizeof(when));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I, s:s, s:I, "
 	    "s:s?, s:I}", "name", w->conf.name, "kind", watcher_kind_name(w),

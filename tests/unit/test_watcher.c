@@ -20,7 +20,7 @@
 
 #include <jansson.h>
 
-#include "recorder.h"
+#include "clock.h"
 #include "tracetrap.h"
 #include "watcher.h"
 
@@ -217,7 +217,7 @@ test_system_cpu(void **state)
 	set = watchers_new(&f->confs, on_fire, f, "test.conf", f->err,
 	    sizeof(f->err));
 	assert_non_null(set);
-	t0 = recorder_now_us();
+	t0 = clock_monotonic_us();
 	/* 75 of 100 ticks busy. */
 	put_cpu(f, 1075, 1025);
 	watchers_tick_all(set, t0 + SECOND);
@@ -261,7 +261,7 @@ test_process_pid_reuse(void **state)
 	    sizeof(f->err));
 	assert_non_null(set);
 	assert_int_equal(processes_of(set, "web"), 1);
-	t0 = recorder_now_us();
+	t0 = clock_monotonic_us();
 	watchers_tick_all(set, t0);		/* baseline */
 	put_task(f, 100, "web", 1000 + (uint64_t)hz, 500, 10);
 	watchers_tick_all(set, t0 + SECOND);
@@ -332,7 +332,7 @@ test_memory_and_cgroup(void **state)
 	set = watchers_new(&f->confs, on_fire, f, "test.conf", f->err,
 	    sizeof(f->err));
 	assert_non_null(set);
-	t0 = recorder_now_us();
+	t0 = clock_monotonic_us();
 	put(f, "sys/fs/cgroup/app/cpu.stat", "usage_usec 500000\n");
 	put(f, "proc/meminfo", "MemTotal: 1000 kB\nMemAvailable: 50 kB\n");
 	watchers_tick_all(set, t0 + SECOND);
