@@ -36,7 +36,9 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c lib/clock.c
-CLIENT_SRCS	= lib/tracetrap.c
+# libtracetrap: the client API and the datagram codec it shares with the
+# recorder, plain C only (no libevent, OpenSSL or jansson).
+CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
@@ -133,7 +135,7 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
 # Each fuzzer links only the parser it drives.
-FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
+FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
 		  triggers/trigger_config.c triggers/watch.c
 FUZZ_frame	= lib/frame.c

@@ -214,7 +214,7 @@ control_body_trigger(struct recorder *rec, struct evhttp_request *req,
 			labels[nlabels++].value = json_string_value(value);
 		}
 	}
-	n = tracetrap_format(text, sizeof(text), source, reason, scope, labels,
+	n = datagram_encode(text, sizeof(text), source, reason, scope, labels,
 	    nlabels);
 	if (n == 0) {
 		snprintf(err, errlen, "invalid source or label key (allowed: "

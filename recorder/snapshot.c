@@ -405,23 +405,12 @@ snapshot_make_trigger(const char *source, const char *reason,
     size_t nlabels)
 {
 	struct trigger	*t;
-	char		 text[DATAGRAM_MAX + 1], err[256];
-	size_t		 n;
+	char		 err[256];
 
-	n = tracetrap_format(text, sizeof(text), source, reason, scope,
-	    labels, nlabels);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("calloc");
-	if (n == 0 || datagram_parse(text, n, t, err, sizeof(err)) == -1) {
-		log_warnx("trigger from %s not made: %s", source,
-		    n == 0 ? "a label does not fit" : err);
-		free(t);
-		return NULL;
-	}
-	t->sender_pid = getpid();
-	t->sender_uid = getuid();
-	t->sender_gid = getgid();
-	t->received_at_us = clock_realtime_us();
+	t = trigger_new(source, reason, scope, labels, nlabels, err,
+	    sizeof(err));
+	if (t == NULL)
+		log_warnx("trigger from %s not made: %s", source, err);
 	return t;
 }
 
