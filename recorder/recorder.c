@@ -5,7 +5,6 @@
  * usage: tracetrap-recorder [-dnv] [-f file] [--ready-fd N]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "daemon.h"
 #include "event_rule.h"
 #include "log.h"
 #include "recorder.h"
@@ -51,33 +51,6 @@ recorder_snapshot_uploaded(struct recorder *rec, const char *id)
 			snap->is_uploaded = 1;
 }
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: tracetrap-recorder [-dnv] [-f file] "
-	    "[--ready-fd N]\n"
-	    "  -d          stay in the foreground, log to stderr\n"
-	    "  -f file     configuration (default %s)\n"
-	    "  -n          check the configuration and exit\n"
-	    "  -v          verbose (debug) logging\n"
-	    "  --ready-fd N  write READY=1 to fd N once serving\n",
-	    CONFIG_DEFAULT_PATH);
-	exit(2);
-}
-
-static void
-recorder_ready(struct recorder *rec)
-{
-	static const char msg[] = "READY=1\n";
-
-	if (rec->ready_fd < 0)
-		return;
-	if (write(rec->ready_fd, msg, sizeof(msg) - 1) == -1)
-		log_warn("ready fd");
-	close(rec->ready_fd);
-	rec->ready_fd = -1;
-}
-
 /*
  * Ready once the session and the event rules have had their first
  * answer: a rule LTTng refuses stops the recorder before it says so.
@@ -87,7 +60,7 @@ recorder_maybe_ready(struct recorder *rec)
 {
 	if (rec->is_setup_answered && rec->is_rules_answered &&
 	    !rec->is_shutting_down)
-		recorder_ready(rec);
+		daemon_ready(&rec->ready_fd);
 }
 
 /*
@@ -627,25 +600,18 @@ recorder_on_destroyed(struct session_job *job, void *arg)
  * queued (delayed snapshots, the session's destruction), so that clients
  * waiting with ?wait=1 get their answer flushed, not a closed socket.
  */
-static void
-recorder_on_drain(evutil_socket_t fd, short events, void *arg)
+static int
+recorder_is_drained(void *arg)
 {
-	struct recorder		*rec = arg;
-	static const struct timeval flush = { 0, 100000 };
+	struct recorder *rec = arg;
 
-	(void)fd;
-	(void)events;
-	if (session_pending(rec->session) == 0 ||
-	    clock_monotonic_us() > rec->shutdown_deadline_us)
-		event_base_loopexit(rec->base, &flush);
+	return session_pending(rec->session) == 0 ||
+	    clock_monotonic_us() > rec->shutdown_deadline_us;
 }
 
 static void
 recorder_begin_shutdown(struct recorder *rec)
 {
-	static const struct timeval period = { 0, 20000 };
-	struct event *drain;
-
 	rec->is_shutting_down = 1;
 	rec->shutdown_deadline_us = clock_monotonic_us() + 30 * 1000000ULL;
 	trigger_socket_close(rec->trigger_socket);
@@ -668,9 +634,7 @@ recorder_begin_shutdown(struct recorder *rec)
 	else
 		log_info("session %s: kept running ([session] keep = yes)",
 		    rec->conf.session_name);
-	drain = event_new(rec->base, -1, EV_PERSIST, recorder_on_drain, rec);
-	event_add(drain, &period);
-	rec->drain_event = drain;
+	rec->drain_event = daemon_drain(rec->base, recorder_is_drained, rec);
 }
 
 static void
@@ -725,80 +689,39 @@ recorder_shutdown(struct recorder *rec)
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "ready-fd", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct recorder	*rec;
-	struct event	*signals[4];
-	static const int signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
-	const char	*path = CONFIG_DEFAULT_PATH;
-	int		 ch, is_foreground = 0, is_check_only = 0;
-	int		 is_verbose = 0, is_explicit = 0, status;
-	char		 err[1024], watch_err[8192] = "", *end;
-	sigset_t	 usr1;
-	size_t		 i;
+	struct daemon_options	 o;
+	struct daemon_signals	*signals;
+	struct recorder		*rec;
+	int			 status;
+	char			 err[1024], watch_err[8192] = "";
+	sigset_t		 usr1;
 
+	daemon_options(&o, argc, argv, "tracetrap-recorder",
+	    CONFIG_DEFAULT_PATH);
 	if ((rec = calloc(1, sizeof(*rec))) == NULL)
 		fatal("calloc");
 	recorder = rec;
-	rec->ready_fd = -1;
-	while ((ch = getopt_long(argc, argv, "df:nv", long_options, NULL))
-	    != -1) {
-		switch (ch) {
-		case 'd':
-			is_foreground = 1;
-			break;
-		case 'f':
-			path = optarg;
-			is_explicit = 1;
-			break;
-		case 'n':
-			is_check_only = 1;
-			break;
-		case 'v':
-			is_verbose = 1;
-			break;
-		case 'R':
-			errno = 0;
-			rec->ready_fd = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || rec->ready_fd < 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	if (recorder_load(&rec->conf, path, is_explicit) == -1)
+	rec->ready_fd = o.ready_fd;
+	if (recorder_load(&rec->conf, o.path, o.is_path_given) == -1)
 		exit(1);
-	/* daemon() moves to /: SIGHUP must find a relative -f file again. */
-	if (realpath(path, rec->config_path) == NULL)
-		snprintf(rec->config_path, sizeof(rec->config_path), "%s",
-		    path);
-	rec->is_config_default = !is_explicit &&
-	    access(path, F_OK) == -1;
+	snprintf(rec->config_path, sizeof(rec->config_path), "%s",
+	    o.config_path);
+	rec->is_config_default = !o.is_path_given &&
+	    access(o.path, F_OK) == -1;
 	/* What only the running system can tell is part of the check. */
 	if ((rec->watchers = watchers_new(&rec->conf.triggers,
-	    recorder_watcher_fire, rec, path, watch_err,
+	    recorder_watcher_fire, rec, o.path, watch_err,
 	    sizeof(watch_err))) == NULL) {
 		fprintf(stderr, "%s", watch_err);
 		exit(1);
 	}
-	if (is_check_only) {
-		if (recorder_check_rules(rec, path) == -1)
+	if (o.is_check_only) {
+		if (recorder_check_rules(rec, o.path) == -1)
 			exit(1);
-		fprintf(stderr, "configuration OK\n");
-		exit(0);
+		daemon_check_ok();
 	}
 
-	log_init(is_foreground, "tracetrap-recorder");
-	log_set_verbose(is_verbose);
-	if (!is_foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	signal(SIGPIPE, SIG_IGN);
+	daemon_start(&o);
 	/*
 	 * SIGUSR1 wakes the event-rule notification thread, which unblocks
 	 * it while it waits (event_rule.c); every other thread, all made
@@ -845,12 +768,7 @@ main(int argc, char **argv)
 	if (rec->conf.relay_address[0] != '\0' &&
 	    (rec->relay_link = relay_link_open(rec, err, sizeof(err))) == NULL)
 		fatalx("relay link: %s", err);
-	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
-	    i++) {
-		signals[i] = evsignal_new(rec->base, signal_numbers[i],
-		    recorder_on_signal, rec);
-		evsignal_add(signals[i], NULL);
-	}
+	signals = daemon_signals_new(rec->base, recorder_on_signal, rec);
 	recorder_check(rec);
 	watchers_start(rec->watchers, rec->base, NULL);
 	log_info("tracetrap-recorder %s: node %s, control %s, triggers %s, "
@@ -864,9 +782,7 @@ main(int argc, char **argv)
 	event_base_dispatch(rec->base);
 
 	recorder_shutdown(rec);
-	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
-	    i++)
-		event_free(signals[i]);
+	daemon_signals_free(signals);
 	event_base_free(rec->base);
 	log_info("stopped");
 	status = rec->exit_status;

@@ -5,7 +5,6 @@
  * usage: tracetrap-relay [-dnv] [-f file] [--ready-fd N]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "relay.h"
 #include "store.h"
@@ -31,20 +31,6 @@ struct relay_retention {
 	unsigned	 removed;
 	char		 error[512];
 };
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: tracetrap-relay [-dnv] [-f file] "
-	    "[--ready-fd N]\n"
-	    "  -d          stay in the foreground, log to stderr\n"
-	    "  -f file     configuration (default %s)\n"
-	    "  -n          check the configuration and exit\n"
-	    "  -v          verbose (debug) logging\n"
-	    "  --ready-fd N  write READY=1 to fd N once serving\n",
-	    RELAY_DEFAULT_CONFIG);
-	exit(2);
-}
 
 /*
  * Disk worker: oldest incidents go first, while the store is over its
@@ -134,16 +120,13 @@ relay_on_lag_check(evutil_socket_t fd, short events, void *arg)
 	expected = now + RELAY_LAG_PERIOD_US;
 }
 
-static void
-relay_on_drain(evutil_socket_t fd, short events, void *arg)
+/* Shutdown waits for the disk worker: an upload it holds is durable. */
+static int
+relay_is_drained(void *arg)
 {
-	struct relay			*relay = arg;
-	static const struct timeval	 flush = { 0, 100000 };
+	struct relay *relay = arg;
 
-	(void)fd;
-	(void)events;
-	if (worker_pending(relay->disk) == 0)
-		event_base_loopexit(relay->base, &flush);
+	return worker_pending(relay->disk) == 0;
 }
 
 /*
@@ -193,9 +176,7 @@ relay_reload(struct relay *relay)
 static void
 relay_on_signal(evutil_socket_t sig, short events, void *arg)
 {
-	struct relay			*relay = arg;
-	static const struct timeval	 period = { 0, 20000 };
-	struct event			*drain;
+	struct relay	*relay = arg;
 
 	(void)events;
 	if (sig == SIGHUP) {
@@ -210,78 +191,38 @@ relay_on_signal(evutil_socket_t sig, short events, void *arg)
 	relay->is_shutting_down = 1;
 	/* In-flight uploads are dropped; recorders send them again. */
 	ingest_close_all(relay);
-	drain = event_new(relay->base, -1, EV_PERSIST, relay_on_drain, relay);
-	event_add(drain, &period);
-	relay->drain_event = drain;
+	relay->drain_event = daemon_drain(relay->base, relay_is_drained, relay);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "ready-fd", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static const int	 signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
+	struct daemon_options	 o;
+	struct daemon_signals	*signals;
 	struct relay		*relay;
-	struct event		*signals[3], *retention, *lag_check;
+	struct event		*retention, *lag_check;
 	struct timeval		 lag_period = { 0, RELAY_LAG_PERIOD_US };
 	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
-	const char		*path = RELAY_DEFAULT_CONFIG;
-	char			 err[8192], *end;
-	int			 ch, is_foreground = 0, is_check_only = 0;
-	int			 is_verbose = 0, was_rebuilt = 0;
-	size_t			 i;
+	char			 err[8192];
+	int			 was_rebuilt = 0;
 
+	daemon_options(&o, argc, argv, "tracetrap-relay",
+	    RELAY_DEFAULT_CONFIG);
 	if ((relay = calloc(1, sizeof(*relay))) == NULL)
 		fatal("calloc");
-	relay->ready_fd = -1;
+	relay->ready_fd = o.ready_fd;
 	TAILQ_INIT(&relay->conns);
-	while ((ch = getopt_long(argc, argv, "df:nv", long_options, NULL))
-	    != -1) {
-		switch (ch) {
-		case 'd':
-			is_foreground = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			is_check_only = 1;
-			break;
-		case 'v':
-			is_verbose = 1;
-			break;
-		case 'R':
-			errno = 0;
-			relay->ready_fd = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || relay->ready_fd < 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
 	relay_config_defaults(&relay->conf);
-	/* daemon() moves to /: SIGHUP must find a relative -f file again. */
-	if (realpath(path, relay->config_path) == NULL)
-		snprintf(relay->config_path, sizeof(relay->config_path), "%s",
-		    path);
-	if (relay_config_load(&relay->conf, path, 0, err, sizeof(err)) == -1) {
+	snprintf(relay->config_path, sizeof(relay->config_path), "%s",
+	    o.config_path);
+	if (relay_config_load(&relay->conf, o.path, 0, err, sizeof(err))
+	    == -1) {
 		fprintf(stderr, "%s", err);
 		exit(1);
 	}
-	if (is_check_only) {
-		fprintf(stderr, "configuration OK\n");
-		exit(0);
-	}
-	log_init(is_foreground, "tracetrap-relay");
-	log_set_verbose(is_verbose);
-	if (!is_foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	signal(SIGPIPE, SIG_IGN);
+	if (o.is_check_only)
+		daemon_check_ok();
+	daemon_start(&o);
 
 	if ((relay->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -307,11 +248,7 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (api_listen(relay, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	for (i = 0; i < 3; i++) {
-		signals[i] = evsignal_new(relay->base, signal_numbers[i],
-		    relay_on_signal, relay);
-		evsignal_add(signals[i], NULL);
-	}
+	signals = daemon_signals_new(relay->base, relay_on_signal, relay);
 	retention = event_new(relay->base, -1, EV_PERSIST, relay_on_retention,
 	    relay);
 	event_add(retention, &tv);
@@ -323,11 +260,7 @@ main(int argc, char **argv)
 	    "certificates from %s), store %s", TRACETRAP_VERSION,
 	    relay->conf.listen_address, relay->conf.listen_ca,
 	    relay->conf.store_dir);
-	if (relay->ready_fd >= 0) {
-		if (write(relay->ready_fd, "READY=1\n", 8) == -1)
-			log_warn("ready fd");
-		close(relay->ready_fd);
-	}
+	daemon_ready(&relay->ready_fd);
 
 	event_base_dispatch(relay->base);
 
@@ -349,8 +282,7 @@ main(int argc, char **argv)
 	    (unsigned long long)relay->stats.uploads_duplicate,
 	    (unsigned long long)relay->stats.uploads_refused,
 	    (unsigned long long)relay->stats.uploads_aborted);
-	for (i = 0; i < 3; i++)
-		event_free(signals[i]);
+	daemon_signals_free(signals);
 	SSL_CTX_free(relay->ssl);
 	event_base_free(relay->base);
 	log_info("stopped");
