@@ -38,7 +38,7 @@
 #include <openssl/sha.h>
 
 #include "api.h"
-#include "evhttp_methods.h"
+#include "http_json.h"
 #include "download.h"
 #include "log.h"
 #include "relay.h"
@@ -59,37 +59,6 @@ struct api {
 
 /* One relay per process: its API lives here, not in struct relay. */
 static struct api	*api_current;
-
-static void
-api_reply(struct evhttp_request *req, int code, json_t *body)
-{
-	struct evbuffer	*buf = evbuffer_new();
-	char		*text;
-
-	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	if (buf == NULL)
-		fatalx("evbuffer_new");
-	if (text == NULL) {
-		code = 500;
-		evbuffer_add_printf(buf, "{\"error\":\"internal\",\"message\":"
-		    "\"cannot encode the answer\"}\n");
-	} else
-		evbuffer_add_printf(buf, "%s\n", text);
-	free(text);
-	json_decref(body);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, NULL, buf);
-	evbuffer_free(buf);
-}
-
-void
-api_error(struct evhttp_request *req, int code, const char *error,
-    const char *message)
-{
-	api_reply(req, code, json_pack("{s:s, s:s}", "error", error,
-	    "message", message));
-}
 
 /*
  * The token is compared through its SHA-256, in constant time: neither
@@ -251,7 +220,7 @@ api_query(struct evhttp_request *req, struct evkeyvalq *query,
 	if (text == NULL)
 		return 0;
 	if (evhttp_parse_query_str(text, query) == -1) {
-		api_error(req, 400, "bad_request", "malformed query string");
+		http_json_error(req, 400, "bad_request", "malformed query string");
 		return -1;
 	}
 	/* A misspelled filter would silently match everything: refuse it. */
@@ -262,7 +231,7 @@ api_query(struct evhttp_request *req, struct evkeyvalq *query,
 		if (allowed[i] == NULL) {
 			snprintf(message, sizeof(message), "unknown query "
 			    "parameter '%.64s'", kv->key);
-			api_error(req, 400, "bad_request", message);
+			http_json_error(req, 400, "bad_request", message);
 			evhttp_clear_headers(query);
 			return -1;
 		}
@@ -290,7 +259,7 @@ api_query_limit(struct evhttp_request *req, struct evkeyvalq *query,
 	if (value == NULL)
 		return 0;
 	if (api_parse_uint(value, 1000000, &v) == -1 || v == 0) {
-		api_error(req, 400, "bad_request", "limit must be a positive "
+		http_json_error(req, 400, "bad_request", "limit must be a positive "
 		    "integer");
 		return -1;
 	}
@@ -313,10 +282,10 @@ api_get_incidents(struct api *api, struct evhttp_request *req)
 		incidents = catalog_incidents(api->relay->catalog,
 		    limit > 0 ? limit : API_INCIDENTS_DEFAULT);
 		if (incidents == NULL)
-			api_error(req, 500, "internal", "the catalog cannot "
+			http_json_error(req, 500, "internal", "the catalog cannot "
 			    "be read; see the relay's log");
 		else
-			api_reply(req, 200, json_pack("{s:o}", "incidents",
+			http_json_reply(req, 200, json_pack("{s:o}", "incidents",
 			    incidents));
 	}
 	evhttp_clear_headers(&query);
@@ -332,10 +301,10 @@ api_get_incident(struct api *api, struct evhttp_request *req,
 	if ((incident = catalog_incident(api->relay->catalog, id)) == NULL) {
 		snprintf(message, sizeof(message), "no incident %s on this "
 		    "relay", id);
-		api_error(req, 404, "not_found", message);
+		http_json_error(req, 404, "not_found", message);
 		return;
 	}
-	api_reply(req, 200, incident);
+	http_json_reply(req, 200, incident);
 }
 
 static int
@@ -352,7 +321,7 @@ api_query_time(struct evhttp_request *req, struct evkeyvalq *query,
 		snprintf(message, sizeof(message), "%s: expected RFC 3339 UTC "
 		    "time (2026-11-22T07:01:09Z) or integer microseconds since "
 		    "the epoch, got '%.64s'", key, value);
-		api_error(req, 400, "bad_request", message);
+		http_json_error(req, 400, "bad_request", message);
 		return -1;
 	}
 	return 0;
@@ -386,10 +355,10 @@ api_get_snapshots(struct api *api, struct evhttp_request *req)
 		filter.since_us = 0;
 	if ((snapshots = catalog_snapshots(api->relay->catalog,
 	    &filter)) == NULL)
-		api_error(req, 500, "internal", "the catalog cannot be read; "
+		http_json_error(req, 500, "internal", "the catalog cannot be read; "
 		    "see the relay's log");
 	else
-		api_reply(req, 200, json_pack("{s:o}", "snapshots", snapshots));
+		http_json_reply(req, 200, json_pack("{s:o}", "snapshots", snapshots));
 end:
 	evhttp_clear_headers(&query);
 }
@@ -426,7 +395,7 @@ api_get_status(struct api *api, struct evhttp_request *req)
 	    "archives", (json_int_t)dl->archives,
 	    "archive_bytes", (json_int_t)dl->archive_bytes,
 	    "transfers", (int)dl->active);
-	api_reply(req, 200, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}",
+	http_json_reply(req, 200, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}",
 	    "name", relay->conf.name, "version", TRACETRAP_VERSION,
 	    "connections", (int)relay->nconns, "stats", stats,
 	    "store", store, "api", http));
@@ -511,10 +480,7 @@ api_get_metrics(struct api *api, struct evhttp_request *req)
 	    catalog_total_bytes(relay->catalog), relay->conf.store_max_bytes,
 	    api->requests, api->unauthorized, dl->archives,
 	    dl->archive_bytes, dl->active);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
+	http_json_metrics(req, b);
 }
 
 /* 1 when a catalog path is made of store names only: nothing to escape. */
@@ -545,13 +511,13 @@ api_get_file(struct api *api, struct evhttp_request *req, const char *id,
 	    sizeof(rel)) == -1) {
 		snprintf(message, sizeof(message), "no snapshot %s on this "
 		    "relay; GET /v1/snapshots lists them", id);
-		api_error(req, 404, "not_found", message);
+		http_json_error(req, 404, "not_found", message);
 		return;
 	}
 	if (!api_is_store_path(rel)) {
 		log_warnx("api: catalog path of %s is not a store path: %s", id,
 		    rel);
-		api_error(req, 500, "internal", "the catalog holds a bad path "
+		http_json_error(req, 500, "internal", "the catalog holds a bad path "
 		    "for this snapshot; see the relay's log");
 		return;
 	}
@@ -571,7 +537,7 @@ api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
 	what = strchr(rest, '/');
 	len = what != NULL ? (size_t)(what - rest) : strlen(rest);
 	if (len >= sizeof(id)) {
-		api_error(req, 400, "bad_request", "invalid id (at most 127 "
+		http_json_error(req, 400, "bad_request", "invalid id (at most 127 "
 		    "of [A-Za-z0-9._-], not starting with '.')");
 		return;
 	}
@@ -579,7 +545,7 @@ api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
 	id[len] = '\0';
 	/* Before anything else: an id becomes a path further down. */
 	if (!store_is_valid_name(id)) {
-		api_error(req, 400, "bad_request", "invalid id (at most 127 "
+		http_json_error(req, 400, "bad_request", "invalid id (at most 127 "
 		    "of [A-Za-z0-9._-], not starting with '.')");
 		return;
 	}
@@ -596,7 +562,7 @@ api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
 		    "%s", is_incident ? "/v1/incidents/<id>" :
 		    "/v1/snapshots/<id>/manifest or "
 		    "/v1/snapshots/<id>/archive");
-		api_error(req, 404, "not_found", message);
+		http_json_error(req, 404, "not_found", message);
 	}
 }
 
@@ -636,7 +602,7 @@ api_dispatch(struct evhttp_request *req, void *arg)
 		evhttp_add_header(headers, "WWW-Authenticate", has_credentials ?
 		    "Bearer realm=\"" API_REALM "\", error=\"invalid_token\"" :
 		    "Bearer realm=\"" API_REALM "\"");
-		api_error(req, 401, "unauthorized", has_credentials ?
+		http_json_error(req, 401, "unauthorized", has_credentials ?
 		    "wrong token: check $TRACETRAP_RELAY_TOKEN against the "
 		    "relay's [api] token" : "this relay requires a token: send "
 		    "\"Authorization: Bearer TOKEN\" (the CLI reads "
@@ -644,13 +610,12 @@ api_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(headers, "Allow", "GET");
-		api_error(req, 405, "method_not_allowed", "this API is "
-		    "read-only: GET only");
+		http_json_bad_method(req, "GET", "this API is read-only: GET "
+		    "only");
 		return;
 	}
 	if (api->relay->is_shutting_down) {
-		api_error(req, 503, "shutting_down", "the relay is stopping");
+		http_json_error(req, 503, "shutting_down", "the relay is stopping");
 		return;
 	}
 	if (strcmp(path, "/v1/status") == 0)
@@ -666,7 +631,7 @@ api_dispatch(struct evhttp_request *req, void *arg)
 	else if (strncmp(path, snapshots, sizeof(snapshots) - 1) == 0)
 		api_get_by_id(api, req, path + sizeof(snapshots) - 1, 0);
 	else
-		api_error(req, 404, "not_found", "no such endpoint; try "
+		http_json_error(req, 404, "not_found", "no such endpoint; try "
 		    "/v1/status, /v1/incidents, /v1/snapshots, /metrics");
 }
 
@@ -755,13 +720,10 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 		free(api);
 		return -1;
 	}
-	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);
-	evhttp_set_max_body_size(api->http, API_BODY_MAX);
-	evhttp_set_timeout(api->http, API_TIMEOUT_SECONDS);
-	evhttp_set_allowed_methods(api->http, EVHTTP_ALL_METHODS);
+	http_json_serve(api->http, API_HEADERS_MAX, API_BODY_MAX,
+	    API_TIMEOUT_SECONDS, api_dispatch, api);
 	if (c->is_api_tls)
 		evhttp_set_bevcb(api->http, api_tls_bufferevent, api);
-	evhttp_set_gencb(api->http, api_dispatch, api);
 	download_init(relay->base);
 	api_current = api;
 	log_info("api: %s://%s%s%s", c->is_api_tls ? "https" : "http",

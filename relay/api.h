@@ -23,10 +23,6 @@ int	api_listen(struct relay *, char *err, size_t errlen);
 /* Drops every request in progress and frees the API (after the loop). */
 void	api_close(struct relay *);
 
-/* Answers req with {"error":error,"message":message}. */
-void	api_error(struct evhttp_request *, int code, const char *error,
-	    const char *message);
-
 /*
  * A since/until query value: RFC 3339 ("2026-11-22T07:01:09Z", optional
  * fraction, Z or a +hh:mm offset) or integer microseconds since the
