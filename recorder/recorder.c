@@ -277,24 +277,17 @@ recorder_check(struct recorder *rec)
 	evtimer_add(ev, &tv);
 }
 
-/* A watcher fired: its trigger goes through the policy like any. */
+/* A trigger source fired: its trigger goes through the policy like any. */
 static void
-recorder_watcher_fire(void *arg, const char *source, const char *reason,
-    int is_cluster, const struct tracetrap_label *labels, size_t nlabels)
+recorder_source_fire(void *arg, const struct trigger *t)
 {
 	struct recorder	*rec = arg;
 	struct snapshot	*joined;
-	struct trigger	*t;
 
 	/* Draining for shutdown: no new snapshot may start. */
 	if (rec->is_shutting_down)
 		return;
-	t = snapshot_make_trigger(source, reason, is_cluster ?
-	    TRACETRAP_SCOPE_CLUSTER : TRACETRAP_SCOPE_NODE, labels, nlabels);
-	if (t == NULL)
-		return;
 	snapshot_trigger(rec, t, &joined);
-	free(t);
 }
 
 static void
@@ -554,8 +547,8 @@ recorder_reload(struct recorder *rec)
 	snprintf(next->node_name, sizeof(next->node_name), "%s",
 	    rec->conf.node_name);
 	/* Watchers first: they may refuse the file, and nothing is done. */
-	if ((watchers = watchers_new(&next->triggers, recorder_watcher_fire,
-	    rec, rec->config_path, err, sizeof(err))) == NULL) {
+	if ((watchers = watchers_new(&next->triggers, &rec->sink,
+	    rec->config_path, err, sizeof(err))) == NULL) {
 		log_warnx("reload: %s: the watchers cannot start, keeping the "
 		    "running configuration:\n%s", rec->config_path, err);
 		free(next);
@@ -709,9 +702,10 @@ main(int argc, char **argv)
 	rec->is_config_default = !o.is_path_given &&
 	    access(o.path, F_OK) == -1;
 	/* What only the running system can tell is part of the check. */
-	if ((rec->watchers = watchers_new(&rec->conf.triggers,
-	    recorder_watcher_fire, rec, o.path, watch_err,
-	    sizeof(watch_err))) == NULL) {
+	rec->sink.fire = recorder_source_fire;
+	rec->sink.arg = rec;
+	if ((rec->watchers = watchers_new(&rec->conf.triggers, &rec->sink,
+	    o.path, watch_err, sizeof(watch_err))) == NULL) {
 		fprintf(stderr, "%s", watch_err);
 		exit(1);
 	}
@@ -760,7 +754,7 @@ main(int argc, char **argv)
 	 * a subscription may come before its trigger. The first sync also
 	 * removes triggers of ours an earlier recorder left behind.
 	 */
-	rec->rules = event_rule_set_new(rec->base, recorder_watcher_fire, rec);
+	rec->rules = event_rule_set_new(rec->base, &rec->sink);
 	event_rule_set_configure(rec->rules, rec->conf.session_name,
 	    &rec->conf.triggers);
 	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_ATOMIC, 1, NULL,

@@ -21,6 +21,7 @@
 #include "session.h"
 #include "tracetrap.h"
 #include "spool.h"
+#include "trigger_sink.h"
 
 #define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
 #define SNAPSHOT_TRIGGERS_MAX	256	/* listed in one manifest */
@@ -106,6 +107,7 @@ struct recorder {
 	struct control		*control;
 	struct trigger_socket	*trigger_socket;
 	struct relay_link	*relay_link;	/* NULL: no [relay] address */
+	struct trigger_sink	 sink;		/* the sources' triggers */
 	struct watchers		*watchers;	/* cpu, memory, psi */
 	struct event_rule_set	*rules;		/* [trigger.lttng-event] */
 	unsigned		 rules_pending;	/* RULES jobs not done */
@@ -138,15 +140,6 @@ struct policy_decision snapshot_trigger(struct recorder *,
 		    const struct trigger *, struct snapshot **);
 void		 snapshot_request(struct recorder *, const struct trigger *,
 		    const char *incident);
-/*
- * A trigger the recorder makes itself (watchers, event rules, the
- * relay's requests): formatted and parsed as a datagram, so it enters
- * through the same door, from this process. NULL (logged) when a label
- * does not fit; free() it after snapshot_trigger().
- */
-struct trigger	*snapshot_make_trigger(const char *source, const char *reason,
-		    enum tracetrap_scope, const struct tracetrap_label *,
-		    size_t nlabels);
 void		 snapshot_wait(struct snapshot *, snapshot_waiter_cb, void *);
 void		 snapshot_unwait(struct snapshot *, snapshot_waiter_cb, void *);
 int		 snapshot_is_finished(const struct snapshot *);

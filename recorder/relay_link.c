@@ -429,7 +429,7 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 {
 	struct tracetrap_label	 labels[5];
 	struct trigger		*t;
-	char			 when[32], origin[32];
+	char			 when[32], origin[32], err[256];
 	const char		*incident, *by, *source, *reason;
 
 	incident = json_string_value(json_object_get(o, "incident"));
@@ -455,9 +455,9 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 	    json_object_get(o, "trigger_received_at_us")));
 	labels[4].key = "trigger_received_at_us";
 	labels[4].value = origin;
-	if ((t = snapshot_make_trigger("cluster", reason != NULL ? reason :
-	    "", TRACETRAP_SCOPE_NODE, labels, 5)) == NULL) {
-		log_warnx("relay: bad snapshot request ignored");
+	if ((t = trigger_new("cluster", reason != NULL ? reason : "",
+	    TRACETRAP_SCOPE_NODE, labels, 5, err, sizeof(err))) == NULL) {
+		log_warnx("relay: bad snapshot request ignored: %s", err);
 		return;
 	}
 	snapshot_request(link->rec, t, incident);

@@ -399,21 +399,6 @@ snapshot_forward(struct recorder *rec, const struct trigger *t,
 	return 1;
 }
 
-struct trigger *
-snapshot_make_trigger(const char *source, const char *reason,
-    enum tracetrap_scope scope, const struct tracetrap_label *labels,
-    size_t nlabels)
-{
-	struct trigger	*t;
-	char		 err[256];
-
-	t = trigger_new(source, reason, scope, labels, nlabels, err,
-	    sizeof(err));
-	if (t == NULL)
-		log_warnx("trigger from %s not made: %s", source, err);
-	return t;
-}
-
 /*
  * The relay's SNAPSHOT_REQUEST for a cluster incident: the fleet budget
  * was spent there, so no local limit applies; the snapshot is filed

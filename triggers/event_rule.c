@@ -16,7 +16,8 @@
 
 #include "clock.h"
 #include "log.h"
-#include "recorder.h"
+#include "tracetrap.h"
+#include "trigger_sink.h"
 #include "event_rule.h"
 #include "event_rule_channel.h"
 
@@ -57,8 +58,7 @@ struct event_rule {
 
 struct event_rule_set {
 	struct event_base	*base;
-	watchers_fire_cb	 fire;
-	void			*fire_arg;
+	struct trigger_sink	 sink;
 	char			 session[EVENT_RULE_SESSION_MAX];
 	struct event_rule	 rules[EVENT_RULES_MAX];
 	size_t			 n;
@@ -338,8 +338,8 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
 	}
 	r->fires++;
 	r->last_fire_realtime_us = clock_realtime_us();
-	set->fire(set->fire_arg, "lttng", r->conf.reason, r->conf.is_cluster,
-	    labels, 1 + nkeys);
+	trigger_sink_fire(&set->sink, "lttng", r->conf.reason,
+	    r->conf.is_cluster, labels, 1 + nkeys);
 }
 
 static void
@@ -412,15 +412,14 @@ event_rule_on_message(evutil_socket_t fd, short events, void *arg)
 }
 
 struct event_rule_set *
-event_rule_set_new(struct event_base *base, watchers_fire_cb fire, void *arg)
+event_rule_set_new(struct event_base *base, const struct trigger_sink *sink)
 {
 	struct event_rule_set	*set;
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
 	set->base = base;
-	set->fire = fire;
-	set->fire_arg = arg;
+	set->sink = *sink;
 	event_rule_channel_init(&set->channel);
 	return set;
 }

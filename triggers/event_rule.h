@@ -32,7 +32,6 @@
 #include <jansson.h>
 
 #include "trigger_config.h"
-#include "watcher.h"
 
 /* "tracetrap." SESSION(63) "." RULE(32) "." HASH(16) */
 #define EVENT_RULE_TRIGGER_MAX	128
@@ -43,6 +42,7 @@
 struct evbuffer;
 struct event_base;
 struct event_rule_set;
+struct trigger_sink;
 
 /* ---- the worker's side (recorder/session.c, SESSION_JOB_RULES) ---- */
 
@@ -117,7 +117,7 @@ int		 event_rule_sync(const char *session,
  * thread.
  */
 struct event_rule_set *event_rule_set_new(struct event_base *,
-		    watchers_fire_cb, void *arg);
+		    const struct trigger_sink *);
 /* Stops the notification thread; nothing fires afterwards. */
 void		 event_rule_set_free(struct event_rule_set *);
 

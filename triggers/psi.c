@@ -26,7 +26,8 @@
 #include "log.h"
 #include "procstat.h"
 #include "psi.h"
-#include "recorder.h"
+#include "tracetrap.h"
+#include "trigger_sink.h"
 
 /* What the thread tells the loop: a watcher's index, and this bit. */
 #define PSI_GONE	0x80
@@ -42,8 +43,7 @@ struct psi_watch {
 
 struct psi_set {
 	struct event_base	*base;
-	watchers_fire_cb	 fire;
-	void			*fire_arg;
+	struct trigger_sink	 sink;
 	struct psi_watch	 watches[PSI_WATCHERS_MAX];
 	size_t			 n;
 	pthread_t		 thread;
@@ -103,8 +103,8 @@ psi_open(struct psi_watch *w, char *problem, size_t len)
 }
 
 struct psi_set *
-psi_set_new(const struct trigger_confs *confs, watchers_fire_cb fire,
-    void *fire_arg, const char *name, char *err, size_t errlen, int *nerrors)
+psi_set_new(const struct trigger_confs *confs, const struct trigger_sink *sink,
+    const char *name, char *err, size_t errlen, int *nerrors)
 {
 	struct psi_set		*set;
 	struct psi_watch	*w;
@@ -113,8 +113,7 @@ psi_set_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
-	set->fire = fire;
-	set->fire_arg = fire_arg;
+	set->sink = *sink;
 	set->stop[0] = set->stop[1] = set->notify[0] = set->notify[1] = -1;
 	for (i = 0; i < confs->npsi; i++) {
 		w = &set->watches[set->n];
@@ -222,8 +221,8 @@ psi_fire(struct psi_set *set, struct psi_watch *w)
 	log_warnx("psi watcher %s: %s stall of %s ms within %s ms on %s "
 	    "(avg10 %s)", w->conf.name, w->conf.is_full ? "full" : "some",
 	    stall, window, w->path, avg10);
-	set->fire(set->fire_arg, "psi", w->conf.reason, w->conf.is_cluster,
-	    labels, 5);
+	trigger_sink_fire(&set->sink, "psi", w->conf.reason,
+	    w->conf.is_cluster, labels, 5);
 }
 
 static void

@@ -24,7 +24,8 @@
 #include "log.h"
 #include "procstat.h"
 #include "psi.h"
-#include "recorder.h"
+#include "tracetrap.h"
+#include "trigger_sink.h"
 #include "watch.h"
 #include "watcher.h"
 
@@ -83,8 +84,7 @@ struct watcher {
 
 struct watchers {
 	struct event_base	*base;
-	watchers_fire_cb	 fire;
-	void			*fire_arg;
+	struct trigger_sink	 sink;
 	char			 procfs_root[TRIGGER_PATH_MAX];
 	char			 sysfs_root[TRIGGER_PATH_MAX];
 	uint64_t		 rescan_ms;
@@ -528,7 +528,7 @@ watcher_fire(struct watcher *w)
 	labels[3].key = "target";
 	labels[3].value = target;
 	w->last_fire_realtime_us = clock_realtime_us();
-	w->set->fire(w->set->fire_arg, watcher_kind_name(w), reason,
+	trigger_sink_fire(&w->set->sink, watcher_kind_name(w), reason,
 	    w->conf.is_cluster, labels, 4);
 }
 
@@ -685,8 +685,8 @@ watcher_check(struct watcher *w, char *problem, size_t len)
 }
 
 struct watchers *
-watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
-    void *fire_arg, const char *name, char *err, size_t errlen)
+watchers_new(const struct trigger_confs *confs,
+    const struct trigger_sink *sink, const char *name, char *err, size_t errlen)
 {
 	const struct watcher_conf	*c;
 	struct watchers			*set;
@@ -699,8 +699,7 @@ watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 		err[0] = '\0';
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
-	set->fire = fire;
-	set->fire_arg = fire_arg;
+	set->sink = *sink;
 	snprintf(set->procfs_root, sizeof(set->procfs_root), "%s",
 	    confs->procfs_root);
 	snprintf(set->sysfs_root, sizeof(set->sysfs_root), "%s",
@@ -730,7 +729,7 @@ watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 		    "target: %s", watcher_kind_name(w), w->conf.name, problem);
 		nerrors++;
 	}
-	set->psi = psi_set_new(confs, fire, fire_arg, name, err, errlen,
+	set->psi = psi_set_new(confs, sink, name, err, errlen,
 	    &nerrors);
 	if (nerrors > 0) {
 		watchers_free(set);
