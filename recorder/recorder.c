@@ -20,6 +20,7 @@
 #include "event_rule.h"
 #include "log.h"
 #include "recorder.h"
+#include "worker.h"
 #include "watcher.h"
 
 /* A reload checked here and waiting for LTTng to take its event rules. */
@@ -38,8 +39,8 @@ static void	recorder_reload(struct recorder *);
 static void	recorder_begin_shutdown(struct recorder *);
 static void	recorder_submit_rules(struct recorder *, const struct config *,
 		    enum event_rule_sync_mode, int, const char *,
-		    void (*)(struct session_job *, void *));
-static void	recorder_on_rules_again(struct session_job *, void *);
+		    void (*)(struct event_rule_sync_job *, void *));
+static void	recorder_on_rules_again(struct event_rule_sync_job *, void *);
 
 void
 recorder_snapshot_uploaded(struct recorder *rec, const char *id)
@@ -126,33 +127,35 @@ recorder_on_session(struct session_job *job, void *arg)
 static void
 recorder_submit_rules(struct recorder *rec, const struct config *conf,
     enum event_rule_sync_mode mode, int is_pruning,
-    const char *previous_session, void (*done)(struct session_job *, void *))
+    const char *previous_session,
+    void (*done)(struct event_rule_sync_job *, void *))
 {
-	struct session_job *job;
+	struct event_rule_sync_job *job;
 
-	job = session_job_new(SESSION_JOB_RULES, conf, done, rec);
-	job->rules.mode = mode;
-	job->rules.is_pruning = is_pruning;
-	snprintf(job->rules.file, sizeof(job->rules.file), "%s",
+	job = event_rule_sync_job_new(mode, conf->session_name,
+	    &conf->triggers, done, rec);
+	job->sync.is_pruning = is_pruning;
+	snprintf(job->sync.file, sizeof(job->sync.file), "%s",
 	    rec->config_path);
 	if (previous_session != NULL &&
 	    strcmp(previous_session, conf->session_name) != 0)
-		snprintf(job->rules.previous_session,
-		    sizeof(job->rules.previous_session), "%s",
+		snprintf(job->sync.previous_session,
+		    sizeof(job->sync.previous_session), "%s",
 		    previous_session);
 	rec->rules_pending++;
-	session_submit(rec->session, job);
+	event_rule_set_sync(rec->rules, job);
 }
 
 /* Logs each rule LTTng refused ("file:line: .."); returns how many. */
 static unsigned
-recorder_log_refused(const struct session_job *job, const char *context)
+recorder_log_refused(const struct event_rule_sync_job *job,
+    const char *context)
 {
-	const struct event_rule_sync	*sync = &job->rules;
+	const struct event_rule_sync	*sync = &job->sync;
 	unsigned			 n = 0;
 	size_t				 i;
 
-	for (i = 0; i < job->conf.triggers.nrules; i++) {
+	for (i = 0; i < job->confs.nrules; i++) {
 		if (sync->results[i].error[0] == '\0')
 			continue;
 		log_warnx("%s%s", context, sync->results[i].error);
@@ -163,15 +166,16 @@ recorder_log_refused(const struct session_job *job, const char *context)
 
 /* With context NULL, only what changed in the session daemon. */
 static void
-recorder_log_synced(const struct session_job *job, const char *context)
+recorder_log_synced(const struct event_rule_sync_job *job,
+    const char *context)
 {
-	const struct event_rule_sync *sync = &job->rules;
+	const struct event_rule_sync *sync = &job->sync;
 
-	if (job->conf.triggers.nrules > 0 && (context != NULL ||
+	if (job->confs.nrules > 0 && (context != NULL ||
 	    sync->nregistered > 0))
 		log_info("event rules: %s%zu registered with LTTng (%u new)",
 		    context != NULL ? context : "registered again: ",
-		    job->conf.triggers.nrules - sync->nrefused,
+		    job->confs.nrules - sync->nrefused,
 		    sync->nregistered);
 	if (sync->nremoved > 0)
 		log_info("event rules: %u stale triggers of ours unregistered",
@@ -180,66 +184,66 @@ recorder_log_synced(const struct session_job *job, const char *context)
 
 /* The first sync: a rule LTTng refuses is a startup error. */
 static void
-recorder_on_rules_startup(struct session_job *job, void *arg)
+recorder_on_rules_startup(struct event_rule_sync_job *job, void *arg)
 {
 	struct recorder	*rec = arg;
 
 	rec->rules_pending--;
 	rec->is_rules_answered = 1;
-	if (job->rules.nrefused > 0) {
+	if (job->sync.nrefused > 0) {
 		recorder_log_refused(job, "");
 		log_warnx("LTTng refused %u event rule(s) of %s; stopping",
-		    job->rules.nrefused, rec->config_path);
+		    job->sync.nrefused, rec->config_path);
 		rec->exit_status = 1;
-		session_job_free(job);
+		event_rule_sync_job_free(job);
 		if (!rec->is_shutting_down)
 			recorder_begin_shutdown(rec);
 		return;
 	}
-	event_rule_set_synced(rec->rules, &job->rules);
-	if (job->rules.is_done)
+	event_rule_set_synced(rec->rules, &job->sync);
+	if (job->sync.is_done)
 		recorder_log_synced(job, "");
 	else if (rec->conf.triggers.nrules > 0) {
 		rec->needs_rules_sync = 1;
 		log_warnx("event rules: not registered yet (%s); they are "
-		    "when the session daemon is up", job->rules.error);
+		    "when the session daemon is up", job->sync.error);
 	}
-	session_job_free(job);
+	event_rule_sync_job_free(job);
 	recorder_maybe_ready(rec);
 }
 
 /* A sync after the session daemon came back: what LTTng takes runs. */
 static void
-recorder_on_rules_again(struct session_job *job, void *arg)
+recorder_on_rules_again(struct event_rule_sync_job *job, void *arg)
 {
 	struct recorder	*rec = arg;
 
 	rec->rules_pending--;
 	if (!rec->is_shutting_down) {
-		event_rule_set_synced(rec->rules, &job->rules);
-		if (!job->rules.is_done)
+		event_rule_set_synced(rec->rules, &job->sync);
+		if (!job->sync.is_done)
 			rec->needs_rules_sync = 1;
 		else {
 			recorder_log_refused(job, "");
 			recorder_log_synced(job, NULL);
 		}
 	}
-	session_job_free(job);
+	event_rule_sync_job_free(job);
 }
 
 static void
-recorder_on_rules_removed(struct session_job *job, void *arg)
+recorder_on_rules_removed(struct event_rule_sync_job *job, void *arg)
 {
 	struct recorder	*rec = arg;
 
 	rec->rules_pending--;
-	if (job->rules.nremoved > 0)
+	if (job->sync.nremoved > 0)
 		log_info("event rules: %u triggers unregistered",
-		    job->rules.nremoved);
-	else if (!job->is_ok && job->rules.is_sessiond_alive)
+		    job->sync.nremoved);
+	else if (!job->is_ok && job->sync.is_sessiond_alive)
 		log_warnx("event rules: cannot unregister our triggers: %s",
-		    job->error);
-	session_job_free(job);
+		    job->sync.error);
+	event_rule_sync_job_free(job);
 }
 
 static void
@@ -291,9 +295,9 @@ recorder_source_fire(void *arg, const struct trigger *t)
 }
 
 static void
-recorder_on_rules_checked(struct session_job *job, void *arg)
+recorder_on_rules_checked(struct event_rule_sync_job *job, void *arg)
 {
-	struct session_job **answer = arg;
+	struct event_rule_sync_job **answer = arg;
 
 	*answer = job;
 	event_base_loopexit(recorder->base, NULL);
@@ -307,36 +311,36 @@ recorder_on_rules_checked(struct session_job *job, void *arg)
 static int
 recorder_check_rules(struct recorder *rec, const char *path)
 {
-	struct session		*session;
-	struct session_job	*job, *answer = NULL;
-	size_t			 i;
-	int			 ret = 0;
+	struct worker			*lttng;
+	struct event_rule_sync_job	*job, *answer = NULL;
+	size_t				 i;
+	int				 ret = 0;
 
 	if (rec->conf.triggers.nrules == 0)
 		return 0;
 	if ((rec->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	session = session_start(rec->base);
-	job = session_job_new(SESSION_JOB_RULES, &rec->conf,
+	lttng = worker_start(rec->base);
+	job = event_rule_sync_job_new(EVENT_RULE_SYNC_CHECK,
+	    rec->conf.session_name, &rec->conf.triggers,
 	    recorder_on_rules_checked, &answer);
-	job->rules.mode = EVENT_RULE_SYNC_CHECK;
-	snprintf(job->rules.file, sizeof(job->rules.file), "%s", path);
-	session_submit(session, job);
+	snprintf(job->sync.file, sizeof(job->sync.file), "%s", path);
+	event_rule_sync_submit(lttng, job);
 	event_base_dispatch(rec->base);
-	session_stop(session);
+	worker_stop(lttng);
 	if (answer == NULL)
 		fatalx("the LTTng worker did not answer");
-	for (i = 0; i < answer->conf.triggers.nrules; i++) {
-		if (answer->rules.results[i].error[0] == '\0')
+	for (i = 0; i < answer->confs.nrules; i++) {
+		if (answer->sync.results[i].error[0] == '\0')
 			continue;
-		fprintf(stderr, "%s\n", answer->rules.results[i].error);
+		fprintf(stderr, "%s\n", answer->sync.results[i].error);
 		ret = -1;
 	}
-	if (!answer->rules.is_done && ret == 0)
+	if (!answer->sync.is_done && ret == 0)
 		fprintf(stderr, "[trigger.lttng-event] filters not checked: "
 		    "%s (the recorder checks them when it starts)\n",
-		    answer->rules.error);
-	session_job_free(answer);
+		    answer->sync.error);
+	event_rule_sync_job_free(answer);
 	event_base_free(rec->base);
 	rec->base = NULL;
 	return ret;
@@ -443,7 +447,7 @@ recorder_reload_apply(struct recorder *rec, struct recorder_reload *r)
  * configuration, whose triggers were left registered.
  */
 static void
-recorder_on_rules_reload(struct session_job *job, void *arg)
+recorder_on_rules_reload(struct event_rule_sync_job *job, void *arg)
 {
 	struct recorder		*rec = arg;
 	struct recorder_reload	*r = rec->reload;
@@ -452,34 +456,34 @@ recorder_on_rules_reload(struct session_job *job, void *arg)
 	rec->reload = NULL;
 	if (rec->is_shutting_down)
 		goto end;
-	if (job->rules.nrefused > 0) {
+	if (job->sync.nrefused > 0) {
 		recorder_log_refused(job, "reload: ");
 		log_warnx("reload: LTTng refused %u event rule(s) of %s; "
 		    "keeping the running configuration and its rules",
-		    job->rules.nrefused, rec->config_path);
+		    job->sync.nrefused, rec->config_path);
 		/* Leave the new rules' conditions the thread took up. */
 		event_rule_set_configure(rec->rules, rec->conf.session_name,
 		    &rec->conf.triggers);
 		goto end;
 	}
-	if (!job->rules.is_done) {
+	if (!job->sync.is_done) {
 		log_warnx("reload: the event rules cannot be checked with "
 		    "LTTng now (%s); they are registered when the session "
-		    "daemon is up", job->rules.error);
+		    "daemon is up", job->sync.error);
 		rec->needs_rules_sync = r->next->triggers.nrules > 0;
 	}
 	if (recorder_reload_apply(rec, r) == -1) {
 		/* LTTng holds the new rules too: only the running ones stay. */
 		event_rule_set_configure(rec->rules, rec->conf.session_name,
 		    &rec->conf.triggers);
-		if (job->rules.is_done)
+		if (job->sync.is_done)
 			recorder_submit_rules(rec, &rec->conf,
 			    EVENT_RULE_SYNC_BEST_EFFORT, 1,
 			    r->next->session_name, recorder_on_rules_again);
 		goto end;
 	}
-	event_rule_set_synced(rec->rules, &job->rules);
-	if (job->rules.is_done) {
+	event_rule_set_synced(rec->rules, &job->sync);
+	if (job->sync.is_done) {
 		recorder_log_synced(job, "after the reload: ");
 		/*
 		 * Only now that the loop knows the new triggers may the old
@@ -491,7 +495,7 @@ recorder_on_rules_reload(struct session_job *job, void *arg)
 	}
 end:
 	recorder_reload_free(r);
-	session_job_free(job);
+	event_rule_sync_job_free(job);
 	if (rec->is_reload_again && !rec->is_shutting_down) {
 		rec->is_reload_again = 0;
 		recorder_reload(rec);
@@ -754,7 +758,8 @@ main(int argc, char **argv)
 	 * a subscription may come before its trigger. The first sync also
 	 * removes triggers of ours an earlier recorder left behind.
 	 */
-	rec->rules = event_rule_set_new(rec->base, &rec->sink);
+	rec->rules = event_rule_set_new(rec->base,
+	    session_worker(rec->session), &rec->sink);
 	event_rule_set_configure(rec->rules, rec->conf.session_name,
 	    &rec->conf.triggers);
 	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_ATOMIC, 1, NULL,

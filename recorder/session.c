@@ -668,14 +668,6 @@ session_run(struct session *s, struct session_job *job)
 		job->is_ok = ret >= 0;
 		s->state.is_up = 0;
 		break;
-	case SESSION_JOB_RULES:
-		ret = event_rule_sync(job->conf.session_name,
-		    &job->conf.triggers, &job->rules);
-		job->is_ok = ret == 0;
-		if (ret == -1)
-			snprintf(job->error, sizeof(job->error), "%s",
-			    job->rules.error);
-		break;
 	}
 	if (s->is_reverted) {
 		/* The loop takes the running settings back from the job. */
@@ -726,6 +718,12 @@ unsigned
 session_pending(const struct session *s)
 {
 	return worker_pending(s->worker);
+}
+
+struct worker *
+session_worker(struct session *s)
+{
+	return s->worker;
 }
 
 void

@@ -58,6 +58,7 @@ struct event_rule {
 
 struct event_rule_set {
 	struct event_base	*base;
+	struct worker		*lttng;		/* the LTTng worker */
 	struct trigger_sink	 sink;
 	char			 session[EVENT_RULE_SESSION_MAX];
 	struct event_rule	 rules[EVENT_RULES_MAX];
@@ -412,16 +413,25 @@ event_rule_on_message(evutil_socket_t fd, short events, void *arg)
 }
 
 struct event_rule_set *
-event_rule_set_new(struct event_base *base, const struct trigger_sink *sink)
+event_rule_set_new(struct event_base *base, struct worker *lttng,
+    const struct trigger_sink *sink)
 {
 	struct event_rule_set	*set;
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
 	set->base = base;
+	set->lttng = lttng;
 	set->sink = *sink;
 	event_rule_channel_init(&set->channel);
 	return set;
+}
+
+void
+event_rule_set_sync(struct event_rule_set *set,
+    struct event_rule_sync_job *job)
+{
+	event_rule_sync_submit(set->lttng, job);
 }
 
 void
