@@ -20,11 +20,9 @@
 #include <event2/keyvalq_struct.h>
 
 #include "tracetrap.h"
-#include "event_rule.h"
 #include "http_json.h"
 #include "log.h"
 #include "recorder.h"
-#include "watcher.h"
 
 #define CONTROL_BODY_MAX	(64 * 1024)
 /* evhttp's own cap: above ours, so we answer oversized bodies in JSON. */
@@ -340,8 +338,7 @@ control_status_json(struct recorder *rec)
 	    "session_setups", (json_int_t)st->session_setups,
 	    "control_denied", (json_int_t)st->control_denied);
 	policy = policy_status(rec->policy, clock_monotonic_us() / 1000);
-	watchers = watchers_status(rec->watchers);
-	event_rule_set_status(rec->rules, watchers);
+	watchers = sources_status(rec);
 	json_object_set_new(policy, "delay_ms",
 	    json_integer((json_int_t)rec->conf.delay_ms));
 	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
@@ -419,8 +416,7 @@ control_get_metrics(struct control *c, struct evhttp_request *req)
 	    (unsigned long long)rec->spool.evicted_not_uploaded,
 	    (unsigned long long)st->control_denied);
 	relay_link_metrics(rec->relay_link, b);
-	watchers_metrics(rec->watchers, rec->rules, b);
-	event_rule_set_metrics(rec->rules, b);
+	sources_metrics(rec, b);
 	http_json_metrics(req, b);
 }
 

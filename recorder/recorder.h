@@ -34,7 +34,7 @@ enum snapshot_state {
 };
 
 struct snapshot;
-struct recorder_reload;
+struct reload;
 typedef void (*snapshot_waiter_cb)(struct snapshot *, void *);
 
 struct snapshot_waiter {
@@ -114,7 +114,7 @@ struct recorder {
 	int			 needs_rules_sync; /* sessiond new or away */
 	int			 is_setup_answered;	/* first SETUP */
 	int			 is_rules_answered;	/* first RULES */
-	struct recorder_reload	*reload;	/* waits for its RULES job */
+	struct reload		*reload;	/* waits for its rules' sync */
 	int			 is_reload_again;	/* SIGHUP meanwhile */
 	int			 exit_status;
 	int			 has_forwarded;	/* a cluster trigger, once */
@@ -123,7 +123,52 @@ struct recorder {
 
 extern struct recorder *recorder;
 
+/* recorder.c */
 void		 recorder_snapshot_uploaded(struct recorder *, const char *);
+/* Ready once the session and the event rules had their first answer. */
+void		 recorder_maybe_ready(struct recorder *);
+void		 recorder_begin_shutdown(struct recorder *);
+/* A session job (SETUP, CHECK) for rec->conf; its answer updates rec. */
+void		 recorder_submit_session(struct recorder *, enum session_job_type);
+
+/* sources.c: the trigger sources (triggers/), wired in one place */
+int		 sources_init(struct recorder *, const char *name, char *err,
+		    size_t errlen);
+struct watchers	*sources_watchers_new(struct recorder *,
+		    const struct trigger_confs *, const char *name, char *err,
+		    size_t errlen);
+int		 sources_check_rules(struct recorder *, const char *path);
+void		 sources_start_rules(struct recorder *);
+void		 sources_start_watchers(struct recorder *);
+void		 sources_configure_rules(struct recorder *);
+void		 sources_counts(const struct recorder *, size_t *nwatchers,
+		    size_t *nrules);
+struct event_rule_sync_job;
+/*
+ * A reload's changed rules, registered beside the running ones (all or
+ * none): LTTng's answer goes to done.
+ */
+void		 sources_sync_next(struct recorder *, const struct config *next,
+		    void (*done)(struct event_rule_sync_job *, void *));
+void		 sources_resync(struct recorder *, const char *previous_session);
+unsigned	 sources_log_refused(const struct event_rule_sync_job *,
+		    const char *context);
+void		 sources_log_synced(const struct event_rule_sync_job *,
+		    const char *context);
+void		 sources_on_session(struct recorder *,
+		    const struct session_state *);
+void		 sources_remove(struct recorder *);
+void		 sources_stop(struct recorder *);
+void		 sources_free(struct recorder *);
+json_t		*sources_status(const struct recorder *);
+struct evbuffer;
+void		 sources_metrics(const struct recorder *, struct evbuffer *);
+
+/* reload.c: SIGHUP */
+void		 reload_start(struct recorder *);
+void		 reload_free(struct reload *);
+/* The session name the pending reload's rules were synced for, or NULL. */
+const char	*reload_next_session(const struct reload *);
 
 /* relay_link.c */
 struct relay_link *relay_link_open(struct recorder *, char *, size_t);
@@ -132,7 +177,6 @@ void		 relay_link_kick(struct relay_link *);
 int		 relay_link_is_ready(const struct relay_link *);
 int		 relay_link_cluster_trigger(struct relay_link *, json_t *);
 json_t		*relay_link_status(const struct relay_link *);
-struct evbuffer;
 void		 relay_link_metrics(const struct relay_link *, struct evbuffer *);
 
 /* snapshot.c */
