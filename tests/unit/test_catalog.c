@@ -1,5 +1,7 @@
 /*
- * Unit tests of the relay's catalog (relay/catalog.c). Each test owns a
+ * Unit tests of the relay's catalog, through catalog.h: its three files
+ * (relay/catalog.c: opening and the schema; catalog_write.c: indexing,
+ * rebuilding, removing; catalog_query.c: the listings). Each test owns a
  * temporary directory holding the database and, when it needs one, a
  * store tree of manifests written the way the store writes them.
  */
