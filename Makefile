@@ -142,7 +142,7 @@ FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
 FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
-FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c lib/clock.c
+FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c lib/clock.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
