@@ -39,8 +39,11 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c lib/conf.c
-CLIENT_SRCS	= lib/tracetrap.c
+		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c lib/clock.c \
+		  lib/daemon.c lib/http_json.c
+# libtracetrap: the client API and the datagram codec it shares with the
+# recorder, plain C only (no libevent, OpenSSL or jansson).
+CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c
 # The snapshot analyzer (libbabeltrace2), shared by the relay and the CLI.
 ANALYZE_SRCS	= lib/analyze.c lib/analyze_http.c lib/ctf_dir.c \
 		  lib/trace_reader.c lib/trace_events.c lib/histogram.c \
@@ -108,7 +111,7 @@ $(BUILD)/tracetrap.pc: lib/tracetrap.pc.in Makefile
 $(BUILD)/librecorder.a: $(CORE_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/librelay.a: $(RELAY_OBJS)
+$(BUILD)/librelay.a: $(RELAY_OBJS) $(BUILD)/o/gen/web_assets.o
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/libcli.a: $(CLI_OBJS)
@@ -118,11 +121,22 @@ $(BUILD)/librecorder-san.a: $(SAN_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
-    $(BUILD)/librelay.a $(LIBTT_A) $(BUILD)/libttutil.a
+    $(LIBTT_A) $(BUILD)/libttutil.a
 	$(CC) -o $@ $^ $(LIBS)
 
-$(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a $(BUILD)/libttutil.a
-	$(CC) -o $@ $^ $(LIBS)
+$(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a \
+    $(BUILD)/libttanalyze.a $(BUILD)/libttutil.a
+	$(CC) -o $@ $^ $(LIBS) $(BT_LIBS)
+
+# The relay's web pages, built into it (relay/web.h).
+WEB_FILES	= $(sort $(wildcard relay/web/*.html relay/web/*.js \
+		  relay/web/*.css relay/web/*.svg))
+$(BUILD)/gen/web_assets.c: $(WEB_FILES) relay/embed-web.sh
+	@mkdir -p $(@D)
+	relay/embed-web.sh $@ $(WEB_FILES)
+$(BUILD)/o/gen/web_assets.o: $(BUILD)/gen/web_assets.c relay/web.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Irelay -c -o $@ $<
 
 $(CLI): $(BUILD)/o/cli/tracetrap.o $(BUILD)/libcli.a $(LIBTT_A) \
     $(BUILD)/libttanalyze.a $(BUILD)/libttutil.a
@@ -154,13 +168,13 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
 # Each fuzzer links only the parser it drives.
-FUZZ_datagram	= recorder/datagram.c lib/errbuf.c
+FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
 		  triggers/trigger_config.c triggers/watch.c
-FUZZ_frame	= relay/frame.c
+FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
-FUZZ_manifest	= relay/store.c lib/errbuf.c lib/name.c
+FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c lib/clock.c
 FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c
 
 .SECONDEXPANSION:

@@ -1,5 +1,7 @@
 /*
- * libtracetrap: the client side of trigger.sock (DESIGN.md).
+ * libtracetrap: the client side of trigger.sock (DESIGN.md). The
+ * datagram itself is written by the codec the recorder reads it with
+ * (datagram.c, linked in with hidden visibility); this file sends it.
  *
  * This code runs inside other people's hot paths (an Apache request, a
  * signal of distress in an application), so the send path allocates
@@ -17,19 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "datagram.h"
 #include "tracetrap.h"
 
 /* The library is built with -fvisibility=hidden; this is the API. */
 #define TT_EXPORT	__attribute__((visibility("default")))
-
-/* The recorder's limits (recorder/datagram.h); a client may not exceed. */
-#define TRACETRAP_LABELS_MAX	32
-#define TRACETRAP_KEY_MAX	32
-#define TRACETRAP_SOURCE_MAX	32
-#define TRACETRAP_METHOD_MAX	16
-
-/* One value per truncatable string: the reason and every label. */
-#define TRACETRAP_VALUES_MAX	(TRACETRAP_LABELS_MAX + 1)
 
 /*
  * The process's socket and the pid that created it, packed in one word so
@@ -114,290 +108,14 @@ tracetrap_drop(int error)
 	return -1;
 }
 
-/*
- * Returns the length of the well-formed UTF-8 sequence at the start of the
- * NUL-terminated string p, or 0: overlong forms, surrogates and values
- * above U+10FFFF are refused, as the recorder refuses them. The NUL is not
- * a continuation byte, so this never reads past the end of p.
- */
-static size_t
-tracetrap_utf8_length(const unsigned char *p)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
-/*
- * Copies value into out, at most max bytes, made acceptable to the
- * recorder: control characters become spaces and each byte that is not
- * part of valid UTF-8 becomes '?'. Both replacements keep the length, and
- * the copy stops before a sequence that would not fit whole, so a cut
- * value is still valid UTF-8. Returns the bytes written.
- */
-static size_t
-tracetrap_copy_value(char *out, const char *value, size_t max)
-{
-	const unsigned char	*p = (const unsigned char *)value;
-	size_t			 written = 0, n;
-
-	while (*p != '\0') {
-		n = tracetrap_utf8_length(p);
-		if (n == 0 ? written + 1 > max : written + n > max)
-			break;
-		if (n == 0) {
-			out[written++] = '?';
-			p++;
-		} else if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
-			out[written++] = ' ';
-			p++;
-		} else {
-			memcpy(out + written, p, n);
-			written += n;
-			p += n;
-		}
-	}
-	return written;
-}
-
-static int
-tracetrap_is_key_char(char c)
-{
-	return ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	    c == '_' || c == '.' || c == '-');
-}
-
-static int
-tracetrap_is_key(const char *key)
-{
-	size_t	i;
-
-	if (key == NULL)
-		return 0;
-	for (i = 0; key[i] != '\0'; i++) {
-		if (i == TRACETRAP_KEY_MAX || !tracetrap_is_key_char(key[i]))
-			return 0;
-	}
-	if (i == 0)
-		return 0;
-	/* These four are fields of the datagram, not labels. */
-	return (strcmp(key, "v") != 0 && strcmp(key, "source") != 0 &&
-	    strcmp(key, "reason") != 0 && strcmp(key, "scope") != 0);
-}
-
-static int
-tracetrap_is_source(const char *source)
-{
-	size_t	i;
-
-	for (i = 0; source[i] != '\0'; i++) {
-		if (i == TRACETRAP_SOURCE_MAX || source[i] == '.' ||
-		    !tracetrap_is_key_char(source[i]))
-			return 0;
-	}
-	return i > 0;
-}
-
-/* An unsigned decimal that fits in 64 bits, as the recorder wants. */
-static int
-tracetrap_is_u64(const char *value, uint64_t *out)
-{
-	uint64_t	v = 0;
-	unsigned	digit;
-	size_t		i;
-
-	for (i = 0; value[i] != '\0'; i++) {
-		if (value[i] < '0' || value[i] > '9')
-			return 0;
-		digit = (unsigned)(value[i] - '0');
-		if (v > (UINT64_MAX - digit) / 10)
-			return 0;
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return i > 0;
-}
-
-/*
- * Some keys have a syntax the recorder checks (recorder/datagram.h).
- * Returns -1 when the value breaks it, since the recorder would drop the
- * whole datagram; 1 when the key is one of these (its value is short and
- * must not be cut); 0 for a free-form value.
- */
-static int
-tracetrap_check_known(const char *key, const char *value)
-{
-	uint64_t	v = 0;
-	size_t		i;
-
-	if (strcmp(key, "status") == 0) {
-		if (!tracetrap_is_u64(value, &v) || v < 100 || v > 999)
-			return -1;
-		return 1;
-	}
-	if (strcmp(key, "duration_us") == 0 || strcmp(key, "pid") == 0)
-		return tracetrap_is_u64(value, &v) ? 1 : -1;
-	if (strcmp(key, "method") == 0) {
-		for (i = 0; value[i] != '\0'; i++) {
-			if (i == TRACETRAP_METHOD_MAX || value[i] < 'A' ||
-			    value[i] > 'Z')
-				return -1;
-		}
-		return i > 0 ? 1 : -1;
-	}
-	return 0;
-}
-
-/*
- * Shares budget bytes between values of lengths length[0..n-1] and sets
- * cap[i] to the bytes value i may use. Values shorter than an equal share
- * keep all their bytes and leave the rest to the longer ones, so only the
- * longest values are cut.
- */
-static void
-tracetrap_share(const size_t *length, size_t *cap, size_t n, size_t budget)
-{
-	int	is_capped[TRACETRAP_VALUES_MAX] = { 0 };
-	size_t	left = n, share, i;
-	int	has_progress;
-
-	while (left > 0) {
-		share = budget / left;
-		has_progress = 0;
-		for (i = 0; i < n; i++) {
-			if (is_capped[i] || length[i] > share)
-				continue;
-			cap[i] = length[i];
-			is_capped[i] = 1;
-			budget -= length[i];
-			left--;
-			has_progress = 1;
-		}
-		if (has_progress)
-			continue;
-		for (i = 0; i < n; i++) {
-			if (!is_capped[i])
-				cap[i] = share;
-		}
-		break;
-	}
-}
-
-static size_t
-tracetrap_append(char *buf, size_t at, const char *text)
-{
-	size_t	len = strlen(text);
-
-	memcpy(buf + at, text, len);
-	return at + len;
-}
-
+/* The datagram's rules are the recorder's own: one codec (datagram.c). */
 TT_EXPORT size_t
 tracetrap_format(char *buf, size_t size, const char *source,
     const char *reason, enum tracetrap_scope scope,
     const struct tracetrap_label *labels, size_t nlabels)
 {
-	size_t		 length[TRACETRAP_VALUES_MAX];
-	size_t		 cap[TRACETRAP_VALUES_MAX];
-	int		 is_fixed[TRACETRAP_LABELS_MAX];
-	const char	*scope_name, *value;
-	size_t		 limit, fixed, nvalues, at, i, j;
-	int		 known;
-
-	if (buf == NULL || (labels == NULL && nlabels > 0))
-		return 0;
-	if (source == NULL)
-		source = "app";
-	if (reason == NULL)
-		reason = "";
-	if (!tracetrap_is_source(source))
-		return 0;
-	if (scope == TRACETRAP_SCOPE_NODE)
-		scope_name = "node";
-	else if (scope == TRACETRAP_SCOPE_CLUSTER)
-		scope_name = "cluster";
-	else
-		return 0;
-	if (nlabels > TRACETRAP_LABELS_MAX)
-		return 0;
-	limit = size < TRACETRAP_DATAGRAM_MAX ? size : TRACETRAP_DATAGRAM_MAX;
-
-	/*
-	 * First what cannot be cut: the lines' keys and punctuation, and
-	 * the short checked values. A value is measured only up to the
-	 * limit, so a huge string costs no more than a small one.
-	 */
-	fixed = strlen("v=1\nsource=\nreason=\nscope=\n") + strlen(source) +
-	    strlen(scope_name);
-	length[0] = strnlen(reason, limit + 1);
-	nvalues = 1;
-	for (i = 0; i < nlabels; i++) {
-		if (!tracetrap_is_key(labels[i].key))
-			return 0;
-		for (j = 0; j < i; j++) {
-			if (strcmp(labels[j].key, labels[i].key) == 0)
-				return 0;
-		}
-		value = labels[i].value != NULL ? labels[i].value : "";
-		if ((known = tracetrap_check_known(labels[i].key, value)) < 0)
-			return 0;
-		is_fixed[i] = known;
-		fixed += strlen(labels[i].key) + strlen("=\n");
-		if (is_fixed[i])
-			fixed += strlen(value);
-		else
-			length[nvalues++] = strnlen(value, limit + 1);
-	}
-	if (fixed > limit)
-		return 0;
-	tracetrap_share(length, cap, nvalues, limit - fixed);
-
-	at = tracetrap_append(buf, 0, "v=1\nsource=");
-	at = tracetrap_append(buf, at, source);
-	at = tracetrap_append(buf, at, "\nreason=");
-	at += tracetrap_copy_value(buf + at, reason, cap[0]);
-	at = tracetrap_append(buf, at, "\nscope=");
-	at = tracetrap_append(buf, at, scope_name);
-	at = tracetrap_append(buf, at, "\n");
-	nvalues = 1;
-	for (i = 0; i < nlabels; i++) {
-		value = labels[i].value != NULL ? labels[i].value : "";
-		at = tracetrap_append(buf, at, labels[i].key);
-		at = tracetrap_append(buf, at, "=");
-		if (is_fixed[i])
-			at = tracetrap_append(buf, at, value);
-		else {
-			at += tracetrap_copy_value(buf + at, value,
-			    cap[nvalues++]);
-		}
-		at = tracetrap_append(buf, at, "\n");
-	}
-	return at;
+	return datagram_encode(buf, size, source, reason, scope, labels,
+	    nlabels);
 }
 
 TT_EXPORT int

@@ -20,11 +20,9 @@
 #include <event2/keyvalq_struct.h>
 
 #include "tracetrap.h"
-#include "event_rule.h"
-#include "evhttp_methods.h"
+#include "http_json.h"
 #include "log.h"
 #include "recorder.h"
-#include "watcher.h"
 
 #define CONTROL_BODY_MAX	(64 * 1024)
 /* evhttp's own cap: above ours, so we answer oversized bodies in JSON. */
@@ -43,30 +41,6 @@ struct control_wait {
 	struct snapshot			*snap;
 	int				 is_joined;
 };
-
-static void
-control_reply(struct evhttp_request *req, int code, json_t *body)
-{
-	struct evbuffer	*buf = evbuffer_new();
-	char		*text;
-
-	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	evbuffer_add_printf(buf, "%s\n", text != NULL ? text : "{}");
-	free(text);
-	json_decref(body);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, NULL, buf);
-	evbuffer_free(buf);
-}
-
-static void
-control_error(struct evhttp_request *req, int code, const char *error,
-    const char *message)
-{
-	control_reply(req, code, json_pack("{s:s, s:s}", "error", error,
-	    "message", message));
-}
 
 /* Returns the connection's fd with its peer's credentials, or -1. */
 static int
@@ -103,14 +77,14 @@ control_wait_done(struct snapshot *snap, void *arg)
 
 	evhttp_connection_set_closecb(w->conn, NULL, NULL);
 	if (snap->state == SNAPSHOT_DONE)
-		control_reply(w->req, 200,
+		http_json_reply(w->req, 200,
 		    control_snapshot_result(snap, w->is_joined));
 	else {
 		json_t *o = control_snapshot_result(snap, w->is_joined);
 
 		json_object_set_new(o, "error", json_string("snapshot_failed"));
 		json_object_set_new(o, "message", json_string(snap->error));
-		control_reply(w->req, 500, o);
+		http_json_reply(w->req, 500, o);
 	}
 	free(w);
 }
@@ -214,7 +188,7 @@ control_body_trigger(struct recorder *rec, struct evhttp_request *req,
 			labels[nlabels++].value = json_string_value(value);
 		}
 	}
-	n = tracetrap_format(text, sizeof(text), source, reason, scope, labels,
+	n = datagram_encode(text, sizeof(text), source, reason, scope, labels,
 	    nlabels);
 	if (n == 0) {
 		snprintf(err, errlen, "invalid source or label key (allowed: "
@@ -226,7 +200,7 @@ control_body_trigger(struct recorder *rec, struct evhttp_request *req,
 	t->sender_pid = cred->pid;
 	t->sender_uid = cred->uid;
 	t->sender_gid = cred->gid;
-	t->received_at_us = recorder_realtime_us();
+	t->received_at_us = clock_realtime_us();
 	ret = 0;
 end:
 	json_decref(body);
@@ -252,21 +226,21 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 		    "run as root or as a member of group '%s'",
 		    (unsigned)cred->uid, rec->conf.control_group[0] != '\0' ?
 		    rec->conf.control_group : "(none configured)");
-		control_error(req, 403, "forbidden", err);
+		http_json_error(req, 403, "forbidden", err);
 		return;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    CONTROL_BODY_MAX) {
 		snprintf(err, sizeof(err), "body larger than %d bytes",
 		    CONTROL_BODY_MAX);
-		control_error(req, 413, "body_too_large", err);
+		http_json_error(req, 413, "body_too_large", err);
 		return;
 	}
 	if ((t = malloc(sizeof(*t))) == NULL)
 		fatal("malloc");
 	if (control_body_trigger(rec, req, cred, t, err, sizeof(err)) == -1) {
 		policy_count(rec->policy, "manual", POLICY_MALFORMED);
-		control_error(req, 400, "bad_request", err);
+		http_json_error(req, 400, "bad_request", err);
 		free(t);
 		return;
 	}
@@ -283,7 +257,7 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 			json_object_set_new(o, "state", json_string(
 			    decision.outcome == POLICY_COALESCED ? "joined" :
 			    "queued"));
-			control_reply(req, 202, o);
+			http_json_reply(req, 202, o);
 			return;
 		}
 		if ((w = calloc(1, sizeof(*w))) == NULL)
@@ -298,28 +272,28 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 		snapshot_wait(snap, control_wait_done, w);
 		return;
 	case POLICY_RATE_LIMITED:
-		control_reply(req, 429, json_pack("{s:s, s:s, s:s, s:I}",
+		http_json_reply(req, 429, json_pack("{s:s, s:s, s:s, s:I}",
 		    "error", "rate_limited", "message", "snapshot refused by "
 		    "the rate limits; retry later", "limit", decision.limit,
 		    "retry_after_ms", (json_int_t)decision.retry_after_ms));
 		return;
 	case POLICY_FILTERED:
-		control_error(req, 409, "source_disabled", "this trigger "
+		http_json_error(req, 409, "source_disabled", "this trigger "
 		    "source is disabled in the recorder's configuration");
 		return;
 	case POLICY_SAMPLED_OUT:
-		control_reply(req, 202, json_pack("{s:s}", "state",
+		http_json_reply(req, 202, json_pack("{s:s}", "state",
 		    "sampled_out"));
 		return;
 	case POLICY_FORWARDED:
 		/* The relay decides and asks every node: nothing to wait for. */
-		control_reply(req, 202, json_pack("{s:s, s:s}", "state",
+		http_json_reply(req, 202, json_pack("{s:s, s:s}", "state",
 		    "forwarded", "scope", "cluster"));
 		return;
 	default:
 		break;
 	}
-	control_error(req, 500, "internal", "unexpected policy outcome");
+	http_json_error(req, 500, "internal", "unexpected policy outcome");
 }
 
 json_t *
@@ -363,14 +337,13 @@ control_status_json(struct recorder *rec)
 	    "snapshots_failed", (json_int_t)st->snapshots_failed,
 	    "session_setups", (json_int_t)st->session_setups,
 	    "control_denied", (json_int_t)st->control_denied);
-	policy = policy_status(rec->policy, recorder_now_us() / 1000);
-	watchers = watchers_status(rec->watchers);
-	event_rule_set_status(rec->rules, watchers);
+	policy = policy_status(rec->policy, clock_monotonic_us() / 1000);
+	watchers = sources_status(rec);
 	json_object_set_new(policy, "delay_ms",
 	    json_integer((json_int_t)rec->conf.delay_ms));
 	return json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "node", rec->conf.node_name, "version", TRACETRAP_VERSION,
-	    "uptime_s", (json_int_t)((recorder_realtime_us() -
+	    "uptime_s", (json_int_t)((clock_realtime_us() -
 	    rec->started_at_us) / 1000000),
 	    "session", session, "limiter", policy, "counters", stats,
 	    "spool", spool, "relay", relay_link_status(rec->relay_link),
@@ -443,12 +416,8 @@ control_get_metrics(struct control *c, struct evhttp_request *req)
 	    (unsigned long long)rec->spool.evicted_not_uploaded,
 	    (unsigned long long)st->control_denied);
 	relay_link_metrics(rec->relay_link, b);
-	watchers_metrics(rec->watchers, rec->rules, b);
-	event_rule_set_metrics(rec->rules, b);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
+	sources_metrics(rec, b);
+	http_json_metrics(req, b);
 }
 
 static void
@@ -465,12 +434,12 @@ control_dispatch(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "";
 	if ((fd = control_peer(req, &cred)) == -1) {
-		control_error(req, 403, "forbidden", "cannot identify the peer "
+		http_json_error(req, 403, "forbidden", "cannot identify the peer "
 		    "(SO_PEERCRED)");
 		return;
 	}
 	if (c->rec->is_shutting_down) {
-		control_error(req, 503, "shutting_down",
+		http_json_error(req, 503, "shutting_down",
 		    "the recorder is stopping");
 		return;
 	}
@@ -481,22 +450,21 @@ control_dispatch(struct evhttp_request *req, void *arg)
 	} else if (strcmp(path, "/v1/status") == 0) {
 		if (method != EVHTTP_REQ_GET)
 			goto bad_method;
-		control_reply(req, 200, control_status_json(c->rec));
+		http_json_reply(req, 200, control_status_json(c->rec));
 	} else if (strcmp(path, "/v1/snapshots") == 0) {
 		if (method != EVHTTP_REQ_GET)
 			goto bad_method;
-		control_reply(req, 200, snapshot_list_json(c->rec));
+		http_json_reply(req, 200, snapshot_list_json(c->rec));
 	} else if (strcmp(path, "/metrics") == 0) {
 		if (method != EVHTTP_REQ_GET)
 			goto bad_method;
 		control_get_metrics(c, req);
 	} else
-		control_error(req, 404, "not_found", "no such endpoint; try "
+		http_json_error(req, 404, "not_found", "no such endpoint; try "
 		    "/v1/status, /v1/snapshots, /v1/snapshot, /metrics");
 	return;
 bad_method:
-	control_error(req, 405, "method_not_allowed",
-	    "wrong method for this endpoint");
+	http_json_bad_method(req, NULL, "wrong method for this endpoint");
 }
 
 struct control *
@@ -515,11 +483,8 @@ control_open(struct recorder *rec, char *err, size_t errlen)
 	c->fd = fd;
 	if ((c->http = evhttp_new(rec->base)) == NULL)
 		fatalx("evhttp_new");
-	evhttp_set_max_body_size(c->http, CONTROL_HTTP_BODY_MAX);
-	evhttp_set_max_headers_size(c->http, 16 * 1024);
-	evhttp_set_timeout(c->http, 120);
-	evhttp_set_allowed_methods(c->http, EVHTTP_ALL_METHODS);
-	evhttp_set_gencb(c->http, control_dispatch, c);
+	http_json_serve(c->http, 16 * 1024, CONTROL_HTTP_BODY_MAX, 120,
+	    control_dispatch, c);
 	if (evhttp_accept_socket(c->http, fd) == -1) {
 		snprintf(err, errlen, "evhttp_accept_socket failed");
 		evhttp_free(c->http);

@@ -8,6 +8,10 @@
  * the configuration is applied. Time is CLOCK_MONOTONIC milliseconds passed
  * in by the caller; every difference is computed so that a "now" older than
  * a stored time counts as no time elapsed instead of wrapping around.
+ *
+ * This file is the policy's order, its source table, its counters and
+ * status; the arithmetic of the rate limits themselves, for one set of
+ * limits, is policy_limits.c.
  */
 
 #include <stdint.h>
@@ -19,32 +23,11 @@
 #include <jansson.h>
 
 #include "policy.h"
+#include "policy_limits.h"
 
 #define POLICY_NAME_MAX		32
-#define POLICY_DAY_MS		(24ULL * 60 * 60 * 1000)
 /* The named sources plus the slot reserved for POLICY_SOURCE_OTHER. */
 #define POLICY_SLOTS_MAX	(POLICY_SOURCES_MAX + 1)
-
-/* Accept times of the last 24 h, oldest overwritten first. */
-struct policy_day {
-	uint64_t	*times;
-	unsigned	 size;		/* max_per_day when allocated */
-	unsigned	 count;
-	unsigned	 next;		/* where the next time is written */
-};
-
-/*
- * What the limits remember about past accepts. The token bucket is kept as
- * credit in milliseconds of refill (one token is refill_ms of credit) so it
- * refills continuously with exact integer arithmetic.
- */
-struct policy_state {
-	int			 has_accepted;
-	uint64_t		 last_accept_ms;
-	uint64_t		 credit_ms;
-	uint64_t		 credit_at_ms;
-	struct policy_day	 day;
-};
 
 struct policy_rule {
 	struct policy_source_conf conf;	/* name always NUL-terminated */
@@ -86,31 +69,6 @@ static const char *const policy_source_names[] = {
 	"source_cooldown", "source_burst", "source_max_per_day"
 };
 
-static uint64_t
-policy_add(uint64_t a, uint64_t b)
-{
-	if (a > UINT64_MAX - b)
-		return UINT64_MAX;
-	return a + b;
-}
-
-static uint64_t
-policy_mul(uint64_t a, uint64_t b)
-{
-	if (b != 0 && a > UINT64_MAX / b)
-		return UINT64_MAX;
-	return a * b;
-}
-
-/* Time from then to now; a clock that seems to go backwards gives 0. */
-static uint64_t
-policy_elapsed(uint64_t now_ms, uint64_t then_ms)
-{
-	if (now_ms <= then_ms)
-		return 0;
-	return now_ms - then_ms;
-}
-
 /*
  * xorshift64*: the default source of randomness. Sampling needs neither
  * cryptographic quality nor reproducibility, only independence from the
@@ -150,231 +108,6 @@ static size_t
 policy_conf_name_length(const struct policy_source_conf *sc)
 {
 	return strnlen(sc->name, POLICY_NAME_MAX);
-}
-
-static int
-policy_bucket_is_active(const struct policy_limits *limits)
-{
-	return limits->burst > 0 && limits->refill_ms > 0;
-}
-
-static uint64_t
-policy_bucket_capacity(const struct policy_limits *limits)
-{
-	return policy_mul(limits->burst, limits->refill_ms);
-}
-
-/* Credit at now_ms, refilled since the last update but not stored. */
-static uint64_t
-policy_bucket_credit(const struct policy_limits *limits,
-    const struct policy_state *state, uint64_t now_ms)
-{
-	uint64_t	 credit, capacity;
-
-	capacity = policy_bucket_capacity(limits);
-	credit = policy_add(state->credit_ms,
-	    policy_elapsed(now_ms, state->credit_at_ms));
-	if (credit > capacity)
-		credit = capacity;
-	return credit;
-}
-
-static unsigned
-policy_day_oldest(const struct policy_day *day)
-{
-	return (day->next + day->size - day->count) % day->size;
-}
-
-static int
-policy_day_is_young(uint64_t time_ms, uint64_t now_ms)
-{
-	return policy_elapsed(now_ms, time_ms) < POLICY_DAY_MS;
-}
-
-static void
-policy_day_push(struct policy_day *day, uint64_t now_ms)
-{
-	if (day->size == 0)
-		return;
-	day->times[day->next] = now_ms;
-	day->next = (day->next + 1) % day->size;
-	if (day->count < day->size)
-		day->count++;
-}
-
-static unsigned
-policy_day_count(const struct policy_day *day, uint64_t now_ms)
-{
-	unsigned	 i, index, young = 0;
-
-	if (day->size == 0)
-		return 0;
-	index = policy_day_oldest(day);
-	for (i = 0; i < day->count; i++) {
-		if (policy_day_is_young(day->times[index], now_ms))
-			young++;
-		index = (index + 1) % day->size;
-	}
-	return young;
-}
-
-/*
- * Builds a ring of the new size holding the most recent times of the old
- * one. The old ring is left alone so that a failed reconfiguration changes
- * nothing.
- */
-static int
-policy_day_resize(const struct policy_day *old, unsigned size,
-    struct policy_day *out)
-{
-	unsigned	 keep, i, index;
-
-	memset(out, 0, sizeof *out);
-	if (size == 0)
-		return 0;
-	if ((out->times = calloc(size, sizeof *out->times)) == NULL)
-		return -1;
-	out->size = size;
-	keep = old->count < size ? old->count : size;
-	if (keep == 0)
-		return 0;
-	index = (old->next + old->size - keep) % old->size;
-	for (i = 0; i < keep; i++) {
-		out->times[i] = old->times[index];
-		index = (index + 1) % old->size;
-	}
-	out->count = keep;
-	out->next = keep % size;
-	return 0;
-}
-
-/*
- * Carries bucket credit over to new limits: whole and partial tokens are
- * kept (so a change of refill_ms does not mint or destroy tokens) and then
- * clamped to the new burst. A bucket that did not exist starts full.
- */
-static void
-policy_bucket_rescale(const struct policy_limits *old,
-    const struct policy_limits *new, struct policy_state *state)
-{
-	unsigned __int128	 scaled;
-	uint64_t		 capacity;
-
-	if (!policy_bucket_is_active(new)) {
-		state->credit_ms = 0;
-		return;
-	}
-	capacity = policy_bucket_capacity(new);
-	if (!policy_bucket_is_active(old)) {
-		state->credit_ms = capacity;
-		return;
-	}
-	scaled = (unsigned __int128)state->credit_ms * new->refill_ms /
-	    old->refill_ms;
-	if (scaled > capacity)
-		scaled = capacity;
-	state->credit_ms = (uint64_t)scaled;
-}
-
-static int
-policy_cooldown_wait(const struct policy_limits *limits,
-    const struct policy_state *state, uint64_t now_ms, uint64_t *retry_after)
-{
-	uint64_t	 elapsed;
-
-	if (limits->cooldown_ms == 0 || !state->has_accepted)
-		return 0;
-	elapsed = policy_elapsed(now_ms, state->last_accept_ms);
-	if (elapsed >= limits->cooldown_ms)
-		return 0;
-	*retry_after = limits->cooldown_ms - elapsed;
-	return 1;
-}
-
-static int
-policy_bucket_wait(const struct policy_limits *limits,
-    const struct policy_state *state, uint64_t now_ms, uint64_t *retry_after)
-{
-	uint64_t	 credit;
-
-	if (!policy_bucket_is_active(limits))
-		return 0;
-	credit = policy_bucket_credit(limits, state, now_ms);
-	if (credit >= limits->refill_ms)
-		return 0;
-	*retry_after = limits->refill_ms - credit;
-	return 1;
-}
-
-static int
-policy_day_wait(const struct policy_state *state, uint64_t now_ms,
-    uint64_t *retry_after)
-{
-	const struct policy_day	*day = &state->day;
-	uint64_t		 oldest;
-
-	if (day->size == 0 || day->count < day->size)
-		return 0;
-	/*
-	 * Times are written in order, so when the oldest of a full ring is
-	 * younger than 24 h, all of them are.
-	 */
-	oldest = day->times[policy_day_oldest(day)];
-	if (!policy_day_is_young(oldest, now_ms))
-		return 0;
-	*retry_after = policy_add(oldest, POLICY_DAY_MS) - now_ms;
-	return 1;
-}
-
-/* Keeps the refusal the trigger has to wait longest for. */
-static void
-policy_refuse(struct policy_decision *decision, const char *limit,
-    uint64_t retry_after)
-{
-	if (decision->limit == NULL ||
-	    retry_after > decision->retry_after_ms) {
-		decision->limit = limit;
-		decision->retry_after_ms = retry_after;
-	}
-}
-
-/*
- * Checks one set of limits without changing anything: a refused trigger
- * must not spend budget, so nothing is consumed until every limit, global
- * and per source, has agreed.
- */
-static void
-policy_check_limits(const struct policy_limits *limits,
-    const struct policy_state *state, uint64_t now_ms,
-    const char *const *names, struct policy_decision *decision)
-{
-	uint64_t	 retry_after;
-
-	if (policy_cooldown_wait(limits, state, now_ms, &retry_after))
-		policy_refuse(decision, names[0], retry_after);
-	if (policy_bucket_wait(limits, state, now_ms, &retry_after))
-		policy_refuse(decision, names[1], retry_after);
-	if (policy_day_wait(state, now_ms, &retry_after))
-		policy_refuse(decision, names[2], retry_after);
-}
-
-/* Spends the budget of one accepted trigger; called only once all pass. */
-static void
-policy_consume(const struct policy_limits *limits, struct policy_state *state,
-    uint64_t now_ms)
-{
-	uint64_t	 credit;
-
-	state->has_accepted = 1;
-	state->last_accept_ms = now_ms;
-	if (policy_bucket_is_active(limits)) {
-		credit = policy_bucket_credit(limits, state, now_ms);
-		state->credit_ms = credit - limits->refill_ms;
-		/* Never move backwards, or the same time would refill twice. */
-		if (now_ms > state->credit_at_ms)
-			state->credit_at_ms = now_ms;
-	}
-	policy_day_push(&state->day, now_ms);
 }
 
 static struct policy_rule *
@@ -469,10 +202,10 @@ policy_apply(struct policy *p, const struct policy_conf *conf)
 		return -1;
 
 	global = p->global;
-	if (policy_day_resize(&p->global.day, conf->limits.max_per_day,
+	if (policy_limits_resize_day(&p->global.day, conf->limits.max_per_day,
 	    &global.day) == -1)
 		goto error;
-	policy_bucket_rescale(&p->limits, &conf->limits, &global);
+	policy_limits_rescale(&p->limits, &conf->limits, &global);
 
 	n = conf->nsources;
 	if (n > POLICY_SOURCES_MAX)
@@ -501,11 +234,11 @@ policy_apply(struct policy *p, const struct policy_conf *conf)
 			old_limits = &no_limits;
 		size = rule->conf.has_limits ? rule->conf.limits.max_per_day : 0;
 		/* Until then the rule still points at the old ring. */
-		if (policy_day_resize(&rule->state.day, size, &day) == -1)
+		if (policy_limits_resize_day(&rule->state.day, size, &day) == -1)
 			goto error;
 		rule->state.day = day;
 		nrules++;
-		policy_bucket_rescale(old_limits, rule->conf.has_limits ?
+		policy_limits_rescale(old_limits, rule->conf.has_limits ?
 		    &rule->conf.limits : &no_limits, &rule->state);
 	}
 
@@ -644,10 +377,10 @@ policy_decide(struct policy *p, const char *source, uint64_t now_ms)
 		goto end;
 	}
 
-	policy_check_limits(&p->limits, &p->global, now_ms,
+	policy_limits_check(&p->limits, &p->global, now_ms,
 	    policy_global_names, &decision);
 	if (rule != NULL && rule->conf.has_limits) {
-		policy_check_limits(&rule->conf.limits, &rule->state, now_ms,
+		policy_limits_check(&rule->conf.limits, &rule->state, now_ms,
 		    policy_source_names, &decision);
 	}
 	if (decision.limit != NULL) {
@@ -655,10 +388,10 @@ policy_decide(struct policy *p, const char *source, uint64_t now_ms)
 		goto end;
 	}
 
-	policy_consume(&p->limits, &p->global, now_ms);
+	policy_limits_consume(&p->limits, &p->global, now_ms);
 	if (rule != NULL) {
 		if (rule->conf.has_limits) {
-			policy_consume(&rule->conf.limits, &rule->state,
+			policy_limits_consume(&rule->conf.limits, &rule->state,
 			    now_ms);
 		} else {
 			/* Kept so that limits added by a reload see it. */
@@ -701,7 +434,7 @@ policy_is_open(const struct policy *p, uint64_t now_ms)
 	if (p->is_open)
 		return 1;
 	if (p->has_done &&
-	    policy_elapsed(now_ms, p->done_at_ms) < p->coalesce_ms)
+	    policy_limits_elapsed(now_ms, p->done_at_ms) < p->coalesce_ms)
 		return 1;
 	return 0;
 }
@@ -836,11 +569,11 @@ policy_status(const struct policy *p, uint64_t now_ms)
 	else if (limits->refill_ms == 0)
 		tokens = policy_json_integer(limits->burst);
 	else {
-		tokens = policy_json_integer(policy_bucket_credit(limits,
+		tokens = policy_json_integer(policy_limits_credit(limits,
 		    &p->global, now_ms) / limits->refill_ms);
 	}
 	if (limits->cooldown_ms != 0 && p->global.has_accepted) {
-		elapsed = policy_elapsed(now_ms, p->global.last_accept_ms);
+		elapsed = policy_limits_elapsed(now_ms, p->global.last_accept_ms);
 		if (elapsed < limits->cooldown_ms)
 			remaining = limits->cooldown_ms - elapsed;
 	}
@@ -853,7 +586,7 @@ policy_status(const struct policy *p, uint64_t now_ms)
 	    policy_json_set(status, "cooldown_remaining_ms",
 	    policy_json_integer(remaining)) == -1 ||
 	    policy_json_set(status, "day_count",
-	    policy_json_integer(policy_day_count(&p->global.day,
+	    policy_json_integer(policy_limits_day_count(&p->global.day,
 	    now_ms))) == -1 ||
 	    policy_json_set(status, "max_per_day",
 	    policy_json_integer(limits->max_per_day)) == -1 ||

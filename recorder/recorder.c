@@ -3,9 +3,13 @@
  * node and turns triggers into snapshots in the spool.
  *
  * usage: tracetrap-recorder [-dnv] [-f file] [--ready-fd N]
+ *
+ * This file is main() and the lifecycle: start-up, readiness, the
+ * session's health check, signals and shutdown. The trigger sources are
+ * wired in sources.c, SIGHUP's reload is reload.c, and what a trigger
+ * becomes is snapshot.c (see recorder.h for the rest).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,29 +21,13 @@
 
 #include <event2/event.h>
 
-#include "event_rule.h"
+#include "daemon.h"
 #include "log.h"
 #include "recorder.h"
-#include "watcher.h"
-
-/* A reload checked here and waiting for LTTng to take its event rules. */
-struct recorder_reload {
-	struct config	*next;
-	struct watchers	*watchers;
-	int		 has_control_group;
-	gid_t		 control_gid;
-	char		 previous_session[CONFIG_NAME_MAX];	/* running */
-};
 
 struct recorder	*recorder;
 
 static void	recorder_check(struct recorder *);
-static void	recorder_reload(struct recorder *);
-static void	recorder_begin_shutdown(struct recorder *);
-static void	recorder_submit_rules(struct recorder *, const struct config *,
-		    enum event_rule_sync_mode, int, const char *,
-		    void (*)(struct session_job *, void *));
-static void	recorder_on_rules_again(struct session_job *, void *);
 
 void
 recorder_snapshot_uploaded(struct recorder *rec, const char *id)
@@ -51,60 +39,16 @@ recorder_snapshot_uploaded(struct recorder *rec, const char *id)
 			snap->is_uploaded = 1;
 }
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: tracetrap-recorder [-dnv] [-f file] "
-	    "[--ready-fd N]\n"
-	    "  -d          stay in the foreground, log to stderr\n"
-	    "  -f file     configuration (default %s)\n"
-	    "  -n          check the configuration and exit\n"
-	    "  -v          verbose (debug) logging\n"
-	    "  --ready-fd N  write READY=1 to fd N once serving\n",
-	    CONFIG_DEFAULT_PATH);
-	exit(2);
-}
-
-static void
-recorder_ready(struct recorder *rec)
-{
-	static const char msg[] = "READY=1\n";
-
-	if (rec->ready_fd < 0)
-		return;
-	if (write(rec->ready_fd, msg, sizeof(msg) - 1) == -1)
-		log_warn("ready fd");
-	close(rec->ready_fd);
-	rec->ready_fd = -1;
-}
-
 /*
  * Ready once the session and the event rules have had their first
  * answer: a rule LTTng refuses stops the recorder before it says so.
  */
-static void
+void
 recorder_maybe_ready(struct recorder *rec)
 {
 	if (rec->is_setup_answered && rec->is_rules_answered &&
 	    !rec->is_shutting_down)
-		recorder_ready(rec);
-}
-
-/*
- * The session daemon lost our triggers (it restarted: our session was
- * created anew) or could not be asked: register them again once the
- * session records, as the session itself is set up again.
- */
-static void
-recorder_sync_rules_again(struct recorder *rec, int is_up)
-{
-	if (!rec->needs_rules_sync || !is_up || rec->rules_pending > 0 ||
-	    rec->reload != NULL || rec->is_shutting_down ||
-	    !rec->is_rules_answered)
-		return;
-	rec->needs_rules_sync = 0;
-	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_BEST_EFFORT, 1,
-	    NULL, recorder_on_rules_again);
+		daemon_ready(&rec->ready_fd);
 }
 
 static void
@@ -137,139 +81,12 @@ recorder_on_session(struct session_job *job, void *arg)
 		    rec->conf.session_name, job->state.is_kernel_available ?
 		    "yes" : job->state.kernel_reason);
 	rec->is_setup_answered = 1;
-	if (rec->conf.triggers.nrules > 0 && rec->is_rules_answered) {
-		if (!job->state.is_sessiond_alive) {
-			event_rule_set_lost(rec->rules,
-			    "no lttng-sessiond is running");
-			rec->needs_rules_sync = 1;
-		} else if (job->state.was_created)
-			rec->needs_rules_sync = 1;
-	}
-	recorder_sync_rules_again(rec, job->state.is_up);
+	sources_on_session(rec, &job->state);
 	session_job_free(job);
 	recorder_maybe_ready(rec);
 }
 
-static void
-recorder_submit_rules(struct recorder *rec, const struct config *conf,
-    enum event_rule_sync_mode mode, int is_pruning,
-    const char *previous_session, void (*done)(struct session_job *, void *))
-{
-	struct session_job *job;
-
-	job = session_job_new(SESSION_JOB_RULES, conf, done, rec);
-	job->rules.mode = mode;
-	job->rules.is_pruning = is_pruning;
-	snprintf(job->rules.file, sizeof(job->rules.file), "%s",
-	    rec->config_path);
-	if (previous_session != NULL &&
-	    strcmp(previous_session, conf->session_name) != 0)
-		snprintf(job->rules.previous_session,
-		    sizeof(job->rules.previous_session), "%s",
-		    previous_session);
-	rec->rules_pending++;
-	session_submit(rec->session, job);
-}
-
-/* Logs each rule LTTng refused ("file:line: .."); returns how many. */
-static unsigned
-recorder_log_refused(const struct session_job *job, const char *context)
-{
-	const struct event_rule_sync	*sync = &job->rules;
-	unsigned			 n = 0;
-	size_t				 i;
-
-	for (i = 0; i < job->conf.triggers.nrules; i++) {
-		if (sync->results[i].error[0] == '\0')
-			continue;
-		log_warnx("%s%s", context, sync->results[i].error);
-		n++;
-	}
-	return n;
-}
-
-/* With context NULL, only what changed in the session daemon. */
-static void
-recorder_log_synced(const struct session_job *job, const char *context)
-{
-	const struct event_rule_sync *sync = &job->rules;
-
-	if (job->conf.triggers.nrules > 0 && (context != NULL ||
-	    sync->nregistered > 0))
-		log_info("event rules: %s%zu registered with LTTng (%u new)",
-		    context != NULL ? context : "registered again: ",
-		    job->conf.triggers.nrules - sync->nrefused,
-		    sync->nregistered);
-	if (sync->nremoved > 0)
-		log_info("event rules: %u stale triggers of ours unregistered",
-		    sync->nremoved);
-}
-
-/* The first sync: a rule LTTng refuses is a startup error. */
-static void
-recorder_on_rules_startup(struct session_job *job, void *arg)
-{
-	struct recorder	*rec = arg;
-
-	rec->rules_pending--;
-	rec->is_rules_answered = 1;
-	if (job->rules.nrefused > 0) {
-		recorder_log_refused(job, "");
-		log_warnx("LTTng refused %u event rule(s) of %s; stopping",
-		    job->rules.nrefused, rec->config_path);
-		rec->exit_status = 1;
-		session_job_free(job);
-		if (!rec->is_shutting_down)
-			recorder_begin_shutdown(rec);
-		return;
-	}
-	event_rule_set_synced(rec->rules, &job->rules);
-	if (job->rules.is_done)
-		recorder_log_synced(job, "");
-	else if (rec->conf.triggers.nrules > 0) {
-		rec->needs_rules_sync = 1;
-		log_warnx("event rules: not registered yet (%s); they are "
-		    "when the session daemon is up", job->rules.error);
-	}
-	session_job_free(job);
-	recorder_maybe_ready(rec);
-}
-
-/* A sync after the session daemon came back: what LTTng takes runs. */
-static void
-recorder_on_rules_again(struct session_job *job, void *arg)
-{
-	struct recorder	*rec = arg;
-
-	rec->rules_pending--;
-	if (!rec->is_shutting_down) {
-		event_rule_set_synced(rec->rules, &job->rules);
-		if (!job->rules.is_done)
-			rec->needs_rules_sync = 1;
-		else {
-			recorder_log_refused(job, "");
-			recorder_log_synced(job, NULL);
-		}
-	}
-	session_job_free(job);
-}
-
-static void
-recorder_on_rules_removed(struct session_job *job, void *arg)
-{
-	struct recorder	*rec = arg;
-
-	rec->rules_pending--;
-	if (job->rules.nremoved > 0)
-		log_info("event rules: %u triggers unregistered",
-		    job->rules.nremoved);
-	else if (!job->is_ok && job->rules.is_sessiond_alive)
-		log_warnx("event rules: cannot unregister our triggers: %s",
-		    job->error);
-	session_job_free(job);
-}
-
-static void
+void
 recorder_submit_session(struct recorder *rec, enum session_job_type type)
 {
 	rec->is_check_pending = 1;
@@ -304,78 +121,6 @@ recorder_check(struct recorder *rec)
 	evtimer_add(ev, &tv);
 }
 
-/* A watcher fired: its trigger goes through the policy like any. */
-static void
-recorder_watcher_fire(void *arg, const char *source, const char *reason,
-    int is_cluster, const struct tracetrap_label *labels, size_t nlabels)
-{
-	struct recorder	*rec = arg;
-	struct snapshot	*joined;
-	struct trigger	*t;
-
-	/* Draining for shutdown: no new snapshot may start. */
-	if (rec->is_shutting_down)
-		return;
-	t = snapshot_make_trigger(source, reason, is_cluster ?
-	    TRACETRAP_SCOPE_CLUSTER : TRACETRAP_SCOPE_NODE, labels, nlabels);
-	if (t == NULL)
-		return;
-	snapshot_trigger(rec, t, &joined);
-	free(t);
-}
-
-static void
-recorder_on_rules_checked(struct session_job *job, void *arg)
-{
-	struct session_job **answer = arg;
-
-	*answer = job;
-	event_base_loopexit(recorder->base, NULL);
-}
-
-/*
- * -n: LTTng alone can tell whether it takes a filter, so the check asks
- * it, on an LTTng worker like the daemon's, when a session daemon runs.
- * Returns -1 with every refusal on stderr ("file:line: ..").
- */
-static int
-recorder_check_rules(struct recorder *rec, const char *path)
-{
-	struct session		*session;
-	struct session_job	*job, *answer = NULL;
-	size_t			 i;
-	int			 ret = 0;
-
-	if (rec->conf.triggers.nrules == 0)
-		return 0;
-	if ((rec->base = event_base_new()) == NULL)
-		fatalx("event_base_new");
-	session = session_start(rec->base);
-	job = session_job_new(SESSION_JOB_RULES, &rec->conf,
-	    recorder_on_rules_checked, &answer);
-	job->rules.mode = EVENT_RULE_SYNC_CHECK;
-	snprintf(job->rules.file, sizeof(job->rules.file), "%s", path);
-	session_submit(session, job);
-	event_base_dispatch(rec->base);
-	session_stop(session);
-	if (answer == NULL)
-		fatalx("the LTTng worker did not answer");
-	for (i = 0; i < answer->conf.triggers.nrules; i++) {
-		if (answer->rules.results[i].error[0] == '\0')
-			continue;
-		fprintf(stderr, "%s\n", answer->rules.results[i].error);
-		ret = -1;
-	}
-	if (!answer->rules.is_done && ret == 0)
-		fprintf(stderr, "[trigger.lttng-event] filters not checked: "
-		    "%s (the recorder checks them when it starts)\n",
-		    answer->rules.error);
-	session_job_free(answer);
-	event_base_free(rec->base);
-	rec->base = NULL;
-	return ret;
-}
-
 static int
 recorder_load(struct config *conf, const char *path, int is_explicit)
 {
@@ -394,225 +139,6 @@ recorder_load(struct config *conf, const char *path, int is_explicit)
 	return 0;
 }
 
-/*
- * A changed [relay]: a new link with the new settings replaces the old
- * one (an upload in progress is cut and sent again). The new link is
- * made first, so a certificate that does not load keeps everything as it
- * was. Returns -1 then, with the error logged.
- */
-static int
-recorder_reload_relay(struct recorder *rec, const struct config *next)
-{
-	struct relay_link	*link = NULL;
-	struct config		*running;
-	char			 err[512];
-
-	if (next->relay_address[0] != '\0') {
-		if ((running = malloc(sizeof(*running))) == NULL)
-			fatal("malloc");
-		/* relay_link_open() reads the settings from rec->conf. */
-		*running = rec->conf;
-		rec->conf = *next;
-		link = relay_link_open(rec, err, sizeof(err));
-		rec->conf = *running;
-		free(running);
-		if (link == NULL) {
-			log_warnx("reload: [relay]: %s; keeping the running "
-			    "configuration", err);
-			return -1;
-		}
-	}
-	relay_link_close(rec->relay_link);
-	rec->relay_link = link;
-	log_info("reload: relay link %s%s", link != NULL ? "now to " :
-	    "removed: snapshots stay in the spool", next->relay_address);
-	return 0;
-}
-
-static void
-recorder_reload_free(struct recorder_reload *r)
-{
-	if (r == NULL)
-		return;
-	watchers_free(r->watchers);
-	free(r->next);
-	free(r);
-}
-
-/*
- * Applies a reload that passed every check. Returns -1 (logged) when the
- * relay link refuses it: the running configuration stays.
- */
-static int
-recorder_reload_apply(struct recorder *rec, struct recorder_reload *r)
-{
-	struct config	*next = r->next;
-
-	if (config_relay_differs(&rec->conf, next) &&
-	    recorder_reload_relay(rec, next) == -1)
-		return -1;
-	rec->has_control_group = r->has_control_group;
-	rec->control_gid = r->control_gid;
-	watchers_start(r->watchers, rec->base, rec->watchers);
-	watchers_free(rec->watchers);
-	rec->watchers = r->watchers;
-	r->watchers = NULL;
-	if (config_session_differs(&rec->conf, next))
-		log_info("reload: session settings changed; the session is "
-		    "re-created (its ring buffer contents are lost)");
-	rec->conf = *next;
-	policy_reconfigure(rec->policy, &rec->conf.policy);
-	rec->spool.max_bytes = rec->conf.spool_max_bytes;
-	event_rule_set_configure(rec->rules, rec->conf.session_name,
-	    &rec->conf.triggers);
-	recorder_submit_session(rec, SESSION_JOB_SETUP);
-	log_info("reload: configuration from %s applied",
-	    rec->is_config_default ? "defaults" : rec->config_path);
-	return 0;
-}
-
-/*
- * The second half of a reload whose event rules changed: LTTng has
- * answered for them. A rule it refused keeps the whole running
- * configuration, whose triggers were left registered.
- */
-static void
-recorder_on_rules_reload(struct session_job *job, void *arg)
-{
-	struct recorder		*rec = arg;
-	struct recorder_reload	*r = rec->reload;
-
-	rec->rules_pending--;
-	rec->reload = NULL;
-	if (rec->is_shutting_down)
-		goto end;
-	if (job->rules.nrefused > 0) {
-		recorder_log_refused(job, "reload: ");
-		log_warnx("reload: LTTng refused %u event rule(s) of %s; "
-		    "keeping the running configuration and its rules",
-		    job->rules.nrefused, rec->config_path);
-		/* Leave the new rules' conditions the thread took up. */
-		event_rule_set_configure(rec->rules, rec->conf.session_name,
-		    &rec->conf.triggers);
-		goto end;
-	}
-	if (!job->rules.is_done) {
-		log_warnx("reload: the event rules cannot be checked with "
-		    "LTTng now (%s); they are registered when the session "
-		    "daemon is up", job->rules.error);
-		rec->needs_rules_sync = r->next->triggers.nrules > 0;
-	}
-	if (recorder_reload_apply(rec, r) == -1) {
-		/* LTTng holds the new rules too: only the running ones stay. */
-		event_rule_set_configure(rec->rules, rec->conf.session_name,
-		    &rec->conf.triggers);
-		if (job->rules.is_done)
-			recorder_submit_rules(rec, &rec->conf,
-			    EVENT_RULE_SYNC_BEST_EFFORT, 1,
-			    r->next->session_name, recorder_on_rules_again);
-		goto end;
-	}
-	event_rule_set_synced(rec->rules, &job->rules);
-	if (job->rules.is_done) {
-		recorder_log_synced(job, "after the reload: ");
-		/*
-		 * Only now that the loop knows the new triggers may the old
-		 * ones go: an event meanwhile fired one or the other.
-		 */
-		recorder_submit_rules(rec, &rec->conf,
-		    EVENT_RULE_SYNC_BEST_EFFORT, 1, r->previous_session,
-		    recorder_on_rules_again);
-	}
-end:
-	recorder_reload_free(r);
-	session_job_free(job);
-	if (rec->is_reload_again && !rec->is_shutting_down) {
-		rec->is_reload_again = 0;
-		recorder_reload(rec);
-	}
-}
-
-static void
-recorder_reload(struct recorder *rec)
-{
-	struct recorder_reload	*r;
-	struct watchers		*watchers;
-	struct config		*next;
-	char			 err[8192];
-	int			 has_group;
-	gid_t			 gid = 0;
-
-	if (rec->reload != NULL) {
-		log_info("reload: the previous one waits for LTTng; this one "
-		    "follows it");
-		rec->is_reload_again = 1;
-		return;
-	}
-	if ((next = malloc(sizeof(*next))) == NULL)
-		fatal("malloc");
-	config_defaults(next);
-	if (!rec->is_config_default &&
-	    config_load(next, rec->config_path, err, sizeof(err)) == -1) {
-		log_warnx("reload: %s has errors, keeping the running "
-		    "configuration:\n%s", rec->config_path, err);
-		free(next);
-		return;
-	}
-	if (unix_socket_group(next->control_group, &has_group, &gid, err,
-	    sizeof(err)) == -1) {
-		log_warnx("reload: [control] group: %s; keeping the running "
-		    "configuration", err);
-		free(next);
-		return;
-	}
-	/* Sockets and the spool are bound once; moving them needs a restart. */
-	if (strcmp(next->control_socket, rec->conf.control_socket) != 0 ||
-	    strcmp(next->trigger_socket, rec->conf.trigger_socket) != 0 ||
-	    strcmp(next->spool_dir, rec->conf.spool_dir) != 0 ||
-	    strcmp(next->node_name, rec->conf.node_name) != 0)
-		log_warnx("reload: socket paths, spool dir and node name "
-		    "change only at restart; keeping the current ones");
-	snprintf(next->control_socket, sizeof(next->control_socket), "%s",
-	    rec->conf.control_socket);
-	snprintf(next->trigger_socket, sizeof(next->trigger_socket), "%s",
-	    rec->conf.trigger_socket);
-	snprintf(next->spool_dir, sizeof(next->spool_dir), "%s",
-	    rec->conf.spool_dir);
-	snprintf(next->node_name, sizeof(next->node_name), "%s",
-	    rec->conf.node_name);
-	/* Watchers first: they may refuse the file, and nothing is done. */
-	if ((watchers = watchers_new(&next->triggers, recorder_watcher_fire,
-	    rec, rec->config_path, err, sizeof(err))) == NULL) {
-		log_warnx("reload: %s: the watchers cannot start, keeping the "
-		    "running configuration:\n%s", rec->config_path, err);
-		free(next);
-		return;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("calloc");
-	r->next = next;
-	r->watchers = watchers;
-	r->has_control_group = has_group;
-	r->control_gid = gid;
-	/*
-	 * Changed event rules: LTTng checks them (a filter it cannot
-	 * compile) by registering them, beside the running ones, on the
-	 * worker; the rest of the reload waits for its answer.
-	 */
-	if (event_rule_confs_differ(rec->conf.session_name, &rec->conf.triggers,
-	    next->session_name, &next->triggers)) {
-		rec->reload = r;
-		snprintf(r->previous_session, sizeof(r->previous_session),
-		    "%s", rec->conf.session_name);
-		event_rule_set_prepare(rec->rules, &next->triggers);
-		recorder_submit_rules(rec, next, EVENT_RULE_SYNC_ATOMIC, 0,
-		    rec->conf.session_name, recorder_on_rules_reload);
-		return;
-	}
-	(void)recorder_reload_apply(rec, r);
-	recorder_reload_free(r);
-}
-
 static void
 recorder_on_destroyed(struct session_job *job, void *arg)
 {
@@ -627,40 +153,24 @@ recorder_on_destroyed(struct session_job *job, void *arg)
  * queued (delayed snapshots, the session's destruction), so that clients
  * waiting with ?wait=1 get their answer flushed, not a closed socket.
  */
-static void
-recorder_on_drain(evutil_socket_t fd, short events, void *arg)
+static int
+recorder_is_drained(void *arg)
 {
-	struct recorder		*rec = arg;
-	static const struct timeval flush = { 0, 100000 };
+	struct recorder *rec = arg;
 
-	(void)fd;
-	(void)events;
-	if (session_pending(rec->session) == 0 ||
-	    recorder_now_us() > rec->shutdown_deadline_us)
-		event_base_loopexit(rec->base, &flush);
+	return session_pending(rec->session) == 0 ||
+	    clock_monotonic_us() > rec->shutdown_deadline_us;
 }
 
-static void
+void
 recorder_begin_shutdown(struct recorder *rec)
 {
-	static const struct timeval period = { 0, 20000 };
-	struct event *drain;
-
 	rec->is_shutting_down = 1;
-	rec->shutdown_deadline_us = recorder_now_us() + 30 * 1000000ULL;
+	rec->shutdown_deadline_us = clock_monotonic_us() + 30 * 1000000ULL;
 	trigger_socket_close(rec->trigger_socket);
 	rec->trigger_socket = NULL;
 	snapshot_shutdown(rec);
-	/*
-	 * Our triggers go even with [session] keep = yes: without the
-	 * recorder nobody listens, and each would still make the traced
-	 * apps evaluate its filter and send notifications the session
-	 * daemon throws away. The next start registers them again (and
-	 * finds those a crashed recorder left).
-	 */
-	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_REMOVE, 1,
-	    rec->reload != NULL ? rec->reload->next->session_name : NULL,
-	    recorder_on_rules_removed);
+	sources_remove(rec);
 	if (!rec->conf.is_keep_session)
 		session_submit(rec->session, session_job_new(
 		    SESSION_JOB_DESTROY, &rec->conf, recorder_on_destroyed,
@@ -668,9 +178,7 @@ recorder_begin_shutdown(struct recorder *rec)
 	else
 		log_info("session %s: kept running ([session] keep = yes)",
 		    rec->conf.session_name);
-	drain = event_new(rec->base, -1, EV_PERSIST, recorder_on_drain, rec);
-	event_add(drain, &period);
-	rec->drain_event = drain;
+	rec->drain_event = daemon_drain(rec->base, recorder_is_drained, rec);
 }
 
 static void
@@ -687,7 +195,7 @@ recorder_on_signal(evutil_socket_t sig, short events, void *arg)
 			break;
 		}
 		log_info("SIGHUP: reloading %s", rec->config_path);
-		recorder_reload(rec);
+		reload_start(rec);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -708,15 +216,14 @@ recorder_shutdown(struct recorder *rec)
 	if (rec->drain_event != NULL)
 		event_free(rec->drain_event);
 	trigger_socket_close(rec->trigger_socket);
-	watchers_free(rec->watchers);
-	rec->watchers = NULL;
+	sources_stop(rec);
 	/* session_stop()'s last done callbacks kick the link: none left. */
 	relay_link_close(rec->relay_link);
 	rec->relay_link = NULL;
 	/* Its last done callbacks may still use the rule set. */
 	session_stop(rec->session);
-	event_rule_set_free(rec->rules);
-	recorder_reload_free(rec->reload);
+	sources_free(rec);
+	reload_free(rec->reload);
 	control_close(rec->control);
 	spool_close(&rec->spool);
 	policy_free(rec->policy);
@@ -725,80 +232,38 @@ recorder_shutdown(struct recorder *rec)
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "ready-fd", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct recorder	*rec;
-	struct event	*signals[4];
-	static const int signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
-	const char	*path = CONFIG_DEFAULT_PATH;
-	int		 ch, is_foreground = 0, is_check_only = 0;
-	int		 is_verbose = 0, is_explicit = 0, status;
-	char		 err[1024], watch_err[8192] = "", *end;
-	sigset_t	 usr1;
-	size_t		 i;
+	struct daemon_options	 o;
+	struct daemon_signals	*signals;
+	struct recorder		*rec;
+	int			 status;
+	size_t			 nwatchers, nrules;
+	char			 err[1024], watch_err[8192] = "";
+	sigset_t		 usr1;
 
+	daemon_options(&o, argc, argv, "tracetrap-recorder",
+	    CONFIG_DEFAULT_PATH);
 	if ((rec = calloc(1, sizeof(*rec))) == NULL)
 		fatal("calloc");
 	recorder = rec;
-	rec->ready_fd = -1;
-	while ((ch = getopt_long(argc, argv, "df:nv", long_options, NULL))
-	    != -1) {
-		switch (ch) {
-		case 'd':
-			is_foreground = 1;
-			break;
-		case 'f':
-			path = optarg;
-			is_explicit = 1;
-			break;
-		case 'n':
-			is_check_only = 1;
-			break;
-		case 'v':
-			is_verbose = 1;
-			break;
-		case 'R':
-			errno = 0;
-			rec->ready_fd = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || rec->ready_fd < 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	if (recorder_load(&rec->conf, path, is_explicit) == -1)
+	rec->ready_fd = o.ready_fd;
+	if (recorder_load(&rec->conf, o.path, o.is_path_given) == -1)
 		exit(1);
-	/* daemon() moves to /: SIGHUP must find a relative -f file again. */
-	if (realpath(path, rec->config_path) == NULL)
-		snprintf(rec->config_path, sizeof(rec->config_path), "%s",
-		    path);
-	rec->is_config_default = !is_explicit &&
-	    access(path, F_OK) == -1;
+	snprintf(rec->config_path, sizeof(rec->config_path), "%s",
+	    o.config_path);
+	rec->is_config_default = !o.is_path_given &&
+	    access(o.path, F_OK) == -1;
 	/* What only the running system can tell is part of the check. */
-	if ((rec->watchers = watchers_new(&rec->conf.triggers,
-	    recorder_watcher_fire, rec, path, watch_err,
-	    sizeof(watch_err))) == NULL) {
+	if (sources_init(rec, o.path, watch_err, sizeof(watch_err)) == -1) {
 		fprintf(stderr, "%s", watch_err);
 		exit(1);
 	}
-	if (is_check_only) {
-		if (recorder_check_rules(rec, path) == -1)
+	if (o.is_check_only) {
+		if (sources_check_rules(rec, o.path) == -1)
 			exit(1);
-		fprintf(stderr, "configuration OK\n");
-		exit(0);
+		daemon_check_ok();
 	}
 
-	log_init(is_foreground, "tracetrap-recorder");
-	log_set_verbose(is_verbose);
-	if (!is_foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	signal(SIGPIPE, SIG_IGN);
+	daemon_start(&o);
 	/*
 	 * SIGUSR1 wakes the event-rule notification thread, which unblocks
 	 * it while it waits (event_rule.c); every other thread, all made
@@ -807,7 +272,7 @@ main(int argc, char **argv)
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
-	rec->started_at_us = recorder_realtime_us();
+	rec->started_at_us = clock_realtime_us();
 	TAILQ_INIT(&rec->recent);
 
 	if (unix_socket_group(rec->conf.control_group, &rec->has_control_group,
@@ -832,41 +297,25 @@ main(int argc, char **argv)
 		fatalx("policy_new");
 	rec->session = session_start(rec->base);
 	recorder_submit_session(rec, SESSION_JOB_SETUP);
-	/*
-	 * The notification thread subscribes while the worker registers:
-	 * a subscription may come before its trigger. The first sync also
-	 * removes triggers of ours an earlier recorder left behind.
-	 */
-	rec->rules = event_rule_set_new(rec->base, recorder_watcher_fire, rec);
-	event_rule_set_configure(rec->rules, rec->conf.session_name,
-	    &rec->conf.triggers);
-	recorder_submit_rules(rec, &rec->conf, EVENT_RULE_SYNC_ATOMIC, 1, NULL,
-	    recorder_on_rules_startup);
+	sources_start_rules(rec);
 	if (rec->conf.relay_address[0] != '\0' &&
 	    (rec->relay_link = relay_link_open(rec, err, sizeof(err))) == NULL)
 		fatalx("relay link: %s", err);
-	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
-	    i++) {
-		signals[i] = evsignal_new(rec->base, signal_numbers[i],
-		    recorder_on_signal, rec);
-		evsignal_add(signals[i], NULL);
-	}
+	signals = daemon_signals_new(rec->base, recorder_on_signal, rec);
 	recorder_check(rec);
-	watchers_start(rec->watchers, rec->base, NULL);
+	sources_start_watchers(rec);
+	sources_counts(rec, &nwatchers, &nrules);
 	log_info("tracetrap-recorder %s: node %s, control %s, triggers %s, "
 	    "spool %s (%u snapshots, %llu bytes), %zu watchers, %zu event "
 	    "rules", TRACETRAP_VERSION, rec->conf.node_name,
 	    rec->conf.control_socket, rec->conf.trigger_socket,
 	    rec->conf.spool_dir, rec->spool.count,
-	    (unsigned long long)rec->spool.bytes,
-	    watchers_count(rec->watchers), event_rule_set_count(rec->rules));
+	    (unsigned long long)rec->spool.bytes, nwatchers, nrules);
 
 	event_base_dispatch(rec->base);
 
 	recorder_shutdown(rec);
-	for (i = 0; i < sizeof(signal_numbers) / sizeof(signal_numbers[0]);
-	    i++)
-		event_free(signals[i]);
+	daemon_signals_free(signals);
 	event_base_free(rec->base);
 	log_info("stopped");
 	status = rec->exit_status;

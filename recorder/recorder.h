@@ -14,12 +14,14 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "config.h"
 #include "datagram.h"
 #include "policy.h"
 #include "session.h"
 #include "tracetrap.h"
 #include "spool.h"
+#include "trigger_sink.h"
 
 #define RECORDER_RECENT_MAX	64	/* snapshots kept for /v1/snapshots */
 #define SNAPSHOT_TRIGGERS_MAX	256	/* listed in one manifest */
@@ -32,7 +34,7 @@ enum snapshot_state {
 };
 
 struct snapshot;
-struct recorder_reload;
+struct reload;
 typedef void (*snapshot_waiter_cb)(struct snapshot *, void *);
 
 struct snapshot_waiter {
@@ -105,13 +107,14 @@ struct recorder {
 	struct control		*control;
 	struct trigger_socket	*trigger_socket;
 	struct relay_link	*relay_link;	/* NULL: no [relay] address */
+	struct trigger_sink	 sink;		/* the sources' triggers */
 	struct watchers		*watchers;	/* cpu, memory, psi */
 	struct event_rule_set	*rules;		/* [trigger.lttng-event] */
 	unsigned		 rules_pending;	/* RULES jobs not done */
 	int			 needs_rules_sync; /* sessiond new or away */
 	int			 is_setup_answered;	/* first SETUP */
 	int			 is_rules_answered;	/* first RULES */
-	struct recorder_reload	*reload;	/* waits for its RULES job */
+	struct reload		*reload;	/* waits for its rules' sync */
 	int			 is_reload_again;	/* SIGHUP meanwhile */
 	int			 exit_status;
 	int			 has_forwarded;	/* a cluster trigger, once */
@@ -120,11 +123,52 @@ struct recorder {
 
 extern struct recorder *recorder;
 
-uint64_t	 recorder_now_us(void);		/* CLOCK_MONOTONIC */
-int64_t		 recorder_realtime_us(void);
-void		 recorder_format_time(int64_t us, char *buf, size_t len);
-
+/* recorder.c */
 void		 recorder_snapshot_uploaded(struct recorder *, const char *);
+/* Ready once the session and the event rules had their first answer. */
+void		 recorder_maybe_ready(struct recorder *);
+void		 recorder_begin_shutdown(struct recorder *);
+/* A session job (SETUP, CHECK) for rec->conf; its answer updates rec. */
+void		 recorder_submit_session(struct recorder *, enum session_job_type);
+
+/* sources.c: the trigger sources (triggers/), wired in one place */
+int		 sources_init(struct recorder *, const char *name, char *err,
+		    size_t errlen);
+struct watchers	*sources_watchers_new(struct recorder *,
+		    const struct trigger_confs *, const char *name, char *err,
+		    size_t errlen);
+int		 sources_check_rules(struct recorder *, const char *path);
+void		 sources_start_rules(struct recorder *);
+void		 sources_start_watchers(struct recorder *);
+void		 sources_configure_rules(struct recorder *);
+void		 sources_counts(const struct recorder *, size_t *nwatchers,
+		    size_t *nrules);
+struct event_rule_sync_job;
+/*
+ * A reload's changed rules, registered beside the running ones (all or
+ * none): LTTng's answer goes to done.
+ */
+void		 sources_sync_next(struct recorder *, const struct config *next,
+		    void (*done)(struct event_rule_sync_job *, void *));
+void		 sources_resync(struct recorder *, const char *previous_session);
+unsigned	 sources_log_refused(const struct event_rule_sync_job *,
+		    const char *context);
+void		 sources_log_synced(const struct event_rule_sync_job *,
+		    const char *context);
+void		 sources_on_session(struct recorder *,
+		    const struct session_state *);
+void		 sources_remove(struct recorder *);
+void		 sources_stop(struct recorder *);
+void		 sources_free(struct recorder *);
+json_t		*sources_status(const struct recorder *);
+struct evbuffer;
+void		 sources_metrics(const struct recorder *, struct evbuffer *);
+
+/* reload.c: SIGHUP */
+void		 reload_start(struct recorder *);
+void		 reload_free(struct reload *);
+/* The session name the pending reload's rules were synced for, or NULL. */
+const char	*reload_next_session(const struct reload *);
 
 /* relay_link.c */
 struct relay_link *relay_link_open(struct recorder *, char *, size_t);
@@ -133,7 +177,6 @@ void		 relay_link_kick(struct relay_link *);
 int		 relay_link_is_ready(const struct relay_link *);
 int		 relay_link_cluster_trigger(struct relay_link *, json_t *);
 json_t		*relay_link_status(const struct relay_link *);
-struct evbuffer;
 void		 relay_link_metrics(const struct relay_link *, struct evbuffer *);
 
 /* snapshot.c */
@@ -141,15 +184,6 @@ struct policy_decision snapshot_trigger(struct recorder *,
 		    const struct trigger *, struct snapshot **);
 void		 snapshot_request(struct recorder *, const struct trigger *,
 		    const char *incident);
-/*
- * A trigger the recorder makes itself (watchers, event rules, the
- * relay's requests): formatted and parsed as a datagram, so it enters
- * through the same door, from this process. NULL (logged) when a label
- * does not fit; free() it after snapshot_trigger().
- */
-struct trigger	*snapshot_make_trigger(const char *source, const char *reason,
-		    enum tracetrap_scope, const struct tracetrap_label *,
-		    size_t nlabels);
 void		 snapshot_wait(struct snapshot *, snapshot_waiter_cb, void *);
 void		 snapshot_unwait(struct snapshot *, snapshot_waiter_cb, void *);
 int		 snapshot_is_finished(const struct snapshot *);

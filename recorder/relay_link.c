@@ -154,7 +154,7 @@ relay_link_defer(struct relay_link *link, const char *id)
 
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
 		if (strcmp(e->id, id) == 0)
-			e->retry_after_us = recorder_now_us() +
+			e->retry_after_us = clock_monotonic_us() +
 			    LINK_REFUSED_RETRY_US;
 }
 
@@ -330,7 +330,7 @@ static struct spool_entry *
 relay_link_pick(struct relay_link *link)
 {
 	struct spool_entry	*e;
-	uint64_t		 now = recorder_now_us();
+	uint64_t		 now = clock_monotonic_us();
 
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry) {
 		if (!e->is_uploaded && now >= e->retry_after_us)
@@ -416,7 +416,7 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 		    "%llu s", id, message != NULL ? message : "no reason",
 		    LINK_REFUSED_RETRY_US / 1000000);
 		if (e != NULL)
-			e->retry_after_us = recorder_now_us() +
+			e->retry_after_us = clock_monotonic_us() +
 			    LINK_REFUSED_RETRY_US;
 	}
 	relay_link_abandon_upload(link);
@@ -429,7 +429,7 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 {
 	struct tracetrap_label	 labels[5];
 	struct trigger		*t;
-	char			 when[32], origin[32];
+	char			 when[32], origin[32], err[256];
 	const char		*incident, *by, *source, *reason;
 
 	incident = json_string_value(json_object_get(o, "incident"));
@@ -455,9 +455,9 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 	    json_object_get(o, "trigger_received_at_us")));
 	labels[4].key = "trigger_received_at_us";
 	labels[4].value = origin;
-	if ((t = snapshot_make_trigger("cluster", reason != NULL ? reason :
-	    "", TRACETRAP_SCOPE_NODE, labels, 5)) == NULL) {
-		log_warnx("relay: bad snapshot request ignored");
+	if ((t = trigger_new("cluster", reason != NULL ? reason : "",
+	    TRACETRAP_SCOPE_NODE, labels, 5, err, sizeof(err))) == NULL) {
+		log_warnx("relay: bad snapshot request ignored: %s", err);
 		return;
 	}
 	snapshot_request(link->rec, t, incident);
@@ -487,7 +487,7 @@ relay_link_on_frame(struct relay_link *link, const struct frame *f)
 		    json_string_value(json_object_get(o, "node")) : "?");
 		link->state = LINK_READY;
 		link->backoff_ms = link->rec->conf.relay_reconnect_min_ms;
-		link->connected_at_us = recorder_realtime_us();
+		link->connected_at_us = clock_realtime_us();
 		link->connects++;
 		link->last_error[0] = '\0';
 		log_info("relay %s:%s: connected as %s", link->host, link->port,
@@ -687,7 +687,7 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 	link->retry_ev = evtimer_new(rec->base, relay_link_on_retry, link);
 	link->ping_ev = evtimer_new(rec->base, relay_link_on_ping, link);
 	link->backoff_ms = rec->conf.relay_reconnect_min_ms;
-	srandom((unsigned)(getpid() ^ recorder_realtime_us()));
+	srandom((unsigned)(getpid() ^ clock_realtime_us()));
 	relay_link_connect(link);
 	return link;
 }
@@ -733,7 +733,7 @@ relay_link_status(const struct relay_link *link)
 		return json_pack("{s:s, s:b}", "state", "not_configured",
 		    "connected", 0);
 	if (link->connected_at_us != 0)
-		recorder_format_time(link->connected_at_us, when, sizeof(when));
+		clock_format_utc(link->connected_at_us, when, sizeof(when));
 	return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
 	    "s:s?}", "address", link->rec->conf.relay_address,
 	    "state", names[link->state], "connected",

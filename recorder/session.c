@@ -19,6 +19,7 @@
 
 #include <lttng/lttng.h>
 
+#include "clock.h"
 #include "log.h"
 #include "worker.h"
 #include "session.h"
@@ -38,15 +39,6 @@ struct session {
 	int			 is_reverted;	/* a change LTTng refused */
 	char			 revert_reason[512];
 };
-
-static uint64_t
-session_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static const char *
 session_strerror(int ret)
@@ -522,9 +514,9 @@ session_snapshot(struct session *s, struct session_job *job, const char *url,
 	clock_gettime(CLOCK_REALTIME, &now);
 	job->record_started_at_us = (int64_t)now.tv_sec * 1000000 +
 	    now.tv_nsec / 1000;
-	start = session_now_us();
+	start = clock_monotonic_us();
 	ret = lttng_snapshot_record(job->conf.session_name, output, 0);
-	job->record_us = session_now_us() - start;
+	job->record_us = clock_monotonic_us() - start;
 	lttng_snapshot_output_destroy(output);
 	if (ret >= 0)
 		return 0;
@@ -570,7 +562,7 @@ session_run_record(struct session *s, struct session_job *job)
 	json_t		*manifest = NULL, *files = NULL;
 	json_error_t	 jerr;
 	char		*text = NULL;
-	uint64_t	 start = session_now_us(), bytes = 0;
+	uint64_t	 start = clock_monotonic_us(), bytes = 0;
 	int		 is_network = job->conf.output[0] != '\0';
 	int		 ret, attempt, is_record_failure = 0;
 
@@ -625,7 +617,7 @@ session_run_record(struct session *s, struct session_job *job)
 	/* A network snapshot leaves only its manifest in the spool. */
 	job->bytes = is_network ? strlen(text) : bytes;
 	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
-	job->total_us = session_now_us() - start;
+	job->total_us = clock_monotonic_us() - start;
 	job->is_ok = 1;
 	json_decref(manifest);
 	return;
@@ -675,14 +667,6 @@ session_run(struct session *s, struct session_job *job)
 			    session_strerror(ret));
 		job->is_ok = ret >= 0;
 		s->state.is_up = 0;
-		break;
-	case SESSION_JOB_RULES:
-		ret = event_rule_sync(job->conf.session_name,
-		    &job->conf.triggers, &job->rules);
-		job->is_ok = ret == 0;
-		if (ret == -1)
-			snprintf(job->error, sizeof(job->error), "%s",
-			    job->rules.error);
 		break;
 	}
 	if (s->is_reverted) {
@@ -734,6 +718,12 @@ unsigned
 session_pending(const struct session *s)
 {
 	return worker_pending(s->worker);
+}
+
+struct worker *
+session_worker(struct session *s)
+{
+	return s->worker;
 }
 
 void

@@ -2,8 +2,10 @@
  * The LTTng worker: the only thread that sends commands to the session
  * daemon (liblttng-ctl's command socket is not thread-safe), and the one
  * that does the snapshot's disk work (hashing, manifest, fsync, rename,
- * eviction) so the event loop never blocks. The event-rule notification
- * thread (triggers/event_rule_channel.h) has a socket of its own, the
+ * eviction) so the event loop never blocks. The event rules' syncs
+ * (triggers/event_rule_sync.c) run on it too, queued through
+ * session_worker(); their notification thread
+ * (triggers/event_rule_channel.h) has a socket of its own, the
  * notification channel, and sends no commands.
  *
  * Jobs run on a worker thread (lib/worker.h), one at a time, in submission
@@ -18,7 +20,6 @@
 #include <event2/event.h>
 
 #include "config.h"
-#include "event_rule.h"
 
 enum session_job_type {
 	SESSION_JOB_SETUP,	/* create or adopt the session, start it */
@@ -27,7 +28,6 @@ enum session_job_type {
 	SESSION_JOB_MANIFEST,	/* rewrite a published manifest */
 	SESSION_JOB_REMOVE,	/* delete a spooled snapshot */
 	SESSION_JOB_DESTROY,	/* destroy the session (shutdown) */
-	SESSION_JOB_RULES,	/* register the event-rule triggers */
 };
 
 /* What the main thread knows about the LTTng side, refreshed per job. */
@@ -69,19 +69,17 @@ struct session_job {
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	int64_t			 record_started_at_us;	/* CLOCK_REALTIME */
 	uint64_t		 total_us;	/* record + hash + publish */
-
-	/*
-	 * RULES, in and out: the mode, config file name and previous
-	 * session name go in; conf.triggers.rules are registered for
-	 * conf.session_name (event_rule.h).
-	 */
-	struct event_rule_sync	 rules;
 };
 
 struct session	*session_start(struct event_base *);
 void		 session_submit(struct session *, struct session_job *);
 /* Jobs submitted and not yet completed. */
 unsigned	 session_pending(const struct session *);
+/*
+ * The worker itself, for the other users of liblttng-ctl's command
+ * socket (the event rules' syncs): their jobs queue behind the session's.
+ */
+struct worker	*session_worker(struct session *);
 /* Finishes queued jobs, stops and joins the thread. */
 void		 session_stop(struct session *);
 

@@ -53,7 +53,7 @@ snapshot_trigger_json(const struct trigger *t)
 	for (i = 0; i < t->nlabels; i++)
 		json_object_set_new(labels, t->labels[i].key,
 		    json_string(t->labels[i].value));
-	recorder_format_time(t->received_at_us, when, sizeof(when));
+	clock_format_utc(t->received_at_us, when, sizeof(when));
 	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:I, s:{s:I, s:I, s:I}}",
 	    "source", t->source, "reason", t->reason,
 	    "scope", t->scope == TRIGGER_SCOPE_CLUSTER ? "cluster" : "node",
@@ -150,7 +150,7 @@ snapshot_skeleton(struct recorder *rec, struct snapshot *snap)
 {
 	char when[64];
 
-	recorder_format_time(snap->taken_at_us, when, sizeof(when));
+	clock_format_utc(snap->taken_at_us, when, sizeof(when));
 	return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:O, s:o, s:s}",
 	    "id", snap->id, "node", rec->conf.node_name, "incident",
 	    snap->incident[0] != '\0' ? snap->incident : NULL,
@@ -231,7 +231,7 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 	struct recorder		*rec = recorder;
 	json_error_t		 jerr;
 
-	snap->duration_us = recorder_now_us() - snap->accepted_us;
+	snap->duration_us = clock_monotonic_us() - snap->accepted_us;
 	snap->record_us = job->record_us;
 	rec->session_state = job->state;
 	if (job->is_ok &&
@@ -270,7 +270,7 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 	}
 	session_job_free(job);
 	if (snap->state == SNAPSHOT_DONE)
-		policy_snapshot_done(rec->policy, recorder_now_us() / 1000);
+		policy_snapshot_done(rec->policy, clock_monotonic_us() / 1000);
 	else {
 		/* Nothing may join a failed snapshot: the next one may work. */
 		policy_snapshot_failed(rec->policy);
@@ -293,7 +293,7 @@ snapshot_record(struct snapshot *snap)
 		return;
 	}
 	snap->state = SNAPSHOT_RECORDING;
-	snap->taken_at_us = recorder_realtime_us();
+	snap->taken_at_us = clock_realtime_us();
 	snap->is_network = rec->conf.output[0] != '\0';
 	skeleton = snapshot_skeleton(rec, snap);
 	job = session_job_new(SESSION_JOB_RECORD, &rec->conf,
@@ -312,7 +312,7 @@ snapshot_on_delay(evutil_socket_t fd, short events, void *arg)
 {
 	struct snapshot	*snap = arg;
 	uint64_t	 delay_us = recorder->conf.delay_ms * 1000;
-	uint64_t	 waited_us = recorder_now_us() - snap->accepted_us;
+	uint64_t	 waited_us = clock_monotonic_us() - snap->accepted_us;
 	struct timeval	 tv;
 
 	(void)fd;
@@ -340,13 +340,13 @@ snapshot_new(struct recorder *rec, const struct trigger *t,
 		fatal("calloc");
 	TAILQ_INIT(&snap->waiters);
 	snapshot_make_id(rec, snap->id, sizeof(snap->id),
-	    recorder_realtime_us());
+	    clock_realtime_us());
 	if (incident != NULL)
 		snprintf(snap->incident, sizeof(snap->incident), "%s",
 		    incident);
 	snap->triggers = json_array();
 	json_array_append_new(snap->triggers, snapshot_trigger_json(t));
-	snap->accepted_us = recorder_now_us();
+	snap->accepted_us = clock_monotonic_us();
 	TAILQ_INSERT_HEAD(&rec->recent, snap, entry);
 	rec->nrecent++;
 	log_info("snapshot %s: trigger from %s (pid %d): %s%s%s", snap->id,
@@ -371,7 +371,7 @@ static int
 snapshot_forward(struct recorder *rec, const struct trigger *t,
     struct policy_decision *decision)
 {
-	uint64_t	 now = recorder_now_us(), window;
+	uint64_t	 now = clock_monotonic_us(), window;
 	json_t		*o;
 
 	if (t->scope != TRIGGER_SCOPE_CLUSTER ||
@@ -397,32 +397,6 @@ snapshot_forward(struct recorder *rec, const struct trigger *t,
 	log_info("cluster trigger from %s forwarded to the relay: %s",
 	    t->source, t->reason);
 	return 1;
-}
-
-struct trigger *
-snapshot_make_trigger(const char *source, const char *reason,
-    enum tracetrap_scope scope, const struct tracetrap_label *labels,
-    size_t nlabels)
-{
-	struct trigger	*t;
-	char		 text[DATAGRAM_MAX + 1], err[256];
-	size_t		 n;
-
-	n = tracetrap_format(text, sizeof(text), source, reason, scope,
-	    labels, nlabels);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("calloc");
-	if (n == 0 || datagram_parse(text, n, t, err, sizeof(err)) == -1) {
-		log_warnx("trigger from %s not made: %s", source,
-		    n == 0 ? "a label does not fit" : err);
-		free(t);
-		return NULL;
-	}
-	t->sender_pid = getpid();
-	t->sender_uid = getuid();
-	t->sender_gid = getgid();
-	t->received_at_us = recorder_realtime_us();
-	return t;
 }
 
 /*
@@ -454,7 +428,7 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 	if (snapshot_forward(rec, t, &decision))
 		return decision;
 	decision = policy_decide(rec->policy, t->source,
-	    recorder_now_us() / 1000);
+	    clock_monotonic_us() / 1000);
 	switch (decision.outcome) {
 	case POLICY_COALESCED:
 		if ((snap = rec->open) == NULL)
@@ -542,7 +516,7 @@ snapshot_json(const struct snapshot *snap)
 	    "state", snapshot_state_name(snap->state),
 	    "triggers", (json_int_t)json_array_size(snap->triggers));
 	if (snap->taken_at_us != 0) {
-		recorder_format_time(snap->taken_at_us, when, sizeof(when));
+		clock_format_utc(snap->taken_at_us, when, sizeof(when));
 		json_object_set_new(o, "taken_at", json_string(when));
 	}
 	if (snap->state == SNAPSHOT_DONE) {

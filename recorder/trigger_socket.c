@@ -34,7 +34,7 @@ static void
 trigger_socket_malformed(struct trigger_socket *ts, pid_t pid, uid_t uid,
     const char *why)
 {
-	uint64_t now = recorder_now_us();
+	uint64_t now = clock_monotonic_us();
 
 	ts->rec->stats.datagrams_malformed++;
 	policy_count(ts->rec->policy, "unknown", POLICY_MALFORMED);
@@ -112,7 +112,7 @@ trigger_socket_on_read(evutil_socket_t fd, short events, void *arg)
 		t->sender_pid = cred.pid;
 		t->sender_uid = cred.uid;
 		t->sender_gid = cred.gid;
-		t->received_at_us = recorder_realtime_us();
+		t->received_at_us = clock_realtime_us();
 		snapshot_trigger(ts->rec, t, &joined);
 	}
 }

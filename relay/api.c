@@ -38,12 +38,15 @@
 #include <openssl/sha.h>
 
 #include "api.h"
-#include "evhttp_methods.h"
+#include "http_json.h"
 #include "download.h"
 #include "log.h"
 #include "relay.h"
 #include "store.h"
 #include "tls.h"
+#include "units.h"
+#include "web.h"
+#include "investigate.h"
 
 #define API_HEADERS_MAX		(16 * 1024)
 #define API_BODY_MAX		4096	/* GET only: no body expected */
@@ -60,55 +63,23 @@ struct api {
 /* One relay per process: its API lives here, not in struct relay. */
 static struct api	*api_current;
 
-static void
-api_reply(struct evhttp_request *req, int code, json_t *body)
-{
-	struct evbuffer	*buf = evbuffer_new();
-	char		*text;
-
-	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	if (buf == NULL)
-		fatalx("evbuffer_new");
-	if (text == NULL) {
-		code = 500;
-		evbuffer_add_printf(buf, "{\"error\":\"internal\",\"message\":"
-		    "\"cannot encode the answer\"}\n");
-	} else
-		evbuffer_add_printf(buf, "%s\n", text);
-	free(text);
-	json_decref(body);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, NULL, buf);
-	evbuffer_free(buf);
-}
-
-void
-api_error(struct evhttp_request *req, int code, const char *error,
-    const char *message)
-{
-	api_reply(req, code, json_pack("{s:s, s:s}", "error", error,
-	    "message", message));
-}
-
 /*
- * The token is compared through its SHA-256, in constant time: neither
- * its bytes nor its length can be guessed from how long a refusal takes.
- * It is read from the configuration at each request: SIGHUP may have
- * changed it (relay.c).
+ * The token, as a bearer or as the pages' session cookie (web.c), is
+ * compared through its SHA-256, in constant time: neither its bytes nor
+ * its length can be guessed from how long a refusal takes. It is read
+ * from the configuration at each request: SIGHUP may have changed it
+ * (relay.c), which also ends every session.
  */
 static int
 api_is_authorized(struct api *api, struct evhttp_request *req,
     int *has_credentials)
 {
 	const char	*token = api->relay->conf.api_token;
-	unsigned char	 digest[SHA256_DIGEST_LENGTH];
-	unsigned char	 expected[SHA256_DIGEST_LENGTH];
 	const char	*value;
 	size_t		 len;
 
 	*has_credentials = 0;
-	if (token[0] == '\0')
+	if (token[0] == '\0' || web_session_is_valid(req, token))
 		return 1;
 	value = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
@@ -123,9 +94,7 @@ api_is_authorized(struct api *api, struct evhttp_request *req,
 	len = strlen(value);
 	while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
 		len--;
-	SHA256((const unsigned char *)value, len, digest);
-	SHA256((const unsigned char *)token, strlen(token), expected);
-	return CRYPTO_memcmp(digest, expected, sizeof(digest)) == 0;
+	return web_token_equal(token, value, len);
 }
 
 /*
@@ -237,7 +206,7 @@ api_parse_time(const char *text, int64_t *us)
 }
 
 /* The query string as a list; -1 (and a reply sent) when it is garbled. */
-static int
+int
 api_query(struct evhttp_request *req, struct evkeyvalq *query,
     const char *const *allowed)
 {
@@ -251,7 +220,7 @@ api_query(struct evhttp_request *req, struct evkeyvalq *query,
 	if (text == NULL)
 		return 0;
 	if (evhttp_parse_query_str(text, query) == -1) {
-		api_error(req, 400, "bad_request", "malformed query string");
+		http_json_error(req, 400, "bad_request", "malformed query string");
 		return -1;
 	}
 	/* A misspelled filter would silently match everything: refuse it. */
@@ -262,7 +231,7 @@ api_query(struct evhttp_request *req, struct evkeyvalq *query,
 		if (allowed[i] == NULL) {
 			snprintf(message, sizeof(message), "unknown query "
 			    "parameter '%.64s'", kv->key);
-			api_error(req, 400, "bad_request", message);
+			http_json_error(req, 400, "bad_request", message);
 			evhttp_clear_headers(query);
 			return -1;
 		}
@@ -271,7 +240,7 @@ api_query(struct evhttp_request *req, struct evkeyvalq *query,
 }
 
 /* An empty value counts as absent, like a shell variable left unset. */
-static const char *
+const char *
 api_query_value(struct evkeyvalq *query, const char *key)
 {
 	const char *value = evhttp_find_header(query, key);
@@ -290,7 +259,7 @@ api_query_limit(struct evhttp_request *req, struct evkeyvalq *query,
 	if (value == NULL)
 		return 0;
 	if (api_parse_uint(value, 1000000, &v) == -1 || v == 0) {
-		api_error(req, 400, "bad_request", "limit must be a positive "
+		http_json_error(req, 400, "bad_request", "limit must be a positive "
 		    "integer");
 		return -1;
 	}
@@ -298,44 +267,36 @@ api_query_limit(struct evhttp_request *req, struct evkeyvalq *query,
 	return 0;
 }
 
-static void
-api_get_incidents(struct api *api, struct evhttp_request *req)
+/*
+ * A duration (500ms, 2s, 1m) or integer microseconds: "slowest request
+ * at least".
+ */
+static int
+api_query_duration(struct evhttp_request *req, struct evkeyvalq *query,
+    const char *key, int64_t *us)
 {
-	static const char *const allowed[] = { "limit", NULL };
-	struct evkeyvalq	 query;
-	json_t			*incidents;
-	int			 limit;
+	const char	*value = api_query_value(query, key);
+	char		 message[256], err[128];
+	long long	 v;
+	uint64_t	 ms;
 
-	if (api_query(req, &query, allowed) == -1)
-		return;
-	if (api_query_limit(req, &query, &limit) == 0) {
-		/* A page, not the whole store: the loop builds it. */
-		incidents = catalog_incidents(api->relay->catalog,
-		    limit > 0 ? limit : API_INCIDENTS_DEFAULT);
-		if (incidents == NULL)
-			api_error(req, 500, "internal", "the catalog cannot "
-			    "be read; see the relay's log");
-		else
-			api_reply(req, 200, json_pack("{s:o}", "incidents",
-			    incidents));
+	*us = 0;
+	if (value == NULL)
+		return 0;
+	if (api_parse_uint(value, INT64_MAX, &v) == 0) {
+		*us = (int64_t)v;
+		return 0;
 	}
-	evhttp_clear_headers(&query);
-}
-
-static void
-api_get_incident(struct api *api, struct evhttp_request *req,
-    const char *id)
-{
-	json_t	*incident;
-	char	 message[STORE_NAME_MAX + 128];
-
-	if ((incident = catalog_incident(api->relay->catalog, id)) == NULL) {
-		snprintf(message, sizeof(message), "no incident %s on this "
-		    "relay", id);
-		api_error(req, 404, "not_found", message);
-		return;
+	if (units_parse_duration_ms(value, &ms, err, sizeof(err)) == -1 ||
+	    ms > INT64_MAX / 1000) {
+		snprintf(message, sizeof(message), "%s: expected a duration "
+		    "(500ms, 2s) or integer microseconds, got '%.64s'", key,
+		    value);
+		http_json_error(req, 400, "bad_request", message);
+		return -1;
 	}
-	api_reply(req, 200, incident);
+	*us = (int64_t)ms * 1000;
+	return 0;
 }
 
 static int
@@ -352,30 +313,80 @@ api_query_time(struct evhttp_request *req, struct evkeyvalq *query,
 		snprintf(message, sizeof(message), "%s: expected RFC 3339 UTC "
 		    "time (2026-11-22T07:01:09Z) or integer microseconds since "
 		    "the epoch, got '%.64s'", key, value);
-		api_error(req, 400, "bad_request", message);
+		http_json_error(req, 400, "bad_request", message);
 		return -1;
 	}
 	return 0;
 }
 
 static void
-api_get_snapshots(struct api *api, struct evhttp_request *req)
+api_get_incidents(struct api *api, struct evhttp_request *req)
 {
-	static const char *const allowed[] = { "node", "source", "since",
-		"until", "limit", NULL };
-	struct catalog_filter	 filter;
+	static const char *const allowed[] = { "limit", "node", "source", "q",
+	    "since", "until", NULL };
+	struct catalog_incident_filter filter;
 	struct evkeyvalq	 query;
-	json_t			*snapshots;
+	json_t			*incidents;
 
 	memset(&filter, 0, sizeof(filter));
 	if (api_query(req, &query, allowed) == -1)
 		return;
 	filter.node = api_query_value(&query, "node");
 	filter.source = api_query_value(&query, "source");
+	filter.text = api_query_value(&query, "q");
+	if (api_query_limit(req, &query, &filter.limit) == 0 &&
+	    api_query_time(req, &query, "since", &filter.since_us) == 0 &&
+	    api_query_time(req, &query, "until", &filter.until_us) == 0) {
+		if (filter.limit == 0)
+			filter.limit = API_INCIDENTS_DEFAULT;
+		if (api_query_value(&query, "until") != NULL &&
+		    filter.until_us <= 0)
+			filter.until_us = INT64_MIN;
+		if (filter.since_us < 0)
+			filter.since_us = 0;
+		/* A page, not the whole store: the loop builds it. */
+		incidents = catalog_incidents(api->relay->catalog, &filter);
+		if (incidents == NULL)
+			http_json_error(req, 500, "internal", "the catalog cannot "
+			    "be read; see the relay's log");
+		else
+			http_json_reply(req, 200, json_pack("{s:o}", "incidents",
+			    incidents));
+	}
+	evhttp_clear_headers(&query);
+}
+
+static void
+api_get_snapshots(struct api *api, struct evhttp_request *req)
+{
+	static const char *const allowed[] = { "node", "source", "since",
+		"until", "limit", "slowest", "uri", "status", NULL };
+	struct catalog_filter	 filter;
+	struct evkeyvalq	 query;
+	json_t			*snapshots;
+	const char		*status;
+	long long		 code;
+
+	memset(&filter, 0, sizeof(filter));
+	if (api_query(req, &query, allowed) == -1)
+		return;
+	filter.node = api_query_value(&query, "node");
+	filter.source = api_query_value(&query, "source");
+	filter.uri = api_query_value(&query, "uri");
 	if (api_query_time(req, &query, "since", &filter.since_us) == -1 ||
 	    api_query_time(req, &query, "until", &filter.until_us) == -1 ||
-	    api_query_limit(req, &query, &filter.limit) == -1)
+	    api_query_limit(req, &query, &filter.limit) == -1 ||
+	    api_query_duration(req, &query, "slowest",
+	    &filter.min_slowest_us) == -1)
 		goto end;
+	if ((status = api_query_value(&query, "status")) != NULL) {
+		if (api_parse_uint(status, 999, &code) == -1 || code < 100) {
+			http_json_error(req, 400, "bad_request", "status: "
+			    "expected an HTTP status, 100 to 999");
+			goto end;
+		}
+		filter.status = (int)code;
+	}
 	/*
 	 * 0 means "no bound" to the catalog: until the epoch (or before)
 	 * must still match nothing, and since it matches everything.
@@ -386,135 +397,12 @@ api_get_snapshots(struct api *api, struct evhttp_request *req)
 		filter.since_us = 0;
 	if ((snapshots = catalog_snapshots(api->relay->catalog,
 	    &filter)) == NULL)
-		api_error(req, 500, "internal", "the catalog cannot be read; "
+		http_json_error(req, 500, "internal", "the catalog cannot be read; "
 		    "see the relay's log");
 	else
-		api_reply(req, 200, json_pack("{s:o}", "snapshots", snapshots));
+		http_json_reply(req, 200, json_pack("{s:o}", "snapshots", snapshots));
 end:
 	evhttp_clear_headers(&query);
-}
-
-static void
-api_get_status(struct api *api, struct evhttp_request *req)
-{
-	struct relay		*relay = api->relay;
-	struct relay_stats	*st = &relay->stats;
-	const struct download_stats *dl = download_stats();
-	json_t			*stats, *store, *http;
-
-	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I}",
-	    "connections", (json_int_t)st->connections,
-	    "handshakes_failed", (json_int_t)st->handshakes_failed,
-	    "protocol_errors", (json_int_t)st->protocol_errors,
-	    "uploads_stored", (json_int_t)st->uploads_stored,
-	    "uploads_duplicate", (json_int_t)st->uploads_duplicate,
-	    "uploads_refused", (json_int_t)st->uploads_refused,
-	    "uploads_aborted", (json_int_t)st->uploads_aborted,
-	    "bytes_received", (json_int_t)st->bytes_received,
-	    "incidents", (json_int_t)st->incidents,
-	    "incidents_rate_limited", (json_int_t)st->incidents_rate_limited,
-	    "loop_lag_max_us", (json_int_t)st->loop_lag_max_us,
-	    "loop_lag_over_10ms", (json_int_t)st->loop_lag_over_10ms,
-	    "loop_checks", (json_int_t)st->loop_checks);
-	store = json_pack("{s:s, s:I, s:I}", "dir", relay->conf.store_dir,
-	    "bytes", (json_int_t)catalog_total_bytes(relay->catalog),
-	    "max_bytes", (json_int_t)relay->conf.store_max_bytes);
-	http = json_pack("{s:I, s:I, s:I, s:I, s:i}",
-	    "requests", (json_int_t)api->requests,
-	    "unauthorized", (json_int_t)api->unauthorized,
-	    "archives", (json_int_t)dl->archives,
-	    "archive_bytes", (json_int_t)dl->archive_bytes,
-	    "transfers", (int)dl->active);
-	api_reply(req, 200, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o}",
-	    "name", relay->conf.name, "version", TRACETRAP_VERSION,
-	    "connections", (int)relay->nconns, "stats", stats,
-	    "store", store, "api", http));
-}
-
-static void
-api_get_metrics(struct api *api, struct evhttp_request *req)
-{
-	struct relay		*relay = api->relay;
-	struct relay_stats	*st = &relay->stats;
-	const struct download_stats *dl = download_stats();
-	struct evbuffer		*b = evbuffer_new();
-
-	if (b == NULL)
-		fatalx("evbuffer_new");
-	evbuffer_add_printf(b,
-	    "# HELP tracetrap_relay_connections Recorder connections open.\n"
-	    "# TYPE tracetrap_relay_connections gauge\n"
-	    "tracetrap_relay_connections %u\n"
-	    "# HELP tracetrap_relay_connections_total Recorder connections "
-	    "accepted.\n# TYPE tracetrap_relay_connections_total counter\n"
-	    "tracetrap_relay_connections_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_handshakes_failed_total TLS handshakes "
-	    "or certificates refused.\n"
-	    "# TYPE tracetrap_relay_handshakes_failed_total counter\n"
-	    "tracetrap_relay_handshakes_failed_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_protocol_errors_total Connections dropped "
-	    "for a malformed or out-of-order frame.\n"
-	    "# TYPE tracetrap_relay_protocol_errors_total counter\n"
-	    "tracetrap_relay_protocol_errors_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_uploads_total Snapshot uploads by "
-	    "result.\n# TYPE tracetrap_relay_uploads_total counter\n"
-	    "tracetrap_relay_uploads_total{result=\"stored\"} %" PRIu64 "\n"
-	    "tracetrap_relay_uploads_total{result=\"duplicate\"} %" PRIu64 "\n"
-	    "tracetrap_relay_uploads_total{result=\"refused\"} %" PRIu64 "\n"
-	    "tracetrap_relay_uploads_total{result=\"aborted\"} %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_received_bytes_total Snapshot file bytes "
-	    "received.\n# TYPE tracetrap_relay_received_bytes_total counter\n"
-	    "tracetrap_relay_received_bytes_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_incidents_total Cluster incidents fanned "
-	    "out.\n# TYPE tracetrap_relay_incidents_total counter\n"
-	    "tracetrap_relay_incidents_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_incidents_rate_limited_total Cluster "
-	    "triggers refused by the fleet budget.\n"
-	    "# TYPE tracetrap_relay_incidents_rate_limited_total counter\n"
-	    "tracetrap_relay_incidents_rate_limited_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_loop_lag_max_seconds The longest the event "
-	    "loop ran a 100 ms timer late.\n"
-	    "# TYPE tracetrap_relay_loop_lag_max_seconds gauge\n"
-	    "tracetrap_relay_loop_lag_max_seconds %.6f\n"
-	    "# HELP tracetrap_relay_loop_lag_over_10ms_total Timer runs more "
-	    "than 10 ms late.\n"
-	    "# TYPE tracetrap_relay_loop_lag_over_10ms_total counter\n"
-	    "tracetrap_relay_loop_lag_over_10ms_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_store_bytes Bytes of the stored "
-	    "snapshots.\n# TYPE tracetrap_relay_store_bytes gauge\n"
-	    "tracetrap_relay_store_bytes %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_store_max_bytes The store's size cap.\n"
-	    "# TYPE tracetrap_relay_store_max_bytes gauge\n"
-	    "tracetrap_relay_store_max_bytes %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_api_requests_total HTTP API requests.\n"
-	    "# TYPE tracetrap_relay_api_requests_total counter\n"
-	    "tracetrap_relay_api_requests_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_api_unauthorized_total HTTP API requests "
-	    "refused for a missing or wrong token.\n"
-	    "# TYPE tracetrap_relay_api_unauthorized_total counter\n"
-	    "tracetrap_relay_api_unauthorized_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_api_archives_total Snapshot archives sent "
-	    "whole.\n# TYPE tracetrap_relay_api_archives_total counter\n"
-	    "tracetrap_relay_api_archives_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_api_archive_bytes_total Archive bytes "
-	    "sent.\n# TYPE tracetrap_relay_api_archive_bytes_total counter\n"
-	    "tracetrap_relay_api_archive_bytes_total %" PRIu64 "\n"
-	    "# HELP tracetrap_relay_api_transfers Manifests and archives "
-	    "being sent.\n# TYPE tracetrap_relay_api_transfers gauge\n"
-	    "tracetrap_relay_api_transfers %u\n",
-	    relay->nconns, st->connections, st->handshakes_failed,
-	    st->protocol_errors, st->uploads_stored, st->uploads_duplicate,
-	    st->uploads_refused, st->uploads_aborted, st->bytes_received,
-	    st->incidents, st->incidents_rate_limited,
-	    (double)st->loop_lag_max_us / 1e6, st->loop_lag_over_10ms,
-	    catalog_total_bytes(relay->catalog), relay->conf.store_max_bytes,
-	    api->requests, api->unauthorized, dl->archives,
-	    dl->archive_bytes, dl->active);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
 }
 
 /* 1 when a catalog path is made of store names only: nothing to escape. */
@@ -545,13 +433,13 @@ api_get_file(struct api *api, struct evhttp_request *req, const char *id,
 	    sizeof(rel)) == -1) {
 		snprintf(message, sizeof(message), "no snapshot %s on this "
 		    "relay; GET /v1/snapshots lists them", id);
-		api_error(req, 404, "not_found", message);
+		http_json_error(req, 404, "not_found", message);
 		return;
 	}
 	if (!api_is_store_path(rel)) {
 		log_warnx("api: catalog path of %s is not a store path: %s", id,
 		    rel);
-		api_error(req, 500, "internal", "the catalog holds a bad path "
+		http_json_error(req, 500, "internal", "the catalog holds a bad path "
 		    "for this snapshot; see the relay's log");
 		return;
 	}
@@ -571,7 +459,7 @@ api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
 	what = strchr(rest, '/');
 	len = what != NULL ? (size_t)(what - rest) : strlen(rest);
 	if (len >= sizeof(id)) {
-		api_error(req, 400, "bad_request", "invalid id (at most 127 "
+		http_json_error(req, 400, "bad_request", "invalid id (at most 127 "
 		    "of [A-Za-z0-9._-], not starting with '.')");
 		return;
 	}
@@ -579,12 +467,18 @@ api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
 	id[len] = '\0';
 	/* Before anything else: an id becomes a path further down. */
 	if (!store_is_valid_name(id)) {
-		api_error(req, 400, "bad_request", "invalid id (at most 127 "
+		http_json_error(req, 400, "bad_request", "invalid id (at most 127 "
 		    "of [A-Za-z0-9._-], not starting with '.')");
 		return;
 	}
 	if (is_incident && what == NULL)
-		api_get_incident(api, req, id);
+		investigate_incident(api->relay, req, id);
+	else if (!is_incident && what != NULL &&
+	    strcmp(what, "/summary") == 0)
+		investigate_summary(api->relay, req, id);
+	else if (!is_incident && what != NULL &&
+	    strcmp(what, "/events") == 0)
+		investigate_events(api->relay, req, id);
 	else if (!is_incident && what != NULL &&
 	    strcmp(what, "/manifest") == 0)
 		api_get_file(api, req, id, DOWNLOAD_MANIFEST);
@@ -594,9 +488,9 @@ api_get_by_id(struct api *api, struct evhttp_request *req, const char *rest,
 	else {
 		snprintf(message, sizeof(message), "no such endpoint; try "
 		    "%s", is_incident ? "/v1/incidents/<id>" :
-		    "/v1/snapshots/<id>/manifest or "
-		    "/v1/snapshots/<id>/archive");
-		api_error(req, 404, "not_found", message);
+		    "/v1/snapshots/<id>/summary, /events, /manifest or "
+		    "/archive");
+		http_json_error(req, 404, "not_found", message);
 	}
 }
 
@@ -617,6 +511,7 @@ api_dispatch(struct evhttp_request *req, void *arg)
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if (path == NULL)
 		path = "";
+	web_security_headers(req);
 	log_debug("api: %s %s", evhttp_request_get_command(req) ==
 	    EVHTTP_REQ_GET ? "GET" : "(not GET)", path);
 	/*
@@ -631,12 +526,17 @@ api_dispatch(struct evhttp_request *req, void *arg)
 			evhttp_connection_free(conn);
 		return;
 	}
+	/* Pages, assets and the login form hold no data (web.c). */
+	if (web_route(req, path, api->relay->conf.api_token,
+	    api->relay->conf.is_api_tls, &api->unauthorized))
+		return;
+	evhttp_add_header(headers, "Cache-Control", "no-store");
 	if (!api_is_authorized(api, req, &has_credentials)) {
 		api->unauthorized++;
 		evhttp_add_header(headers, "WWW-Authenticate", has_credentials ?
 		    "Bearer realm=\"" API_REALM "\", error=\"invalid_token\"" :
 		    "Bearer realm=\"" API_REALM "\"");
-		api_error(req, 401, "unauthorized", has_credentials ?
+		http_json_error(req, 401, "unauthorized", has_credentials ?
 		    "wrong token: check $TRACETRAP_RELAY_TOKEN against the "
 		    "relay's [api] token" : "this relay requires a token: send "
 		    "\"Authorization: Bearer TOKEN\" (the CLI reads "
@@ -644,19 +544,20 @@ api_dispatch(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(headers, "Allow", "GET");
-		api_error(req, 405, "method_not_allowed", "this API is "
-		    "read-only: GET only");
+		http_json_bad_method(req, "GET", "this API is read-only: GET "
+		    "only");
 		return;
 	}
 	if (api->relay->is_shutting_down) {
-		api_error(req, 503, "shutting_down", "the relay is stopping");
+		http_json_error(req, 503, "shutting_down", "the relay is stopping");
 		return;
 	}
 	if (strcmp(path, "/v1/status") == 0)
-		api_get_status(api, req);
+		api_status_reply(api->relay, req, api->requests,
+		    api->unauthorized);
 	else if (strcmp(path, "/metrics") == 0)
-		api_get_metrics(api, req);
+		api_metrics_reply(api->relay, req, api->requests,
+		    api->unauthorized);
 	else if (strcmp(path, "/v1/incidents") == 0)
 		api_get_incidents(api, req);
 	else if (strcmp(path, "/v1/snapshots") == 0)
@@ -666,7 +567,7 @@ api_dispatch(struct evhttp_request *req, void *arg)
 	else if (strncmp(path, snapshots, sizeof(snapshots) - 1) == 0)
 		api_get_by_id(api, req, path + sizeof(snapshots) - 1, 0);
 	else
-		api_error(req, 404, "not_found", "no such endpoint; try "
+		http_json_error(req, 404, "not_found", "no such endpoint; try "
 		    "/v1/status, /v1/incidents, /v1/snapshots, /metrics");
 }
 
@@ -755,13 +656,10 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 		free(api);
 		return -1;
 	}
-	evhttp_set_max_headers_size(api->http, API_HEADERS_MAX);
-	evhttp_set_max_body_size(api->http, API_BODY_MAX);
-	evhttp_set_timeout(api->http, API_TIMEOUT_SECONDS);
-	evhttp_set_allowed_methods(api->http, EVHTTP_ALL_METHODS);
+	http_json_serve(api->http, API_HEADERS_MAX, API_BODY_MAX,
+	    API_TIMEOUT_SECONDS, api_dispatch, api);
 	if (c->is_api_tls)
 		evhttp_set_bevcb(api->http, api_tls_bufferevent, api);
-	evhttp_set_gencb(api->http, api_dispatch, api);
 	download_init(relay->base);
 	api_current = api;
 	log_info("api: %s://%s%s%s", c->is_api_tls ? "https" : "http",

@@ -23,15 +23,27 @@ int	api_listen(struct relay *, char *err, size_t errlen);
 /* Drops every request in progress and frees the API (after the loop). */
 void	api_close(struct relay *);
 
-/* Answers req with {"error":error,"message":message}. */
-void	api_error(struct evhttp_request *, int code, const char *error,
-	    const char *message);
-
 /*
  * A since/until query value: RFC 3339 ("2026-11-22T07:01:09Z", optional
  * fraction, Z or a +hh:mm offset) or integer microseconds since the
  * epoch. Returns 0, or -1 when text is neither.
  */
 int	api_parse_time(const char *text, int64_t *us);
+
+struct evkeyvalq;
+/*
+ * The request's query as a list of keys allowed[] (NULL-terminated);
+ * anything else, or a garbled query, is answered 400 and gives -1.
+ */
+int	api_query(struct evhttp_request *, struct evkeyvalq *,
+	    const char *const *allowed);
+/* api_status.c: GET /v1/status and GET /metrics. */
+void	api_status_reply(struct relay *, struct evhttp_request *,
+	    uint64_t requests, uint64_t unauthorized);
+void	api_metrics_reply(struct relay *, struct evhttp_request *,
+	    uint64_t requests, uint64_t unauthorized);
+
+/* A value of the query, NULL when absent or empty. */
+const char *api_query_value(struct evkeyvalq *, const char *key);
 
 #endif

@@ -42,15 +42,30 @@ int		 catalog_add(struct catalog *, json_t *manifest,
 /* 1 stored, 0 not, -1 error. */
 int		 catalog_has_snapshot(struct catalog *, const char *id);
 
+/* One snapshot, as catalog_snapshots lists them; NULL when unknown. */
+json_t		*catalog_snapshot(struct catalog *, const char *id);
+
 /* Relative path of a snapshot; 0, or -1 when unknown. */
 int		 catalog_snapshot_path(struct catalog *, const char *id,
 		    char *path, size_t len);
 
+struct catalog_incident_filter {
+	const char	*node;		/* NULL: any */
+	const char	*source;	/* NULL: any (a trigger's source) */
+	const char	*text;		/* NULL: any; else in a trigger's reason */
+	int64_t		 since_us;	/* 0: no bound (a snapshot taken >=) */
+	int64_t		 until_us;	/* 0: no bound (a snapshot taken <) */
+	int		 limit;		/* 0: 1000 */
+};
 /*
- * [{"id","first_taken_at","last_taken_at","nodes":[..],"snapshots":N,
- *   "bytes":N,"sources":[..],"reasons":[..]}], newest first.
+ * [{"id","first_taken_at","last_taken_at","first_taken_at_us",
+ *   "last_taken_at_us","nodes":[..],"snapshots":N,"bytes":N,
+ *   "sources":[..],"reasons":[..],"slowest_us":N|null,"history_lost",
+ *   "analyzed","failed","pending","requests","errors"}], newest first:
+ * the incidents with a snapshot that matches every filter.
  */
-json_t		*catalog_incidents(struct catalog *, int limit);
+json_t		*catalog_incidents(struct catalog *,
+		    const struct catalog_incident_filter *);
 /* One incident with its snapshots; NULL when unknown. */
 json_t		*catalog_incident(struct catalog *, const char *id);
 
@@ -60,13 +75,27 @@ struct catalog_filter {
 	int64_t		 since_us;	/* 0: no bound (taken_at_us >=) */
 	int64_t		 until_us;	/* 0: no bound (taken_at_us <) */
 	int		 limit;		/* 0: 1000 */
+	int64_t		 min_slowest_us;	/* 0: any; else slowest >= */
+	const char	*uri;		/* NULL: any; else a request's URI */
+	int		 status;	/* 0: any; else a request's status */
 };
 /*
  * [{"id","node","incident","taken_at","taken_at_us","bytes","sources":[..],
- *   "reasons":[..],"labels":{..},"path"}], newest first.
+ *   "reasons":[..],"labels":{..},"path","analysis":"done"|"failed"|
+ *   "pending","events","requests","slowest_us","errors","history_lost"}],
+ * newest first. The analysis's figures are null until it is done.
  */
 json_t		*catalog_snapshots(struct catalog *,
 		    const struct catalog_filter *);
+
+/*
+ * The analysis (catalog_summary.c): a summary's key figures and per-URI
+ * and per-status counts; the snapshots without a summary of analyzer
+ * version at least version, newest first ([{"id","path"}]).
+ */
+int		 catalog_set_summary(struct catalog *, const char *id,
+		    const json_t *summary, char *err, size_t errlen);
+json_t		*catalog_unanalyzed(struct catalog *, int version, int limit);
 
 /*
  * Retention: totals, and the oldest incident (by its newest snapshot):

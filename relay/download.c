@@ -29,6 +29,7 @@
 
 #include "api.h"
 #include "download.h"
+#include "http_json.h"
 #include "log.h"
 #include "store.h"
 #include "tar.h"
@@ -253,8 +254,8 @@ download_end(struct download *d, int code, struct evbuffer *body,
 	if (body != NULL)
 		evhttp_send_reply(req, code, NULL, body);
 	else if (message != NULL)
-		api_error(req, code, code == 404 ? "not_found" : "internal",
-		    message);
+		http_json_error(req, code, code == 404 ? "not_found" :
+		    "internal", message);
 	else
 		evhttp_send_reply_end(req);
 }

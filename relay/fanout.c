@@ -11,20 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "protocol.h"
 #include "relay.h"
 
 #define FANOUT_HOUR_US	(3600 * 1000000LL)
-
-static int64_t
-fanout_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* 0 when the budget allows an incident now, else the limit's name. */
 static const char *
@@ -69,7 +61,7 @@ fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
 {
 	char		 incident[128], stamp[32];
 	const char	*limit;
-	int64_t		 now = fanout_now_us();
+	int64_t		 now = clock_realtime_us();
 	time_t		 sec = (time_t)(now / 1000000);
 	struct tm	 tm;
 	json_t		*request;
@@ -103,5 +95,5 @@ fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
 	relay->stats.incidents++;
 	log_info("incident %s: cluster trigger from %s, snapshot requested "
 	    "from %u recorders in %lld us", incident, node, n,
-	    (long long)(fanout_now_us() - now));
+	    (long long)(clock_realtime_us() - now));
 }

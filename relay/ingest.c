@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 
 #include "log.h"
 #include "protocol.h"
+#include "analysis.h"
 #include "relay.h"
 #include "store.h"
 #include "tls.h"
@@ -92,6 +94,7 @@ struct ingest_job {
 	int			 is_duplicate;
 	int			 is_first_failure; /* answer the peer once */
 	char			 id[STORE_NAME_MAX];
+	char			 path[PATH_MAX];	/* stored, relative */
 	char			 error[512];
 };
 
@@ -205,6 +208,8 @@ ingest_run(void *arg)
 			break;
 		snprintf(job->id, sizeof(job->id), "%s",
 		    store_upload_id(c->upload));
+		snprintf(job->path, sizeof(job->path), "%s",
+		    store_upload_path(c->upload));
 		if (store_upload_end(c->upload, &job->is_duplicate, job->error,
 		    sizeof(job->error)) == -1)
 			c->has_failed = 1;
@@ -277,6 +282,9 @@ ingest_done(void *arg)
 		    job->is_duplicate ? " (already there)" : "");
 		ingest_send(c, FRAME_ACK, json_pack("{s:s, s:s}", "id", job->id,
 		    "status", "stored"));
+		/* After the ACK: the recorder never waits for the analysis. */
+		if (!job->is_duplicate)
+			analysis_submit(relay->analysis, job->id, job->path);
 	}
 	if (job->type == INGEST_JOB_END) {
 		c->is_uploading = 0;

@@ -5,7 +5,6 @@
  * usage: tracetrap-relay [-dnv] [-f file] [--ready-fd N]
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,10 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "analysis.h"
 #include "api.h"
+#include "clock.h"
+#include "daemon.h"
 #include "log.h"
 #include "relay.h"
 #include "store.h"
@@ -25,34 +27,14 @@
 #define RELAY_DEFAULT_CONFIG	"/etc/tracetrap/relay.conf"
 #define RELAY_RETENTION_SECONDS	60
 
+static void	relay_analysis_config(const struct relay_config *,
+		    struct analysis_config *);
+
 struct relay_retention {
 	struct relay	*relay;
 	unsigned	 removed;
 	char		 error[512];
 };
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: tracetrap-relay [-dnv] [-f file] "
-	    "[--ready-fd N]\n"
-	    "  -d          stay in the foreground, log to stderr\n"
-	    "  -f file     configuration (default %s)\n"
-	    "  -n          check the configuration and exit\n"
-	    "  -v          verbose (debug) logging\n"
-	    "  --ready-fd N  write READY=1 to fd N once serving\n",
-	    RELAY_DEFAULT_CONFIG);
-	exit(2);
-}
-
-static int64_t
-relay_realtime_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /*
  * Disk worker: oldest incidents go first, while the store is over its
@@ -67,7 +49,7 @@ relay_retention_run(void *arg)
 	struct relay		*relay = r->relay;
 	struct relay_config	*c = &relay->conf;
 	char			 id[STORE_NAME_MAX];
-	int64_t			 last_us, now_us = relay_realtime_us();
+	int64_t			 last_us, now_us = clock_realtime_us();
 	uint64_t		 bytes;
 	int			 is_too_big, is_too_old;
 
@@ -117,15 +99,6 @@ relay_on_retention(evutil_socket_t fd, short events, void *arg)
 	    r);
 }
 
-static uint64_t
-relay_monotonic_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 #define RELAY_LAG_PERIOD_US	100000
 
 static void
@@ -133,7 +106,7 @@ relay_on_lag_check(evutil_socket_t fd, short events, void *arg)
 {
 	struct relay		*relay = arg;
 	static uint64_t		 expected;
-	uint64_t		 now = relay_monotonic_us(), lag;
+	uint64_t		 now = clock_monotonic_us(), lag;
 
 	(void)fd;
 	(void)events;
@@ -151,16 +124,13 @@ relay_on_lag_check(evutil_socket_t fd, short events, void *arg)
 	expected = now + RELAY_LAG_PERIOD_US;
 }
 
-static void
-relay_on_drain(evutil_socket_t fd, short events, void *arg)
+/* Shutdown waits for the disk worker: an upload it holds is durable. */
+static int
+relay_is_drained(void *arg)
 {
-	struct relay			*relay = arg;
-	static const struct timeval	 flush = { 0, 100000 };
+	struct relay *relay = arg;
 
-	(void)fd;
-	(void)events;
-	if (worker_pending(relay->disk) == 0)
-		event_base_loopexit(relay->base, &flush);
+	return worker_pending(relay->disk) == 0;
 }
 
 /*
@@ -173,6 +143,7 @@ static void
 relay_reload(struct relay *relay)
 {
 	struct relay_config	*next;
+	struct analysis_config	 analysis_conf;
 	char			 err[8192];
 
 	if ((next = malloc(sizeof(*next))) == NULL)
@@ -202,17 +173,49 @@ relay_reload(struct relay *relay)
 	relay->conf.store_min_free = next->store_min_free;
 	memcpy(relay->conf.api_token, next->api_token,
 	    sizeof(relay->conf.api_token));
+	relay->conf.analysis_cpu_budget_ms = next->analysis_cpu_budget_ms;
+	relay->conf.analysis_memory = next->analysis_memory;
+	relay->conf.analysis_timeout_ms = next->analysis_timeout_ms;
+	relay->conf.analysis_queue = next->analysis_queue;
+	relay->conf.analysis_backfill = next->analysis_backfill;
+	relay->conf.analysis_queries_max = next->analysis_queries_max;
+	relay_analysis_config(&relay->conf, &analysis_conf);
+	analysis_configure(relay->analysis, &analysis_conf);
 	free(next);
-	log_info("reload: fleet, retention and API token from %s applied",
+	log_info("reload: fleet, retention, API token and analysis limits "
+	    "from %s applied",
 	    relay->config_path);
+}
+
+static void
+relay_analysis_config(const struct relay_config *c, struct analysis_config *a)
+{
+	a->workers = c->analysis_workers;
+	a->cpu_budget_ms = c->analysis_cpu_budget_ms;
+	a->memory_bytes = c->analysis_memory;
+	a->timeout_ms = (unsigned)c->analysis_timeout_ms;
+	a->queue_max = c->analysis_queue;
+	a->backfill_per_minute = c->analysis_backfill;
+	a->query_threads = c->analysis_query_threads;
+	a->queries_max = c->analysis_queries_max;
+}
+
+/* The relay's own binary, which the analysis runs as its children. */
+static int
+relay_self(char *path, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", path, len - 1);
+
+	if (n <= 0)
+		return -1;
+	path[n] = '\0';
+	return 0;
 }
 
 static void
 relay_on_signal(evutil_socket_t sig, short events, void *arg)
 {
-	struct relay			*relay = arg;
-	static const struct timeval	 period = { 0, 20000 };
-	struct event			*drain;
+	struct relay	*relay = arg;
 
 	(void)events;
 	if (sig == SIGHUP) {
@@ -227,78 +230,43 @@ relay_on_signal(evutil_socket_t sig, short events, void *arg)
 	relay->is_shutting_down = 1;
 	/* In-flight uploads are dropped; recorders send them again. */
 	ingest_close_all(relay);
-	drain = event_new(relay->base, -1, EV_PERSIST, relay_on_drain, relay);
-	event_add(drain, &period);
-	relay->drain_event = drain;
+	relay->drain_event = daemon_drain(relay->base, relay_is_drained, relay);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "ready-fd", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static const int	 signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
+	struct daemon_options	 o;
+	struct daemon_signals	*signals;
 	struct relay		*relay;
-	struct event		*signals[3], *retention, *lag_check;
+	struct event		*retention, *lag_check;
 	struct timeval		 lag_period = { 0, RELAY_LAG_PERIOD_US };
 	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
-	const char		*path = RELAY_DEFAULT_CONFIG;
-	char			 err[8192], *end;
-	int			 ch, is_foreground = 0, is_check_only = 0;
-	int			 is_verbose = 0, was_rebuilt = 0;
-	size_t			 i;
+	struct analysis_config	 analysis_conf;
+	char			 err[8192], self[4096];
+	int			 was_rebuilt = 0;
 
+	/* The analysis's children: the same binary, another job. */
+	if (argc > 1 && (strcmp(argv[1], "--analyze") == 0 ||
+	    strcmp(argv[1], "--events") == 0))
+		return analysis_child_main(argc, argv);
+	daemon_options(&o, argc, argv, "tracetrap-relay",
+	    RELAY_DEFAULT_CONFIG);
 	if ((relay = calloc(1, sizeof(*relay))) == NULL)
 		fatal("calloc");
-	relay->ready_fd = -1;
+	relay->ready_fd = o.ready_fd;
 	TAILQ_INIT(&relay->conns);
-	while ((ch = getopt_long(argc, argv, "df:nv", long_options, NULL))
-	    != -1) {
-		switch (ch) {
-		case 'd':
-			is_foreground = 1;
-			break;
-		case 'f':
-			path = optarg;
-			break;
-		case 'n':
-			is_check_only = 1;
-			break;
-		case 'v':
-			is_verbose = 1;
-			break;
-		case 'R':
-			errno = 0;
-			relay->ready_fd = (int)strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || relay->ready_fd < 0)
-				usage();
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
 	relay_config_defaults(&relay->conf);
-	/* daemon() moves to /: SIGHUP must find a relative -f file again. */
-	if (realpath(path, relay->config_path) == NULL)
-		snprintf(relay->config_path, sizeof(relay->config_path), "%s",
-		    path);
-	if (relay_config_load(&relay->conf, path, 0, err, sizeof(err)) == -1) {
+	snprintf(relay->config_path, sizeof(relay->config_path), "%s",
+	    o.config_path);
+	if (relay_config_load(&relay->conf, o.path, 0, err, sizeof(err))
+	    == -1) {
 		fprintf(stderr, "%s", err);
 		exit(1);
 	}
-	if (is_check_only) {
-		fprintf(stderr, "configuration OK\n");
-		exit(0);
-	}
-	log_init(is_foreground, "tracetrap-relay");
-	log_set_verbose(is_verbose);
-	if (!is_foreground && daemon(0, 0) == -1)
-		fatal("daemon");
-	signal(SIGPIPE, SIG_IGN);
+	if (o.is_check_only)
+		daemon_check_ok();
+	daemon_start(&o);
 
 	if ((relay->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
@@ -320,15 +288,17 @@ main(int argc, char **argv)
 	if (relay->ssl == NULL)
 		fatalx("TLS: %s", err);
 	relay->disk = worker_start(relay->base);
+	relay_analysis_config(&relay->conf, &analysis_conf);
+	if (relay_self(self, sizeof(self)) == -1 ||
+	    (relay->analysis = analysis_start(relay->base, self,
+	    relay->conf.store_dir, relay->conf.store_catalog_path,
+	    &analysis_conf, err, sizeof(err))) == NULL)
+		fatalx("analysis: %s", err);
 	if (ingest_listen(relay, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (api_listen(relay, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	for (i = 0; i < 3; i++) {
-		signals[i] = evsignal_new(relay->base, signal_numbers[i],
-		    relay_on_signal, relay);
-		evsignal_add(signals[i], NULL);
-	}
+	signals = daemon_signals_new(relay->base, relay_on_signal, relay);
 	retention = event_new(relay->base, -1, EV_PERSIST, relay_on_retention,
 	    relay);
 	event_add(retention, &tv);
@@ -340,16 +310,13 @@ main(int argc, char **argv)
 	    "certificates from %s), store %s", TRACETRAP_VERSION,
 	    relay->conf.listen_address, relay->conf.listen_ca,
 	    relay->conf.store_dir);
-	if (relay->ready_fd >= 0) {
-		if (write(relay->ready_fd, "READY=1\n", 8) == -1)
-			log_warn("ready fd");
-		close(relay->ready_fd);
-	}
+	daemon_ready(&relay->ready_fd);
 
 	event_base_dispatch(relay->base);
 
 	ingest_close_all(relay);
 	api_close(relay);
+	analysis_stop(relay->analysis);
 	worker_stop(relay->disk);
 	catalog_close(relay->catalog);
 	catalog_close(relay->catalog_writer);
@@ -366,8 +333,7 @@ main(int argc, char **argv)
 	    (unsigned long long)relay->stats.uploads_duplicate,
 	    (unsigned long long)relay->stats.uploads_refused,
 	    (unsigned long long)relay->stats.uploads_aborted);
-	for (i = 0; i < 3; i++)
-		event_free(signals[i]);
+	daemon_signals_free(signals);
 	SSL_CTX_free(relay->ssl);
 	event_base_free(relay->base);
 	log_info("stopped");

@@ -61,6 +61,7 @@ struct relay {
 	struct worker		*disk;		/* store + catalog writes */
 	struct catalog		*catalog_writer; /* disk thread only */
 	struct catalog		*catalog;	/* event loop reads */
+	struct analysis		*analysis;	/* its own threads */
 	struct ingest_conns	 conns;
 	unsigned		 nconns;
 	struct relay_stats	 stats;

@@ -35,6 +35,7 @@ enum relay_config_section {
 	RELAY_CONFIG_SECTION_API,
 	RELAY_CONFIG_SECTION_STORE,
 	RELAY_CONFIG_SECTION_FLEET,
+	RELAY_CONFIG_SECTION_ANALYSIS,
 	RELAY_CONFIG_SECTION_COUNT
 };
 
@@ -162,6 +163,24 @@ static const struct conf_key relay_config_keys[] = {
 	  RELAY_CONFIG_FIELD(fleet_max_per_hour), 0, 1024, 0, 0 },
 	{ RELAY_CONFIG_SECTION_FLEET, "nodes", relay_config_parse_nodes,
 	  RELAY_CONFIG_FIELD(fleet_nodes), 0, 0, 0, 0 },
+
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "workers", conf_parse_uint,
+	  RELAY_CONFIG_FIELD(analysis_workers), 1, 16, 0, 0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "cpu_budget", conf_parse_duration,
+	  RELAY_CONFIG_FIELD(analysis_cpu_budget_ms), 100, 3600 * 1000, 0, 0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "memory", conf_parse_size,
+	  RELAY_CONFIG_FIELD(analysis_memory), 64ULL << 20, UINT64_MAX, 0, 0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "timeout", conf_parse_duration,
+	  RELAY_CONFIG_FIELD(analysis_timeout_ms), 1000, 24 * 3600 * 1000, 0,
+	  0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "queue", conf_parse_uint,
+	  RELAY_CONFIG_FIELD(analysis_queue), 1, 1000000, 0, 0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "backfill", conf_parse_uint,
+	  RELAY_CONFIG_FIELD(analysis_backfill), 0, 100000, 0, 0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "query_threads", conf_parse_uint,
+	  RELAY_CONFIG_FIELD(analysis_query_threads), 1, 16, 0, 0 },
+	{ RELAY_CONFIG_SECTION_ANALYSIS, "queries", conf_parse_uint,
+	  RELAY_CONFIG_FIELD(analysis_queries_max), 1, 1000, 0, 0 },
 };
 
 _Static_assert(sizeof relay_config_keys / sizeof relay_config_keys[0] <=
@@ -173,6 +192,7 @@ static const struct conf_section relay_config_sections[] = {
 	{ "api",	RELAY_CONFIG_SECTION_API },
 	{ "store",	RELAY_CONFIG_SECTION_STORE },
 	{ "fleet",	RELAY_CONFIG_SECTION_FLEET },
+	{ "analysis",	RELAY_CONFIG_SECTION_ANALYSIS },
 };
 
 static const struct conf_table relay_config_table = {
@@ -180,7 +200,7 @@ static const struct conf_table relay_config_table = {
 	sizeof relay_config_keys / sizeof relay_config_keys[0],
 	relay_config_sections,
 	sizeof relay_config_sections / sizeof relay_config_sections[0],
-	"relay, listen, api, store or fleet"
+	"relay, listen, api, store, fleet or analysis"
 };
 
 /* Fills what follows from the keys: split addresses, the catalog path. */
@@ -311,6 +331,15 @@ relay_config_defaults(struct relay_config *conf)
 	conf->fleet_cooldown_ms = 30 * 1000;
 	conf->fleet_max_per_hour = 12;
 	conf->fleet_nodes[0] = '\0';
+
+	conf->analysis_workers = 1;
+	conf->analysis_cpu_budget_ms = 20 * 1000;
+	conf->analysis_memory = 1ULL << 30;
+	conf->analysis_timeout_ms = 120 * 1000;
+	conf->analysis_queue = 1000;
+	conf->analysis_backfill = 60;
+	conf->analysis_query_threads = 2;
+	conf->analysis_queries_max = 8;
 
 	/* The same derived fields a load fills. */
 	conf_split_address(conf->listen_address, conf->listen_host,

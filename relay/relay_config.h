@@ -60,6 +60,16 @@ struct relay_config {
 	uint64_t	 fleet_cooldown_ms;
 	unsigned	 fleet_max_per_hour;		/* 0 = no hourly cap */
 	char		 fleet_nodes[RELAY_CONFIG_LIST_MAX];	/* "a,b", "" */
+
+	/* [analysis]: analysis.h */
+	unsigned	 analysis_workers;
+	uint64_t	 analysis_cpu_budget_ms;
+	uint64_t	 analysis_memory;
+	uint64_t	 analysis_timeout_ms;
+	unsigned	 analysis_queue;
+	unsigned	 analysis_backfill;		/* per minute, 0 = none */
+	unsigned	 analysis_query_threads;
+	unsigned	 analysis_queries_max;
 };
 
 /* Fills every default (name from gethostname()). */

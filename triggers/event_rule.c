@@ -14,8 +14,10 @@
 #include <event2/event.h>
 #include <lttng/lttng.h>
 
+#include "clock.h"
 #include "log.h"
-#include "recorder.h"
+#include "tracetrap.h"
+#include "trigger_sink.h"
 #include "event_rule.h"
 #include "event_rule_channel.h"
 
@@ -56,8 +58,8 @@ struct event_rule {
 
 struct event_rule_set {
 	struct event_base	*base;
-	watchers_fire_cb	 fire;
-	void			*fire_arg;
+	struct worker		*lttng;		/* the LTTng worker */
+	struct trigger_sink	 sink;
 	char			 session[EVENT_RULE_SESSION_MAX];
 	struct event_rule	 rules[EVENT_RULES_MAX];
 	size_t			 n;
@@ -310,7 +312,7 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
 	struct tracetrap_label	 labels[1 + TRIGGER_CAPTURES_MAX];
 	char			 summary[512];
 	size_t			 i, at = 0;
-	uint64_t		 now = recorder_now_us();
+	uint64_t		 now = clock_monotonic_us();
 
 	labels[0].key = "rule";
 	labels[0].value = r->conf.name;
@@ -336,9 +338,9 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
 		r->unlogged = 0;
 	}
 	r->fires++;
-	r->last_fire_realtime_us = recorder_realtime_us();
-	set->fire(set->fire_arg, "lttng", r->conf.reason, r->conf.is_cluster,
-	    labels, 1 + nkeys);
+	r->last_fire_realtime_us = clock_realtime_us();
+	trigger_sink_fire(&set->sink, "lttng", r->conf.reason,
+	    r->conf.is_cluster, labels, 1 + nkeys);
 }
 
 static void
@@ -411,17 +413,25 @@ event_rule_on_message(evutil_socket_t fd, short events, void *arg)
 }
 
 struct event_rule_set *
-event_rule_set_new(struct event_base *base, watchers_fire_cb fire, void *arg)
+event_rule_set_new(struct event_base *base, struct worker *lttng,
+    const struct trigger_sink *sink)
 {
 	struct event_rule_set	*set;
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
 	set->base = base;
-	set->fire = fire;
-	set->fire_arg = arg;
+	set->lttng = lttng;
+	set->sink = *sink;
 	event_rule_channel_init(&set->channel);
 	return set;
+}
+
+void
+event_rule_set_sync(struct event_rule_set *set,
+    struct event_rule_sync_job *job)
+{
+	event_rule_sync_submit(set->lttng, job);
 }
 
 void
@@ -601,7 +611,7 @@ event_rule_set_status(const struct event_rule_set *set, json_t *array)
 		r = &set->rules[i];
 		when[0] = '\0';
 		if (r->last_fire_realtime_us != 0)
-			recorder_format_time(r->last_fire_realtime_us, when,
+			clock_format_utc(r->last_fire_realtime_us, when,
 			    sizeof(when));
 		capture = json_array();
 		for (cursor = r->conf.capture; conf_list_next(&cursor, &item,

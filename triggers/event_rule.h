@@ -9,9 +9,10 @@
  *
  * Two threads besides the loop take part, each with its own socket to the
  * session daemon:
- * - the LTTng worker (recorder/session.c) registers and unregisters the
- *   triggers: event_rule_sync() (event_rule_sync.c) runs there only, as
- *   liblttng-ctl's command socket must never be used by two threads;
+ * - the LTTng worker (the recorder's, handed to the set when it is made)
+ *   registers and unregisters the triggers: event_rule_sync()
+ *   (event_rule_sync.c) runs there only, as liblttng-ctl's command socket
+ *   must never be used by two threads;
  * - the notification thread (event_rule_channel.c), started by the loop's
  *   event_rule_set, is the only user of the notification channel; it
  *   blocks for notifications and forwards each to the loop through a
@@ -32,7 +33,6 @@
 #include <jansson.h>
 
 #include "trigger_config.h"
-#include "watcher.h"
 
 /* "tracetrap." SESSION(63) "." RULE(32) "." HASH(16) */
 #define EVENT_RULE_TRIGGER_MAX	128
@@ -43,8 +43,10 @@
 struct evbuffer;
 struct event_base;
 struct event_rule_set;
+struct trigger_sink;
+struct worker;
 
-/* ---- the worker's side (recorder/session.c, SESSION_JOB_RULES) ---- */
+/* ---- the worker's side ---- */
 
 enum event_rule_sync_mode {
 	/*
@@ -107,17 +109,40 @@ struct event_rule_sync {
 int		 event_rule_sync(const char *session,
 		    const struct trigger_confs *, struct event_rule_sync *);
 
+/*
+ * One sync as a job: event_rule_sync() of confs for session on the LTTng
+ * worker, then done(job, arg) on the loop, which frees the job.
+ */
+struct event_rule_sync_job {
+	struct event_rule_sync	 sync;		/* in: mode, file, ..; out */
+	char			 session[EVENT_RULE_SESSION_MAX];
+	struct trigger_confs	 confs;
+	int			 is_ok;		/* event_rule_sync() said 0 */
+	void			(*done)(struct event_rule_sync_job *, void *);
+	void			*arg;
+};
+
+struct event_rule_sync_job *event_rule_sync_job_new(enum event_rule_sync_mode,
+		    const char *session, const struct trigger_confs *,
+		    void (*done)(struct event_rule_sync_job *, void *),
+		    void *arg);
+void		 event_rule_sync_job_free(struct event_rule_sync_job *);
+/* Queues job on worker (lib/worker.h), behind what it already holds. */
+void		 event_rule_sync_submit(struct worker *,
+		    struct event_rule_sync_job *);
+
 /* ---- the loop's side ---- */
 
 /*
  * The rules the recorder runs, their notification thread and counters.
- * One per recorder, kept across reloads. fire makes a trigger of source
+ * One per recorder, kept across reloads. lttng is the LTTng worker, where
+ * the set's syncs run (event_rule_set_sync). fire makes a trigger of source
  * "lttng" of each notification (watcher.h). SIGUSR1 becomes ours (a
  * handler that does nothing): the recorder blocks it in every other
  * thread.
  */
 struct event_rule_set *event_rule_set_new(struct event_base *,
-		    watchers_fire_cb, void *arg);
+		    struct worker *lttng, const struct trigger_sink *);
 /* Stops the notification thread; nothing fires afterwards. */
 void		 event_rule_set_free(struct event_rule_set *);
 
@@ -136,6 +161,9 @@ void		 event_rule_set_configure(struct event_rule_set *,
  */
 void		 event_rule_set_prepare(struct event_rule_set *,
 		    const struct trigger_confs *next);
+/* Submits job to the set's LTTng worker. */
+void		 event_rule_set_sync(struct event_rule_set *,
+		    struct event_rule_sync_job *);
 /* What a sync of the configured rules found: registered, errors. */
 void		 event_rule_set_synced(struct event_rule_set *,
 		    const struct event_rule_sync *);

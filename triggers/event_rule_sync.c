@@ -1,7 +1,7 @@
 /*
  * Registering the event rules' triggers (event_rule.h): runs on the LTTng
- * worker (recorder/session.c, SESSION_JOB_RULES), the only thread that
- * sends the session daemon commands.
+ * worker (lib/worker.h, the recorder's), the only thread that sends the
+ * session daemon commands.
  *
  * A trigger is an event-rule-matches condition (event_rule_condition_new)
  * and a notify action. LTTng compiles the filter when the trigger is
@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "event_rule.h"
+#include "worker.h"
 
 static void
 event_rule_sync_refused(struct event_rule_sync *sync,
@@ -219,3 +220,49 @@ end:
 	return ret;
 }
 
+
+static void
+event_rule_sync_run(void *arg)
+{
+	struct event_rule_sync_job *job = arg;
+
+	job->is_ok = event_rule_sync(job->session, &job->confs,
+	    &job->sync) == 0;
+}
+
+static void
+event_rule_sync_done(void *arg)
+{
+	struct event_rule_sync_job *job = arg;
+
+	job->done(job, job->arg);
+}
+
+struct event_rule_sync_job *
+event_rule_sync_job_new(enum event_rule_sync_mode mode, const char *session,
+    const struct trigger_confs *confs,
+    void (*done)(struct event_rule_sync_job *, void *), void *arg)
+{
+	struct event_rule_sync_job *job;
+
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		fatal("calloc");
+	job->sync.mode = mode;
+	snprintf(job->session, sizeof(job->session), "%s", session);
+	job->confs = *confs;
+	job->done = done;
+	job->arg = arg;
+	return job;
+}
+
+void
+event_rule_sync_job_free(struct event_rule_sync_job *job)
+{
+	free(job);
+}
+
+void
+event_rule_sync_submit(struct worker *worker, struct event_rule_sync_job *job)
+{
+	worker_submit(worker, event_rule_sync_run, event_rule_sync_done, job);
+}

@@ -21,11 +21,13 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "ini.h"
 #include "log.h"
 #include "procstat.h"
 #include "psi.h"
-#include "recorder.h"
+#include "tracetrap.h"
+#include "trigger_sink.h"
 
 /* What the thread tells the loop: a watcher's index, and this bit. */
 #define PSI_GONE	0x80
@@ -41,8 +43,7 @@ struct psi_watch {
 
 struct psi_set {
 	struct event_base	*base;
-	watchers_fire_cb	 fire;
-	void			*fire_arg;
+	struct trigger_sink	 sink;
 	struct psi_watch	 watches[PSI_WATCHERS_MAX];
 	size_t			 n;
 	pthread_t		 thread;
@@ -102,8 +103,8 @@ psi_open(struct psi_watch *w, char *problem, size_t len)
 }
 
 struct psi_set *
-psi_set_new(const struct trigger_confs *confs, watchers_fire_cb fire,
-    void *fire_arg, const char *name, char *err, size_t errlen, int *nerrors)
+psi_set_new(const struct trigger_confs *confs, const struct trigger_sink *sink,
+    const char *name, char *err, size_t errlen, int *nerrors)
 {
 	struct psi_set		*set;
 	struct psi_watch	*w;
@@ -112,8 +113,7 @@ psi_set_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
-	set->fire = fire;
-	set->fire_arg = fire_arg;
+	set->sink = *sink;
 	set->stop[0] = set->stop[1] = set->notify[0] = set->notify[1] = -1;
 	for (i = 0; i < confs->npsi; i++) {
 		w = &set->watches[set->n];
@@ -202,7 +202,7 @@ psi_fire(struct psi_set *set, struct psi_watch *w)
 	char			 avg10[32], stall[32], window[32];
 
 	w->fires++;
-	w->last_fire_realtime_us = recorder_realtime_us();
+	w->last_fire_realtime_us = clock_realtime_us();
 	psi_avg10(w, avg10, sizeof(avg10));
 	snprintf(stall, sizeof(stall), "%llu",
 	    (unsigned long long)w->conf.stall_ms);
@@ -221,8 +221,8 @@ psi_fire(struct psi_set *set, struct psi_watch *w)
 	log_warnx("psi watcher %s: %s stall of %s ms within %s ms on %s "
 	    "(avg10 %s)", w->conf.name, w->conf.is_full ? "full" : "some",
 	    stall, window, w->path, avg10);
-	set->fire(set->fire_arg, "psi", w->conf.reason, w->conf.is_cluster,
-	    labels, 5);
+	trigger_sink_fire(&set->sink, "psi", w->conf.reason,
+	    w->conf.is_cluster, labels, 5);
 }
 
 static void
@@ -310,7 +310,7 @@ psi_set_status(const struct psi_set *set, json_t *array)
 		w = &set->watches[i];
 		when[0] = '\0';
 		if (w->last_fire_realtime_us != 0)
-			recorder_format_time(w->last_fire_realtime_us, when,
+			clock_format_utc(w->last_fire_realtime_us, when,
 			    sizeof(when));
 		json_array_append_new(array, json_pack("{s:s, s:s, s:s, s:s, "
 		    "s:I, s:I, s:s, s:I, s:s?}", "name", w->conf.name,

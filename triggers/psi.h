@@ -15,19 +15,19 @@
 
 #include "trigger_config.h"
 
-#include "watcher.h"
-
 struct evbuffer;
+struct event_base;
 struct psi_set;
+struct trigger_sink;
 
 /*
  * Opens every [trigger.psi.NAME] of confs (nothing runs yet). Problems go
  * to err as "name:line: message\n", counted in *nerrors; the set holds
  * what could be opened.
  */
-struct psi_set	*psi_set_new(const struct trigger_confs *, watchers_fire_cb,
-		    void *arg, const char *name, char *err, size_t errlen,
-		    int *nerrors);
+struct psi_set	*psi_set_new(const struct trigger_confs *,
+		    const struct trigger_sink *, const char *name, char *err,
+		    size_t errlen, int *nerrors);
 void		 psi_set_start(struct psi_set *, struct event_base *);
 void		 psi_set_free(struct psi_set *);
 size_t		 psi_set_count(const struct psi_set *);

@@ -18,12 +18,14 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "event_rule.h"
 #include "ini.h"
 #include "log.h"
 #include "procstat.h"
 #include "psi.h"
-#include "recorder.h"
+#include "tracetrap.h"
+#include "trigger_sink.h"
 #include "watch.h"
 #include "watcher.h"
 
@@ -82,8 +84,7 @@ struct watcher {
 
 struct watchers {
 	struct event_base	*base;
-	watchers_fire_cb	 fire;
-	void			*fire_arg;
+	struct trigger_sink	 sink;
 	char			 procfs_root[TRIGGER_PATH_MAX];
 	char			 sysfs_root[TRIGGER_PATH_MAX];
 	uint64_t		 rescan_ms;
@@ -526,8 +527,8 @@ watcher_fire(struct watcher *w)
 	labels[2].value = threshold;
 	labels[3].key = "target";
 	labels[3].value = target;
-	w->last_fire_realtime_us = recorder_realtime_us();
-	w->set->fire(w->set->fire_arg, watcher_kind_name(w), reason,
+	w->last_fire_realtime_us = clock_realtime_us();
+	trigger_sink_fire(&w->set->sink, watcher_kind_name(w), reason,
 	    w->conf.is_cluster, labels, 4);
 }
 
@@ -585,7 +586,7 @@ watcher_on_tick(evutil_socket_t fd, short events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	watcher_update(arg, recorder_now_us());
+	watcher_update(arg, clock_monotonic_us());
 }
 
 /* ---- building ---- */
@@ -677,15 +678,15 @@ watcher_check(struct watcher *w, char *problem, size_t len)
 			    strerror(errno), w->conf.target == WATCHER_CGROUP ?
 			    " (is it a cgroup v2 directory with the "
 			    "controller enabled?)" : "");
-		else if (watcher_sample(w, recorder_now_us()) == -1)
+		else if (watcher_sample(w, clock_monotonic_us()) == -1)
 			snprintf(problem, len, "%s", w->error);
 		break;
 	}
 }
 
 struct watchers *
-watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
-    void *fire_arg, const char *name, char *err, size_t errlen)
+watchers_new(const struct trigger_confs *confs,
+    const struct trigger_sink *sink, const char *name, char *err, size_t errlen)
 {
 	const struct watcher_conf	*c;
 	struct watchers			*set;
@@ -698,8 +699,7 @@ watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 		err[0] = '\0';
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		fatal("calloc");
-	set->fire = fire;
-	set->fire_arg = fire_arg;
+	set->sink = *sink;
 	snprintf(set->procfs_root, sizeof(set->procfs_root), "%s",
 	    confs->procfs_root);
 	snprintf(set->sysfs_root, sizeof(set->sysfs_root), "%s",
@@ -729,7 +729,7 @@ watchers_new(const struct trigger_confs *confs, watchers_fire_cb fire,
 		    "target: %s", watcher_kind_name(w), w->conf.name, problem);
 		nerrors++;
 	}
-	set->psi = psi_set_new(confs, fire, fire_arg, name, err, errlen,
+	set->psi = psi_set_new(confs, sink, name, err, errlen,
 	    &nerrors);
 	if (nerrors > 0) {
 		watchers_free(set);
@@ -821,7 +821,7 @@ watcher_json(const struct watcher *w)
 
 	watcher_target_text(&w->conf, target, sizeof(target));
 	if (w->last_fire_realtime_us != 0)
-		recorder_format_time(w->last_fire_realtime_us, when,
+		clock_format_utc(w->last_fire_realtime_us, when,
 		    sizeof(when));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:f, s:I, s:I, s:s, s:I, "
 	    "s:s?, s:I}", "name", w->conf.name, "kind", watcher_kind_name(w),

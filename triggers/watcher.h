@@ -22,25 +22,20 @@
 struct evbuffer;
 struct event_base;
 struct event_rule_set;
-struct tracetrap_label;
+struct trigger_sink;
 struct watchers;
-
-/*
- * How a watcher fires: the recorder makes it a trigger of source
- * ("cpu", "memory", "psi") and hands it to the policy.
- */
-typedef void	(*watchers_fire_cb)(void *arg, const char *source,
-		    const char *reason, int is_cluster,
-		    const struct tracetrap_label *labels, size_t nlabels);
 
 /*
  * Builds the watchers of confs, checking what only the running system can
  * tell: the process is running, the pid file names one, the cgroup and
  * the /proc files can be read, the kernel takes the PSI trigger. Nothing
- * runs yet. NULL with every problem, "name:line: message\n" each, in err.
+ * runs yet. Each fires a trigger of source "cpu", "memory" or "psi" into
+ * sink (copied). NULL with every problem, "name:line: message\n" each, in
+ * err.
  */
-struct watchers	*watchers_new(const struct trigger_confs *, watchers_fire_cb,
-		    void *arg, const char *name, char *err, size_t errlen);
+struct watchers	*watchers_new(const struct trigger_confs *,
+		    const struct trigger_sink *, const char *name, char *err,
+		    size_t errlen);
 /*
  * Starts the timers (and the PSI thread: after a daemon()'s fork). A
  * watcher of previous with the same settings hands

@@ -1,6 +1,6 @@
 /*
- * libFuzzer target for recorder/datagram.c. Besides not crashing, a parsed
- * trigger must keep the promises of datagram.h, survive trigger_copy()
+ * libFuzzer target for lib/datagram.c's decoder. Besides not crashing, a
+ * parsed trigger must keep the promises of datagram.h, survive trigger_copy()
  * after the original is wiped, and parse again the same once written back
  * out; a refused datagram must come with a printable error message, since
  * the recorder logs it.

@@ -1,5 +1,7 @@
 /*
- * Unit tests of the relay's catalog (relay/catalog.c). Each test owns a
+ * Unit tests of the relay's catalog, through catalog.h: its three files
+ * (relay/catalog.c: opening and the schema; catalog_write.c: indexing,
+ * rebuilding, removing; catalog_query.c: the listings). Each test owns a
  * temporary directory holding the database and, when it needs one, a
  * store tree of manifests written the way the store writes them.
  */
@@ -444,7 +446,7 @@ test_incidents(void **state)
 	    json_pack("[o]", trigger("manual", "operator", NULL)));
 	add(f, "n4", "web1", "inc-new", T0 + 4 * MINUTE, 40, NULL);
 
-	array = catalog_incidents(f->catalog, 0);
+	array = catalog_incidents(f->catalog, NULL);
 	assert_non_null(array);
 	assert_int_equal(json_array_size(array), 2);
 	assert_json(json_array_get(array, 0), "{\"id\":\"inc-new\","
@@ -460,7 +462,7 @@ test_incidents(void **state)
 	    "\"sources\":[\"app\"],\"reasons\":[\"crash\"]}");
 	json_decref(array);
 
-	assert_ids(catalog_incidents(f->catalog, 1),
+	assert_ids(catalog_incidents(f->catalog, &(struct catalog_incident_filter){ .limit = 1 }),
 	    (const char *[]){ "inc-new", NULL });
 
 	/* One incident: the same summary, its snapshots listed in full. */
@@ -668,7 +670,7 @@ test_readd_replaces(void **state)
 
 	/* Re-adding under another incident moves it there. */
 	add(f, "s1", "web1", "inc-b", T0 + 2 * MINUTE, 70, NULL);
-	assert_ids(catalog_incidents(f->catalog, 0),
+	assert_ids(catalog_incidents(f->catalog, NULL),
 	    (const char *[]){ "inc-b", "inc-a", NULL });
 	assert_int_equal(count_snapshots(f->catalog, NULL), 2);
 }
@@ -726,7 +728,7 @@ test_retention(void **state)
 	assert_int_equal(catalog_oldest_incident(f->catalog, id, sizeof(id),
 	    NULL, NULL), 0);
 	assert_int_equal(count_snapshots(f->catalog, NULL), 0);
-	assert_ids(catalog_incidents(f->catalog, 0), (const char *[]){ NULL });
+	assert_ids(catalog_incidents(f->catalog, NULL), (const char *[]){ NULL });
 }
 
 static void
@@ -776,7 +778,7 @@ test_rebuild(void **state)
 
 	assert_ids(catalog_snapshots(f->catalog, NULL), (const char *[]){
 	    "db1-2", "db1-1", "web1-2", "web2-1", "web1-1", NULL });
-	assert_ids(catalog_incidents(f->catalog, 0),
+	assert_ids(catalog_incidents(f->catalog, NULL),
 	    (const char *[]){ "inc-3", "inc-2", "inc-1", NULL });
 	assert_int_equal(catalog_has_snapshot(f->catalog, "stale"), 0);
 	assert_int_equal(catalog_snapshot_path(f->catalog, "web2-1", path,

@@ -1,6 +1,8 @@
 /*
- * Unit tests for recorder/datagram.c: every rule of datagram.h is broken
- * once, and the error message is checked to name what was wrong.
+ * Unit tests for lib/datagram.c, the codec both ends share. Decoding:
+ * every rule of datagram.h is broken once, and the error message is
+ * checked to name what was wrong. Encoding: every datagram written is
+ * read back by the decoder, whatever the values (mended, cut, refused).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "datagram.h"
 
 /* A trigger is about 5 KB: kept off the test's stack. */
 static struct trigger	test_trigger;
 static char		test_err[256];
+static char		test_buf[DATAGRAM_MAX];
 
 static int
 test_parse(const char *data, size_t len)
@@ -454,6 +458,282 @@ test_no_error_buffer(void **state)
 	assert_string_equal(test_err, "");
 }
 
+/* Parses what datagram_encode() wrote, failing the test if it cannot. */
+static void
+test_parse_encoded(size_t len)
+{
+	char	err[256];
+
+	assert_true(len > 0 && len <= DATAGRAM_MAX);
+	if (datagram_parse(test_buf, len, &test_trigger, err, sizeof err) != 0)
+		fail_msg("'%.*s' does not parse: %s", (int)len, test_buf, err);
+}
+
+/* Returns 1 if s is well-formed UTF-8 without control characters. */
+static int
+test_is_clean(const char *s)
+{
+	static struct trigger	t;
+	char			data[DATAGRAM_MAX];
+	int			len;
+
+	len = snprintf(data, sizeof data, "v=1\nx=%s", s);
+	if (len < 0 || (size_t)len >= sizeof data)
+		return 0;
+	return datagram_parse(data, (size_t)len, &t, NULL, 0) == 0;
+}
+
+/* ---- encoding ---- */
+
+static void
+test_encode_round_trip(void **state)
+{
+	const struct tracetrap_label	labels[] = {
+		{ "url", "/api/v1/orders?id=42&x=a=b" },
+		{ "method", "POST" },
+		{ "status", "503" },
+		{ "duration_us", "2500000" },
+		{ "request_id", "YbD2-xy_z" },
+		{ "pid", "4242" },
+		{ "build.id", "café ☕ 🐢" },
+		{ "empty", NULL },
+	};
+
+	(void)state;
+	test_parse_encoded(datagram_encode(test_buf, sizeof test_buf, "my_app-2",
+	    "disk full: 0 bytes left", TRACETRAP_SCOPE_CLUSTER, labels, 8));
+	assert_string_equal(test_trigger.source, "my_app-2");
+	assert_string_equal(test_trigger.reason, "disk full: 0 bytes left");
+	assert_int_equal(test_trigger.scope, TRIGGER_SCOPE_CLUSTER);
+	assert_int_equal(test_trigger.nlabels, 8);
+	assert_string_equal(trigger_label(&test_trigger, "url"),
+	    "/api/v1/orders?id=42&x=a=b");
+	assert_string_equal(trigger_label(&test_trigger, "method"), "POST");
+	assert_string_equal(trigger_label(&test_trigger, "status"), "503");
+	assert_string_equal(trigger_label(&test_trigger, "duration_us"),
+	    "2500000");
+	assert_string_equal(trigger_label(&test_trigger, "pid"), "4242");
+	assert_string_equal(trigger_label(&test_trigger, "build.id"),
+	    "café ☕ 🐢");
+	assert_string_equal(trigger_label(&test_trigger, "empty"), "");
+}
+
+static void
+test_encode_sanitizes(void **state)
+{
+	const struct tracetrap_label	labels[] = {
+		{ "query", "a\nv=2\nsource=evil" },
+		{ "bytes", "\xff\xc0\xafok\xed\xa0\x80!\xe2\x82" },
+	};
+
+	(void)state;
+	test_parse_encoded(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    "line one\r\nline two\ttab\x7f\x1b[0m", TRACETRAP_SCOPE_NODE,
+	    labels, 2));
+	assert_string_equal(test_trigger.reason,
+	    "line one  line two tab  [0m");
+	assert_string_equal(test_trigger.source, "app");
+	assert_int_equal(test_trigger.nlabels, 2);
+	assert_string_equal(trigger_label(&test_trigger, "query"),
+	    "a v=2 source=evil");
+	assert_string_equal(trigger_label(&test_trigger, "bytes"),
+	    "?\?\?ok?\?\?!??");
+}
+
+static void
+test_encode_truncates(void **state)
+{
+	static char			 reason[3 * DATAGRAM_MAX];
+	static char			 turtles[2 * DATAGRAM_MAX];
+	struct tracetrap_label		 labels[3];
+	const char			*value;
+	size_t				 len, i, reason_len, turtles_len;
+
+	(void)state;
+	/* An odd first byte so that a cut by bytes would split a "é". */
+	reason[0] = 'x';
+	for (i = 1; i + 2 < sizeof reason; i += 2)
+		memcpy(reason + i, "é", 2);
+	for (i = 0; i + 4 < sizeof turtles; i += 4)
+		memcpy(turtles + i, "🐢", 4);
+	labels[0].key = "status";
+	labels[0].value = "504";
+	labels[1].key = "turtles";
+	labels[1].value = turtles;
+	labels[2].key = "short";
+	labels[2].value = "kept whole";
+
+	len = datagram_encode(test_buf, sizeof test_buf, "apache", reason,
+	    TRACETRAP_SCOPE_NODE, labels, 3);
+	assert_true(len <= DATAGRAM_MAX);
+	/* Almost nothing is wasted: at most a cut sequence per value. */
+	assert_true(len >= DATAGRAM_MAX - 8);
+	test_parse_encoded(len);
+	assert_string_equal(trigger_label(&test_trigger, "status"), "504");
+	assert_string_equal(trigger_label(&test_trigger, "short"),
+	    "kept whole");
+	value = trigger_label(&test_trigger, "turtles");
+	assert_non_null(value);
+	reason_len = strlen(test_trigger.reason);
+	turtles_len = strlen(value);
+	assert_true(test_is_clean(value));
+	assert_int_equal(turtles_len % 4, 0);
+	assert_int_equal(reason_len % 2, 1);
+	/* The two long values share the room fairly. */
+	assert_true(reason_len + 4 >= turtles_len &&
+	    turtles_len + 4 >= reason_len);
+
+	/* A small buffer is a smaller limit, not a failure. */
+	len = datagram_encode(test_buf, 100, "apache", reason,
+	    TRACETRAP_SCOPE_NODE, labels, 3);
+	assert_true(len > 0 && len <= 100);
+	test_parse_encoded(len);
+	assert_string_equal(trigger_label(&test_trigger, "status"), "504");
+
+	/* Too small for the fixed part: nothing is written. */
+	assert_int_equal(datagram_encode(test_buf, 30, NULL, NULL,
+	    TRACETRAP_SCOPE_NODE, NULL, 0), 0);
+	assert_int_equal(datagram_encode(test_buf, 0, NULL, NULL,
+	    TRACETRAP_SCOPE_NODE, NULL, 0), 0);
+}
+
+static void
+test_encode_invalid(void **state)
+{
+	struct tracetrap_label	labels[TRIGGER_LABELS_MAX + 1];
+	char			keys[TRIGGER_LABELS_MAX + 1][16];
+	const char		*bad_keys[] = { "Foo", "a b", "", "v", "source",
+				    "reason", "scope", "é",
+				    "k23456789012345678901234567890123" };
+	const char		*bad_sources[] = { "Apache", "", "a.b",
+				    "s23456789012345678901234567890123" };
+	size_t			i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
+		labels[0].key = bad_keys[i];
+		labels[0].value = "x";
+		if (datagram_encode(test_buf, sizeof test_buf, NULL, NULL,
+		    TRACETRAP_SCOPE_NODE, labels, 1) != 0)
+			fail_msg("key '%s' was accepted", bad_keys[i]);
+	}
+	labels[0].key = NULL;
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
+	labels[0].key = "k2345678901234567890123456789012";
+	assert_int_not_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
+
+	for (i = 0; i < sizeof bad_sources / sizeof bad_sources[0]; i++) {
+		if (datagram_encode(test_buf, sizeof test_buf, bad_sources[i],
+		    NULL, TRACETRAP_SCOPE_NODE, NULL, 0) != 0)
+			fail_msg("source '%s' was accepted", bad_sources[i]);
+	}
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, (enum tracetrap_scope)7, NULL, 0), 0);
+	assert_int_equal(datagram_encode(NULL, sizeof test_buf, NULL, NULL,
+	    TRACETRAP_SCOPE_NODE, NULL, 0), 0);
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, NULL, 1), 0);
+
+	/* Values the recorder would refuse, dropping the whole trigger. */
+	labels[0].key = "status";
+	labels[0].value = "99";
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
+	labels[0].key = "pid";
+	labels[0].value = "-1";
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
+	labels[0].key = "method";
+	labels[0].value = "get";
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
+
+	/* Duplicates, and one label more than the recorder keeps. */
+	labels[0].key = "x";
+	labels[0].value = "1";
+	labels[1] = labels[0];
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, 2), 0);
+	for (i = 0; i <= TRIGGER_LABELS_MAX; i++) {
+		snprintf(keys[i], sizeof keys[i], "label%zu", i);
+		labels[i].key = keys[i];
+		labels[i].value = keys[i];
+	}
+	test_parse_encoded(datagram_encode(test_buf, sizeof test_buf, NULL, NULL,
+	    TRACETRAP_SCOPE_NODE, labels, TRIGGER_LABELS_MAX));
+	assert_int_equal(test_trigger.nlabels, TRIGGER_LABELS_MAX);
+	assert_int_equal(datagram_encode(test_buf, sizeof test_buf, NULL,
+	    NULL, TRACETRAP_SCOPE_NODE, labels, TRIGGER_LABELS_MAX + 1), 0);
+}
+
+/*
+ * Whatever the values, a datagram that datagram_encode() produced must
+ * be accepted by the recorder. Random bytes, random lengths, fixed seed.
+ */
+static void
+test_encode_always_parses(void **state)
+{
+	static char		values[TRIGGER_LABELS_MAX + 1][1500];
+	char			keys[TRIGGER_LABELS_MAX][16];
+	struct tracetrap_label	labels[TRIGGER_LABELS_MAX];
+	unsigned int		seed = 12345;
+	size_t			round, nlabels, i, j, len;
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		nlabels = (size_t)rand_r(&seed) % (TRIGGER_LABELS_MAX + 1);
+		for (i = 0; i <= nlabels; i++) {
+			len = (size_t)rand_r(&seed) % sizeof values[i];
+			if (rand_r(&seed) % 2)
+				len %= 40;
+			for (j = 0; j < len; j++)
+				values[i][j] = (char)(1 + rand_r(&seed) % 255);
+			values[i][len] = '\0';
+		}
+		for (i = 0; i < nlabels; i++) {
+			snprintf(keys[i], sizeof keys[i], "k%zu", i);
+			labels[i].key = keys[i];
+			labels[i].value = values[i + 1];
+		}
+		len = datagram_encode(test_buf, sizeof test_buf, "fuzz",
+		    values[0], TRACETRAP_SCOPE_CLUSTER, labels, nlabels);
+		test_parse_encoded(len);
+		assert_int_equal(test_trigger.nlabels, nlabels);
+	}
+}
+
+/* A trigger this process makes: the same door, itself as the sender. */
+static void
+test_trigger_new(void **state)
+{
+	const struct tracetrap_label	 labels[] = {
+		{ "watcher", "web-cpu" },
+		{ "value", "97.5" },
+	};
+	const struct tracetrap_label	 bad[] = { { "Bad Key", "x" } };
+	struct trigger			*t;
+	char				 err[256];
+
+	(void)state;
+	t = trigger_new("cpu", "busy", TRACETRAP_SCOPE_CLUSTER, labels, 2,
+	    err, sizeof err);
+	assert_non_null(t);
+	assert_string_equal(t->source, "cpu");
+	assert_string_equal(t->reason, "busy");
+	assert_int_equal(t->scope, TRIGGER_SCOPE_CLUSTER);
+	assert_string_equal(trigger_label(t, "value"), "97.5");
+	assert_int_equal(t->sender_pid, getpid());
+	assert_int_equal(t->sender_uid, getuid());
+	assert_true(t->received_at_us > 0);
+	free(t);
+
+	assert_null(trigger_new("cpu", "busy", TRACETRAP_SCOPE_NODE, bad, 1,
+	    err, sizeof err));
+	assert_string_equal(err, "a label does not fit");
+}
+
 int
 main(void)
 {
@@ -478,6 +758,12 @@ main(void)
 		cmocka_unit_test(test_labels_max),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_no_error_buffer),
+		cmocka_unit_test(test_encode_round_trip),
+		cmocka_unit_test(test_encode_sanitizes),
+		cmocka_unit_test(test_encode_truncates),
+		cmocka_unit_test(test_encode_invalid),
+		cmocka_unit_test(test_encode_always_parses),
+		cmocka_unit_test(test_trigger_new),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

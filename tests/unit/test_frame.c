@@ -1,4 +1,4 @@
-/* Unit tests of relay/frame.c: the relay link's frame header rules. */
+/* Unit tests of lib/frame.c: the relay link's frame header rules. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

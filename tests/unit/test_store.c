@@ -1,4 +1,7 @@
-/* Unit tests of relay/store.c: staging, verification, layout, path safety. */
+/*
+ * Unit tests of the relay's store, through store.h (relay/store.c and
+ * store_upload.c): staging, verification, layout, path safety.
+ */
 #include <sys/stat.h>
 
 #include <errno.h>

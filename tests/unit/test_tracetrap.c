@@ -1,7 +1,7 @@
 /*
- * Unit tests for lib/tracetrap.c. Every formatted datagram is read back by
- * the recorder's own parser (recorder/datagram.c), and sends go through
- * real AF_UNIX datagram sockets in a private directory.
+ * Unit tests for lib/tracetrap.c: the public tracetrap_format() is the
+ * codec's encoder (its rules are tested in test_datagram.c), and sends go
+ * through real AF_UNIX datagram sockets in a private directory.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,31 +33,6 @@ static struct trigger	test_trigger;
 static char		test_buf[TRACETRAP_DATAGRAM_MAX];
 static char		test_dir[64];
 static char		test_path[96];
-
-/* Parses what tracetrap_format() wrote, failing the test if it cannot. */
-static void
-test_parse(size_t len)
-{
-	char	err[256];
-
-	assert_true(len > 0 && len <= TRACETRAP_DATAGRAM_MAX);
-	if (datagram_parse(test_buf, len, &test_trigger, err, sizeof err) != 0)
-		fail_msg("'%.*s' does not parse: %s", (int)len, test_buf, err);
-}
-
-/* Returns 1 if s is well-formed UTF-8 without control characters. */
-static int
-test_is_clean(const char *s)
-{
-	static struct trigger	t;
-	char			data[DATAGRAM_MAX];
-	int			len;
-
-	len = snprintf(data, sizeof data, "v=1\nx=%s", s);
-	if (len < 0 || (size_t)len >= sizeof data)
-		return 0;
-	return datagram_parse(data, (size_t)len, &t, NULL, 0) == 0;
-}
 
 static int
 test_setup(void **state)
@@ -136,225 +111,6 @@ test_format_exact(void **state)
 	expected = "v=1\nsource=app\nreason=\nscope=node\n";
 	assert_int_equal(len, strlen(expected));
 	assert_memory_equal(test_buf, expected, len);
-}
-
-static void
-test_format_round_trip(void **state)
-{
-	const struct tracetrap_label	labels[] = {
-		{ "url", "/api/v1/orders?id=42&x=a=b" },
-		{ "method", "POST" },
-		{ "status", "503" },
-		{ "duration_us", "2500000" },
-		{ "request_id", "YbD2-xy_z" },
-		{ "pid", "4242" },
-		{ "build.id", "café ☕ 🐢" },
-		{ "empty", NULL },
-	};
-
-	(void)state;
-	test_parse(tracetrap_format(test_buf, sizeof test_buf, "my_app-2",
-	    "disk full: 0 bytes left", TRACETRAP_SCOPE_CLUSTER, labels, 8));
-	assert_string_equal(test_trigger.source, "my_app-2");
-	assert_string_equal(test_trigger.reason, "disk full: 0 bytes left");
-	assert_int_equal(test_trigger.scope, TRIGGER_SCOPE_CLUSTER);
-	assert_int_equal(test_trigger.nlabels, 8);
-	assert_string_equal(trigger_label(&test_trigger, "url"),
-	    "/api/v1/orders?id=42&x=a=b");
-	assert_string_equal(trigger_label(&test_trigger, "method"), "POST");
-	assert_string_equal(trigger_label(&test_trigger, "status"), "503");
-	assert_string_equal(trigger_label(&test_trigger, "duration_us"),
-	    "2500000");
-	assert_string_equal(trigger_label(&test_trigger, "pid"), "4242");
-	assert_string_equal(trigger_label(&test_trigger, "build.id"),
-	    "café ☕ 🐢");
-	assert_string_equal(trigger_label(&test_trigger, "empty"), "");
-}
-
-static void
-test_format_sanitizes(void **state)
-{
-	const struct tracetrap_label	labels[] = {
-		{ "query", "a\nv=2\nsource=evil" },
-		{ "bytes", "\xff\xc0\xafok\xed\xa0\x80!\xe2\x82" },
-	};
-
-	(void)state;
-	test_parse(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    "line one\r\nline two\ttab\x7f\x1b[0m", TRACETRAP_SCOPE_NODE,
-	    labels, 2));
-	assert_string_equal(test_trigger.reason,
-	    "line one  line two tab  [0m");
-	assert_string_equal(test_trigger.source, "app");
-	assert_int_equal(test_trigger.nlabels, 2);
-	assert_string_equal(trigger_label(&test_trigger, "query"),
-	    "a v=2 source=evil");
-	assert_string_equal(trigger_label(&test_trigger, "bytes"),
-	    "?\?\?ok?\?\?!??");
-}
-
-static void
-test_format_truncates(void **state)
-{
-	static char			 reason[3 * TRACETRAP_DATAGRAM_MAX];
-	static char			 turtles[2 * TRACETRAP_DATAGRAM_MAX];
-	struct tracetrap_label		 labels[3];
-	const char			*value;
-	size_t				 len, i, reason_len, turtles_len;
-
-	(void)state;
-	/* An odd first byte so that a cut by bytes would split a "é". */
-	reason[0] = 'x';
-	for (i = 1; i + 2 < sizeof reason; i += 2)
-		memcpy(reason + i, "é", 2);
-	for (i = 0; i + 4 < sizeof turtles; i += 4)
-		memcpy(turtles + i, "🐢", 4);
-	labels[0].key = "status";
-	labels[0].value = "504";
-	labels[1].key = "turtles";
-	labels[1].value = turtles;
-	labels[2].key = "short";
-	labels[2].value = "kept whole";
-
-	len = tracetrap_format(test_buf, sizeof test_buf, "apache", reason,
-	    TRACETRAP_SCOPE_NODE, labels, 3);
-	assert_true(len <= TRACETRAP_DATAGRAM_MAX);
-	/* Almost nothing is wasted: at most a cut sequence per value. */
-	assert_true(len >= TRACETRAP_DATAGRAM_MAX - 8);
-	test_parse(len);
-	assert_string_equal(trigger_label(&test_trigger, "status"), "504");
-	assert_string_equal(trigger_label(&test_trigger, "short"),
-	    "kept whole");
-	value = trigger_label(&test_trigger, "turtles");
-	assert_non_null(value);
-	reason_len = strlen(test_trigger.reason);
-	turtles_len = strlen(value);
-	assert_true(test_is_clean(value));
-	assert_int_equal(turtles_len % 4, 0);
-	assert_int_equal(reason_len % 2, 1);
-	/* The two long values share the room fairly. */
-	assert_true(reason_len + 4 >= turtles_len &&
-	    turtles_len + 4 >= reason_len);
-
-	/* A small buffer is a smaller limit, not a failure. */
-	len = tracetrap_format(test_buf, 100, "apache", reason,
-	    TRACETRAP_SCOPE_NODE, labels, 3);
-	assert_true(len > 0 && len <= 100);
-	test_parse(len);
-	assert_string_equal(trigger_label(&test_trigger, "status"), "504");
-
-	/* Too small for the fixed part: nothing is written. */
-	assert_int_equal(tracetrap_format(test_buf, 30, NULL, NULL,
-	    TRACETRAP_SCOPE_NODE, NULL, 0), 0);
-	assert_int_equal(tracetrap_format(test_buf, 0, NULL, NULL,
-	    TRACETRAP_SCOPE_NODE, NULL, 0), 0);
-}
-
-static void
-test_format_invalid(void **state)
-{
-	struct tracetrap_label	labels[TRIGGER_LABELS_MAX + 1];
-	char			keys[TRIGGER_LABELS_MAX + 1][16];
-	const char		*bad_keys[] = { "Foo", "a b", "", "v", "source",
-				    "reason", "scope", "é",
-				    "k23456789012345678901234567890123" };
-	const char		*bad_sources[] = { "Apache", "", "a.b",
-				    "s23456789012345678901234567890123" };
-	size_t			i;
-
-	(void)state;
-	for (i = 0; i < sizeof bad_keys / sizeof bad_keys[0]; i++) {
-		labels[0].key = bad_keys[i];
-		labels[0].value = "x";
-		if (tracetrap_format(test_buf, sizeof test_buf, NULL, NULL,
-		    TRACETRAP_SCOPE_NODE, labels, 1) != 0)
-			fail_msg("key '%s' was accepted", bad_keys[i]);
-	}
-	labels[0].key = NULL;
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
-	labels[0].key = "k2345678901234567890123456789012";
-	assert_int_not_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
-
-	for (i = 0; i < sizeof bad_sources / sizeof bad_sources[0]; i++) {
-		if (tracetrap_format(test_buf, sizeof test_buf, bad_sources[i],
-		    NULL, TRACETRAP_SCOPE_NODE, NULL, 0) != 0)
-			fail_msg("source '%s' was accepted", bad_sources[i]);
-	}
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, (enum tracetrap_scope)7, NULL, 0), 0);
-	assert_int_equal(tracetrap_format(NULL, sizeof test_buf, NULL, NULL,
-	    TRACETRAP_SCOPE_NODE, NULL, 0), 0);
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, NULL, 1), 0);
-
-	/* Values the recorder would refuse, dropping the whole trigger. */
-	labels[0].key = "status";
-	labels[0].value = "99";
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
-	labels[0].key = "pid";
-	labels[0].value = "-1";
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
-	labels[0].key = "method";
-	labels[0].value = "get";
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, 1), 0);
-
-	/* Duplicates, and one label more than the recorder keeps. */
-	labels[0].key = "x";
-	labels[0].value = "1";
-	labels[1] = labels[0];
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, 2), 0);
-	for (i = 0; i <= TRIGGER_LABELS_MAX; i++) {
-		snprintf(keys[i], sizeof keys[i], "label%zu", i);
-		labels[i].key = keys[i];
-		labels[i].value = keys[i];
-	}
-	test_parse(tracetrap_format(test_buf, sizeof test_buf, NULL, NULL,
-	    TRACETRAP_SCOPE_NODE, labels, TRIGGER_LABELS_MAX));
-	assert_int_equal(test_trigger.nlabels, TRIGGER_LABELS_MAX);
-	assert_int_equal(tracetrap_format(test_buf, sizeof test_buf, NULL,
-	    NULL, TRACETRAP_SCOPE_NODE, labels, TRIGGER_LABELS_MAX + 1), 0);
-}
-
-/*
- * Whatever the values, a datagram that tracetrap_format() produced must
- * be accepted by the recorder. Random bytes, random lengths, fixed seed.
- */
-static void
-test_format_always_parses(void **state)
-{
-	static char		values[TRIGGER_LABELS_MAX + 1][1500];
-	char			keys[TRIGGER_LABELS_MAX][16];
-	struct tracetrap_label	labels[TRIGGER_LABELS_MAX];
-	unsigned int		seed = 12345;
-	size_t			round, nlabels, i, j, len;
-
-	(void)state;
-	for (round = 0; round < 2000; round++) {
-		nlabels = (size_t)rand_r(&seed) % (TRIGGER_LABELS_MAX + 1);
-		for (i = 0; i <= nlabels; i++) {
-			len = (size_t)rand_r(&seed) % sizeof values[i];
-			if (rand_r(&seed) % 2)
-				len %= 40;
-			for (j = 0; j < len; j++)
-				values[i][j] = (char)(1 + rand_r(&seed) % 255);
-			values[i][len] = '\0';
-		}
-		for (i = 0; i < nlabels; i++) {
-			snprintf(keys[i], sizeof keys[i], "k%zu", i);
-			labels[i].key = keys[i];
-			labels[i].value = values[i + 1];
-		}
-		len = tracetrap_format(test_buf, sizeof test_buf, "fuzz",
-		    values[0], TRACETRAP_SCOPE_CLUSTER, labels, nlabels);
-		test_parse(len);
-		assert_int_equal(test_trigger.nlabels, nlabels);
-	}
 }
 
 static void
@@ -583,11 +339,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_exact),
-		cmocka_unit_test(test_format_round_trip),
-		cmocka_unit_test(test_format_sanitizes),
-		cmocka_unit_test(test_format_truncates),
-		cmocka_unit_test(test_format_invalid),
-		cmocka_unit_test(test_format_always_parses),
 		cmocka_unit_test(test_send_delivers),
 		cmocka_unit_test(test_send_missing),
 		cmocka_unit_test(test_send_full),

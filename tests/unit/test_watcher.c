@@ -20,8 +20,9 @@
 
 #include <jansson.h>
 
-#include "recorder.h"
-#include "tracetrap.h"
+#include "clock.h"
+#include "datagram.h"
+#include "trigger_sink.h"
 #include "watcher.h"
 
 #define SECOND	1000000ULL
@@ -34,6 +35,7 @@ struct fixture {
 	char			 watcher[64];
 	char			 value[32];
 	char			 err[4096];
+	struct trigger_sink	 sink;
 };
 
 static void
@@ -84,24 +86,17 @@ put_cpu(struct fixture *f, uint64_t busy, uint64_t idle)
 }
 
 static void
-on_fire(void *arg, const char *source, const char *reason, int is_cluster,
-    const struct tracetrap_label *labels, size_t nlabels)
+on_fire(void *arg, const struct trigger *t)
 {
 	struct fixture	*f = arg;
-	size_t		 i;
+	const char	*value;
 
-	(void)reason;
-	(void)is_cluster;
 	f->fires++;
-	snprintf(f->source, sizeof(f->source), "%s", source);
-	for (i = 0; i < nlabels; i++) {
-		if (strcmp(labels[i].key, "watcher") == 0)
-			snprintf(f->watcher, sizeof(f->watcher), "%s",
-			    labels[i].value);
-		if (strcmp(labels[i].key, "value") == 0)
-			snprintf(f->value, sizeof(f->value), "%s",
-			    labels[i].value);
-	}
+	snprintf(f->source, sizeof(f->source), "%s", t->source);
+	if ((value = trigger_label(t, "watcher")) != NULL)
+		snprintf(f->watcher, sizeof(f->watcher), "%s", value);
+	if ((value = trigger_label(t, "value")) != NULL)
+		snprintf(f->value, sizeof(f->value), "%s", value);
 }
 
 static struct watcher_conf *
@@ -131,6 +126,8 @@ setup(void **state)
 	struct fixture *f;
 
 	assert_non_null(f = calloc(1, sizeof(*f)));
+	f->sink.fire = on_fire;
+	f->sink.arg = f;
 	snprintf(f->root, sizeof(f->root), "/tmp/test_watcher.XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	trigger_config_defaults(&f->confs);
@@ -214,10 +211,10 @@ test_system_cpu(void **state)
 	uint64_t	 t0;
 
 	add(f, WATCHER_CPU, "sys", WATCHER_SYSTEM, "", 50, 40, 2000);
-	set = watchers_new(&f->confs, on_fire, f, "test.conf", f->err,
+	set = watchers_new(&f->confs, &f->sink, "test.conf", f->err,
 	    sizeof(f->err));
 	assert_non_null(set);
-	t0 = recorder_now_us();
+	t0 = clock_monotonic_us();
 	/* 75 of 100 ticks busy. */
 	put_cpu(f, 1075, 1025);
 	watchers_tick_all(set, t0 + SECOND);
@@ -257,11 +254,11 @@ test_process_pid_reuse(void **state)
 	put_task(f, 100, "web", 1000, 500, 10);
 	put_task(f, 200, "other", 0, 500, 10);
 	add(f, WATCHER_CPU, "web", WATCHER_PROCESS, "web", 1000, 900, 0);
-	set = watchers_new(&f->confs, on_fire, f, "test.conf", f->err,
+	set = watchers_new(&f->confs, &f->sink, "test.conf", f->err,
 	    sizeof(f->err));
 	assert_non_null(set);
 	assert_int_equal(processes_of(set, "web"), 1);
-	t0 = recorder_now_us();
+	t0 = clock_monotonic_us();
 	watchers_tick_all(set, t0);		/* baseline */
 	put_task(f, 100, "web", 1000 + (uint64_t)hz, 500, 10);
 	watchers_tick_all(set, t0 + SECOND);
@@ -329,10 +326,10 @@ test_memory_and_cgroup(void **state)
 	    100.0 * page, 0);
 	snprintf(w->target_arg, sizeof(w->target_arg), "%s/run/hog.pid",
 	    f->root);
-	set = watchers_new(&f->confs, on_fire, f, "test.conf", f->err,
+	set = watchers_new(&f->confs, &f->sink, "test.conf", f->err,
 	    sizeof(f->err));
 	assert_non_null(set);
-	t0 = recorder_now_us();
+	t0 = clock_monotonic_us();
 	put(f, "sys/fs/cgroup/app/cpu.stat", "usage_usec 500000\n");
 	put(f, "proc/meminfo", "MemTotal: 1000 kB\nMemAvailable: 50 kB\n");
 	watchers_tick_all(set, t0 + SECOND);
@@ -365,7 +362,7 @@ test_start_checks(void **state)
 	add(f, WATCHER_MEMORY, "pf", WATCHER_PIDFILE, "/nonexistent/x.pid",
 	    90, 80, 0);
 	add(f, WATCHER_CPU, "web", WATCHER_PROCESS, "web", 90, 80, 0);
-	set = watchers_new(&f->confs, on_fire, f, "test.conf", f->err,
+	set = watchers_new(&f->confs, &f->sink, "test.conf", f->err,
 	    sizeof(f->err));
 	assert_null(set);
 	assert_non_null(strstr(f->err, "test.conf:11: [trigger.cpu.nope] "

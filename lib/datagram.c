@@ -1,23 +1,37 @@
 /*
- * Trigger datagram parser (DESIGN.md, trigger.sock).
+ * The trigger datagram codec (datagram.h, DESIGN.md trigger.sock).
  *
- * The bytes come from any local process, so nothing is trusted: the whole
- * datagram is checked for size, NUL bytes and strict UTF-8 before a single
- * byte is copied, and every line is then split in place inside the
- * trigger's own buffer. The parser never logs; the caller decides how often
- * a malformed datagram deserves a line in the log.
+ * One set of rules for both directions: what datagram_parse() refuses,
+ * datagram_encode() never writes, so a trigger an application formats
+ * with libtracetrap is never dropped by the recorder for its form.
+ *
+ * Decoding: the bytes come from any local process, so nothing is
+ * trusted: the whole datagram is checked for size, NUL bytes and strict
+ * UTF-8 before a single byte is copied, and every line is then split in
+ * place inside the trigger's own buffer. The parser never logs; the
+ * caller decides how often a malformed datagram deserves a line in the
+ * log.
+ *
+ * Encoding runs inside other people's hot paths (an Apache request, an
+ * application in distress): it allocates nothing and takes no lock.
  */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clock.h"
 #include "datagram.h"
 #include "errbuf.h"
 
-#define DATAGRAM_METHOD_MAX	16
 #define DATAGRAM_SHOW_MAX	32	/* bytes of a bad key or value quoted */
 #define DATAGRAM_SHOW_SIZE	(DATAGRAM_SHOW_MAX + sizeof "...")
+/* One value per truncatable string: the reason and every label. */
+#define DATAGRAM_VALUES_MAX	(TRIGGER_LABELS_MAX + 1)
+
+/* ---- the rules ---- */
 
 /* The keys that set a field of struct trigger; any other is a label. */
 enum datagram_field {
@@ -105,30 +119,6 @@ datagram_utf8_length(const unsigned char *p, size_t avail)
 	return n;
 }
 
-/* Checks the raw bytes before anything is copied. */
-static int
-datagram_check_bytes(const unsigned char *data, size_t len, char *err,
-    size_t errlen)
-{
-	size_t	i, n, line = 1;
-
-	for (i = 0; i < len; i += n) {
-		if (data[i] == '\0') {
-			errbuf_set(err, errlen, "line %zu: NUL byte at "
-			    "offset %zu", line, i);
-			return -1;
-		}
-		if ((n = datagram_utf8_length(data + i, len - i)) == 0) {
-			errbuf_set(err, errlen, "line %zu: invalid UTF-8 "
-			    "at offset %zu", line, i);
-			return -1;
-		}
-		if (data[i] == '\n')
-			line++;
-	}
-	return 0;
-}
-
 static int
 datagram_is_key_char(char c)
 {
@@ -156,7 +146,7 @@ datagram_is_method(const char *s)
 	size_t	i;
 
 	for (i = 0; s[i] != '\0'; i++) {
-		if (i == DATAGRAM_METHOD_MAX || s[i] < 'A' || s[i] > 'Z')
+		if (i == TRIGGER_METHOD_MAX || s[i] < 'A' || s[i] > 'Z')
 			return 0;
 	}
 	return i > 0;
@@ -239,6 +229,226 @@ datagram_check_label(size_t line, const char *key, const char *value,
 		    "[A-Z]{1,16}", line,
 		    datagram_show(value, show, sizeof show));
 		return -1;
+	}
+	return 0;
+}
+
+/* ---- encoding ---- */
+
+/*
+ * The keys whose values have a syntax (datagram_check_label): short
+ * values the encoder never cuts.
+ */
+static int
+datagram_is_checked_key(const char *key)
+{
+	return (strcmp(key, "status") == 0 ||
+	    strcmp(key, "duration_us") == 0 || strcmp(key, "pid") == 0 ||
+	    strcmp(key, "method") == 0);
+}
+
+/* A label's key: [a-z0-9_.-]{1,32}, and not one of the fields. */
+static int
+datagram_is_label_key(const char *key)
+{
+	size_t	i;
+
+	if (key == NULL)
+		return 0;
+	for (i = 0; key[i] != '\0'; i++) {
+		if (i == TRIGGER_KEY_MAX || !datagram_is_key_char(key[i]))
+			return 0;
+	}
+	if (i == 0)
+		return 0;
+	for (i = 0; i < DATAGRAM_FIELD_LABEL; i++) {
+		if (strcmp(key, datagram_field_names[i]) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Copies value into out, at most max bytes, made acceptable to the
+ * recorder: control characters become spaces and each byte that is not
+ * part of valid UTF-8 becomes '?'. Both replacements keep the length, and
+ * the copy stops before a sequence that would not fit whole, so a cut
+ * value is still valid UTF-8. Returns the bytes written.
+ */
+static size_t
+datagram_copy_value(char *out, const char *value, size_t max)
+{
+	const unsigned char	*p = (const unsigned char *)value;
+	size_t			 written = 0, n;
+
+	while (*p != '\0') {
+		/* NUL-terminated: the NUL is no continuation byte. */
+		n = datagram_utf8_length(p, SIZE_MAX);
+		if (n == 0 ? written + 1 > max : written + n > max)
+			break;
+		if (n == 0) {
+			out[written++] = '?';
+			p++;
+		} else if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+			out[written++] = ' ';
+			p++;
+		} else {
+			memcpy(out + written, p, n);
+			written += n;
+			p += n;
+		}
+	}
+	return written;
+}
+
+/*
+ * Shares budget bytes between values of lengths length[0..n-1] and sets
+ * cap[i] to the bytes value i may use. Values shorter than an equal share
+ * keep all their bytes and leave the rest to the longer ones, so only the
+ * longest values are cut.
+ */
+static void
+datagram_share(const size_t *length, size_t *cap, size_t n, size_t budget)
+{
+	int	is_capped[DATAGRAM_VALUES_MAX] = { 0 };
+	size_t	left = n, share, i;
+	int	has_progress;
+
+	while (left > 0) {
+		share = budget / left;
+		has_progress = 0;
+		for (i = 0; i < n; i++) {
+			if (is_capped[i] || length[i] > share)
+				continue;
+			cap[i] = length[i];
+			is_capped[i] = 1;
+			budget -= length[i];
+			left--;
+			has_progress = 1;
+		}
+		if (has_progress)
+			continue;
+		for (i = 0; i < n; i++) {
+			if (!is_capped[i])
+				cap[i] = share;
+		}
+		break;
+	}
+}
+
+static size_t
+datagram_append(char *buf, size_t at, const char *text)
+{
+	size_t	len = strlen(text);
+
+	memcpy(buf + at, text, len);
+	return at + len;
+}
+
+size_t
+datagram_encode(char *buf, size_t size, const char *source,
+    const char *reason, enum tracetrap_scope scope,
+    const struct tracetrap_label *labels, size_t nlabels)
+{
+	size_t		 length[DATAGRAM_VALUES_MAX];
+	size_t		 cap[DATAGRAM_VALUES_MAX];
+	int		 is_fixed[TRIGGER_LABELS_MAX];
+	const char	*scope_name, *value;
+	size_t		 limit, fixed, nvalues, at, i, j;
+
+	if (buf == NULL || (labels == NULL && nlabels > 0))
+		return 0;
+	if (source == NULL)
+		source = "app";
+	if (reason == NULL)
+		reason = "";
+	if (!datagram_is_source(source))
+		return 0;
+	if (scope == TRACETRAP_SCOPE_NODE)
+		scope_name = "node";
+	else if (scope == TRACETRAP_SCOPE_CLUSTER)
+		scope_name = "cluster";
+	else
+		return 0;
+	if (nlabels > TRIGGER_LABELS_MAX)
+		return 0;
+	limit = size < DATAGRAM_MAX ? size : DATAGRAM_MAX;
+
+	/*
+	 * First what cannot be cut: the lines' keys and punctuation, and
+	 * the short checked values. A value is measured only up to the
+	 * limit, so a huge string costs no more than a small one.
+	 */
+	fixed = strlen("v=1\nsource=\nreason=\nscope=\n") + strlen(source) +
+	    strlen(scope_name);
+	length[0] = strnlen(reason, limit + 1);
+	nvalues = 1;
+	for (i = 0; i < nlabels; i++) {
+		if (!datagram_is_label_key(labels[i].key))
+			return 0;
+		for (j = 0; j < i; j++) {
+			if (strcmp(labels[j].key, labels[i].key) == 0)
+				return 0;
+		}
+		value = labels[i].value != NULL ? labels[i].value : "";
+		if (datagram_check_label(0, labels[i].key, value, NULL, 0) != 0)
+			return 0;
+		is_fixed[i] = datagram_is_checked_key(labels[i].key);
+		fixed += strlen(labels[i].key) + strlen("=\n");
+		if (is_fixed[i])
+			fixed += strlen(value);
+		else
+			length[nvalues++] = strnlen(value, limit + 1);
+	}
+	if (fixed > limit)
+		return 0;
+	datagram_share(length, cap, nvalues, limit - fixed);
+
+	at = datagram_append(buf, 0, "v=1\nsource=");
+	at = datagram_append(buf, at, source);
+	at = datagram_append(buf, at, "\nreason=");
+	at += datagram_copy_value(buf + at, reason, cap[0]);
+	at = datagram_append(buf, at, "\nscope=");
+	at = datagram_append(buf, at, scope_name);
+	at = datagram_append(buf, at, "\n");
+	nvalues = 1;
+	for (i = 0; i < nlabels; i++) {
+		value = labels[i].value != NULL ? labels[i].value : "";
+		at = datagram_append(buf, at, labels[i].key);
+		at = datagram_append(buf, at, "=");
+		if (is_fixed[i])
+			at = datagram_append(buf, at, value);
+		else {
+			at += datagram_copy_value(buf + at, value,
+			    cap[nvalues++]);
+		}
+		at = datagram_append(buf, at, "\n");
+	}
+	return at;
+}
+
+/* ---- decoding ---- */
+
+/* Checks the raw bytes before anything is copied. */
+static int
+datagram_check_bytes(const unsigned char *data, size_t len, char *err,
+    size_t errlen)
+{
+	size_t	i, n, line = 1;
+
+	for (i = 0; i < len; i += n) {
+		if (data[i] == '\0') {
+			errbuf_set(err, errlen, "line %zu: NUL byte at "
+			    "offset %zu", line, i);
+			return -1;
+		}
+		if ((n = datagram_utf8_length(data + i, len - i)) == 0) {
+			errbuf_set(err, errlen, "line %zu: invalid UTF-8 "
+			    "at offset %zu", line, i);
+			return -1;
+		}
+		if (data[i] == '\n')
+			line++;
 	}
 	return 0;
 }
@@ -416,6 +626,8 @@ datagram_parse(const char *data, size_t len, struct trigger *t, char *err,
 	return 0;
 }
 
+/* ---- triggers ---- */
+
 /*
  * Moves p from src->text to the same offset in dst->text. The default
  * source is a string constant, not in text, and stays as it is. The
@@ -462,4 +674,34 @@ trigger_label(const struct trigger *t, const char *key)
 			return t->labels[i].value;
 	}
 	return NULL;
+}
+
+struct trigger *
+trigger_new(const char *source, const char *reason,
+    enum tracetrap_scope scope, const struct tracetrap_label *labels,
+    size_t nlabels, char *err, size_t errlen)
+{
+	struct trigger	*t;
+	char		 text[DATAGRAM_MAX + 1];
+	size_t		 n;
+
+	n = datagram_encode(text, sizeof(text), source, reason, scope,
+	    labels, nlabels);
+	if (n == 0) {
+		errbuf_set(err, errlen, "a label does not fit");
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		errbuf_set(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (datagram_parse(text, n, t, err, errlen) == -1) {
+		free(t);
+		return NULL;
+	}
+	t->sender_pid = getpid();
+	t->sender_uid = getuid();
+	t->sender_gid = getgid();
+	t->received_at_us = clock_realtime_us();
+	return t;
 }

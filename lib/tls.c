@@ -1,3 +1,8 @@
+/*
+ * TLS for the relay link (tls.h): the contexts of both ends, TLS 1.3
+ * only, each verifying the other against the fleet CA, and the node name
+ * a relay reads from a recorder's verified certificate.
+ */
 #include <arpa/inet.h>
 
 #include <stdio.h>

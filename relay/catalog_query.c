@@ -1,0 +1,667 @@
+/*
+ * Reading the catalog (catalog.h, catalog_sql.h): the incidents and
+ * snapshots the HTTP API lists, one snapshot's path, and the totals and
+ * oldest incident retention needs, as JSON where the API serves them.
+ * The event loop reads through its own connection; each listing is one
+ * read transaction, bounded by a page size.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "catalog_sql.h"
+
+#define CATALOG_LIMIT_DEFAULT		1000
+#define CATALOG_LIMIT_MAX		10000
+
+
+int
+catalog_has_snapshot(struct catalog *c, const char *id)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if (id == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_HAS_SNAPSHOT)) == NULL)
+		return -1;
+	if (catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else
+		rc = sqlite3_step(stmt);
+	catalog_statement_done(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A path that does not fit len is -1 too: a cut path would be wrong. */
+int
+catalog_snapshot_path(struct catalog *c, const char *id, char *path,
+    size_t len)
+{
+	sqlite3_stmt	*stmt;
+	const char	*value;
+	int		 rv = -1;
+
+	if (id == NULL || path == NULL || len == 0 ||
+	    (stmt = catalog_statement(c, CATALOG_SNAPSHOT_PATH)) == NULL)
+		return -1;
+	if (catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW &&
+	    (value = (const char *)sqlite3_column_text(stmt, 0)) != NULL &&
+	    strlen(value) < len) {
+		memcpy(path, value, strlen(value) + 1);
+		rv = 0;
+	}
+	catalog_statement_done(stmt);
+	return rv;
+}
+
+static json_t *
+catalog_column_string(sqlite3_stmt *stmt, int column)
+{
+	const char	*text = (const char *)sqlite3_column_text(stmt, column);
+
+	return json_stringn(text != NULL ? text : "",
+	    text != NULL ? (size_t)sqlite3_column_bytes(stmt, column) : 0);
+}
+
+/* Appends value unless NULL or already there, keeping first-seen order. */
+static int
+catalog_append_unique(json_t *array, sqlite3_stmt *stmt, int column)
+{
+	const char	*value;
+	json_t		*element;
+	size_t		 i;
+
+	value = (const char *)sqlite3_column_text(stmt, column);
+	if (value == NULL || *value == '\0')
+		return 0;
+	json_array_foreach(array, i, element) {
+		if (strcmp(json_string_value(element), value) == 0)
+			return 0;
+	}
+	return json_array_append_new(array, json_string(value));
+}
+
+static int
+catalog_snapshot_triggers(struct catalog *c, const char *id, json_t *sources,
+    json_t *reasons)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if ((stmt = catalog_statement(c, CATALOG_SNAPSHOT_TRIGGERS)) == NULL)
+		return -1;
+	if ((rc = catalog_bind_text(stmt, 1, id, strlen(id))) == SQLITE_OK) {
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			if (catalog_append_unique(sources, stmt, 0) == -1 ||
+			    catalog_append_unique(reasons, stmt, 1) == -1) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+	}
+	catalog_statement_done(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* An integer column, or JSON null when it is NULL (not analyzed). */
+static json_t *
+catalog_column_int_or_null(sqlite3_stmt *stmt, int column)
+{
+	return sqlite3_column_type(stmt, column) == SQLITE_NULL ? json_null() :
+	    json_integer(sqlite3_column_int64(stmt, column));
+}
+
+/*
+ * The analysis's figures, from the columns at col: analyzer_version,
+ * analysis, events, requests, slowest_us, errors, history_lost.
+ */
+static int
+catalog_analysis_fields(json_t *object, sqlite3_stmt *row, int col)
+{
+	const char *analysis = (const char *)sqlite3_column_text(row, col + 1);
+
+	return json_object_set_new(object, "analysis", json_string(
+	    analysis != NULL ? analysis : "pending")) == -1 ||
+	    json_object_set_new(object, "events",
+	    catalog_column_int_or_null(row, col + 2)) == -1 ||
+	    json_object_set_new(object, "requests",
+	    catalog_column_int_or_null(row, col + 3)) == -1 ||
+	    json_object_set_new(object, "slowest_us",
+	    catalog_column_int_or_null(row, col + 4)) == -1 ||
+	    json_object_set_new(object, "errors",
+	    catalog_column_int_or_null(row, col + 5)) == -1 ||
+	    json_object_set_new(object, "history_lost",
+	    json_boolean(sqlite3_column_int(row, col + 6))) == -1 ? -1 : 0;
+}
+
+/* One snapshot object from a row of CATALOG_SNAPSHOT_COLUMNS. */
+static json_t *
+catalog_snapshot_object(struct catalog *c, sqlite3_stmt *row)
+{
+	json_t		*object, *sources, *reasons, *labels;
+	const char	*id = (const char *)sqlite3_column_text(row, 0);
+	const char	*labels_json;
+
+	if (id == NULL)
+		return NULL;
+	sources = json_array();
+	reasons = json_array();
+	if (sources == NULL || reasons == NULL ||
+	    catalog_snapshot_triggers(c, id, sources, reasons) == -1) {
+		json_decref(sources);
+		json_decref(reasons);
+		return NULL;
+	}
+	labels_json = (const char *)sqlite3_column_text(row, 6);
+	labels = labels_json != NULL ? json_loads(labels_json, 0, NULL) : NULL;
+	if (!json_is_object(labels)) {
+		json_decref(labels);
+		labels = json_object();
+	}
+
+	object = json_object();
+	if (object == NULL ||
+	    json_object_set_new(object, "id", json_string(id)) == -1 ||
+	    json_object_set_new(object, "node",
+	    catalog_column_string(row, 1)) == -1 ||
+	    json_object_set_new(object, "incident",
+	    catalog_column_string(row, 2)) == -1 ||
+	    json_object_set_new(object, "taken_at",
+	    catalog_column_string(row, 3)) == -1 ||
+	    json_object_set_new(object, "taken_at_us",
+	    json_integer(sqlite3_column_int64(row, 4))) == -1 ||
+	    json_object_set_new(object, "bytes",
+	    json_integer(sqlite3_column_int64(row, 5))) == -1 ||
+	    json_object_set(object, "sources", sources) == -1 ||
+	    json_object_set(object, "reasons", reasons) == -1 ||
+	    json_object_set(object, "labels", labels) == -1 ||
+	    json_object_set_new(object, "path",
+	    catalog_column_string(row, 7)) == -1 ||
+	    catalog_analysis_fields(object, row, 8) == -1) {
+		json_decref(object);
+		object = NULL;
+	}
+	json_decref(sources);
+	json_decref(reasons);
+	json_decref(labels);
+	return object;
+}
+
+/* Steps through rows of CATALOG_SNAPSHOT_COLUMNS into an array. */
+static json_t *
+catalog_snapshot_array(struct catalog *c, sqlite3_stmt *stmt)
+{
+	json_t	*array, *object;
+	int	 rc;
+
+	if ((array = json_array()) == NULL)
+		return NULL;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((object = catalog_snapshot_object(c, stmt)) == NULL ||
+		    json_array_append_new(array, object) == -1) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		json_decref(array);
+		return NULL;
+	}
+	return array;
+}
+
+static int
+catalog_limit(int limit)
+{
+	if (limit <= 0)
+		return CATALOG_LIMIT_DEFAULT;
+	return limit < CATALOG_LIMIT_MAX ? limit : CATALOG_LIMIT_MAX;
+}
+
+/*
+ * A limit of 0 (or less) is CATALOG_LIMIT_DEFAULT; any limit is capped
+ * at CATALOG_LIMIT_MAX, since it may come straight from an HTTP query.
+ *
+ * The WHERE clause only ever gains constant fragments; the values go to
+ * numbered parameters, which SQLite lets us bind whether or not the
+ * fragment using them is present.
+ */
+json_t *
+catalog_snapshots(struct catalog *c, const struct catalog_filter *filter)
+{
+	static const struct catalog_filter no_filter;
+	sqlite3_stmt	*stmt = NULL;
+	json_t		*array = NULL;
+	char		 sql[2048];
+	const struct catalog_filter *f = filter != NULL ? filter : &no_filter;
+
+	snprintf(sql, sizeof(sql), "SELECT " CATALOG_SNAPSHOT_COLUMNS
+	    " FROM snapshots s WHERE 1%s%s%s%s%s%s%s"
+	    " ORDER BY s.taken_at_us DESC, s.id DESC LIMIT ?5",
+	    f->node != NULL ? " AND s.node = ?1" : "",
+	    f->source != NULL ? " AND s.id IN (SELECT t.snapshot_id"
+	    " FROM triggers t WHERE t.source = ?2)" : "",
+	    f->since_us != 0 ? " AND s.taken_at_us >= ?3" : "",
+	    f->until_us != 0 ? " AND s.taken_at_us < ?4" : "",
+	    f->min_slowest_us > 0 ? " AND s.slowest_us >= ?6" : "",
+	    f->uri != NULL ? " AND s.id IN (SELECT u.snapshot_id"
+	    " FROM snapshot_uris u WHERE u.uri = ?7)" : "",
+	    f->status > 0 ? " AND s.id IN (SELECT st.snapshot_id"
+	    " FROM snapshot_statuses st WHERE st.status = ?8)" : "");
+	if (sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+	    catalog_read_begin(c) == -1)
+		goto end;
+	if (catalog_bind_text(stmt, 1, f->node,
+	    f->node != NULL ? strlen(f->node) : 0) != SQLITE_OK ||
+	    catalog_bind_text(stmt, 2, f->source,
+	    f->source != NULL ? strlen(f->source) : 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3, f->since_us) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 4, f->until_us) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 5, catalog_limit(f->limit)) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 6, f->min_slowest_us) != SQLITE_OK ||
+	    catalog_bind_text(stmt, 7, f->uri,
+	    f->uri != NULL ? strlen(f->uri) : 0) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 8, f->status) != SQLITE_OK)
+		goto end;
+	array = catalog_snapshot_array(c, stmt);
+end:
+	sqlite3_finalize(stmt);
+	catalog_read_end(c);
+	return array;
+}
+
+/*
+ * One incident's summary, built from its rows (a snapshot once per
+ * trigger, oldest snapshot first): id, first and last taken_at, nodes,
+ * snapshot count, bytes, sources and reasons, in first-seen order.
+ */
+struct catalog_summary {
+	json_t		*nodes;
+	json_t		*sources;
+	json_t		*reasons;
+	json_t		*first;
+	json_t		*last;
+	char		*previous_id;
+	json_int_t	 count;
+	json_int_t	 bytes;
+	/* What the analyses of its snapshots say, together. */
+	int64_t		 first_us, last_us;
+	int64_t		 slowest_us;	/* -1: none known */
+	json_int_t	 analyzed, failed, pending, requests, errors;
+	int		 is_history_lost;
+};
+
+static void
+catalog_summary_analysis(struct catalog_summary *sum, sqlite3_stmt *stmt,
+    int col)
+{
+	const char	*analysis;
+	int64_t		 taken_at_us = sqlite3_column_int64(stmt, col + 6);
+
+	if (sum->count == 1 || taken_at_us < sum->first_us)
+		sum->first_us = taken_at_us;
+	if (sum->count == 1 || taken_at_us > sum->last_us)
+		sum->last_us = taken_at_us;
+	analysis = (const char *)sqlite3_column_text(stmt, col + 7);
+	if (analysis == NULL) {
+		sum->pending++;
+		return;
+	}
+	sum->analyzed++;
+	if (strcmp(analysis, "failed") == 0)
+		sum->failed++;
+	if (sqlite3_column_type(stmt, col + 8) != SQLITE_NULL &&
+	    sqlite3_column_int64(stmt, col + 8) > sum->slowest_us)
+		sum->slowest_us = sqlite3_column_int64(stmt, col + 8);
+	sum->is_history_lost |= sqlite3_column_int(stmt, col + 9) != 0;
+	sum->requests += sqlite3_column_int64(stmt, col + 10);
+	sum->errors += sqlite3_column_int64(stmt, col + 11);
+}
+
+static int
+catalog_summary_begin(struct catalog_summary *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->slowest_us = -1;
+	sum->nodes = json_array();
+	sum->sources = json_array();
+	sum->reasons = json_array();
+	return sum->nodes != NULL && sum->sources != NULL &&
+	    sum->reasons != NULL ? 0 : -1;
+}
+
+/*
+ * A row whose columns from col are CATALOG_INCIDENT_ROW_COLUMNS: snapshot
+ * id, node, taken_at, bytes, trigger source, trigger reason, taken_at_us,
+ * analysis, slowest_us, history_lost, requests, errors. Returns an
+ * SQLite code.
+ */
+static int
+catalog_summary_add(struct catalog_summary *sum, sqlite3_stmt *stmt, int col)
+{
+	const char *snapshot_id = (const char *)sqlite3_column_text(stmt, col);
+
+	if (snapshot_id == NULL)
+		return SQLITE_ERROR;
+	/* The join repeats a snapshot once per trigger. */
+	if (sum->previous_id == NULL ||
+	    strcmp(sum->previous_id, snapshot_id) != 0) {
+		free(sum->previous_id);
+		if ((sum->previous_id = strdup(snapshot_id)) == NULL)
+			return SQLITE_NOMEM;
+		sum->count++;
+		sum->bytes += sqlite3_column_int64(stmt, col + 3);
+		catalog_summary_analysis(sum, stmt, col);
+		json_decref(sum->last);
+		sum->last = catalog_column_string(stmt, col + 2);
+		if (sum->first == NULL)
+			sum->first = json_incref(sum->last);
+		if (catalog_append_unique(sum->nodes, stmt, col + 1) == -1)
+			return SQLITE_NOMEM;
+	}
+	if (catalog_append_unique(sum->sources, stmt, col + 4) == -1 ||
+	    catalog_append_unique(sum->reasons, stmt, col + 5) == -1)
+		return SQLITE_NOMEM;
+	return SQLITE_OK;
+}
+
+/*
+ * The summary object, with snapshots (an array) or their count when
+ * NULL; NULL when there were no rows or on error. Frees the summary's
+ * parts and consumes snapshots either way.
+ */
+static json_t *
+catalog_summary_end(struct catalog_summary *sum, const char *id,
+    json_t *snapshots)
+{
+	json_t *object = NULL;
+
+	if (sum->count == 0 || sum->first == NULL || sum->last == NULL)
+		goto end;
+	if (snapshots == NULL &&
+	    (snapshots = json_integer(sum->count)) == NULL)
+		goto end;
+	object = json_object();
+	if (object == NULL ||
+	    json_object_set_new(object, "id", json_string(id)) == -1 ||
+	    json_object_set(object, "first_taken_at", sum->first) == -1 ||
+	    json_object_set(object, "last_taken_at", sum->last) == -1 ||
+	    json_object_set(object, "nodes", sum->nodes) == -1 ||
+	    json_object_set(object, "snapshots", snapshots) == -1 ||
+	    json_object_set_new(object, "bytes",
+	    json_integer(sum->bytes)) == -1 ||
+	    json_object_set(object, "sources", sum->sources) == -1 ||
+	    json_object_set(object, "reasons", sum->reasons) == -1 ||
+	    json_object_set_new(object, "first_taken_at_us",
+	    json_integer(sum->first_us)) == -1 ||
+	    json_object_set_new(object, "last_taken_at_us",
+	    json_integer(sum->last_us)) == -1 ||
+	    json_object_set_new(object, "slowest_us", sum->slowest_us >= 0 ?
+	    json_integer(sum->slowest_us) : json_null()) == -1 ||
+	    json_object_set_new(object, "history_lost",
+	    json_boolean(sum->is_history_lost)) == -1 ||
+	    json_object_set_new(object, "analyzed",
+	    json_integer(sum->analyzed)) == -1 ||
+	    json_object_set_new(object, "failed",
+	    json_integer(sum->failed)) == -1 ||
+	    json_object_set_new(object, "pending",
+	    json_integer(sum->pending)) == -1 ||
+	    json_object_set_new(object, "requests",
+	    json_integer(sum->requests)) == -1 ||
+	    json_object_set_new(object, "errors",
+	    json_integer(sum->errors)) == -1) {
+		json_decref(object);
+		object = NULL;
+	}
+end:
+	free(sum->previous_id);
+	json_decref(sum->first);
+	json_decref(sum->last);
+	json_decref(sum->nodes);
+	json_decref(sum->sources);
+	json_decref(sum->reasons);
+	json_decref(snapshots);
+	memset(sum, 0, sizeof(*sum));
+	return object;
+}
+
+/* One incident's summary (catalog_incident); snapshots is consumed. */
+static json_t *
+catalog_incident_summary(struct catalog *c, const char *id,
+    json_t *snapshots)
+{
+	struct catalog_summary	 sum;
+	sqlite3_stmt		*stmt = NULL;
+	int			 rc = SQLITE_ERROR;
+
+	if (catalog_summary_begin(&sum) == 0 &&
+	    (stmt = catalog_statement(c, CATALOG_INCIDENT_ROWS)) != NULL &&
+	    catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK) {
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+			if ((rc = catalog_summary_add(&sum, stmt, 0)) !=
+			    SQLITE_OK)
+				break;
+	}
+	catalog_statement_done(stmt);
+	if (rc != SQLITE_DONE) {
+		json_decref(catalog_summary_end(&sum, id, snapshots));
+		return NULL;
+	}
+	return catalog_summary_end(&sum, id, snapshots);
+}
+
+/*
+ * "%text%" for LIKE, with the pattern characters of text escaped (the
+ * statement says ESCAPE '\\'). NULL when out of memory.
+ */
+static char *
+catalog_like_pattern(const char *text)
+{
+	char	*p, *out = malloc(2 * strlen(text) + 3);
+
+	if ((p = out) == NULL)
+		return NULL;
+	*p++ = '%';
+	for (; *text != '\0'; text++) {
+		if (*text == '%' || *text == '_' || *text == '\\')
+			*p++ = '\\';
+		*p++ = *text;
+	}
+	*p++ = '%';
+	*p = '\0';
+	return out;
+}
+
+/*
+ * The newest incidents that have a snapshot matching every filter, and
+ * all their rows, in one statement rather than one query per incident:
+ * the loop runs it. limit <= 0 means CATALOG_LIMIT_DEFAULT.
+ */
+json_t *
+catalog_incidents(struct catalog *c, const struct catalog_incident_filter *f)
+{
+	static const struct catalog_incident_filter no_filter;
+	struct catalog_summary	 sum;
+	sqlite3_stmt		*stmt = NULL;
+	json_t			*array, *object;
+	const char		*incident;
+	char			*current = NULL, *like = NULL, sql[2048];
+	int			 rc = SQLITE_ERROR, is_open = 0;
+
+	if (f == NULL)
+		f = &no_filter;
+	snprintf(sql, sizeof(sql), "WITH top AS (SELECT incident, "
+	    "max(taken_at_us) AS last_us FROM snapshots s WHERE 1%s%s%s%s%s "
+	    "GROUP BY incident ORDER BY last_us DESC, incident DESC "
+	    "LIMIT ?1) SELECT top.incident, " CATALOG_INCIDENT_ROW_COLUMNS
+	    " FROM top JOIN snapshots s ON s.incident = top.incident "
+	    "LEFT JOIN triggers t ON t.snapshot_id = s.id "
+	    "ORDER BY top.last_us DESC, top.incident DESC, s.taken_at_us, "
+	    "s.id, t.seq",
+	    f->node != NULL ? " AND s.node = ?2" : "",
+	    f->source != NULL ? " AND s.id IN (SELECT snapshot_id FROM "
+	    "triggers WHERE source = ?3)" : "",
+	    f->text != NULL ? " AND s.id IN (SELECT snapshot_id FROM "
+	    "triggers WHERE reason LIKE ?4 ESCAPE '\\')" : "",
+	    f->since_us != 0 ? " AND s.taken_at_us >= ?5" : "",
+	    f->until_us != 0 ? " AND s.taken_at_us < ?6" : "");
+	if (f->text != NULL && (like = catalog_like_pattern(f->text)) == NULL)
+		return NULL;
+	if ((array = json_array()) == NULL ||
+	    sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 1, catalog_limit(f->limit)) != SQLITE_OK ||
+	    catalog_bind_text(stmt, 2, f->node,
+	    f->node != NULL ? strlen(f->node) : 0) != SQLITE_OK ||
+	    catalog_bind_text(stmt, 3, f->source,
+	    f->source != NULL ? strlen(f->source) : 0) != SQLITE_OK ||
+	    catalog_bind_text(stmt, 4, like,
+	    like != NULL ? strlen(like) : 0) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 5, f->since_us) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 6, f->until_us) != SQLITE_OK ||
+	    catalog_read_begin(c) == -1)
+		goto error;
+	is_open = 1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if ((incident = (const char *)sqlite3_column_text(stmt,
+		    0)) == NULL) {
+			rc = SQLITE_ERROR;
+			break;
+		}
+		/* Rows come incident by incident: a new one ends the last. */
+		if (current == NULL || strcmp(current, incident) != 0) {
+			if (current != NULL) {
+				object = catalog_summary_end(&sum, current,
+				    NULL);
+				if (object == NULL || json_array_append_new(
+				    array, object) == -1) {
+					rc = SQLITE_ERROR;
+					break;
+				}
+			}
+			free(current);
+			if ((current = strdup(incident)) == NULL ||
+			    catalog_summary_begin(&sum) == -1) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+		}
+		if ((rc = catalog_summary_add(&sum, stmt, 1)) != SQLITE_OK)
+			break;
+	}
+	if (rc == SQLITE_DONE && current != NULL) {
+		object = catalog_summary_end(&sum, current, NULL);
+		if (object == NULL || json_array_append_new(array, object) == -1)
+			rc = SQLITE_ERROR;
+	} else if (current != NULL)
+		json_decref(catalog_summary_end(&sum, current, NULL));
+	free(current);
+	if (rc == SQLITE_DONE)
+		goto end;
+error:
+	json_decref(array);
+	array = NULL;
+end:
+	sqlite3_finalize(stmt);
+	free(like);
+	if (is_open)
+		catalog_read_end(c);
+	return array;
+}
+
+json_t *
+catalog_snapshot(struct catalog *c, const char *id)
+{
+	sqlite3_stmt	*stmt;
+	json_t		*array = NULL, *object = NULL;
+
+	if (id == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_SNAPSHOT)) == NULL)
+		return NULL;
+	if (catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK)
+		array = catalog_snapshot_array(c, stmt);
+	catalog_statement_done(stmt);
+	if (json_array_size(array) == 1)
+		object = json_incref(json_array_get(array, 0));
+	json_decref(array);
+	return object;
+}
+
+/* Its snapshots are newest first, as catalog_snapshots lists them. */
+json_t *
+catalog_incident(struct catalog *c, const char *id)
+{
+	sqlite3_stmt	*stmt;
+	json_t		*snapshots = NULL, *object = NULL;
+
+	if (id == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_INCIDENT_SNAPSHOTS)) == NULL ||
+	    catalog_read_begin(c) == -1)
+		return NULL;
+	if (catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK)
+		snapshots = catalog_snapshot_array(c, stmt);
+	catalog_statement_done(stmt);
+	if (snapshots != NULL && json_array_size(snapshots) > 0)
+		object = catalog_incident_summary(c, id, snapshots);
+	else
+		json_decref(snapshots);
+	catalog_read_end(c);
+	return object;
+}
+
+/* 0 on error too: the header gives this one no other way to say so. */
+uint64_t
+catalog_total_bytes(struct catalog *c)
+{
+	sqlite3_stmt	*stmt;
+	uint64_t	 total = 0;
+
+	if ((stmt = catalog_statement(c, CATALOG_TOTAL_BYTES)) == NULL)
+		return 0;
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_int64(stmt, 0) > 0)
+		total = (uint64_t)sqlite3_column_int64(stmt, 0);
+	catalog_statement_done(stmt);
+	return total;
+}
+
+/*
+ * The incident whose newest snapshot is the oldest: the next one
+ * retention removes. Returns 1 with id (and the optional
+ * last_taken_at_us and bytes) set, 0 when the catalog is empty, -1 on
+ * error or when the id does not fit len.
+ */
+int
+catalog_oldest_incident(struct catalog *c, char *id, size_t len,
+    int64_t *last_taken_at_us, uint64_t *bytes)
+{
+	sqlite3_stmt	*stmt;
+	const char	*value;
+	int		 rc, rv = -1;
+
+	if (id == NULL || len == 0 ||
+	    (stmt = catalog_statement(c, CATALOG_OLDEST_INCIDENT)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE)
+		rv = 0;
+	else if (rc == SQLITE_ROW &&
+	    (value = (const char *)sqlite3_column_text(stmt, 0)) != NULL &&
+	    strlen(value) < len) {
+		memcpy(id, value, strlen(value) + 1);
+		if (last_taken_at_us != NULL)
+			*last_taken_at_us = sqlite3_column_int64(stmt, 1);
+		if (bytes != NULL)
+			*bytes = (uint64_t)sqlite3_column_int64(stmt, 2);
+		rv = 1;
+	}
+	catalog_statement_done(stmt);
+	return rv;
+}

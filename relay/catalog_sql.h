@@ -1,0 +1,100 @@
+/*
+ * What the catalog's three files share and nothing else of the relay
+ * uses (the relay's interface is catalog.h):
+ *   catalog.c        the schema, the connection and its statements,
+ *                    opening (and moving aside and rebuilding a file
+ *                    that is not a valid catalog)
+ *   catalog_write.c  indexing a stored manifest, rebuilding from the
+ *                    store, removing an incident's rows
+ *   catalog_query.c  the listings and lookups the API and retention ask
+ *   catalog_summary.c the analysis's figures: written, and asked for
+ */
+#ifndef TT_CATALOG_SQL_H
+#define TT_CATALOG_SQL_H
+
+#include <stddef.h>
+
+#include <sqlite3.h>
+
+/* The columns catalog_snapshot_object reads, in this order. */
+#define CATALOG_SNAPSHOT_COLUMNS					\
+	"s.id, s.node, s.incident, s.taken_at, s.taken_at_us, "		\
+	"s.bytes, s.labels_json, s.path, s.analyzer_version, "		\
+	"s.analysis, s.events, s.requests, s.slowest_us, s.errors, "	\
+	"s.history_lost"
+
+/* The columns catalog_summary_add reads, in this order. */
+#define CATALOG_INCIDENT_ROW_COLUMNS					\
+	"s.id, s.node, s.taken_at, s.bytes, t.source, t.reason, "	\
+	"s.taken_at_us, s.analysis, s.slowest_us, s.history_lost, "	\
+	"s.requests, s.errors"
+
+/* Statements prepared once per connection, on first use. */
+enum catalog_statement {
+	CATALOG_DELETE_TRIGGERS,
+	CATALOG_INSERT_SNAPSHOT,
+	CATALOG_INSERT_TRIGGER,
+	CATALOG_HAS_SNAPSHOT,
+	CATALOG_SNAPSHOT_PATH,
+	CATALOG_SNAPSHOT_TRIGGERS,
+	CATALOG_INCIDENT_ROWS,
+	CATALOG_INCIDENT_SNAPSHOTS,
+	CATALOG_TOTAL_BYTES,
+	CATALOG_OLDEST_INCIDENT,
+	CATALOG_DELETE_INCIDENT_TRIGGERS,
+	CATALOG_DELETE_INCIDENT_SNAPSHOTS,
+	CATALOG_DELETE_INCIDENT_URIS,
+	CATALOG_DELETE_INCIDENT_STATUSES,
+	CATALOG_SET_SUMMARY,
+	CATALOG_DELETE_URIS,
+	CATALOG_INSERT_URI,
+	CATALOG_DELETE_STATUSES,
+	CATALOG_INSERT_STATUS,
+	CATALOG_UNANALYZED,
+	CATALOG_SNAPSHOT,
+	CATALOG_STATEMENT_COUNT
+};
+
+struct catalog {
+	sqlite3		*db;
+	sqlite3_stmt	*statements[CATALOG_STATEMENT_COUNT];
+};
+
+struct catalog_rebuild_stats {
+	size_t		 indexed;
+	size_t		 skipped;
+	char		 first_skipped[512];
+};
+
+/* catalog.c */
+void		 catalog_sql_error(struct catalog *, char *err, size_t errlen,
+		    const char *what);
+/*
+ * A cached statement, reset and unbound. Reset it again when done
+ * (catalog_statement_done), so that no read transaction stays open
+ * between calls: a lingering reader would stop WAL checkpoints.
+ */
+sqlite3_stmt	*catalog_statement(struct catalog *, enum catalog_statement);
+void		 catalog_statement_done(sqlite3_stmt *);
+/* For constant SQL only (transactions, schema): never carries a value. */
+int		 catalog_exec(struct catalog *, const char *sql, char *err,
+		    size_t errlen);
+/* After a failure: a failed statement may already have rolled back. */
+void		 catalog_rollback(struct catalog *);
+/* One read transaction, so that a listing's queries see one state. */
+int		 catalog_read_begin(struct catalog *);
+void		 catalog_read_end(struct catalog *);
+/* Binds len bytes of text, or NULL when text is. */
+int		 catalog_bind_text(sqlite3_stmt *, int index, const char *text,
+		    size_t len);
+
+/* catalog_summary.c: a stored summary.json, indexed if current. */
+int		 catalog_summary_from_store(struct catalog *,
+		    const char *store_dir, const char *rel_path,
+		    const char *id);
+
+/* catalog_write.c: catalog_rebuild(), with its counts. */
+int		 catalog_rebuild_stats(struct catalog *, const char *store_dir,
+		    struct catalog_rebuild_stats *, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * The analysis in the catalog (catalog.h, catalog_sql.h): a snapshot's
+ * summary.json (lib/analyze.c) indexed as its key figures (events,
+ * discarded, requests, slowest, server errors, history lost) and its
+ * per-URI and per-status counts, for the API's listings and filters;
+ * and the snapshots still waiting for a current analysis. The analysis
+ * threads write through connections of their own; a rebuild reads the
+ * summaries stored beside the manifests.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "analyze.h"
+#include "catalog.h"
+#include "catalog_sql.h"
+#include "errbuf.h"
+
+#define CATALOG_SUMMARY_MAX	(16u << 20)
+
+static int
+catalog_step_done(struct catalog *c, enum catalog_statement which,
+    const char *id, sqlite3_stmt **stmt)
+{
+	int rc;
+
+	if ((*stmt = catalog_statement(c, which)) == NULL ||
+	    catalog_bind_text(*stmt, 1, id, strlen(id)) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(*stmt);
+	catalog_statement_done(*stmt);
+	*stmt = NULL;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The key figures of a summary, as the catalog keeps them. */
+struct catalog_figures {
+	int64_t		 version;
+	const char	*analysis;
+	int64_t		 events, discarded, requests, slowest_us, errors;
+	int		 is_history_lost;
+};
+
+static void
+catalog_figures(const json_t *s, struct catalog_figures *f)
+{
+	const json_t	*r, *n;
+	const char	*code;
+	size_t		 i;
+
+	memset(f, 0, sizeof(*f));
+	f->version = json_integer_value(json_object_get(s,
+	    "analyzer_version"));
+	f->analysis = json_object_get(s, "error") != NULL ? "failed" : "done";
+	f->events = json_integer_value(json_object_get(s, "events"));
+	f->discarded = json_integer_value(json_object_get(s,
+	    "discarded_events"));
+	f->requests = json_integer_value(json_object_get(s,
+	    "requests_total"));
+	/* In flight counts: a request stuck at the freeze is the slowest. */
+	f->slowest_us = -1;
+	json_array_foreach(json_object_get(s, "requests"), i, r)
+		if (json_integer_value(json_object_get(r, "duration_us")) >
+		    f->slowest_us)
+			f->slowest_us = json_integer_value(json_object_get(r,
+			    "duration_us"));
+	json_object_foreach((json_t *)json_object_get(s, "status_counts"),
+	    code, n)
+		if (atoi(code) >= 500)
+			f->errors += json_integer_value(n);
+	f->is_history_lost = json_is_true(json_object_get(json_object_get(s,
+	    "history"), "overflowed"));
+}
+
+/* Runs CATALOG_SET_SUMMARY for id with f; an SQLite code. */
+static int
+catalog_update_figures(struct catalog *c, const char *id,
+    const struct catalog_figures *f)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc = SQLITE_ERROR;
+
+	if ((stmt = catalog_statement(c, CATALOG_SET_SUMMARY)) != NULL &&
+	    catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK &&
+	    sqlite3_bind_int64(stmt, 2, f->version) == SQLITE_OK &&
+	    catalog_bind_text(stmt, 3, f->analysis, strlen(f->analysis)) ==
+	    SQLITE_OK &&
+	    sqlite3_bind_int64(stmt, 4, f->events) == SQLITE_OK &&
+	    sqlite3_bind_int64(stmt, 5, f->discarded) == SQLITE_OK &&
+	    sqlite3_bind_int64(stmt, 6, f->requests) == SQLITE_OK &&
+	    (f->slowest_us >= 0 ? sqlite3_bind_int64(stmt, 7, f->slowest_us) :
+	    sqlite3_bind_null(stmt, 7)) == SQLITE_OK &&
+	    sqlite3_bind_int64(stmt, 8, f->errors) == SQLITE_OK &&
+	    sqlite3_bind_int(stmt, 9, f->is_history_lost) == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	catalog_statement_done(stmt);
+	return rc;
+}
+
+/* The figures and the per-URI and per-status rows, in the caller's
+ * transaction. Returns 0, or -1 with err set. */
+static int
+catalog_write_summary(struct catalog *c, const char *id,
+    const json_t *summary, char *err, size_t errlen)
+{
+	struct catalog_figures	 f;
+	sqlite3_stmt		*stmt = NULL;
+	const json_t		*u, *n;
+	const char		*uri, *code;
+	size_t			 i;
+
+	catalog_figures(summary, &f);
+	if (catalog_update_figures(c, id, &f) != SQLITE_DONE ||
+	    catalog_step_done(c, CATALOG_DELETE_URIS, id, &stmt) == -1 ||
+	    catalog_step_done(c, CATALOG_DELETE_STATUSES, id, &stmt) == -1)
+		goto failed;
+	json_array_foreach(json_object_get(summary, "uris"), i, u) {
+		if ((uri = json_string_value(json_object_get(u, "uri"))) ==
+		    NULL)
+			continue;
+		if ((stmt = catalog_statement(c, CATALOG_INSERT_URI)) == NULL ||
+		    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
+		    catalog_bind_text(stmt, 2, uri, strlen(uri)) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 3, json_integer_value(
+		    json_object_get(u, "count"))) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 4, json_integer_value(
+		    json_object_get(u, "errors"))) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 5, json_integer_value(
+		    json_object_get(u, "max_us"))) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_DONE)
+			goto failed;
+		catalog_statement_done(stmt);
+		stmt = NULL;
+	}
+	json_object_foreach((json_t *)json_object_get(summary,
+	    "status_counts"), code, n) {
+		if ((stmt = catalog_statement(c, CATALOG_INSERT_STATUS)) ==
+		    NULL ||
+		    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
+		    sqlite3_bind_int(stmt, 2, atoi(code)) != SQLITE_OK ||
+		    sqlite3_bind_int64(stmt, 3, json_integer_value(n)) !=
+		    SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE)
+			goto failed;
+		catalog_statement_done(stmt);
+		stmt = NULL;
+	}
+	return 0;
+failed:
+	errbuf_set(err, errlen, "catalog: summary of %s: %s", id,
+	    sqlite3_errmsg(c->db));
+	catalog_statement_done(stmt);
+	return -1;
+}
+
+int
+catalog_set_summary(struct catalog *c, const char *id, const json_t *summary,
+    char *err, size_t errlen)
+{
+	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if (catalog_write_summary(c, id, summary, err, errlen) == -1 ||
+	    catalog_exec(c, "COMMIT", err, errlen) == -1) {
+		catalog_rollback(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Inside a rebuild's transaction: no transaction of its own. */
+int
+catalog_summary_from_store(struct catalog *c, const char *store_dir,
+    const char *rel_path, const char *id)
+{
+	json_t	*summary;
+	char	 path[PATH_MAX];
+	int	 rv = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", store_dir,
+	    rel_path, ANALYZE_SUMMARY) >= sizeof(path) ||
+	    (summary = analyze_load_json(path, CATALOG_SUMMARY_MAX, NULL,
+	    0)) == NULL)
+		return -1;
+	/* An older analyzer's is left for the backfill to redo. */
+	if (json_integer_value(json_object_get(summary,
+	    "analyzer_version")) == ANALYZER_VERSION)
+		rv = catalog_write_summary(c, id, summary, NULL, 0);
+	json_decref(summary);
+	return rv;
+}
+
+json_t *
+catalog_unanalyzed(struct catalog *c, int version, int limit)
+{
+	sqlite3_stmt	*stmt;
+	json_t		*todo = json_array();
+	const char	*id, *path;
+
+	if (todo == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL)
+		return todo;
+	if (sqlite3_bind_int(stmt, 1, version) == SQLITE_OK &&
+	    sqlite3_bind_int(stmt, 2, limit) == SQLITE_OK) {
+		while (sqlite3_step(stmt) == SQLITE_ROW) {
+			id = (const char *)sqlite3_column_text(stmt, 0);
+			path = (const char *)sqlite3_column_text(stmt, 1);
+			if (id != NULL && path != NULL)
+				json_array_append_new(todo, json_pack(
+				    "{s:s, s:s}", "id", id, "path", path));
+		}
+	}
+	catalog_statement_done(stmt);
+	return todo;
+}
