@@ -5,9 +5,11 @@
  */
 import {h, replace, errorBox} from './dom.js';
 import * as incidents from './incidents.js';
+import * as incident from './incident.js';
 
 const routes = [
 	{pattern: /^\/$/, page: incidents},
+	{pattern: /^\/incidents\/([^/]+)\/?$/, page: incident},
 ];
 
 async function start() {
