@@ -6,10 +6,12 @@
 import {h, replace, errorBox} from './dom.js';
 import * as incidents from './incidents.js';
 import * as incident from './incident.js';
+import * as snapshot from './snapshot.js';
 
 const routes = [
 	{pattern: /^\/$/, page: incidents},
 	{pattern: /^\/incidents\/([^/]+)\/?$/, page: incident},
+	{pattern: /^\/snapshots\/([^/]+)\/?$/, page: snapshot},
 ];
 
 async function start() {
