@@ -266,10 +266,13 @@ catalog_snapshots(struct catalog *c, const struct catalog_filter *filter)
 	    sqlite3_bind_int64(stmt, 3, f->since_us) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 4, f->until_us) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 5, catalog_limit(f->limit)) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, f->min_slowest_us) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 7, f->uri,
-	    f->uri != NULL ? strlen(f->uri) : 0) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 8, f->status) != SQLITE_OK)
+	    /* SQLite refuses a parameter past the highest the SQL names. */
+	    (f->min_slowest_us > 0 && sqlite3_bind_int64(stmt, 6,
+	    f->min_slowest_us) != SQLITE_OK) ||
+	    (f->uri != NULL && catalog_bind_text(stmt, 7, f->uri,
+	    strlen(f->uri)) != SQLITE_OK) ||
+	    (f->status > 0 && sqlite3_bind_int(stmt, 8, f->status) !=
+	    SQLITE_OK))
 		goto end;
 	array = catalog_snapshot_array(c, stmt);
 end:
@@ -518,14 +521,17 @@ catalog_incidents(struct catalog *c, const struct catalog_incident_filter *f)
 	if ((array = json_array()) == NULL ||
 	    sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int(stmt, 1, catalog_limit(f->limit)) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 2, f->node,
-	    f->node != NULL ? strlen(f->node) : 0) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 3, f->source,
-	    f->source != NULL ? strlen(f->source) : 0) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 4, like,
-	    like != NULL ? strlen(like) : 0) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 5, f->since_us) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, f->until_us) != SQLITE_OK ||
+	    /* SQLite refuses a parameter past the highest the SQL names. */
+	    (f->node != NULL && catalog_bind_text(stmt, 2, f->node,
+	    strlen(f->node)) != SQLITE_OK) ||
+	    (f->source != NULL && catalog_bind_text(stmt, 3, f->source,
+	    strlen(f->source)) != SQLITE_OK) ||
+	    (like != NULL && catalog_bind_text(stmt, 4, like,
+	    strlen(like)) != SQLITE_OK) ||
+	    (f->since_us != 0 && sqlite3_bind_int64(stmt, 5, f->since_us) !=
+	    SQLITE_OK) ||
+	    (f->until_us != 0 && sqlite3_bind_int64(stmt, 6, f->until_us) !=
+	    SQLITE_OK) ||
 	    catalog_read_begin(c) == -1)
 		goto error;
 	is_open = 1;

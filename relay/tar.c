@@ -240,6 +240,13 @@ tar_stream_walk(struct tar_stream *ts, const char *path, const char *prefix,
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
+		/*
+		 * A snapshot's archive is what its node sent: manifest.json
+		 * and trace/, not the relay's summary.json beside them.
+		 */
+		if (path[0] == '\0' && strcmp(de->d_name, "manifest.json") != 0 &&
+		    strcmp(de->d_name, "trace") != 0)
+			continue;
 		if (count == allocated) {
 			allocated = allocated == 0 ? 16 : allocated * 2;
 			more = reallocarray(names, allocated, sizeof(*names));

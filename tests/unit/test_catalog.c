@@ -402,7 +402,9 @@ test_query_filters(void **state)
 	    "\"2026-11-18T11:06:40.000000Z\",\"taken_at_us\":1795000000000000,"
 	    "\"bytes\":100,\"sources\":[\"apache\"],\"reasons\":"
 	    "[\"slow request\"],\"labels\":{\"url\":\"/x\",\"status\":\"500\","
-	    "\"method\":\"GET\"},\"path\":\"incidents/inc-a/web1/s1\"}");
+	    "\"method\":\"GET\"},\"path\":\"incidents/inc-a/web1/s1\","
+	    "\"analysis\":\"pending\",\"events\":null,\"requests\":null,"
+	    "\"slowest_us\":null,\"errors\":null,\"history_lost\":false}");
 	json_decref(array);
 
 	filter.until_us = 0;
@@ -454,12 +456,18 @@ test_incidents(void **state)
 	    "\"last_taken_at\":\"2026-11-18T11:11:40.000000Z\","
 	    "\"nodes\":[\"web1\",\"web2\",\"web3\"],\"snapshots\":4,"
 	    "\"bytes\":100,\"sources\":[\"apache\",\"app\",\"manual\"],"
-	    "\"reasons\":[\"slow request\",\"5xx\",\"operator\"]}");
+	    "\"reasons\":[\"slow request\",\"5xx\",\"operator\"]"
+	    ",\"first_taken_at_us\":1795000000000000,\"last_taken_at_us\":1795000300000000,"
+	    "\"slowest_us\":null,\"history_lost\":false,\"analyzed\":0,"
+	    "\"failed\":0,\"pending\":4,\"requests\":0,\"errors\":0}");
 	assert_json(json_array_get(array, 1), "{\"id\":\"inc-old\","
 	    "\"first_taken_at\":\"2026-11-18T11:07:40.000000Z\","
 	    "\"last_taken_at\":\"2026-11-18T11:07:40.000000Z\","
 	    "\"nodes\":[\"web1\"],\"snapshots\":1,\"bytes\":50,"
-	    "\"sources\":[\"app\"],\"reasons\":[\"crash\"]}");
+	    "\"sources\":[\"app\"],\"reasons\":[\"crash\"]"
+	    ",\"first_taken_at_us\":1795000060000000,\"last_taken_at_us\":1795000060000000,"
+	    "\"slowest_us\":null,\"history_lost\":false,\"analyzed\":0,"
+	    "\"failed\":0,\"pending\":1,\"requests\":0,\"errors\":0}");
 	json_decref(array);
 
 	assert_ids(catalog_incidents(f->catalog, &(struct catalog_incident_filter){ .limit = 1 }),
@@ -496,16 +504,19 @@ test_incidents(void **state)
 		const char	*key;
 		const char	*expected[] = { "id", "first_taken_at",
 				    "last_taken_at", "nodes", "snapshots",
-				    "bytes", "sources", "reasons" };
+				    "bytes", "sources", "reasons",
+				    "first_taken_at_us", "last_taken_at_us",
+				    "slowest_us", "history_lost", "analyzed",
+				    "failed", "pending", "requests", "errors" };
 		json_t		*value;
 
 		i = 0;
 		json_object_foreach(incident, key, value) {
-			assert_true(i < 8);
+			assert_true(i < 17);
 			assert_string_equal(key, expected[i]);
 			i++;
 		}
-		assert_int_equal(i, 8);
+		assert_int_equal(i, 17);
 	}
 	json_decref(incident);
 
@@ -610,7 +621,9 @@ test_add_invalid(void **state)
 	    "\"web7\",\"incident\":\"inc\",\"taken_at\":"
 	    "\"2026-11-18T11:06:40.000001Z\",\"taken_at_us\":1795000000000001,"
 	    "\"bytes\":15,\"sources\":[\"app\"],\"reasons\":[],\"labels\":{},"
-	    "\"path\":\"incidents/inc/web7/y\"}");
+	    "\"path\":\"incidents/inc/web7/y\",\"analysis\":\"pending\","
+	    "\"events\":null,\"requests\":null,\"slowest_us\":null,"
+	    "\"errors\":null,\"history_lost\":false}");
 	json_decref(array);
 }
 
