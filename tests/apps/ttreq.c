@@ -4,7 +4,7 @@
  * the threads and in the order a test script says, so the analyzer's
  * tests know what the trace holds.
  *
- * usage: ttreq SCRIPT STATEFILE [LINGER_SECONDS]
+ * usage: ttreq SCRIPT STATEFILE [LINGER_SECONDS [GOFILE]]
  *
  * SCRIPT lines (tokens percent-decoded, so any byte can be sent):
  *   begin T ID METHOD URI VHOST
@@ -12,9 +12,11 @@
  *   work T ID STEP WHAT
  *   sleep MS
  * T is the thread: 0 (main) or 1 (a second thread of the process), so a
- * request may begin on one thread and end on another. When the script is
- * done, "done" goes to STATEFILE and the app stays registered with the
- * session daemon for LINGER_SECONDS.
+ * request may begin on one thread and end on another. With GOFILE, the
+ * script starts only once that file exists (a test creates it when its
+ * session records). When the script is done, "done" goes to STATEFILE
+ * and the app stays registered with the session daemon for
+ * LINGER_SECONDS.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -110,6 +112,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pthread_create(&th, NULL, second_thread, NULL);
+	while (argc > 4 && access(argv[4], F_OK) == -1) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 10 * 1000000;
+		nanosleep(&ts, NULL);
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
 		c.ntok = 0;

@@ -249,12 +249,16 @@ store_count() {
 	    -type d -path "*/$1/*" 2>/dev/null | wc -l
 }
 
-# tt_start_node NAME: a whole simulated node in its own mount namespace:
-# its own /run/lttng and /dev/shm, lttng-sessiond, a ttapp ticking, and a
-# recorder linked to the test relay with NAME's certificate. Its sockets
-# and spool are under $T/NAME. Waits for the recorder's readiness.
+# tt_start_node NAME [APP ARGS...]: a whole simulated node in its own
+# mount namespace: its own /run/lttng and /dev/shm, lttng-sessiond, an
+# application (by default a ttapp ticking), and a recorder linked to the
+# test relay with NAME's certificate. Its sockets and spool are under
+# $T/NAME. Waits for the recorder's readiness.
 tt_start_node() {
-	local name=$1 dir=$T/$1
+	local name=$1 dir=$T/$1 app
+	shift
+	app=("$@")
+	[ ${#app[@]} -eq 0 ] && app=("$TTAPP" 0 "$dir/app.state")
 	mkdir -p "$dir/home"
 	cat >"$dir/recorder.conf" <<EOF
 [node]
@@ -289,11 +293,13 @@ EOF
 			[ "$(readlink /proc/$pid/ns/mnt)" = \
 			    "$(readlink /proc/self/ns/mnt)" ] && echo "$pid"
 		done >"$1/sessiond.pid"
-		"$3" 0 "$1/app.state" >>"$1/app.log" 2>&1 &
-		echo $! >"$1/app.pid"
-		exec "$2" -d -v -f "$1/recorder.conf" --ready-fd 3 \
-		    3>"$1/ready" >>"$1/recorder.log" 2>&1
-	' node "$dir" "$RECORDER" "$TTAPP" &
+		dir=$1 recorder=$2
+		shift 2
+		"$@" >>"$dir/app.log" 2>&1 &
+		echo $! >"$dir/app.pid"
+		exec "$recorder" -d -v -f "$dir/recorder.conf" --ready-fd 3 \
+		    3>"$dir/ready" >>"$dir/recorder.log" 2>&1
+	' node "$dir" "$RECORDER" "${app[@]}" &
 	tt_pids="$tt_pids $!"
 	if [ "$(timeout 20 head -n1 "$dir/ready")" != "READY=1" ]; then
 		bail "node $name did not become ready: $(tail -3 "$dir/recorder.log")"
