@@ -561,6 +561,19 @@ bad:
 	return -1;
 }
 
+/* After a failure on TLS without a client certificate: what may be missing. */
+static void
+http_hint_certificate(const struct http_conn *c, const struct http_endpoint *ep,
+    char *err, size_t errlen)
+{
+	size_t len = strlen(err);
+
+	if (c->ssl != NULL && ep->cert[0] == '\0' && len < errlen)
+		snprintf(err + len, errlen - len, " (the relay may require a "
+		    "client certificate: --cert and --key, or "
+		    "$TRACETRAP_RELAY_CERT and _KEY)");
+}
+
 static int
 http_exchange(const struct http_endpoint *ep, const char *method,
     const char *target, const char *body, int out_fd,
@@ -584,17 +597,22 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 		return -1;
 	if (ep->is_tls && http_tls_start(&conn, ep, err, errlen) == -1)
 		goto end;
-	if (http_send(&conn, ep, method, target, body, err, errlen) == -1)
+	if (http_send(&conn, ep, method, target, body, err, errlen) == -1) {
+		http_hint_certificate(&conn, ep, err, errlen);
 		goto end;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto end;
 	}
 	r->conn = &conn;
 	if (http_read_line(r, line, sizeof(line)) == -1) {
+		/* TLS 1.3: a refused client certificate shows here. */
 		snprintf(err, errlen, "%s closed the connection without "
-		    "answering%s", ep->name, errno == EAGAIN ? " (timed out)" :
-		    "");
+		    "answering%s%s%s", ep->name, errno == EAGAIN ?
+		    " (timed out)" : "", conn.ssl != NULL ? ": " : "",
+		    conn.ssl != NULL ? http_tls_error() : "");
+		http_hint_certificate(&conn, ep, err, errlen);
 		goto end;
 	}
 	if (sscanf(line, "HTTP/1.%*d %d", &res->status) != 1) {

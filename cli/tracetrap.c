@@ -14,6 +14,7 @@
  * found), 2 usage or connection error. Messages say what to do next.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,8 @@ cmd_status(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	/* A relay that closes first is an error to report, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage();
 		return EXIT_USAGE;

@@ -196,4 +196,39 @@ ok "with another CA's certificate: refused" sh -c \
     "! curl -s -o /dev/null --cacert '$T/pki/ca.pem' --cert '$T/pki/intruder.pem' --key '$T/pki/intruder.key' https://127.0.0.1:$RELAY_API_PORT/v1/status"
 ok "plain HTTP on the TLS port: refused" sh -c \
     "! curl -s -o /dev/null -m 5 http://127.0.0.1:$RELAY_API_PORT/v1/status"
+
+# The CLI over HTTPS, with the node's certificate: the token never
+# crosses the network in clear.
+TLS_URL=https://127.0.0.1:$RELAY_API_PORT
+tls_cli() {
+	TRACETRAP_RELAY_TOKEN=$TOKEN "$CLI" "$@" --relay "$TLS_URL" \
+	    --ca "$T/pki/ca.pem" --cert "$T/pki/node1.pem" \
+	    --key "$T/pki/node1.key"
+}
+tls_cli list --json >"$T/tls-list.json" 2>"$T/tls-list.err"
+is "tracetrap list over HTTPS with a client certificate: exit 0" "$?" 0
+is "and the snapshots are there" \
+    "$(jq -r '.snapshots | length' "$T/tls-list.json")" 2
+rm -rf "$T/tls-fetched"
+tls_cli fetch "$id2" -o "$T/tls-fetched" >"$T/tls-fetch.out" 2>&1
+is "tracetrap fetch over HTTPS: exit 0" "$?" 0
+ok "and its files verify" manifest_verifies "$T/tls-fetched/$id2"
+TRACETRAP_RELAY_CA=$T/pki/ca.pem TRACETRAP_RELAY_CERT=$T/pki/node1.pem \
+    TRACETRAP_RELAY_KEY=$T/pki/node1.key TRACETRAP_RELAY_TOKEN=$TOKEN \
+    "$CLI" list --relay "$TLS_URL" >/dev/null 2>&1
+is "the certificate from the environment: exit 0" "$?" 0
+"$CLI" list --relay "$TLS_URL" --ca "$T/pki/ca.pem" >"$T/tls.out" 2>&1
+is "without a client certificate: exit 2" "$?" 2
+ok "saying the relay may want one" grep -q 'client certificate' "$T/tls.out"
+"$CLI" list --relay "$TLS_URL" --cert "$T/pki/node1.pem" \
+    --key "$T/pki/node1.key" >"$T/tls.out" 2>&1
+is "without the fleet CA: exit 2" "$?" 2
+ok "saying the relay's certificate is not trusted" grep -q 'not trusted' "$T/tls.out"
+TRACETRAP_RELAY_TOKEN=$TOKEN "$CLI" list \
+    --relay "https://localhost:$RELAY_API_PORT" --ca "$T/pki/ca.pem" \
+    --cert "$T/pki/node1.pem" --key "$T/pki/node1.key" >"$T/tls.out" 2>&1
+is "by the name in the relay's certificate (localhost): exit 0" "$?" 0
+"$CLI" list --relay "$TLS_URL" --ca "$T/pki/ca.pem" \
+    --cert "$T/pki/node1.pem" >"$T/tls.out" 2>&1
+is "a certificate without its key is a usage error" "$?" 2
 done_testing
