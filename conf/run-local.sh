@@ -94,13 +94,19 @@ tracetrap-relay runs in the background (log: $RUN/relay.log, store:
 $RUN/store). tracetrap-recorder starts in the foreground (Ctrl-C stops
 everything). A demo app (ttapp) emits ttapp:tick events into the ring.
 
+The investigation pages: http://127.0.0.1:5480/ (every snapshot the relay
+stores is analyzed within a second or so of its arrival).
+
 In another terminal:
   $BUILD/tracetrap snapshot --wait --reason "first look" --socket $RUN/control.sock
   $BUILD/tracetrap snapshot --cluster --socket $RUN/control.sock
   $BUILD/tracetrap status --socket $RUN/control.sock
+  $BUILD/tracetrap list                              # what reached the relay
+  $BUILD/tracetrap show <id>                         # what a snapshot says
+  $BUILD/tracetrap show $RUN/spool/<id>              # the same, no relay
+  $BUILD/tracetrap events <id> --name 'ttapp:*' --limit 20
   TRACETRAP_TRIGGER_SOCKET=$RUN/trigger.sock $BUILD/tests/ttsend -s $RUN/trigger.sock -r "from an app"
-  babeltrace2 $RUN/spool/<id>/trace | tail          # read a snapshot
-  ls $RUN/store/incidents/*/$NODE/                   # what reached the relay
+  babeltrace2 $RUN/spool/<id>/trace | tail          # the raw events
 
 EOM
 "$BUILD/tracetrap-recorder" -d -f "$RUN/recorder.conf"
