@@ -35,7 +35,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  liblttng-ctl-dev liblttng-ust-dev babeltrace2 \
 		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
-		  python3-bt2 \
+		  python3-bt2 chromium hyperfine \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
@@ -76,7 +76,8 @@ UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_SAN_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
 FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check unit unit-san integration fuzz run bench install clean
+.PHONY: all deps check unit unit-san integration fuzz run bench install clean \
+	browser-deps
 
 all: $(RECORDER) $(RELAY) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
 
@@ -191,6 +192,7 @@ deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 	    grep -q 'ok installed' || echo $$p; done); \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	    sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	    echo "installing:" $$missing; \
@@ -227,7 +229,16 @@ fuzz: $(FUZZ_BINS)
 	    rm -rf $$work $$work.log; \
 	done
 
-integration: all $(TTAPP) $(TTSEND) $(TTREQ)
+# The browser test's driver, puppeteer-core pinned by package-lock.json:
+# it never downloads a browser; Debian's chromium is the browser.
+BROWSER_MODULES	= tests/browser/node_modules/puppeteer-core/package.json
+browser-deps: $(BROWSER_MODULES)
+$(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit \
+	    --no-fund --loglevel=error
+	touch $@
+
+integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES)
 	BUILD=$(abspath $(BUILD)) prove -f tests/integration/*.t
 
 check: deps
@@ -243,7 +254,7 @@ run: deps
 	./conf/run-local.sh $(abspath $(BUILD))
 
 bench: deps
-	$(MAKE) all $(TTAPP) $(TTSEND)
+	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES)
 	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
 
 install: all

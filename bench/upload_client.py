@@ -4,7 +4,8 @@
 usage: upload_client.py --port N --pki DIR --nodes A,B,.. [--snap-mb 20]
                         [--files 4] [--chunk-kb 128] [--uploads 0]
                         [--duration 60] [--started FILE] [--stopped FILE]
-                        [--timeout 120] OUT
+                        [--timeout 120] [--trace DIR] [--incident NAME]
+                        [--reason TEXT] OUT
 
 One relay-link connection per node (TLS 1.3, DIR/NODE.pem and .key, the
 fleet CA DIR/ca.pem): the relay allows one upload at a time per connection
@@ -23,7 +24,10 @@ A snapshot is SNAP_MB * 10^6 bytes: --files data files of equal size
 once from os.urandom with their sha256 in the manifest, and the very same
 bytes (the same prebuilt UPLOAD_CHUNK frames) sent for every snapshot,
 under a new id each time: <node>-<yyyymmddThhmmssZ>-<n>. The client's own
-per-byte work is then only TLS encryption.
+per-byte work is then only TLS encryption. With --trace DIR, the files are
+those of a real CTF trace directory instead (its metadata and streams), so
+the relay's analysis has something to read; --incident files every
+snapshot under that incident, --reason sets the trigger's reason.
 
 For each upload acknowledged "stored", one line in OUT:
     CONN BEGIN_NS ACK_NS BYTES
@@ -65,7 +69,13 @@ class BenchError(Exception):
 class Snapshot:
     """The files of every snapshot, and their UPLOAD_CHUNK frames."""
 
-    def __init__(self, total, nfiles, chunk):
+    def __init__(self, total, nfiles, chunk, trace=None, incident=None,
+                 reason="relay-load"):
+        self.incident = incident
+        self.reason = reason
+        if trace is not None:
+            self.load(trace, chunk)
+            return
         data_bytes = total - METADATA_BYTES
         if data_bytes < nfiles:
             raise BenchError("snapshot of %d bytes is too small" % total)
@@ -88,13 +98,35 @@ class Snapshot:
         self.bytes = total
         self.body = memoryview(b"".join(parts))
 
+    def load(self, trace, chunk):
+        self.files = []
+        parts = []
+        for index, name in enumerate(sorted(os.listdir(trace))):
+            path = os.path.join(trace, name)
+            if not os.path.isfile(path):
+                continue
+            with open(path, "rb") as f:
+                data = f.read()
+            self.files.append({"path": "trace/ust/uid/0/64-bit/" + name,
+                               "bytes": len(data),
+                               "sha256": hashlib.sha256(data).hexdigest()})
+            for offset in range(0, len(data), chunk):
+                part = data[offset:offset + chunk]
+                parts.append(frame(CHUNK, struct.pack(
+                    ">IQ", len(self.files) - 1, offset) + part))
+        self.bytes = sum(f["bytes"] for f in self.files)
+        self.body = memoryview(b"".join(parts))
+
     def manifest(self, snap_id, node):
         now_us = time.time_ns() // 1000
-        return {"id": snap_id, "node": node, "taken_at_us": now_us,
-                "bytes": self.bytes,
-                "triggers": [{"source": "bench", "reason": "relay-load",
-                              "received_at_us": now_us}],
-                "files": self.files}
+        m = {"id": snap_id, "node": node, "taken_at_us": now_us,
+             "bytes": self.bytes,
+             "triggers": [{"source": "bench", "reason": self.reason,
+                           "received_at_us": now_us}],
+             "files": self.files}
+        if self.incident is not None:
+            m["incident"] = self.incident
+        return m
 
 
 class Run:
@@ -247,7 +279,8 @@ async def guarded(run, aw, what, timeout=None):
 async def main_async(args):
     loop = asyncio.get_running_loop()
     run = Run(args, loop)
-    snap = Snapshot(args.snap_mb * 1000000, args.files, args.chunk_kb * 1024)
+    snap = Snapshot(args.snap_mb * 1000000, args.files, args.chunk_kb * 1024,
+                    args.trace, args.incident, args.reason)
     links = [Link(run, i, n) for i, n in enumerate(args.nodes.split(","))]
 
     # A few handshakes at a time: they are CPU, and the listen backlog.
@@ -296,6 +329,9 @@ def main():
     p.add_argument("--started")
     p.add_argument("--stopped")
     p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--trace")
+    p.add_argument("--incident")
+    p.add_argument("--reason", default="relay-load")
     p.add_argument("out")
     args = p.parse_args()
     if args.uploads <= 0 and args.duration <= 0:
