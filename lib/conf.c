@@ -370,6 +370,55 @@ conf_choice(const char *value, const char *const *names, const char *what,
 	return -1;
 }
 
+int
+conf_parse_choice(const char *value, const char *const *names,
+    const char *what, void *dst, char *err, size_t errlen)
+{
+	int	 i;
+
+	if ((i = conf_choice(value, names, what, err, errlen)) == -1)
+		return -1;
+	*(int *)dst = i;
+	return 0;
+}
+
+void
+conf_defaults(const struct conf_table *t, int section, void *base)
+{
+	const struct conf_key	*k;
+	char			 err[CONF_MESSAGE_MAX];
+	size_t			 i;
+
+	for (i = 0; i < t->nkeys; i++) {
+		k = &t->keys[i];
+		if (k->def == NULL || (section != CONF_SECTION_NONE &&
+		    k->section != section))
+			continue;
+		if (k->parse(NULL, k, k->def, (char *)base + k->offset, err,
+		    sizeof err) == -1) {
+			fprintf(stderr, "the default of key %s is refused: "
+			    "%s\n", k->name, err);
+			abort();
+		}
+	}
+}
+
+int
+conf_is_section_name(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > 32)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
 void
 conf_default_name(char *name, size_t size)
 {
