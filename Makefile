@@ -35,8 +35,8 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c lib/clock.c \
-		  lib/daemon.c lib/http_json.c
+		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
+		  lib/clock.c lib/daemon.c lib/http_json.c
 # libtracetrap: the client API and the datagram codec it shares with the
 # recorder, plain C only (no libevent, OpenSSL or jansson).
 CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c
@@ -137,10 +137,10 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c
-FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
+FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
 		  triggers/trigger_config.c triggers/watch.c
 FUZZ_frame	= lib/frame.c
-FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
+FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c lib/clock.c
 

@@ -2,9 +2,10 @@
  * What the recorder's and the relay's configuration loaders share
  * (recorder/config.c, relay/relay_config.c): the load itself, on a copy
  * that replaces the caller's config only when the whole file is valid; a
- * key table that drives the lib/ini.c handler; the parsers of the value
- * types both use, with the same wording for the same mistake in either
- * file; and the checks of the TLS files a key names.
+ * key table (each key with its type, default and bounds) that drives the
+ * lib/ini.c handler; the parsers of the value types both use, with the
+ * same wording for the same mistake in either file (conf_value.c); and
+ * the checks of the TLS files a key names (conf.c).
  *
  * A loader keeps its own sections, its own value types and the checks that
  * need its whole file; each of those names its own keys and sections.

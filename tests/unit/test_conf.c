@@ -1,9 +1,10 @@
 /*
- * Unit tests of lib/conf.c: the value types both configuration loaders
- * use, with their messages; comma lists; the table-driven handler and the
- * load on a copy, through a small loader of its own; the checks of the
- * files a key names; and the file reader's limits. The loaders' own tests
- * (test_config.c, test_relay_config.c) check each key's wiring.
+ * Unit tests of lib/conf.c and conf_value.c: the value types both
+ * configuration loaders use, with their messages; comma lists; the
+ * table-driven handler and the load on a copy, through a small loader of
+ * its own; the checks of the files a key names; and the file reader's
+ * limits. The loaders' own tests (test_config.c, test_relay_config.c)
+ * check each key's wiring.
  */
 #include <stdarg.h>
 #include <stddef.h>
