@@ -22,8 +22,18 @@ WARN		= -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 		  -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	= $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) \
-		  -DTRACETRAP_VERSION='"$(VERSION)"' \
-		  -Iinclude -Ilib -Irecorder -Irelay -Icli -Itriggers $(PKG_CFLAGS)
+		  -DTRACETRAP_VERSION='"$(VERSION)"' -Iinclude -Ilib $(PKG_CFLAGS)
+# What a folder's files may include besides include/ and lib/, so that a
+# wrong include fails to compile: the recorder wires its trigger sources,
+# which see lib/ alone, and no program sees another's headers. Tests,
+# fuzzers and test apps see everything.
+INCLUDES_lib	=
+INCLUDES_recorder = -Irecorder -Itriggers
+INCLUDES_triggers = -Itriggers
+INCLUDES_relay	= -Irelay
+INCLUDES_cli	= -Icli
+INCLUDES_tests	= -Irecorder -Itriggers -Irelay -Icli
+folder_includes	= $(INCLUDES_$(firstword $(subst /, ,$(1))))
 LIBS		= $(PKG_LIBS) -pthread
 SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  -fno-sanitize-recover=undefined
@@ -73,15 +83,17 @@ all: $(RECORDER) $(RELAY) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
 
 $(BUILD)/o/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call folder_includes,$<) -MMD -MP -c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call folder_includes,$<) -fPIC \
+	    -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call folder_includes,$<) $(SAN_FLAGS) -MMD -MP \
+	    -c -o $@ $<
 
 $(BUILD)/libttutil.a: $(UTIL_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -123,11 +135,12 @@ $(CLI): $(BUILD)/o/cli/tracetrap.o $(BUILD)/libcli.a $(LIBTT_A) \
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
     $(BUILD)/librelay.a $(BUILD)/libcli.a $(LIBTT_A) $(BUILD)/libttutil.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS) -lcmocka
 
 $(BUILD)/tests/san/test_%: tests/unit/test_%.c $(BUILD)/librecorder-san.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) $(SAN_FLAGS) -o $@ $^ $(LIBS) \
+	    -lcmocka
 
 # The real lttng-ust application the integration tests trace.
 $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
@@ -147,11 +160,12 @@ FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c lib/c
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(filter-out -Werror -Wno-format-truncation,$(ALL_CFLAGS)) -g -O1 \
+	$(FUZZ_CC) $(filter-out -Werror -Wno-format-truncation,$(ALL_CFLAGS)) \
+	    $(INCLUDES_tests) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 deps:
