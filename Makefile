@@ -46,10 +46,11 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
-		  lib/clock.c lib/daemon.c lib/http_json.c
+		  lib/clock.c lib/daemon.c lib/http_json.c lib/file.c
 # libtracetrap: the client API and the datagram codec it shares with the
 # recorder, plain C only (no libevent, OpenSSL or jansson).
-CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c
+CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c \
+		  lib/units.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
 RELAY_SRCS	= $(filter-out relay/relay.c,$(wildcard relay/*.c))
@@ -149,13 +150,14 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
 # Each fuzzer links only the parser it drives.
-FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c
+FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
 		  triggers/trigger_config.c triggers/watch.c
 FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
-FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c lib/clock.c
+FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
+		  lib/clock.c lib/file.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)

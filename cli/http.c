@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "http.h"
 
 #define HTTP_RESPONSE_MAX	(16 * 1024 * 1024)	/* kept in memory */
@@ -137,23 +138,6 @@ http_endpoint_token(struct http_endpoint *ep, const char *token, char *err,
 }
 
 static int
-http_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 http_connect_unix(const struct http_endpoint *ep, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
@@ -237,8 +221,8 @@ http_send(int fd, const struct http_endpoint *ep, const char *method,
 		snprintf(err, errlen, "request target too long");
 		return -1;
 	}
-	if (http_write_all(fd, head, (size_t)n) == -1 ||
-	    (body_len > 0 && http_write_all(fd, body, body_len) == -1)) {
+	if (file_write_all(fd, head, (size_t)n) == -1 ||
+	    (body_len > 0 && file_write_all(fd, body, body_len) == -1)) {
 		snprintf(err, errlen, "write to %s: %s", ep->name,
 		    strerror(errno));
 		return -1;
@@ -301,7 +285,7 @@ http_sink_write(struct http_sink *s, const char *data, size_t len,
 
 	s->total += len;
 	if (s->fd >= 0) {
-		if (http_write_all(s->fd, data, len) == -1) {
+		if (file_write_all(s->fd, data, len) == -1) {
 			snprintf(err, errlen, "write: %s", strerror(errno));
 			return -1;
 		}

@@ -76,30 +76,6 @@ conf_format_duration(uint64_t ms, char *buf, size_t len)
 }
 
 /*
- * Decimal digits only: strtoul() would also take a sign, leading spaces,
- * and "0x" with base 0, none of which belong in a config file.
- */
-static int
-conf_decimal(const char *text, uint64_t *value)
-{
-	uint64_t	 v = 0;
-	unsigned	 digit;
-
-	if (*text == '\0')
-		return -1;
-	for (; *text != '\0'; text++) {
-		if (*text < '0' || *text > '9')
-			return -1;
-		digit = *text - '0';
-		if (v > (UINT64_MAX - digit) / 10)
-			return -1;
-		v = v * 10 + digit;
-	}
-	*value = v;
-	return 0;
-}
-
-/*
  * HOST is a DNS name or an IPv4 address, [A-Za-z0-9.-]; the text between
  * brackets must be an IPv6 address; PORT is 1 to 65535.
  */
@@ -140,7 +116,7 @@ conf_split_address(const char *value, char *host, size_t hostlen,
 		if (len == 0 || len > 253)
 			return -1;
 	}
-	if (conf_decimal(colon + 1, &v) == -1 || v < 1 || v > 65535 ||
+	if (units_parse_decimal(colon + 1, &v) != 0 || v < 1 || v > 65535 ||
 	    len >= hostlen)
 		return -1;
 	memcpy(host, value, len);
@@ -257,7 +233,7 @@ conf_parse_uint(void *arg, const struct conf_key *k, const char *value,
 	uint64_t	 v;
 
 	(void)arg;
-	if (conf_decimal(value, &v) == -1 || v < k->min || v > k->max ||
+	if (units_parse_decimal(value, &v) != 0 || v < k->min || v > k->max ||
 	    ((k->flags & CONF_POWER_OF_TWO) && !conf_is_power_of_two(v))) {
 		snprintf(err, errlen, "invalid integer '%s' (expected %s from "
 		    "%llu to %llu)", value, (k->flags & CONF_POWER_OF_TWO) ?
