@@ -45,6 +45,7 @@
 #include "store.h"
 #include "tls.h"
 #include "units.h"
+#include "xmalloc.h"
 
 #define API_HEADERS_MAX		(16 * 1024)
 #define API_BODY_MAX		4096	/* GET only: no body expected */
@@ -700,8 +701,7 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 		    c->api_address, strerror(errno));
 		return -1;
 	}
-	if ((api = calloc(1, sizeof(*api))) == NULL)
-		fatal("calloc");
+	api = xcalloc(1, sizeof(*api));
 	api->relay = relay;
 	if ((api->http = evhttp_new(relay->base)) == NULL)
 		fatalx("evhttp_new");

@@ -30,6 +30,7 @@
 #include "watch.h"
 #include "watcher.h"
 #include "watcher_set.h"
+#include "xmalloc.h"
 
 /* root + "/" + rest, without doubling the slash of root "/". */
 void
@@ -322,9 +323,8 @@ watcher_new(struct watchers *set, const struct watcher_conf *c)
 {
 	struct watcher *w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->pids = calloc(WATCHER_PIDS_MAX, sizeof(*w->pids))) == NULL)
-		fatal("calloc");
+	w = xcalloc(1, sizeof(*w));
+	w->pids = xcalloc(WATCHER_PIDS_MAX, sizeof(*w->pids));
 	w->set = set;
 	w->fd = -1;
 	w->conf = *c;
@@ -396,8 +396,7 @@ watchers_new(const struct trigger_confs *confs,
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((set = calloc(1, sizeof(*set))) == NULL)
-		fatal("calloc");
+	set = xcalloc(1, sizeof(*set));
 	set->sink = *sink;
 	snprintf(set->procfs_root, sizeof(set->procfs_root), "%s",
 	    confs->procfs_root);
