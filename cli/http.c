@@ -1,3 +1,8 @@
+/*
+ * The CLI's blocking HTTP/1.1 client (http.h): one request per connection
+ * to the recorder's control socket or the relay's API, and the response
+ * read whole (Content-Length, chunked or EOF), within fixed bounds.
+ */
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>

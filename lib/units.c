@@ -1,3 +1,7 @@
+/*
+ * Durations, sizes, booleans and decimal numbers as the configuration
+ * files and the protocols write them (units.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>

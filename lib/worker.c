@@ -1,3 +1,9 @@
+/*
+ * The one worker-thread queue (worker.h): the recorder's LTTng worker,
+ * its upload reader and the relay's disk thread each run one. Items go
+ * in under a mutex; a pipe wakes the event loop, which runs their done
+ * callbacks.
+ */
 #include <sys/queue.h>
 
 #include <errno.h>
