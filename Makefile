@@ -24,8 +24,18 @@ WARN		= -Wall -Wextra -Werror -Wformat=2 -Wshadow \
 		  -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	= $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) \
-		  -DTRACETRAP_VERSION='"$(VERSION)"' \
-		  -Iinclude -Ilib -Irecorder -Irelay -Icli -Itriggers $(PKG_CFLAGS)
+		  -DTRACETRAP_VERSION='"$(VERSION)"' -Iinclude -Ilib $(PKG_CFLAGS)
+# What a folder's files may include besides include/ and lib/, so that a
+# wrong include fails to compile: the recorder wires its trigger sources,
+# which see lib/ alone, and no program sees another's headers. Tests,
+# fuzzers and test apps see everything.
+INCLUDES_lib	=
+INCLUDES_recorder = -Irecorder -Itriggers
+INCLUDES_triggers = -Itriggers
+INCLUDES_relay	= -Irelay
+INCLUDES_cli	= -Icli
+INCLUDES_tests	= -Irecorder -Itriggers -Irelay -Icli
+folder_includes	= $(INCLUDES_$(firstword $(subst /, ,$(1))))
 LIBS		= $(PKG_LIBS) -pthread
 SAN_FLAGS	= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		  -fno-sanitize-recover=undefined
@@ -39,11 +49,13 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c lib/conf.c lib/frame.c lib/tls.c lib/clock.c \
-		  lib/daemon.c lib/http_json.c lib/http_deferred.c
+		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
+		  lib/clock.c lib/daemon.c lib/http_json.c lib/file.c \
+		  lib/xmalloc.c lib/http_deferred.c
 # libtracetrap: the client API and the datagram codec it shares with the
 # recorder, plain C only (no libevent, OpenSSL or jansson).
-CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c
+CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c \
+		  lib/units.c
 # The snapshot analyzer (libbabeltrace2), shared by the relay and the CLI.
 ANALYZE_SRCS	= lib/analyze.c lib/analyze_http.c lib/ctf_dir.c \
 		  lib/trace_reader.c lib/trace_events.c lib/histogram.c \
@@ -83,15 +95,17 @@ all: $(RECORDER) $(RELAY) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
 
 $(BUILD)/o/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call folder_includes,$<) -MMD -MP -c -o $@ $<
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call folder_includes,$<) -fPIC \
+	    -fvisibility=hidden -MMD -MP -c -o $@ $<
 
 $(BUILD)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call folder_includes,$<) $(SAN_FLAGS) -MMD -MP \
+	    -c -o $@ $<
 
 $(BUILD)/libttutil.a: $(UTIL_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -148,11 +162,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
     $(BUILD)/librelay.a $(BUILD)/libcli.a $(LIBTT_A) $(BUILD)/libttanalyze.a \
     $(BUILD)/libttutil.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS) $(BT_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS) $(BT_LIBS) \
+	    -lcmocka
 
 $(BUILD)/tests/san/test_%: tests/unit/test_%.c $(BUILD)/librecorder-san.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBS) $(BT_LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) $(SAN_FLAGS) -o $@ $^ $(LIBS) \
+	    $(BT_LIBS) -lcmocka
 
 # ttreq: HTTP requests into the trace as mod_tracetrap writes them.
 TTREQ		= $(BUILD)/tests/ttreq
@@ -169,23 +185,25 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
 # Each fuzzer links only the parser it drives.
-FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c
-FUZZ_config	= recorder/config.c lib/conf.c lib/ini.c lib/units.c \
+FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
+FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
 		  triggers/trigger_config.c triggers/watch.c
 FUZZ_frame	= lib/frame.c
-FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/ini.c lib/units.c
+FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c
 FUZZ_untar	= cli/untar.c lib/name.c
-FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c lib/clock.c
+FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
+		  lib/clock.c lib/file.c
 FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $^
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_$$*)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(filter-out -Werror -Wno-format-truncation,$(ALL_CFLAGS)) -g -O1 \
+	$(FUZZ_CC) $(filter-out -Werror -Wno-format-truncation,$(ALL_CFLAGS)) \
+	    $(INCLUDES_tests) -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS) $(BT_LIBS)
 
 deps:

@@ -19,9 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cli.h"
+#include "file.h"
 #include "name.h"
 #include "untar.h"
 
@@ -58,40 +57,15 @@ static int
 fetch_sha256(int dirfd, const char *path, char hex[65], char *err,
     size_t errlen)
 {
-	EVP_MD_CTX	*ctx;
-	unsigned char	 buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0, i;
-	ssize_t		 n;
-	int		 fd, ret = -1;
+	int	 fd, ret;
 
 	if ((fd = openat(dirfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errlen, "sha256: cannot start");
-		goto end;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || EVP_DigestUpdate(ctx, buf, (size_t)n) != 1) {
-			snprintf(err, errlen, "%s: %s", path, n == -1 ?
-			    strerror(errno) : "sha256 failed");
-			goto end;
-		}
-	}
-	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
-		snprintf(err, errlen, "sha256: cannot finish");
-		goto end;
-	}
-	for (i = 0; i < mdlen; i++)
-		snprintf(hex + i * 2, 3, "%02x", md[i]);
-	ret = 0;
-end:
-	EVP_MD_CTX_free(ctx);
+	if ((ret = file_sha256(fd, hex, NULL)) == -1)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	close(fd);
 	return ret;
 }

@@ -1,3 +1,8 @@
+/*
+ * The CLI's blocking HTTP/1.1 client (http.h): one request per connection
+ * to the recorder's control socket or the relay's API, and the response
+ * read whole (Content-Length, chunked or EOF), within fixed bounds.
+ */
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -16,6 +21,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "file.h"
 #include "http.h"
 
 #define HTTP_RESPONSE_MAX	(16 * 1024 * 1024)	/* kept in memory */
@@ -171,23 +177,6 @@ http_endpoint_token(struct http_endpoint *ep, const char *token, char *err,
 	return 0;
 }
 
-static int
-http_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static const char *
 http_tls_error(void)
 {
@@ -207,7 +196,7 @@ http_conn_write_all(struct http_conn *c, const char *buf, size_t len)
 	int n;
 
 	if (c->ssl == NULL)
-		return http_write_all(c->fd, buf, len);
+		return file_write_all(c->fd, buf, len);
 	while (len > 0) {
 		n = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX :
 		    (int)len);
@@ -466,7 +455,7 @@ http_sink_write(struct http_sink *s, const char *data, size_t len,
 
 	s->total += len;
 	if (s->fd >= 0) {
-		if (http_write_all(s->fd, data, len) == -1) {
+		if (file_write_all(s->fd, data, len) == -1) {
 			snprintf(err, errlen, "write: %s", strerror(errno));
 			return -1;
 		}

@@ -2,9 +2,10 @@
  * What the recorder's and the relay's configuration loaders share
  * (recorder/config.c, relay/relay_config.c): the load itself, on a copy
  * that replaces the caller's config only when the whole file is valid; a
- * key table that drives the lib/ini.c handler; the parsers of the value
- * types both use, with the same wording for the same mistake in either
- * file; and the checks of the TLS files a key names.
+ * key table (each key with its type, default and bounds) that drives the
+ * lib/ini.c handler; the parsers of the value types both use, with the
+ * same wording for the same mistake in either file (conf_value.c); and
+ * the checks of the TLS files a key names (conf.c).
  *
  * A loader keeps its own sections, its own value types and the checks that
  * need its whole file; each of those names its own keys and sections.
@@ -56,10 +57,57 @@ struct conf_key {
 	uint64_t	 max;		/* paths: the length with its NUL */
 	int		 flags;		/* CONF_POWER_OF_TWO.. */
 	unsigned	 set;		/* for the loader, unused here */
+	/*
+	 * The default, as the file would write it (conf_defaults); NULL:
+	 * zero, or a value the loader sets itself.
+	 */
+	const char	*def;
 };
 
 /* A conf_key's offset and size, for a field of struct type. */
-#define CONF_FIELD(type, f)	offsetof(type, f), sizeof(((type *)0)->f)
+#define CONF_FIELD(type, f)	.offset = offsetof(type, f),						.size = sizeof(((type *)0)->f)
+
+/*
+ * A row of a key table: key of section sect, read by parser into field
+ * (a CONF_FIELD) and default_ by default; then .min, .max, .flags and
+ * .set as the key needs them. The typed rows below say the same of the
+ * value types every loader has.
+ */
+#define CONF_KEY(sect, key, parser, field, default_, ...)		\
+	{ CONF_ROW(sect, key, parser, default_), field, __VA_ARGS__ }
+#define CONF_NAME(sect, key, field, default_)				\
+	{ CONF_ROW(sect, key, conf_parse_name, default_), field }
+#define CONF_PATH(sect, key, field, default_, max_, ...)		\
+	{ CONF_ROW(sect, key, conf_parse_path, default_), field,	\
+	  .max = (max_), __VA_ARGS__ }
+#define CONF_ADDRESS(sect, key, field, default_, ...)			\
+	{ CONF_ROW(sect, key, conf_parse_address, default_), field,	\
+	  __VA_ARGS__ }
+#define CONF_MODE(sect, key, field, default_)				\
+	{ CONF_ROW(sect, key, conf_parse_mode, default_), field,	\
+	  .max = 0777 }
+#define CONF_UINT(sect, key, field, default_, min_, max_, ...)	\
+	{ CONF_ROW(sect, key, conf_parse_uint, default_), field,	\
+	  .min = (min_), .max = (max_), __VA_ARGS__ }
+#define CONF_SIZE(sect, key, field, default_, min_, max_, ...)	\
+	{ CONF_ROW(sect, key, conf_parse_size, default_), field,	\
+	  .min = (min_), .max = (max_), __VA_ARGS__ }
+#define CONF_DURATION(sect, key, field, default_, min_, max_, ...)	\
+	{ CONF_ROW(sect, key, conf_parse_duration, default_), field,	\
+	  .min = (min_), .max = (max_), __VA_ARGS__ }
+#define CONF_BOOL(sect, key, field, default_, ...)			\
+	{ CONF_ROW(sect, key, conf_parse_bool, default_), field,	\
+	  __VA_ARGS__ }
+/* (field goes into the braces as it is: it holds a comma.) */
+#define CONF_ROW(sect, key, parser, default_)				\
+	.section = (sect), .name = (key), .parse = (parser),		\
+	.def = (default_)
+
+/*
+ * Defines fn, the parser of a key that takes one of a few words (what
+ * names the key in the message): the word's index goes into an int.
+ */
+#define CONF_CHOICE_PARSER(fn, what, ...)				static int								fn(void *arg, const struct conf_key *k, const char *value, void *dst,	    char *err, size_t errlen)						{										static const char *const names[] = { __VA_ARGS__, NULL };											(void)arg;								(void)k;								return conf_parse_choice(value, names, what, dst, err, errlen);	}
 
 struct conf_section {
 	const char	*name;
@@ -149,6 +197,25 @@ int	conf_parse_bool(void *, const struct conf_key *, const char *, void *,
  */
 int	conf_choice(const char *value, const char *const *names,
 	    const char *what, char *err, size_t errlen);
+/* The same into the int at dst (CONF_CHOICE_PARSER); 0 or -1. */
+int	conf_parse_choice(const char *value, const char *const *names,
+	    const char *what, void *dst, char *err, size_t errlen);
+
+/*
+ * Sets, in base, every key of section that has a default (every key of
+ * the table for CONF_SECTION_NONE), through the key's parser, as if the
+ * file said it: the parser of a key with a default must not need the
+ * loader's state. A default its parser refuses is a bug in the table:
+ * the process aborts, saying which.
+ */
+void	conf_defaults(const struct conf_table *, int section, void *base);
+
+/*
+ * 1 when the len bytes of s are [a-z0-9_-]{1,32}: the NAME of [source.NAME]
+ * and [trigger.KIND.NAME] sections, which triggers carry as their source
+ * or in their labels.
+ */
+int	conf_is_section_name(const char *s, size_t len);
 
 /* 1 when the len bytes of s are all [A-Za-z0-9._-] (names, hostnames). */
 int	conf_is_name(const char *s, size_t len);

@@ -12,6 +12,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "xmalloc.h"
 
 static const int daemon_signal_numbers[] = { SIGHUP, SIGTERM, SIGINT };
 #define DAEMON_SIGNALS	\
@@ -124,8 +125,7 @@ daemon_signals_new(struct event_base *base, event_callback_fn cb, void *arg)
 	struct daemon_signals	*s;
 	size_t			 i;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("calloc");
+	s = xcalloc(1, sizeof(*s));
 	for (i = 0; i < DAEMON_SIGNALS; i++) {
 		s->events[i] = evsignal_new(base, daemon_signal_numbers[i],
 		    cb, arg);

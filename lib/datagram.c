@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "datagram.h"
 #include "errbuf.h"
+#include "units.h"
 
 #define DATAGRAM_SHOW_MAX	32	/* bytes of a bad key or value quoted */
 #define DATAGRAM_SHOW_SIZE	(DATAGRAM_SHOW_MAX + sizeof "...")
@@ -152,32 +153,6 @@ datagram_is_method(const char *s)
 	return i > 0;
 }
 
-/*
- * Reads an unsigned decimal number. Returns 0, -1 when s is not one, -2
- * when it does not fit in 64 bits. strtoull() is not used: it accepts
- * signs and leading spaces, which the protocol does not.
- */
-static int
-datagram_parse_u64(const char *s, uint64_t *out)
-{
-	uint64_t	v = 0;
-	unsigned	digit;
-	size_t		i;
-
-	if (s[0] == '\0')
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		digit = (unsigned)(s[i] - '0');
-		if (v > (UINT64_MAX - digit) / 10)
-			return -2;
-		v = v * 10 + digit;
-	}
-	*out = v;
-	return 0;
-}
-
 static int
 datagram_check_number(size_t line, const char *key, const char *value,
     enum datagram_number_kind kind, char *err, size_t errlen)
@@ -186,7 +161,7 @@ datagram_check_number(size_t line, const char *key, const char *value,
 	uint64_t	v = 0;
 	int		rc;
 
-	rc = datagram_parse_u64(value, &v);
+	rc = units_parse_decimal(value, &v);
 	if (rc == -1) {
 		errbuf_set(err, errlen, "line %zu: %s '%s' is not an "
 		    "unsigned decimal number", line, key,

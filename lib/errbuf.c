@@ -1,3 +1,4 @@
+/* Errors into a caller's buffer (errbuf.h). */
 #include <stdarg.h>
 #include <stdio.h>
 

@@ -1,3 +1,4 @@
+/* Names safe as one path component (name.h). */
 #include "name.h"
 
 int

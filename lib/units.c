@@ -1,3 +1,7 @@
+/*
+ * Durations, sizes, booleans and decimal numbers as the configuration
+ * files and the protocols write them (units.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -102,5 +106,26 @@ units_parse_bool(const char *text, int *value, char *err, size_t errlen)
 		    "no)", text);
 		return -1;
 	}
+	return 0;
+}
+
+int
+units_parse_decimal(const char *text, uint64_t *value)
+{
+	uint64_t	v = 0;
+	unsigned	digit;
+	size_t		i;
+
+	if (text[0] == '\0')
+		return -1;
+	for (i = 0; text[i] != '\0'; i++) {
+		if (text[i] < '0' || text[i] > '9')
+			return -1;
+		digit = (unsigned)(text[i] - '0');
+		if (v > (UINT64_MAX - digit) / 10)
+			return -2;
+		v = v * 10 + digit;
+	}
+	*value = v;
 	return 0;
 }

@@ -16,4 +16,12 @@ int	units_parse_size(const char *text, uint64_t *bytes,
 int	units_parse_bool(const char *text, int *value,
 	    char *err, size_t errlen);
 
+/*
+ * An unsigned decimal number: digits only, no sign, no space, no "0x"
+ * (strtoull() would take all three). Returns 0, -1 when text is not one,
+ * -2 when it does not fit in 64 bits. Plain C, for libtracetrap's codec
+ * too.
+ */
+int	units_parse_decimal(const char *text, uint64_t *value);
+
 #endif

@@ -1,3 +1,9 @@
+/*
+ * The one worker-thread queue (worker.h): the recorder's LTTng worker,
+ * its upload reader and the relay's disk thread each run one. Items go
+ * in under a mutex; a pipe wakes the event loop, which runs their done
+ * callbacks.
+ */
 #include <sys/queue.h>
 
 #include <errno.h>
@@ -9,6 +15,7 @@
 
 #include "log.h"
 #include "worker.h"
+#include "xmalloc.h"
 
 struct worker_item {
 	void				(*run)(void *);
@@ -92,8 +99,7 @@ worker_start(struct event_base *base)
 	struct worker	*w;
 	int		 error;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		fatal("calloc");
+	w = xcalloc(1, sizeof(*w));
 	TAILQ_INIT(&w->todo);
 	TAILQ_INIT(&w->done);
 	pthread_mutex_init(&w->lock, NULL);
@@ -116,8 +122,7 @@ worker_submit(struct worker *w, void (*run)(void *), void (*done)(void *),
 {
 	struct worker_item *item;
 
-	if ((item = calloc(1, sizeof(*item))) == NULL)
-		fatal("calloc");
+	item = xcalloc(1, sizeof(*item));
 	item->run = run;
 	item->done = done;
 	item->arg = arg;

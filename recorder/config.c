@@ -80,19 +80,8 @@ _Static_assert(offsetof(struct config_state, cs) == 0,
 static int
 config_is_source_name(const char *s, size_t len)
 {
-	size_t	 i;
-
-	if (len == 0 || len > CONFIG_SOURCE_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    s[i] == '-'))
-			return 0;
-	}
-	return 1;
+	return conf_is_section_name(s, len);
 }
-
 /* LTTng event name patterns: letters, digits, "_:.-" and '*'. */
 static int
 config_is_event(const char *s, size_t len)
@@ -129,20 +118,7 @@ config_parse_group(void *arg, const struct conf_key *k, const char *value,
 	return 0;
 }
 
-static int
-config_parse_buffers(void *arg, const struct conf_key *k, const char *value,
-    void *dst, char *err, size_t errlen)
-{
-	static const char *const names[] = { "per-uid", "per-pid", NULL };
-	int i;
-
-	(void)arg;
-	(void)k;
-	if ((i = conf_choice(value, names, "buffers", err, errlen)) == -1)
-		return -1;
-	*(int *)dst = i;
-	return 0;
-}
+CONF_CHOICE_PARSER(config_parse_buffers, "buffers", "per-uid", "per-pid")
 
 /*
  * A comma list of event name patterns, stored without the spaces an
@@ -302,103 +278,116 @@ config_parse_sample(void *arg, const struct conf_key *k, const char *value,
 #define CONFIG_FIELD(f)		CONF_FIELD(struct config, f)
 #define CONFIG_SOURCE_FIELD(f)	CONF_FIELD(struct policy_source_conf, f)
 
+/*
+ * Every key with its value type, its default (as recorder.conf says it)
+ * and its bounds. Not here: the node name's default (the host's name),
+ * the [trigger] roots' (trigger_config_defaults) and the [source.NAME]
+ * keys', which follow the [limits] (config_resolve).
+ */
 static const struct conf_key config_keys[] = {
-	{ CONFIG_SECTION_NODE, "name", conf_parse_name,
-	  CONFIG_FIELD(node_name), 0, 0, 0, 0 },
+	CONF_NAME(CONFIG_SECTION_NODE, "name", CONFIG_FIELD(node_name), NULL),
 
-	{ CONFIG_SECTION_SESSION, "name", conf_parse_name,
-	  CONFIG_FIELD(session_name), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_SESSION, "subbuf_size", conf_parse_size,
-	  CONFIG_FIELD(subbuf_size), 4096, UINT64_MAX, CONF_POWER_OF_TWO,
-	  0 },
-	{ CONFIG_SECTION_SESSION, "subbuf_count", conf_parse_uint,
-	  CONFIG_FIELD(subbuf_count), 2, 1024, CONF_POWER_OF_TWO, 0 },
-	{ CONFIG_SECTION_SESSION, "buffers", config_parse_buffers,
-	  CONFIG_FIELD(is_per_pid_buffers), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_SESSION, "ust_events", config_parse_events,
-	  CONFIG_FIELD(ust_events), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_SESSION, "kernel_events", config_parse_events,
-	  CONFIG_FIELD(kernel_events), 0, 0, CONF_EMPTY_OK, 0 },
-	{ CONFIG_SECTION_SESSION, "output", config_parse_output,
-	  CONFIG_FIELD(output), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_SESSION, "keep", conf_parse_bool,
-	  CONFIG_FIELD(is_keep_session), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_SESSION, "check_interval", conf_parse_duration,
-	  CONFIG_FIELD(check_interval_ms), 100, UINT64_MAX, 0, 0 },
+	CONF_NAME(CONFIG_SECTION_SESSION, "name", CONFIG_FIELD(session_name),
+	    "tracetrap"),
+	CONF_SIZE(CONFIG_SECTION_SESSION, "subbuf_size",
+	    CONFIG_FIELD(subbuf_size), "512k", 4096, UINT64_MAX,
+	    .flags = CONF_POWER_OF_TWO),
+	CONF_UINT(CONFIG_SECTION_SESSION, "subbuf_count",
+	    CONFIG_FIELD(subbuf_count), "8", 2, 1024,
+	    .flags = CONF_POWER_OF_TWO),
+	CONF_KEY(CONFIG_SECTION_SESSION, "buffers", config_parse_buffers,
+	    CONFIG_FIELD(is_per_pid_buffers), "per-uid"),
+	CONF_KEY(CONFIG_SECTION_SESSION, "ust_events", config_parse_events,
+	    CONFIG_FIELD(ust_events), "*"),
+	CONF_KEY(CONFIG_SECTION_SESSION, "kernel_events", config_parse_events,
+	    CONFIG_FIELD(kernel_events), "sched_switch,sched_waking,"
+	    "sched_process_fork,sched_process_exec,sched_process_exit",
+	    .flags = CONF_EMPTY_OK),
+	CONF_KEY(CONFIG_SECTION_SESSION, "output", config_parse_output,
+	    CONFIG_FIELD(output), ""),
+	CONF_BOOL(CONFIG_SECTION_SESSION, "keep",
+	    CONFIG_FIELD(is_keep_session), "no"),
+	CONF_DURATION(CONFIG_SECTION_SESSION, "check_interval",
+	    CONFIG_FIELD(check_interval_ms), "2s", 100, UINT64_MAX),
 
-	{ CONFIG_SECTION_CONTROL, "socket", conf_parse_path,
-	  CONFIG_FIELD(control_socket), 0, CONFIG_SOCKET_MAX, 0, 0 },
-	{ CONFIG_SECTION_CONTROL, "group", config_parse_group,
-	  CONFIG_FIELD(control_group), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_CONTROL, "mode", conf_parse_mode,
-	  CONFIG_FIELD(control_mode), 0, 0777, 0, 0 },
+	CONF_PATH(CONFIG_SECTION_CONTROL, "socket",
+	    CONFIG_FIELD(control_socket), "/run/tracetrap/control.sock",
+	    CONFIG_SOCKET_MAX),
+	CONF_KEY(CONFIG_SECTION_CONTROL, "group", config_parse_group,
+	    CONFIG_FIELD(control_group), ""),
+	CONF_MODE(CONFIG_SECTION_CONTROL, "mode", CONFIG_FIELD(control_mode),
+	    "0660"),
 
-	{ CONFIG_SECTION_TRIGGER, "socket", conf_parse_path,
-	  CONFIG_FIELD(trigger_socket), 0, CONFIG_SOCKET_MAX, 0, 0 },
-	{ CONFIG_SECTION_TRIGGER, "group", config_parse_group,
-	  CONFIG_FIELD(trigger_group), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_TRIGGER, "mode", conf_parse_mode,
-	  CONFIG_FIELD(trigger_mode), 0, 0777, 0, 0 },
-	{ CONFIG_SECTION_TRIGGER, "sources", config_parse_sources,
-	  CONFIG_FIELD(policy.only_listed), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_TRIGGER, "procfs_root", conf_parse_path,
-	  CONFIG_FIELD(triggers.procfs_root), 0, TRIGGER_PATH_MAX, 0, 0 },
-	{ CONFIG_SECTION_TRIGGER, "sysfs_root", conf_parse_path,
-	  CONFIG_FIELD(triggers.sysfs_root), 0, TRIGGER_PATH_MAX, 0, 0 },
-	{ CONFIG_SECTION_TRIGGER, "process_rescan", conf_parse_duration,
-	  CONFIG_FIELD(triggers.process_rescan_ms), 100, CONFIG_HOUR_MS, 0,
-	  0 },
+	CONF_PATH(CONFIG_SECTION_TRIGGER, "socket",
+	    CONFIG_FIELD(trigger_socket), "/run/tracetrap/trigger.sock",
+	    CONFIG_SOCKET_MAX),
+	CONF_KEY(CONFIG_SECTION_TRIGGER, "group", config_parse_group,
+	    CONFIG_FIELD(trigger_group), ""),
+	CONF_MODE(CONFIG_SECTION_TRIGGER, "mode", CONFIG_FIELD(trigger_mode),
+	    "0660"),
+	CONF_KEY(CONFIG_SECTION_TRIGGER, "sources", config_parse_sources,
+	    CONFIG_FIELD(policy.only_listed), NULL),
+	CONF_PATH(CONFIG_SECTION_TRIGGER, "procfs_root",
+	    CONFIG_FIELD(triggers.procfs_root), NULL, TRIGGER_PATH_MAX),
+	CONF_PATH(CONFIG_SECTION_TRIGGER, "sysfs_root",
+	    CONFIG_FIELD(triggers.sysfs_root), NULL, TRIGGER_PATH_MAX),
+	CONF_DURATION(CONFIG_SECTION_TRIGGER, "process_rescan",
+	    CONFIG_FIELD(triggers.process_rescan_ms), NULL, 100,
+	    CONFIG_HOUR_MS),
 
-	{ CONFIG_SECTION_SPOOL, "dir", conf_parse_path,
-	  CONFIG_FIELD(spool_dir), 0, CONFIG_PATH_MAX, 0, 0 },
-	{ CONFIG_SECTION_SPOOL, "max_bytes", conf_parse_size,
-	  CONFIG_FIELD(spool_max_bytes), 1024 * 1024, UINT64_MAX, 0, 0 },
+	CONF_PATH(CONFIG_SECTION_SPOOL, "dir", CONFIG_FIELD(spool_dir),
+	    "/var/lib/tracetrap/spool", CONFIG_PATH_MAX),
+	CONF_SIZE(CONFIG_SECTION_SPOOL, "max_bytes",
+	    CONFIG_FIELD(spool_max_bytes), "1G", 1024 * 1024, UINT64_MAX),
 
-	{ CONFIG_SECTION_LIMITS, "cooldown", conf_parse_duration,
-	  CONFIG_FIELD(policy.limits.cooldown_ms), 0, UINT64_MAX, 0, 0 },
-	{ CONFIG_SECTION_LIMITS, "burst", conf_parse_uint,
-	  CONFIG_FIELD(policy.limits.burst), 0, 10000, 0, 0 },
-	{ CONFIG_SECTION_LIMITS, "refill", conf_parse_duration,
-	  CONFIG_FIELD(policy.limits.refill_ms), 1, UINT64_MAX, 0, 0 },
-	{ CONFIG_SECTION_LIMITS, "max_per_day", conf_parse_uint,
-	  CONFIG_FIELD(policy.limits.max_per_day), 0, 1000000, 0, 0 },
-	{ CONFIG_SECTION_LIMITS, "coalesce", conf_parse_duration,
-	  CONFIG_FIELD(policy.coalesce_ms), 0, UINT64_MAX, 0, 0 },
-	{ CONFIG_SECTION_LIMITS, "delay", conf_parse_duration,
-	  CONFIG_FIELD(delay_ms), 0, 60 * 1000, 0, 0 },
+	CONF_DURATION(CONFIG_SECTION_LIMITS, "cooldown",
+	    CONFIG_FIELD(policy.limits.cooldown_ms), "10s", 0, UINT64_MAX),
+	CONF_UINT(CONFIG_SECTION_LIMITS, "burst",
+	    CONFIG_FIELD(policy.limits.burst), "3", 0, 10000),
+	CONF_DURATION(CONFIG_SECTION_LIMITS, "refill",
+	    CONFIG_FIELD(policy.limits.refill_ms), "5m", 1, UINT64_MAX),
+	CONF_UINT(CONFIG_SECTION_LIMITS, "max_per_day",
+	    CONFIG_FIELD(policy.limits.max_per_day), "50", 0, 1000000),
+	CONF_DURATION(CONFIG_SECTION_LIMITS, "coalesce",
+	    CONFIG_FIELD(policy.coalesce_ms), "2s", 0, UINT64_MAX),
+	CONF_DURATION(CONFIG_SECTION_LIMITS, "delay", CONFIG_FIELD(delay_ms),
+	    "0", 0, 60 * 1000),
 
-	{ CONFIG_SECTION_RELAY, "address", conf_parse_address,
-	  CONFIG_FIELD(relay_address), 0, 0, CONF_EMPTY_OK, 0 },
-	{ CONFIG_SECTION_RELAY, "ca", conf_parse_path,
-	  CONFIG_FIELD(relay_ca), 0, CONFIG_PATH_MAX, 0, 0 },
-	{ CONFIG_SECTION_RELAY, "cert", conf_parse_path,
-	  CONFIG_FIELD(relay_cert), 0, CONFIG_PATH_MAX, 0, 0 },
-	{ CONFIG_SECTION_RELAY, "key", conf_parse_path,
-	  CONFIG_FIELD(relay_key), 0, CONFIG_PATH_MAX, CONF_PRIVATE, 0 },
-	{ CONFIG_SECTION_RELAY, "reconnect_min", conf_parse_duration,
-	  CONFIG_FIELD(relay_reconnect_min_ms), 1, CONFIG_HOUR_MS, 0, 0 },
-	{ CONFIG_SECTION_RELAY, "reconnect_max", conf_parse_duration,
-	  CONFIG_FIELD(relay_reconnect_max_ms), 1, CONFIG_HOUR_MS, 0, 0 },
-	{ CONFIG_SECTION_RELAY, "ping_interval", conf_parse_duration,
-	  CONFIG_FIELD(relay_ping_interval_ms), 1000, CONFIG_HOUR_MS, 0, 0 },
-	{ CONFIG_SECTION_RELAY, "upload_chunk", conf_parse_size,
-	  CONFIG_FIELD(relay_upload_chunk), 4 * 1024, 256 * 1024, 0, 0 },
+	CONF_ADDRESS(CONFIG_SECTION_RELAY, "address",
+	    CONFIG_FIELD(relay_address), "", .flags = CONF_EMPTY_OK),
+	CONF_PATH(CONFIG_SECTION_RELAY, "ca", CONFIG_FIELD(relay_ca),
+	    "/etc/tracetrap/ca.pem", CONFIG_PATH_MAX),
+	CONF_PATH(CONFIG_SECTION_RELAY, "cert", CONFIG_FIELD(relay_cert),
+	    "/etc/tracetrap/node.pem", CONFIG_PATH_MAX),
+	CONF_PATH(CONFIG_SECTION_RELAY, "key", CONFIG_FIELD(relay_key),
+	    "/etc/tracetrap/node.key", CONFIG_PATH_MAX,
+	    .flags = CONF_PRIVATE),
+	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_min",
+	    CONFIG_FIELD(relay_reconnect_min_ms), "1s", 1, CONFIG_HOUR_MS),
+	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_max",
+	    CONFIG_FIELD(relay_reconnect_max_ms), "1m", 1, CONFIG_HOUR_MS),
+	CONF_DURATION(CONFIG_SECTION_RELAY, "ping_interval",
+	    CONFIG_FIELD(relay_ping_interval_ms), "15s", 1000,
+	    CONFIG_HOUR_MS),
+	CONF_SIZE(CONFIG_SECTION_RELAY, "upload_chunk",
+	    CONFIG_FIELD(relay_upload_chunk), "128k", 4 * 1024, 256 * 1024),
 
-	{ CONFIG_SECTION_SOURCE, "enabled", conf_parse_bool,
-	  CONFIG_SOURCE_FIELD(is_enabled), 0, 0, 0, CONFIG_SET_ENABLED },
-	{ CONFIG_SECTION_SOURCE, "sample", config_parse_sample,
-	  CONFIG_SOURCE_FIELD(sample), 0, 0, 0, 0 },
-	{ CONFIG_SECTION_SOURCE, "cooldown", conf_parse_duration,
-	  CONFIG_SOURCE_FIELD(limits.cooldown_ms), 0, UINT64_MAX, 0,
-	  CONFIG_SET_COOLDOWN },
-	{ CONFIG_SECTION_SOURCE, "burst", conf_parse_uint,
-	  CONFIG_SOURCE_FIELD(limits.burst), 0, 10000, 0, CONFIG_SET_BURST },
-	{ CONFIG_SECTION_SOURCE, "refill", conf_parse_duration,
-	  CONFIG_SOURCE_FIELD(limits.refill_ms), 1, UINT64_MAX, 0,
-	  CONFIG_SET_REFILL },
-	{ CONFIG_SECTION_SOURCE, "max_per_day", conf_parse_uint,
-	  CONFIG_SOURCE_FIELD(limits.max_per_day), 0, 1000000, 0,
-	  CONFIG_SET_MAX_PER_DAY },
+	CONF_BOOL(CONFIG_SECTION_SOURCE, "enabled",
+	    CONFIG_SOURCE_FIELD(is_enabled), NULL, .set = CONFIG_SET_ENABLED),
+	CONF_KEY(CONFIG_SECTION_SOURCE, "sample", config_parse_sample,
+	    CONFIG_SOURCE_FIELD(sample), NULL),
+	CONF_DURATION(CONFIG_SECTION_SOURCE, "cooldown",
+	    CONFIG_SOURCE_FIELD(limits.cooldown_ms), NULL, 0, UINT64_MAX,
+	    .set = CONFIG_SET_COOLDOWN),
+	CONF_UINT(CONFIG_SECTION_SOURCE, "burst",
+	    CONFIG_SOURCE_FIELD(limits.burst), NULL, 0, 10000,
+	    .set = CONFIG_SET_BURST),
+	CONF_DURATION(CONFIG_SECTION_SOURCE, "refill",
+	    CONFIG_SOURCE_FIELD(limits.refill_ms), NULL, 1, UINT64_MAX,
+	    .set = CONFIG_SET_REFILL),
+	CONF_UINT(CONFIG_SECTION_SOURCE, "max_per_day",
+	    CONFIG_SOURCE_FIELD(limits.max_per_day), NULL, 0, 1000000,
+	    .set = CONFIG_SET_MAX_PER_DAY),
 };
 
 _Static_assert(sizeof config_keys / sizeof config_keys[0] <= CONF_KEYS_MAX,
@@ -597,60 +586,12 @@ static const struct conf_loader config_loader = {
 void
 config_defaults(struct config *conf)
 {
-	static const char	*kernel_events = "sched_switch,sched_waking,"
-				    "sched_process_fork,sched_process_exec,"
-				    "sched_process_exit";
-
 	memset(conf, 0, sizeof *conf);
 	trigger_config_defaults(&conf->triggers);
-
+	conf_defaults(&config_table, CONF_SECTION_NONE, conf);
 	/* The node name goes into file names and the relay's index. */
 	conf_default_name(conf->node_name, sizeof conf->node_name);
-
-	snprintf(conf->session_name, sizeof conf->session_name, "tracetrap");
-	conf->subbuf_size = 512 * 1024;
-	conf->subbuf_count = 8;
-	conf->is_per_pid_buffers = 0;
-	snprintf(conf->ust_events, sizeof conf->ust_events, "*");
-	snprintf(conf->kernel_events, sizeof conf->kernel_events, "%s",
-	    kernel_events);
-	conf->output[0] = '\0';
-	conf->is_keep_session = 0;
-	conf->check_interval_ms = 2 * 1000;
-
-	snprintf(conf->control_socket, sizeof conf->control_socket,
-	    "/run/tracetrap/control.sock");
-	conf->control_mode = 0660;
-	snprintf(conf->trigger_socket, sizeof conf->trigger_socket,
-	    "/run/tracetrap/trigger.sock");
-	conf->trigger_mode = 0660;
-
-	snprintf(conf->spool_dir, sizeof conf->spool_dir,
-	    "/var/lib/tracetrap/spool");
-	conf->spool_max_bytes = 1024ULL * 1024 * 1024;
-
-	conf->policy.limits.cooldown_ms = 10 * 1000;
-	conf->policy.limits.burst = 3;
-	conf->policy.limits.refill_ms = 5 * 60 * 1000;
-	conf->policy.limits.max_per_day = 50;
-	conf->policy.coalesce_ms = 2 * 1000;
-	conf->policy.only_listed = 0;
-	conf->policy.nsources = 0;
-	conf->delay_ms = 0;
-
-	conf->relay_address[0] = '\0';
-	snprintf(conf->relay_ca, sizeof conf->relay_ca,
-	    "/etc/tracetrap/ca.pem");
-	snprintf(conf->relay_cert, sizeof conf->relay_cert,
-	    "/etc/tracetrap/node.pem");
-	snprintf(conf->relay_key, sizeof conf->relay_key,
-	    "/etc/tracetrap/node.key");
-	conf->relay_reconnect_min_ms = 1000;
-	conf->relay_reconnect_max_ms = 60 * 1000;
-	conf->relay_ping_interval_ms = 15 * 1000;
-	conf->relay_upload_chunk = 128 * 1024;
 }
-
 int
 config_load_buffer(struct config *conf, const char *name, const char *text,
     size_t len, char *err, size_t errlen)

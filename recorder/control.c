@@ -23,6 +23,7 @@
 #include "http_json.h"
 #include "log.h"
 #include "recorder.h"
+#include "xmalloc.h"
 
 #define CONTROL_BODY_MAX	(64 * 1024)
 /* evhttp's own cap: above ours, so we answer oversized bodies in JSON. */
@@ -236,8 +237,7 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 		http_json_error(req, 413, "body_too_large", err);
 		return;
 	}
-	if ((t = malloc(sizeof(*t))) == NULL)
-		fatal("malloc");
+	t = xmalloc(sizeof(*t));
 	if (control_body_trigger(rec, req, cred, t, err, sizeof(err)) == -1) {
 		policy_count(rec->policy, "manual", POLICY_MALFORMED);
 		http_json_error(req, 400, "bad_request", err);
@@ -260,8 +260,7 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 			http_json_reply(req, 202, o);
 			return;
 		}
-		if ((w = calloc(1, sizeof(*w))) == NULL)
-			fatal("calloc");
+		w = xcalloc(1, sizeof(*w));
 		w->req = req;
 		w->conn = evhttp_request_get_connection(req);
 		w->snap = snap;
@@ -477,8 +476,7 @@ control_open(struct recorder *rec, char *err, size_t errlen)
 	    rec->conf.control_mode, rec->conf.control_group, 0, err, errlen);
 	if (fd == -1)
 		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("calloc");
+	c = xcalloc(1, sizeof(*c));
 	c->rec = rec;
 	c->fd = fd;
 	if ((c->http = evhttp_new(rec->base)) == NULL)

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "recorder.h"
+#include "xmalloc.h"
 
 struct recorder	*recorder;
 
@@ -242,8 +243,7 @@ main(int argc, char **argv)
 
 	daemon_options(&o, argc, argv, "tracetrap-recorder",
 	    CONFIG_DEFAULT_PATH);
-	if ((rec = calloc(1, sizeof(*rec))) == NULL)
-		fatal("calloc");
+	rec = xcalloc(1, sizeof(*rec));
 	recorder = rec;
 	rec->ready_fd = o.ready_fd;
 	if (recorder_load(&rec->conf, o.path, o.is_path_given) == -1)

@@ -2,6 +2,22 @@
  * tracetrap-recorder: state shared by the files of the daemon. Everything
  * here belongs to the main thread (the event loop); the LTTng worker only
  * sees the jobs handed to it (session.h).
+ *
+ * Where things are:
+ *   recorder.c        main() and the lifecycle: start, readiness, the
+ *                     session's health check, signals, shutdown
+ *   reload.c          SIGHUP: a new configuration, all of it or none
+ *   sources.c         the trigger sources (triggers/) wired in: the sink,
+ *                     the watchers, the event rules' syncs, their status
+ *   trigger_socket.c  trigger.sock; control.c: control.sock (HTTP+JSON);
+ *                     unix_socket.c: both sockets' setup and peer checks
+ *   snapshot.c        what a trigger becomes: policy, coalescing, delay,
+ *                     recording, manifest (policy.c, policy_limits.c)
+ *   session.c         the LTTng worker: the session, snapshots, disk work
+ *   spool.c           the spool on disk; relay_link.c: the link to the
+ *                     relay and the uploader
+ *   config.c          recorder.conf (its [trigger.*] sections:
+ *                     triggers/trigger_config.c)
  */
 #ifndef TT_RECORDER_H
 #define TT_RECORDER_H

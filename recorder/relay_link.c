@@ -31,6 +31,7 @@
 #include "recorder.h"
 #include "tls.h"
 #include "worker.h"
+#include "xmalloc.h"
 
 #define LINK_OUTPUT_HIGH	(1024 * 1024)	/* stop reading chunks */
 #define LINK_OUTPUT_LOW		(256 * 1024)	/* resume */
@@ -350,15 +351,13 @@ relay_link_next(struct relay_link *link)
 		return;
 	if ((e = relay_link_pick(link)) == NULL)
 		return;
-	if ((up = calloc(1, sizeof(*up))) == NULL)
-		fatal("calloc");
+	up = xcalloc(1, sizeof(*up));
 	up->link = link;
 	snprintf(up->id, sizeof(up->id), "%s", e->id);
 	snprintf(up->dir, sizeof(up->dir), "%s/%s", link->rec->spool.dir,
 	    e->id);
 	up->chunk_size = link->rec->conf.relay_upload_chunk;
-	if ((up->chunk = malloc(up->chunk_size)) == NULL)
-		fatal("malloc");
+	up->chunk = xmalloc(up->chunk_size);
 	link->upload = up;
 	relay_link_read_chunk(link);
 }
@@ -666,8 +665,7 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 
 	if (address[0] == '\0')
 		return NULL;
-	if ((link = calloc(1, sizeof(*link))) == NULL)
-		fatal("calloc");
+	link = xcalloc(1, sizeof(*link));
 	link->rec = rec;
 	hostlen = colon != NULL ? (size_t)(colon - address) : 0;
 	if (hostlen > 1 && address[0] == '[') {

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "recorder.h"
 #include "watcher.h"
+#include "xmalloc.h"
 
 /* A reload checked here and waiting for LTTng to take its event rules. */
 struct reload {
@@ -40,8 +41,7 @@ reload_relay(struct recorder *rec, const struct config *next)
 	char			 err[512];
 
 	if (next->relay_address[0] != '\0') {
-		if ((running = malloc(sizeof(*running))) == NULL)
-			fatal("malloc");
+		running = xmalloc(sizeof(*running));
 		/* relay_link_open() reads the settings from rec->conf. */
 		*running = rec->conf;
 		rec->conf = *next;
@@ -179,8 +179,7 @@ reload_start(struct recorder *rec)
 		rec->is_reload_again = 1;
 		return;
 	}
-	if ((next = malloc(sizeof(*next))) == NULL)
-		fatal("malloc");
+	next = xmalloc(sizeof(*next));
 	config_defaults(next);
 	if (!rec->is_config_default &&
 	    config_load(next, rec->config_path, err, sizeof(err)) == -1) {
@@ -219,8 +218,7 @@ reload_start(struct recorder *rec)
 		free(next);
 		return;
 	}
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("calloc");
+	r = xcalloc(1, sizeof(*r));
 	r->next = next;
 	r->watchers = watchers;
 	r->has_control_group = has_group;

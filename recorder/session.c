@@ -24,6 +24,7 @@
 #include "worker.h"
 #include "session.h"
 #include "spool.h"
+#include "xmalloc.h"
 
 #define SESSION_UST_CHANNEL	"tracetrap"
 #define SESSION_KERNEL_CHANNEL	"tracetrap-kernel"
@@ -701,8 +702,7 @@ session_start(struct event_base *base)
 {
 	struct session *s;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("calloc");
+	s = xcalloc(1, sizeof(*s));
 	s->worker = worker_start(base);
 	return s;
 }
@@ -739,8 +739,7 @@ session_job_new(enum session_job_type type, const struct config *conf,
 {
 	struct session_job *job;
 
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		fatal("calloc");
+	job = xcalloc(1, sizeof(*job));
 	job->type = type;
 	job->conf = *conf;
 	job->done = done;

@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "recorder.h"
+#include "xmalloc.h"
 
 static void	snapshot_record(struct snapshot *);
 
@@ -336,8 +337,7 @@ snapshot_new(struct recorder *rec, const struct trigger *t,
 {
 	struct snapshot *snap;
 
-	if ((snap = calloc(1, sizeof(*snap))) == NULL)
-		fatal("calloc");
+	snap = xcalloc(1, sizeof(*snap));
 	TAILQ_INIT(&snap->waiters);
 	snapshot_make_id(rec, snap->id, sizeof(snap->id),
 	    clock_realtime_us());
@@ -484,8 +484,7 @@ snapshot_wait(struct snapshot *snap, snapshot_waiter_cb cb, void *arg)
 		cb(snap, arg);
 		return;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		fatal("calloc");
+	w = xcalloc(1, sizeof(*w));
 	w->cb = cb;
 	w->arg = arg;
 	TAILQ_INSERT_TAIL(&snap->waiters, w, entry);

@@ -23,6 +23,7 @@
 
 #include <openssl/evp.h>
 
+#include "file.h"
 #include "log.h"
 #include "name.h"
 #include "spool.h"
@@ -70,13 +71,11 @@ spool_mkdirs(const char *path, char *err, size_t errlen)
 static int
 spool_fsync_path(const char *path, int flags)
 {
-	int fd, ret;
+	int	 fd;
 
 	if ((fd = open(path, flags | O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
+	return file_sync_close(fd);
 }
 
 static int
@@ -361,43 +360,19 @@ struct spool_hash_walk {
 };
 static __thread struct spool_hash_walk *spool_walk;
 
+/* The files must be on disk before the manifest says they are. */
 static int
 spool_sha256_file(const char *path, char hex[65], uint64_t *bytes)
 {
-	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 buf[65536], md[EVP_MAX_MD_SIZE];
-	unsigned		 mdlen, i;
-	EVP_MD_CTX		*ctx;
-	ssize_t			 n;
-	int			 fd, ret = -1;
+	int	 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		goto end;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-		goto end;
-	*bytes = 0;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		*bytes += (uint64_t)n;
+	if (file_sha256(fd, hex, bytes) == -1) {
+		close(fd);
+		return -1;
 	}
-	if (n == -1)
-		goto end;
-	/* The files must be on disk before the manifest says they are. */
-	if (fsync(fd) == -1)
-		goto end;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	for (i = 0; i < mdlen; i++) {
-		hex[i * 2] = digits[md[i] >> 4];
-		hex[i * 2 + 1] = digits[md[i] & 0xf];
-	}
-	hex[mdlen * 2] = '\0';
-	ret = 0;
-end:
-	EVP_MD_CTX_free(ctx);
-	close(fd);
-	return ret;
+	return file_sync_close(fd);
 }
 
 static int
@@ -465,22 +440,16 @@ static int
 spool_write_file(const char *path, const char *text, char *err, size_t errlen)
 {
 	char	 tmp[PATH_MAX];
-	size_t	 len = strlen(text), off = 0;
-	ssize_t	 n;
+	size_t	 len = strlen(text);
 	int	 fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
 	    == -1)
 		goto fail;
-	while (off < len) {
-		if ((n = write(fd, text + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			goto fail_unlink;
-		}
-		off += (size_t)n;
+	if (file_write_all(fd, text, len) == -1) {
+		close(fd);
+		goto fail_unlink;
 	}
 	if (fsync(fd) == -1 || close(fd) == -1)
 		goto fail_unlink;

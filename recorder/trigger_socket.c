@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "recorder.h"
+#include "xmalloc.h"
 
 /* Datagrams read per wakeup before other events get a turn. */
 #define TRIGGER_SOCKET_BATCH	256
@@ -127,8 +128,7 @@ trigger_socket_open(struct recorder *rec, char *err, size_t errlen)
 	    rec->conf.trigger_mode, rec->conf.trigger_group, 1, err, errlen);
 	if (fd == -1)
 		return NULL;
-	if ((ts = calloc(1, sizeof(*ts))) == NULL)
-		fatal("calloc");
+	ts = xcalloc(1, sizeof(*ts));
 	ts->rec = rec;
 	ts->fd = fd;
 	ts->ev = event_new(rec->base, fd, EV_READ | EV_PERSIST,

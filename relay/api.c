@@ -47,6 +47,7 @@
 #include "units.h"
 #include "web.h"
 #include "investigate.h"
+#include "xmalloc.h"
 
 #define API_HEADERS_MAX		(16 * 1024)
 #define API_BODY_MAX		4096	/* GET only: no body expected */
@@ -104,19 +105,11 @@ api_is_authorized(struct api *api, struct evhttp_request *req,
 static int
 api_parse_uint(const char *text, long long max, long long *value)
 {
-	long long	 v = 0;
-	size_t		 i;
+	uint64_t	 v;
 
-	if (text[0] == '\0')
+	if (units_parse_decimal(text, &v) != 0 || v > (uint64_t)max)
 		return -1;
-	for (i = 0; text[i] != '\0'; i++) {
-		if (text[i] < '0' || text[i] > '9')
-			return -1;
-		if (v > (max - (text[i] - '0')) / 10)
-			return -1;
-		v = v * 10 + (text[i] - '0');
-	}
-	*value = v;
+	*value = (long long)v;
 	return 0;
 }
 
@@ -643,8 +636,7 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 		    c->api_address, strerror(errno));
 		return -1;
 	}
-	if ((api = calloc(1, sizeof(*api))) == NULL)
-		fatal("calloc");
+	api = xcalloc(1, sizeof(*api));
 	api->relay = relay;
 	if ((api->http = evhttp_new(relay->base)) == NULL)
 		fatalx("evhttp_new");

@@ -34,6 +34,7 @@
 #include "store.h"
 #include "tar.h"
 #include "worker.h"
+#include "xmalloc.h"
 
 #define DOWNLOAD_CHUNK_SIZE	(256 * 1024)
 #define DOWNLOAD_MANIFEST_MAX	(16 * 1024 * 1024)
@@ -160,8 +161,7 @@ download_read_manifest(struct download *d)
 		    "of at most %d bytes", path, DOWNLOAD_MANIFEST_MAX);
 		goto end;
 	}
-	if ((d->data = malloc((size_t)st.st_size + 1)) == NULL)
-		fatal("malloc");
+	d->data = xmalloc((size_t)st.st_size + 1);
 	while (d->len < (size_t)st.st_size) {
 		n = read(fd, d->data + d->len, (size_t)st.st_size - d->len);
 		if (n == -1 && errno == EINTR)
@@ -201,8 +201,7 @@ download_read_archive(struct download *d)
 			return;
 		}
 		d->size = tar_stream_size(d->tar);
-		if ((d->data = malloc(DOWNLOAD_CHUNK_SIZE)) == NULL)
-			fatal("malloc");
+		d->data = xmalloc(DOWNLOAD_CHUNK_SIZE);
 	}
 	n = tar_stream_read(d->tar, d->data, DOWNLOAD_CHUNK_SIZE, d->error,
 	    sizeof(d->error));
@@ -398,8 +397,7 @@ download_start(struct evhttp_request *req, enum download_kind kind,
 	char				*address = NULL;
 	ev_uint16_t			 port = 0;
 
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		fatal("calloc");
+	d = xcalloc(1, sizeof(*d));
 	d->req = req;
 	d->kind = kind;
 	snprintf(d->id, sizeof(d->id), "%s", id);

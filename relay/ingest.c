@@ -37,6 +37,7 @@
 #include "relay.h"
 #include "store.h"
 #include "tls.h"
+#include "xmalloc.h"
 
 #define INGEST_QUEUED_HIGH	(8 * 1024 * 1024)
 #define INGEST_QUEUED_LOW	(2 * 1024 * 1024)
@@ -117,8 +118,7 @@ ingest_submit(struct ingest_conn *c, enum ingest_job_type type, char *data,
 {
 	struct ingest_job *job;
 
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		fatal("calloc");
+	job = xcalloc(1, sizeof(*job));
 	job->type = type;
 	job->conn = c;
 	job->generation = c->generation;
@@ -320,8 +320,7 @@ ingest_on_begin(struct ingest_conn *c, const struct frame *f)
 		    "progress");
 		return;
 	}
-	if ((manifest = malloc(f->length + 1)) == NULL)
-		fatal("malloc");
+	manifest = xmalloc(f->length + 1);
 	memcpy(manifest, f->payload, f->length);
 	manifest[f->length] = '\0';
 	c->generation++;
@@ -349,8 +348,7 @@ ingest_on_chunk(struct ingest_conn *c, const struct frame *f)
 	if (c->is_discarding)
 		return;
 	c->relay->stats.bytes_received += chunk.length;
-	if ((data = malloc(chunk.length + 1)) == NULL)
-		fatal("malloc");
+	data = xmalloc(chunk.length + 1);
 	memcpy(data, chunk.data, chunk.length);
 	ingest_submit(c, INGEST_JOB_CHUNK, data, chunk.length,
 	    chunk.file_index, chunk.offset);
@@ -576,8 +574,7 @@ ingest_on_accept(struct evconnlistener *listener, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("calloc");
+	c = xcalloc(1, sizeof(*c));
 	c->relay = relay;
 	c->state = INGEST_HANDSHAKE;
 	snprintf(c->address, sizeof(c->address), "%s:%u", host,

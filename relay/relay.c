@@ -23,6 +23,7 @@
 #include "relay.h"
 #include "store.h"
 #include "tls.h"
+#include "xmalloc.h"
 
 #define RELAY_DEFAULT_CONFIG	"/etc/tracetrap/relay.conf"
 #define RELAY_RETENTION_SECONDS	60
@@ -92,8 +93,7 @@ relay_on_retention(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		fatal("calloc");
+	r = xcalloc(1, sizeof(*r));
 	r->relay = relay;
 	worker_submit(relay->disk, relay_retention_run, relay_retention_done,
 	    r);
@@ -146,8 +146,7 @@ relay_reload(struct relay *relay)
 	struct analysis_config	 analysis_conf;
 	char			 err[8192];
 
-	if ((next = malloc(sizeof(*next))) == NULL)
-		fatal("malloc");
+	next = xmalloc(sizeof(*next));
 	relay_config_defaults(next);
 	if (relay_config_load(next, relay->config_path, 0, err, sizeof(err))
 	    == -1) {
@@ -252,8 +251,7 @@ main(int argc, char **argv)
 		return analysis_child_main(argc, argv);
 	daemon_options(&o, argc, argv, "tracetrap-relay",
 	    RELAY_DEFAULT_CONFIG);
-	if ((relay = calloc(1, sizeof(*relay))) == NULL)
-		fatal("calloc");
+	relay = xcalloc(1, sizeof(*relay));
 	relay->ready_fd = o.ready_fd;
 	TAILQ_INIT(&relay->conns);
 	relay_config_defaults(&relay->conf);

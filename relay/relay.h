@@ -2,6 +2,19 @@
  * tracetrap-relay: state shared by the files of the daemon. Everything
  * here belongs to the event loop, except what the disk worker's jobs
  * carry (see ingest.c).
+ *
+ * Where things are:
+ *   relay.c           main(), retention, the loop's lag check, SIGHUP
+ *   ingest.c          recorders' TLS connections and their frames (the
+ *                     wire itself: lib/protocol.h, lib/frame.c)
+ *   fanout.c          cluster triggers: the fleet budget, incidents
+ *   store.c           the store's layout, names, removal; store_upload.c:
+ *                     one upload, verified, made durable, renamed in
+ *   catalog.c         the SQLite index: opening and schema; writes in
+ *                     catalog_write.c, queries in catalog_query.c
+ *   api.c             the HTTP API; download.c and tar.c: manifests and
+ *                     archives read off the loop
+ *   relay_config.c    relay.conf
  */
 #ifndef TT_RELAY_H
 #define TT_RELAY_H

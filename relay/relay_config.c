@@ -120,67 +120,72 @@ relay_config_parse_nodes(void *arg, const struct conf_key *k,
 
 #define RELAY_CONFIG_FIELD(f)	CONF_FIELD(struct relay_config, f)
 
+/*
+ * Every key with its value type, its default (as relay.conf says it) and
+ * its bounds; the relay's name defaults to the host's.
+ */
 static const struct conf_key relay_config_keys[] = {
-	{ RELAY_CONFIG_SECTION_RELAY, "name", conf_parse_name,
-	  RELAY_CONFIG_FIELD(name), 0, 0, 0, 0 },
+	CONF_NAME(RELAY_CONFIG_SECTION_RELAY, "name", RELAY_CONFIG_FIELD(name),
+	    NULL),
 
-	{ RELAY_CONFIG_SECTION_LISTEN, "address", conf_parse_address,
-	  RELAY_CONFIG_FIELD(listen_address), 0, 0, 0, 0 },
-	{ RELAY_CONFIG_SECTION_LISTEN, "ca", conf_parse_path,
-	  RELAY_CONFIG_FIELD(listen_ca), 0, RELAY_CONFIG_PATH_MAX, 0, 0 },
-	{ RELAY_CONFIG_SECTION_LISTEN, "cert", conf_parse_path,
-	  RELAY_CONFIG_FIELD(listen_cert), 0, RELAY_CONFIG_PATH_MAX, 0, 0 },
-	{ RELAY_CONFIG_SECTION_LISTEN, "key", conf_parse_path,
-	  RELAY_CONFIG_FIELD(listen_key), 0, RELAY_CONFIG_PATH_MAX,
-	  CONF_PRIVATE, 0 },
+	CONF_ADDRESS(RELAY_CONFIG_SECTION_LISTEN, "address",
+	    RELAY_CONFIG_FIELD(listen_address), "127.0.0.1:5443"),
+	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "ca",
+	    RELAY_CONFIG_FIELD(listen_ca), "/etc/tracetrap/ca.pem",
+	    RELAY_CONFIG_PATH_MAX),
+	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "cert",
+	    RELAY_CONFIG_FIELD(listen_cert), "/etc/tracetrap/relay.pem",
+	    RELAY_CONFIG_PATH_MAX),
+	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "key",
+	    RELAY_CONFIG_FIELD(listen_key), "/etc/tracetrap/relay.key",
+	    RELAY_CONFIG_PATH_MAX, .flags = CONF_PRIVATE),
 
-	{ RELAY_CONFIG_SECTION_API, "address", conf_parse_address,
-	  RELAY_CONFIG_FIELD(api_address), 0, 0, 0, 0 },
-	{ RELAY_CONFIG_SECTION_API, "token", relay_config_parse_token,
-	  RELAY_CONFIG_FIELD(api_token), 0, 0, 0, 0 },
-	{ RELAY_CONFIG_SECTION_API, "tls", conf_parse_bool,
-	  RELAY_CONFIG_FIELD(is_api_tls), 0, 0, 0, 0 },
+	CONF_ADDRESS(RELAY_CONFIG_SECTION_API, "address",
+	    RELAY_CONFIG_FIELD(api_address), "127.0.0.1:5480"),
+	CONF_KEY(RELAY_CONFIG_SECTION_API, "token", relay_config_parse_token,
+	    RELAY_CONFIG_FIELD(api_token), ""),
+	CONF_BOOL(RELAY_CONFIG_SECTION_API, "tls",
+	    RELAY_CONFIG_FIELD(is_api_tls), "no"),
 
 	/* The catalog's default, <dir>/catalog.db, must fit a path too. */
-	{ RELAY_CONFIG_SECTION_STORE, "dir", conf_parse_path,
-	  RELAY_CONFIG_FIELD(store_dir), 0,
-	  RELAY_CONFIG_PATH_MAX - sizeof "/" RELAY_CONFIG_CATALOG + 1, 0,
-	  0 },
-	{ RELAY_CONFIG_SECTION_STORE, "catalog", conf_parse_path,
-	  RELAY_CONFIG_FIELD(store_catalog), 0, RELAY_CONFIG_PATH_MAX,
-	  CONF_EMPTY_OK, 0 },
-	{ RELAY_CONFIG_SECTION_STORE, "max_bytes", conf_parse_size,
-	  RELAY_CONFIG_FIELD(store_max_bytes), 1024 * 1024, UINT64_MAX, 0,
-	  0 },
-	{ RELAY_CONFIG_SECTION_STORE, "max_age", conf_parse_duration,
-	  RELAY_CONFIG_FIELD(store_max_age_ms), 0, UINT64_MAX, 0, 0 },
-	{ RELAY_CONFIG_SECTION_STORE, "min_free", conf_parse_size,
-	  RELAY_CONFIG_FIELD(store_min_free), 0, UINT64_MAX, 0, 0 },
+	CONF_PATH(RELAY_CONFIG_SECTION_STORE, "dir",
+	    RELAY_CONFIG_FIELD(store_dir), "/var/lib/tracetrap/store",
+	    RELAY_CONFIG_PATH_MAX - sizeof "/" RELAY_CONFIG_CATALOG + 1),
+	CONF_PATH(RELAY_CONFIG_SECTION_STORE, "catalog",
+	    RELAY_CONFIG_FIELD(store_catalog), "", RELAY_CONFIG_PATH_MAX,
+	    .flags = CONF_EMPTY_OK),
+	CONF_SIZE(RELAY_CONFIG_SECTION_STORE, "max_bytes",
+	    RELAY_CONFIG_FIELD(store_max_bytes), "100G", 1024 * 1024,
+	    UINT64_MAX),
+	CONF_DURATION(RELAY_CONFIG_SECTION_STORE, "max_age",
+	    RELAY_CONFIG_FIELD(store_max_age_ms), "720h", 0, UINT64_MAX),
+	CONF_SIZE(RELAY_CONFIG_SECTION_STORE, "min_free",
+	    RELAY_CONFIG_FIELD(store_min_free), "256M", 0, UINT64_MAX),
 
-	{ RELAY_CONFIG_SECTION_FLEET, "cooldown", conf_parse_duration,
-	  RELAY_CONFIG_FIELD(fleet_cooldown_ms), 0, UINT64_MAX, 0, 0 },
-	{ RELAY_CONFIG_SECTION_FLEET, "max_per_hour", conf_parse_uint,
-	  RELAY_CONFIG_FIELD(fleet_max_per_hour), 0, 1024, 0, 0 },
-	{ RELAY_CONFIG_SECTION_FLEET, "nodes", relay_config_parse_nodes,
-	  RELAY_CONFIG_FIELD(fleet_nodes), 0, 0, 0, 0 },
+	CONF_DURATION(RELAY_CONFIG_SECTION_FLEET, "cooldown",
+	    RELAY_CONFIG_FIELD(fleet_cooldown_ms), "30s", 0, UINT64_MAX),
+	CONF_UINT(RELAY_CONFIG_SECTION_FLEET, "max_per_hour",
+	    RELAY_CONFIG_FIELD(fleet_max_per_hour), "12", 0, 1024),
+	CONF_KEY(RELAY_CONFIG_SECTION_FLEET, "nodes", relay_config_parse_nodes,
+	    RELAY_CONFIG_FIELD(fleet_nodes), ""),
 
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "workers", conf_parse_uint,
-	  RELAY_CONFIG_FIELD(analysis_workers), 1, 16, 0, 0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "cpu_budget", conf_parse_duration,
-	  RELAY_CONFIG_FIELD(analysis_cpu_budget_ms), 100, 3600 * 1000, 0, 0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "memory", conf_parse_size,
-	  RELAY_CONFIG_FIELD(analysis_memory), 64ULL << 20, UINT64_MAX, 0, 0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "timeout", conf_parse_duration,
-	  RELAY_CONFIG_FIELD(analysis_timeout_ms), 1000, 24 * 3600 * 1000, 0,
-	  0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "queue", conf_parse_uint,
-	  RELAY_CONFIG_FIELD(analysis_queue), 1, 1000000, 0, 0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "backfill", conf_parse_uint,
-	  RELAY_CONFIG_FIELD(analysis_backfill), 0, 100000, 0, 0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "query_threads", conf_parse_uint,
-	  RELAY_CONFIG_FIELD(analysis_query_threads), 1, 16, 0, 0 },
-	{ RELAY_CONFIG_SECTION_ANALYSIS, "queries", conf_parse_uint,
-	  RELAY_CONFIG_FIELD(analysis_queries_max), 1, 1000, 0, 0 },
+	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "workers",
+	    RELAY_CONFIG_FIELD(analysis_workers), "1", 1, 16),
+	CONF_DURATION(RELAY_CONFIG_SECTION_ANALYSIS, "cpu_budget",
+	    RELAY_CONFIG_FIELD(analysis_cpu_budget_ms), "20s", 100, 3600 * 1000),
+	CONF_SIZE(RELAY_CONFIG_SECTION_ANALYSIS, "memory",
+	    RELAY_CONFIG_FIELD(analysis_memory), "1G", 64ULL << 20, UINT64_MAX),
+	CONF_DURATION(RELAY_CONFIG_SECTION_ANALYSIS, "timeout",
+	    RELAY_CONFIG_FIELD(analysis_timeout_ms), "2m", 1000,
+	    24 * 3600 * 1000),
+	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "queue",
+	    RELAY_CONFIG_FIELD(analysis_queue), "1000", 1, 1000000),
+	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "backfill",
+	    RELAY_CONFIG_FIELD(analysis_backfill), "60", 0, 100000),
+	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "query_threads",
+	    RELAY_CONFIG_FIELD(analysis_query_threads), "2", 1, 16),
+	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "queries",
+	    RELAY_CONFIG_FIELD(analysis_queries_max), "8", 1, 1000),
 };
 
 _Static_assert(sizeof relay_config_keys / sizeof relay_config_keys[0] <=
@@ -205,12 +210,10 @@ static const struct conf_table relay_config_table = {
 
 /* Fills what follows from the keys: split addresses, the catalog path. */
 static void
-relay_config_resolve(void *arg)
+relay_config_derive(struct relay_config *conf)
 {
-	struct relay_config_state	*st = arg;
-	struct relay_config	*conf = &st->conf;
-	size_t			 len;
-	int			 is_slash;
+	size_t	 len;
+	int	 is_slash;
 
 	/* Both addresses were checked when they were read. */
 	if (conf_split_address(conf->listen_address, conf->listen_host,
@@ -237,6 +240,14 @@ relay_config_resolve(void *arg)
 		    conf->store_dir, is_slash ? "" : "/",
 		    RELAY_CONFIG_CATALOG);
 	}
+}
+
+static void
+relay_config_resolve(void *arg)
+{
+	struct relay_config_state *st = arg;
+
+	relay_config_derive(&st->conf);
 }
 
 static int
@@ -303,51 +314,11 @@ void
 relay_config_defaults(struct relay_config *conf)
 {
 	memset(conf, 0, sizeof *conf);
-
+	conf_defaults(&relay_config_table, CONF_SECTION_NONE, conf);
 	/* The relay's name shows in its API and its logs. */
 	conf_default_name(conf->name, sizeof conf->name);
-
-	snprintf(conf->listen_address, sizeof conf->listen_address,
-	    "127.0.0.1:5443");
-	snprintf(conf->listen_ca, sizeof conf->listen_ca,
-	    "/etc/tracetrap/ca.pem");
-	snprintf(conf->listen_cert, sizeof conf->listen_cert,
-	    "/etc/tracetrap/relay.pem");
-	snprintf(conf->listen_key, sizeof conf->listen_key,
-	    "/etc/tracetrap/relay.key");
-
-	snprintf(conf->api_address, sizeof conf->api_address,
-	    "127.0.0.1:5480");
-	conf->api_token[0] = '\0';
-	conf->is_api_tls = 0;
-
-	snprintf(conf->store_dir, sizeof conf->store_dir,
-	    "/var/lib/tracetrap/store");
-	conf->store_catalog[0] = '\0';
-	conf->store_max_bytes = 100ULL * 1024 * 1024 * 1024;
-	conf->store_max_age_ms = 720ULL * 3600 * 1000;
-	conf->store_min_free = 256ULL * 1024 * 1024;
-
-	conf->fleet_cooldown_ms = 30 * 1000;
-	conf->fleet_max_per_hour = 12;
-	conf->fleet_nodes[0] = '\0';
-
-	conf->analysis_workers = 1;
-	conf->analysis_cpu_budget_ms = 20 * 1000;
-	conf->analysis_memory = 1ULL << 30;
-	conf->analysis_timeout_ms = 120 * 1000;
-	conf->analysis_queue = 1000;
-	conf->analysis_backfill = 60;
-	conf->analysis_query_threads = 2;
-	conf->analysis_queries_max = 8;
-
 	/* The same derived fields a load fills. */
-	conf_split_address(conf->listen_address, conf->listen_host,
-	    sizeof conf->listen_host, &conf->listen_port);
-	conf_split_address(conf->api_address, conf->api_host,
-	    sizeof conf->api_host, &conf->api_port);
-	snprintf(conf->store_catalog_path, sizeof conf->store_catalog_path,
-	    "%s/%s", conf->store_dir, RELAY_CONFIG_CATALOG);
+	relay_config_derive(conf);
 }
 
 int

@@ -28,6 +28,7 @@
 #include "store.h"
 #include "store_fs.h"
 #include "errbuf.h"
+#include "file.h"
 #include "name.h"
 
 /* nftw() passes no user argument; each thread walks with its own state. */
@@ -200,13 +201,11 @@ error:
 int
 store_fsync_dir(int base, const char *relpath)
 {
-	int	 fd, ret;
+	int	 fd;
 
 	if ((fd = store_open_dir(base, relpath, NULL)) == -1)
 		return -1;
-	ret = fsync(fd);
-	close(fd);
-	return ret;
+	return file_sync_close(fd);
 }
 
 static int

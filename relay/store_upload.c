@@ -35,6 +35,7 @@
 #include "store_fs.h"
 #include "clock.h"
 #include "errbuf.h"
+#include "file.h"
 #include "name.h"
 
 #define STORE_WRITEBACK_STEP	(4 * 1024 * 1024)
@@ -504,28 +505,6 @@ error:
 	return NULL;
 }
 
-static int
-store_write_all(int fd, const void *data, size_t len)
-{
-	const uint8_t	*p = data;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 store_upload_chunk(struct store_upload *up, uint32_t file_index,
     uint64_t offset, const void *data, size_t len, char *err, size_t errlen)
@@ -560,7 +539,7 @@ store_upload_chunk(struct store_upload *up, uint32_t file_index,
 		    "declared", f->path, f->bytes);
 		return -1;
 	}
-	if (store_write_all(up->file_fd, data, len) == -1) {
+	if (file_write_all(up->file_fd, data, len) == -1) {
 		store_io_error(err, errlen, errno, "writing", f->path);
 		return -1;
 	}
@@ -592,8 +571,8 @@ store_write_manifest(struct store_upload *up, char *err, size_t errlen)
 	}
 	fd = openat(up->staging_fd, STORE_MANIFEST, O_WRONLY | O_CREAT |
 	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, STORE_FILE_MODE);
-	if (fd == -1 || store_write_all(fd, text, strlen(text)) == -1 ||
-	    store_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+	if (fd == -1 || file_write_all(fd, text, strlen(text)) == -1 ||
+	    file_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
 		store_io_error(err, errlen, errno, "writing", STORE_MANIFEST);
 		goto end;
 	}

@@ -20,6 +20,7 @@
 #include "trigger_sink.h"
 #include "event_rule.h"
 #include "event_rule_channel.h"
+#include "xmalloc.h"
 
 #define EVENT_RULE_PREFIX	"tracetrap."
 /* Part of the hash: a new way to build triggers gives new names. */
@@ -418,8 +419,7 @@ event_rule_set_new(struct event_base *base, struct worker *lttng,
 {
 	struct event_rule_set	*set;
 
-	if ((set = calloc(1, sizeof(*set))) == NULL)
-		fatal("calloc");
+	set = xcalloc(1, sizeof(*set));
 	set->base = base;
 	set->lttng = lttng;
 	set->sink = *sink;
@@ -484,8 +484,7 @@ event_rule_set_configure(struct event_rule_set *set, const char *session,
 	struct event_rule	*old, *r, *previous;
 	size_t			 nold = set->n, i, j;
 
-	if ((old = malloc(sizeof(set->rules))) == NULL)
-		fatal("malloc");
+	old = xmalloc(sizeof(set->rules));
 	memcpy(old, set->rules, sizeof(set->rules));
 	snprintf(set->session, sizeof(set->session), "%s", session);
 	memset(set->rules, 0, sizeof(set->rules));

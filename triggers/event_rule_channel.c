@@ -38,6 +38,7 @@
 
 #include "log.h"
 #include "event_rule_channel.h"
+#include "xmalloc.h"
 
 #define EVENT_RULE_CHANNEL_STOP_MS	50	/* between two wake-ups */
 #define EVENT_RULE_CHANNEL_STOP_TRIES	100
@@ -360,8 +361,7 @@ event_rule_channel_thread_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	sigemptyset(&usr1);
 	sigaddset(&usr1, SIGUSR1);
-	if ((th = calloc(1, sizeof(*th))) == NULL)
-		fatal("calloc");
+	th = xcalloc(1, sizeof(*th));
 	th->ch = arg;
 	/* The loop's first generation is 1: take it. */
 	while (event_rule_channel_take(th) == 0) {

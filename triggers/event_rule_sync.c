@@ -18,6 +18,7 @@
 #include "log.h"
 #include "event_rule.h"
 #include "worker.h"
+#include "xmalloc.h"
 
 static void
 event_rule_sync_refused(struct event_rule_sync *sync,
@@ -245,8 +246,7 @@ event_rule_sync_job_new(enum event_rule_sync_mode mode, const char *session,
 {
 	struct event_rule_sync_job *job;
 
-	if ((job = calloc(1, sizeof(*job))) == NULL)
-		fatal("calloc");
+	job = xcalloc(1, sizeof(*job));
 	job->sync.mode = mode;
 	snprintf(job->session, sizeof(job->session), "%s", session);
 	job->confs = *confs;

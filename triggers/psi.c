@@ -28,6 +28,7 @@
 #include "psi.h"
 #include "tracetrap.h"
 #include "trigger_sink.h"
+#include "xmalloc.h"
 
 /* What the thread tells the loop: a watcher's index, and this bit. */
 #define PSI_GONE	0x80
@@ -111,8 +112,7 @@ psi_set_new(const struct trigger_confs *confs, const struct trigger_sink *sink,
 	char			 problem[PATH_MAX + 256];
 	size_t			 i;
 
-	if ((set = calloc(1, sizeof(*set))) == NULL)
-		fatal("calloc");
+	set = xcalloc(1, sizeof(*set));
 	set->sink = *sink;
 	set->stop[0] = set->stop[1] = set->notify[0] = set->notify[1] = -1;
 	for (i = 0; i < confs->npsi; i++) {

@@ -39,23 +39,6 @@ static const struct {
 	{ "trigger.lttng-event.",	TRIGGER_SECTION_RULE },
 };
 
-/* Names, as sources and watchers are named: [a-z0-9_-]{1,32}. */
-static int
-trigger_is_name(const char *s)
-{
-	size_t	 i, len = strlen(s);
-
-	if (len == 0 || len >= TRIGGER_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    s[i] == '-'))
-			return 0;
-	}
-	return 1;
-}
-
 /* No control characters, no "..": what a path to open may hold. */
 static int
 trigger_is_safe_path(const char *s)
@@ -229,51 +212,14 @@ trigger_parse_text(void *arg, const struct conf_key *k, const char *value,
 	return 0;
 }
 
-static int
-trigger_parse_scope(void *arg, const struct conf_key *k, const char *value,
-    void *dst, char *err, size_t errlen)
-{
-	static const char *const names[] = { "node", "cluster", NULL };
-	int i;
+CONF_CHOICE_PARSER(trigger_parse_scope, "scope", "node", "cluster")
 
-	(void)arg;
-	(void)k;
-	if ((i = conf_choice(value, names, "scope", err, errlen)) == -1)
-		return -1;
-	*(int *)dst = i;
-	return 0;
-}
+/* In enum psi_resource's order. */
+CONF_CHOICE_PARSER(trigger_parse_resource, "resource", "cpu", "memory", "io")
+_Static_assert(sizeof(enum psi_resource) == sizeof(int),
+    "conf_parse_choice() writes an int");
 
-static int
-trigger_parse_resource(void *arg, const struct conf_key *k, const char *value,
-    void *dst, char *err, size_t errlen)
-{
-	/* In enum psi_resource's order. */
-	static const char *const names[] = { "cpu", "memory", "io", NULL };
-	int i;
-
-	(void)arg;
-	(void)k;
-	if ((i = conf_choice(value, names, "resource", err, errlen)) == -1)
-		return -1;
-	*(enum psi_resource *)dst = (enum psi_resource)i;
-	return 0;
-}
-
-static int
-trigger_parse_kind(void *arg, const struct conf_key *k, const char *value,
-    void *dst, char *err, size_t errlen)
-{
-	static const char *const names[] = { "some", "full", NULL };
-	int i;
-
-	(void)arg;
-	(void)k;
-	if ((i = conf_choice(value, names, "kind", err, errlen)) == -1)
-		return -1;
-	*(int *)dst = i;
-	return 0;
-}
+CONF_CHOICE_PARSER(trigger_parse_kind, "kind", "some", "full")
 
 static int
 trigger_parse_cgroup(void *arg, const struct conf_key *k, const char *value,
@@ -378,62 +324,68 @@ trigger_parse_capture(void *arg, const struct conf_key *k, const char *value,
 #define P(f)	CONF_FIELD(struct psi_conf, f)
 #define R(f)	CONF_FIELD(struct event_rule_conf, f)
 
+/*
+ * The keys of each kind of section, with their defaults (applied to each
+ * new section); a watcher's target defaults to the system, and the
+ * defaults that depend on the target or on other keys follow the whole
+ * section (trigger_check_watcher, trigger_default_reasons).
+ */
 static const struct conf_key trigger_keys[] = {
-	{ TRIGGER_SECTION_CPU, "target", trigger_parse_target, W(target),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_CPU, "threshold", trigger_parse_percent,
-	  W(threshold), 0, 100 * 1024, 0, 0 },
-	{ TRIGGER_SECTION_CPU, "rearm", trigger_parse_percent, W(rearm),
-	  0, 100 * 1024, 0, 0 },
-	{ TRIGGER_SECTION_CPU, "sustain", conf_parse_duration, W(sustain_ms),
-	  0, TRIGGER_DAY_MS, 0, 0 },
-	{ TRIGGER_SECTION_CPU, "interval", conf_parse_duration,
-	  W(interval_ms), 100, TRIGGER_HOUR_MS, 0, 0 },
-	{ TRIGGER_SECTION_CPU, "reason", trigger_parse_text, W(reason),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_CPU, "scope", trigger_parse_scope, W(is_cluster),
-	  0, 0, 0, 0 },
+	CONF_KEY(TRIGGER_SECTION_CPU, "target", trigger_parse_target,
+	    W(target), NULL),
+	CONF_KEY(TRIGGER_SECTION_CPU, "threshold", trigger_parse_percent,
+	    W(threshold), NULL, .max = 100 * 1024),
+	CONF_KEY(TRIGGER_SECTION_CPU, "rearm", trigger_parse_percent,
+	    W(rearm), NULL, .max = 100 * 1024),
+	CONF_DURATION(TRIGGER_SECTION_CPU, "sustain", W(sustain_ms), "10s",
+	    0, TRIGGER_DAY_MS),
+	CONF_DURATION(TRIGGER_SECTION_CPU, "interval", W(interval_ms), "1s",
+	    100, TRIGGER_HOUR_MS),
+	CONF_KEY(TRIGGER_SECTION_CPU, "reason", trigger_parse_text,
+	    W(reason), NULL),
+	CONF_KEY(TRIGGER_SECTION_CPU, "scope", trigger_parse_scope,
+	    W(is_cluster), NULL),
 
-	{ TRIGGER_SECTION_MEMORY, "target", trigger_parse_target, W(target),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_MEMORY, "threshold", trigger_parse_amount,
-	  W(threshold), 0, 0, 0, 0 },
-	{ TRIGGER_SECTION_MEMORY, "rearm", trigger_parse_amount, W(rearm),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_MEMORY, "sustain", conf_parse_duration,
-	  W(sustain_ms), 0, TRIGGER_DAY_MS, 0, 0 },
-	{ TRIGGER_SECTION_MEMORY, "interval", conf_parse_duration,
-	  W(interval_ms), 100, TRIGGER_HOUR_MS, 0, 0 },
-	{ TRIGGER_SECTION_MEMORY, "reason", trigger_parse_text, W(reason),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_MEMORY, "scope", trigger_parse_scope,
-	  W(is_cluster), 0, 0, 0, 0 },
+	CONF_KEY(TRIGGER_SECTION_MEMORY, "target", trigger_parse_target,
+	    W(target), NULL),
+	CONF_KEY(TRIGGER_SECTION_MEMORY, "threshold", trigger_parse_amount,
+	    W(threshold), NULL),
+	CONF_KEY(TRIGGER_SECTION_MEMORY, "rearm", trigger_parse_amount,
+	    W(rearm), NULL),
+	CONF_DURATION(TRIGGER_SECTION_MEMORY, "sustain", W(sustain_ms), "10s",
+	    0, TRIGGER_DAY_MS),
+	CONF_DURATION(TRIGGER_SECTION_MEMORY, "interval", W(interval_ms),
+	    "1s", 100, TRIGGER_HOUR_MS),
+	CONF_KEY(TRIGGER_SECTION_MEMORY, "reason", trigger_parse_text,
+	    W(reason), NULL),
+	CONF_KEY(TRIGGER_SECTION_MEMORY, "scope", trigger_parse_scope,
+	    W(is_cluster), NULL),
 
-	{ TRIGGER_SECTION_PSI, "resource", trigger_parse_resource,
-	  P(resource), 0, 0, 0, 0 },
-	{ TRIGGER_SECTION_PSI, "kind", trigger_parse_kind, P(is_full),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_PSI, "stall", conf_parse_duration, P(stall_ms),
-	  1, PSI_WINDOW_MAX_MS, 0, 0 },
-	{ TRIGGER_SECTION_PSI, "window", conf_parse_duration, P(window_ms),
-	  PSI_WINDOW_MIN_MS, PSI_WINDOW_MAX_MS, 0, 0 },
-	{ TRIGGER_SECTION_PSI, "cgroup", trigger_parse_cgroup, P(cgroup),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_PSI, "reason", trigger_parse_text, P(reason),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_PSI, "scope", trigger_parse_scope, P(is_cluster),
-	  0, 0, 0, 0 },
+	CONF_KEY(TRIGGER_SECTION_PSI, "resource", trigger_parse_resource,
+	    P(resource), "memory"),
+	CONF_KEY(TRIGGER_SECTION_PSI, "kind", trigger_parse_kind, P(is_full),
+	    NULL),
+	CONF_DURATION(TRIGGER_SECTION_PSI, "stall", P(stall_ms), "150ms", 1,
+	    PSI_WINDOW_MAX_MS),
+	CONF_DURATION(TRIGGER_SECTION_PSI, "window", P(window_ms), "2s",
+	    PSI_WINDOW_MIN_MS, PSI_WINDOW_MAX_MS),
+	CONF_KEY(TRIGGER_SECTION_PSI, "cgroup", trigger_parse_cgroup,
+	    P(cgroup), NULL),
+	CONF_KEY(TRIGGER_SECTION_PSI, "reason", trigger_parse_text,
+	    P(reason), NULL),
+	CONF_KEY(TRIGGER_SECTION_PSI, "scope", trigger_parse_scope,
+	    P(is_cluster), NULL),
 
-	{ TRIGGER_SECTION_RULE, "event", trigger_parse_event, R(event),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_RULE, "filter", trigger_parse_filter, R(filter),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_RULE, "capture", trigger_parse_capture, R(capture),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_RULE, "reason", trigger_parse_text, R(reason),
-	  0, 0, 0, 0 },
-	{ TRIGGER_SECTION_RULE, "scope", trigger_parse_scope, R(is_cluster),
-	  0, 0, 0, 0 },
+	CONF_KEY(TRIGGER_SECTION_RULE, "event", trigger_parse_event,
+	    R(event), NULL),
+	CONF_KEY(TRIGGER_SECTION_RULE, "filter", trigger_parse_filter,
+	    R(filter), NULL),
+	CONF_KEY(TRIGGER_SECTION_RULE, "capture", trigger_parse_capture,
+	    R(capture), NULL),
+	CONF_KEY(TRIGGER_SECTION_RULE, "reason", trigger_parse_text,
+	    R(reason), NULL),
+	CONF_KEY(TRIGGER_SECTION_RULE, "scope", trigger_parse_scope,
+	    R(is_cluster), NULL),
 };
 
 _Static_assert(sizeof trigger_keys / sizeof trigger_keys[0] <= CONF_KEYS_MAX,
@@ -543,8 +495,7 @@ trigger_new_entry(struct trigger_confs *c, int section, const char *name,
 		w->kind = section == TRIGGER_SECTION_CPU ? WATCHER_CPU :
 		    WATCHER_MEMORY;
 		w->target = WATCHER_SYSTEM;
-		w->sustain_ms = 10 * 1000;
-		w->interval_ms = 1000;
+		conf_defaults(&trigger_table, section, w);
 		snprintf(w->name, sizeof(w->name), "%s", name);
 		w->line = line;
 		return w;
@@ -553,9 +504,7 @@ trigger_new_entry(struct trigger_confs *c, int section, const char *name,
 			return NULL;
 		p = &c->psi[c->npsi++];
 		memset(p, 0, sizeof(*p));
-		p->resource = PSI_MEMORY;
-		p->stall_ms = 150;
-		p->window_ms = 2000;
+		conf_defaults(&trigger_table, section, p);
 		snprintf(p->name, sizeof(p->name), "%s", name);
 		p->line = line;
 		return p;
@@ -594,7 +543,7 @@ trigger_config_section(struct trigger_config_state *st, unsigned long line,
 		    section, trigger_table.expected);
 		return -1;
 	}
-	if (!trigger_is_name(name)) {
+	if (!conf_is_section_name(name, strlen(name))) {
 		snprintf(err, errlen, "invalid name '%s' in [%s] (expected 1 "
 		    "to %d characters a-z, 0-9, '_' or '-')", name, section,
 		    TRIGGER_NAME_MAX - 1);

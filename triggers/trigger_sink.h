@@ -5,6 +5,16 @@
  * fires into it. A source never sees the recorder's structures, so it
  * can be read, tested and reused on its own; the recorder wires its
  * sources in one place (recorder/sources.c).
+ *
+ * The sources:
+ *   watcher.c         cpu and memory watchers (watch.c: their threshold
+ *                     logic; watcher_process.c: the pids they follow;
+ *                     procstat.c: the /proc and cgroup parsers)
+ *   psi.c             kernel pressure-stall (PSI) triggers
+ *   event_rule.c      LTTng event rules: the loop's side; the sync with
+ *                     the session daemon is event_rule_sync.c (on the
+ *                     LTTng worker), notifications event_rule_channel.c
+ *   trigger_config.c  their [trigger.*] sections of recorder.conf
  */
 #ifndef TT_TRIGGER_SINK_H
 #define TT_TRIGGER_SINK_H

@@ -1,7 +1,8 @@
 /*
- * cpu and memory watchers (watcher.h): sampling, process matching,
- * hysteresis through watch.c, triggers through snapshot_trigger(). The
- * PSI watchers live in psi.c; this file owns their set so that one build
+ * cpu and memory watchers (watcher.h): building, sampling, hysteresis
+ * through watch.c, triggers into the recorder's sink, status. Which pids
+ * a process or pid-file watcher follows is watcher_process.c. The PSI
+ * watchers live in psi.c; this file owns their set so that one build
  * reports every problem of the new configuration at once.
  */
 #include <sys/types.h>
@@ -28,84 +29,11 @@
 #include "trigger_sink.h"
 #include "watch.h"
 #include "watcher.h"
-
-#define WATCHER_PIDS_MAX	256	/* processes one watcher follows */
-#define WATCHER_FILE_MAX	8192	/* /proc/stat of a big machine: more */
-/*
- * Files kept open between ticks, all watchers together: a tick then costs
- * a pread() per file instead of a path walk, an open and a close. Past
- * the budget, files are opened at each tick.
- */
-#define WATCHER_FDS_MAX		512
-/*
- * A rescan reads the command name of the pids it did not see last time;
- * every WATCHER_COMM_REFRESH-th reads them all again, for a process that
- * exec()'d into another program under the same pid.
- */
-#define WATCHER_COMM_REFRESH	6
-
-struct watcher_comm {
-	pid_t		 pid;
-	char		 comm[PROCSTAT_COMM_MAX];
-};
-
-struct watcher_pid {
-	pid_t		 pid;
-	int		 fd;		/* its stat file, or -1 */
-	uint64_t	 start_ticks;
-	uint64_t	 cpu_ticks;
-	int		 has_prev;	/* cpu_ticks is a previous sample */
-};
-
-struct watcher {
-	struct watchers		*set;
-	struct watcher_conf	 conf;
-	struct watch_limits	 limits;
-	struct watch_state	 state;
-	struct event		*tick;
-	char			 path[PATH_MAX];	/* system, cgroup, pid file */
-	int			 fd;			/* path, kept open, or -1 */
-
-	/* The previous cpu sample, for a rate. */
-	struct procstat_cpu	 prev_cpu;
-	uint64_t		 prev_usage_usec;
-	uint64_t		 prev_us;
-	int			 has_prev;
-
-	struct watcher_pid	*pids;
-	size_t			 npids;
-
-	double			 value;
-	int			 has_value;
-	uint64_t		 samples;
-	int64_t			 last_fire_realtime_us;
-	char			 error[192];	/* the last sample's, or "" */
-};
-
-struct watchers {
-	struct event_base	*base;
-	struct trigger_sink	 sink;
-	char			 procfs_root[TRIGGER_PATH_MAX];
-	char			 sysfs_root[TRIGGER_PATH_MAX];
-	uint64_t		 rescan_ms;
-	long			 hz;
-	long			 page_size;
-
-	struct watcher		*list[WATCHERS_MAX];
-	size_t			 n;
-	size_t			 nprocess;	/* watchers that match by name */
-	size_t			 npidfile;
-	struct event		*rescan;
-	uint64_t		 rescans;
-	unsigned		 open_fds;
-	struct watcher_comm	*comms;		/* the last rescan's, by pid */
-	size_t			 ncomms;
-
-	struct psi_set		*psi;
-};
+#include "watcher_set.h"
+#include "xmalloc.h"
 
 /* root + "/" + rest, without doubling the slash of root "/". */
-static void
+void
 watcher_join(char *out, size_t len, const char *root, const char *rest)
 {
 	size_t n = strlen(root);
@@ -114,7 +42,7 @@ watcher_join(char *out, size_t len, const char *root, const char *rest)
 	    "/", rest);
 }
 
-static void
+void
 watcher_proc_path(const struct watchers *set, char *out, size_t len,
     const char *rest)
 {
@@ -157,234 +85,6 @@ watcher_format(const struct watcher *w, double v, char *out, size_t len)
 		u++;
 	}
 	snprintf(out, len, "%.1f%s", v, units[u]);
-}
-
-/* ---- process matching ---- */
-
-/*
- * Reads path through *fd, opening it on first use while the budget
- * lasts. A file that fails (a process gone: ESRCH) is closed, so that
- * the next read opens it again, or not at all.
- */
-static ssize_t
-watcher_read(struct watchers *set, int *fd, const char *path, char *buf,
-    size_t size)
-{
-	ssize_t	 n;
-	int	 saved;
-
-	if (*fd == -1 && set->open_fds < WATCHER_FDS_MAX &&
-	    (*fd = open(path, O_RDONLY | O_CLOEXEC)) != -1)
-		set->open_fds++;
-	if (*fd == -1)
-		return procstat_read(path, buf, size);
-	if ((n = procstat_pread(*fd, buf, size)) <= 0) {
-		saved = errno;
-		close(*fd);
-		*fd = -1;
-		set->open_fds--;
-		errno = n == 0 ? ESRCH : saved;
-		return -1;
-	}
-	return n;
-}
-
-static void
-watcher_close(struct watchers *set, int *fd)
-{
-	if (*fd == -1)
-		return;
-	close(*fd);
-	*fd = -1;
-	set->open_fds--;
-}
-
-static struct watcher_pid *
-watcher_find_pid(struct watcher *w, pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < w->npids; i++)
-		if (w->pids[i].pid == pid)
-			return &w->pids[i];
-	return NULL;
-}
-
-static void
-watcher_add_pid(struct watcher *w, pid_t pid)
-{
-	if (watcher_find_pid(w, pid) != NULL || w->npids == WATCHER_PIDS_MAX)
-		return;
-	w->pids[w->npids].pid = pid;
-	w->pids[w->npids].fd = -1;
-	w->pids[w->npids].start_ticks = 0;
-	w->pids[w->npids].has_prev = 0;
-	w->npids++;
-}
-
-static void
-watcher_drop_pid(struct watcher *w, size_t i)
-{
-	watcher_close(w->set, &w->pids[i].fd);
-	w->pids[i] = w->pids[--w->npids];
-}
-
-/* The pid a pid file names, or -1. */
-static pid_t
-watcher_read_pidfile(const char *path)
-{
-	char		 buf[64];
-	uint64_t	 pid;
-
-	if (procstat_read(path, buf, sizeof(buf)) == -1 ||
-	    procstat_parse_uint(buf, &pid) == -1 || pid == 0 ||
-	    pid > INT_MAX)
-		return -1;
-	return (pid_t)pid;
-}
-
-static int
-watcher_comm_compare(const void *a, const void *b)
-{
-	const struct watcher_comm *x = a, *y = b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-/* A tick saw pid under another name than the cache holds. */
-static void
-watcher_comm_learn(struct watchers *set, pid_t pid, const char *comm)
-{
-	struct watcher_comm	 key, *known;
-
-	key.pid = pid;
-	if (set->comms != NULL && (known = bsearch(&key, set->comms,
-	    set->ncomms, sizeof(key), watcher_comm_compare)) != NULL)
-		snprintf(known->comm, sizeof(known->comm), "%s", comm);
-}
-
-/*
- * The command name of pid into out: from the last rescan when it was
- * there and this is not a refresh, else from its comm file. -1 when the
- * process is gone.
- */
-static int
-watcher_comm(struct watchers *set, pid_t pid, int is_refresh,
-    struct watcher_comm *out)
-{
-	struct watcher_comm	 key, *known;
-	char			 path[PATH_MAX], rel[32], text[64];
-
-	out->pid = pid;
-	key.pid = pid;
-	if (!is_refresh && set->comms != NULL && (known = bsearch(&key,
-	    set->comms, set->ncomms, sizeof(key), watcher_comm_compare))
-	    != NULL) {
-		memcpy(out->comm, known->comm, sizeof(out->comm));
-		return 0;
-	}
-	snprintf(rel, sizeof(rel), "%d/comm", (int)pid);
-	watcher_proc_path(set, path, sizeof(path), rel);
-	if (procstat_read(path, text, sizeof(text)) <= 0)
-		return -1;	/* gone since readdir */
-	text[strcspn(text, "\n")] = '\0';
-	snprintf(out->comm, sizeof(out->comm), "%s", text);
-	return 0;
-}
-
-/*
- * One pass over /proc: every process watcher gets the pids whose comm is
- * its target, and loses those that are gone; a pid file is read again.
- */
-static void
-watchers_rescan(struct watchers *set)
-{
-	struct watcher	*w;
-	struct dirent	*de;
-	DIR		*dir;
-	char		 path[PATH_MAX], *end;
-	unsigned char	 seen[WATCHERS_MAX][WATCHER_PIDS_MAX];
-	struct watcher_pid *p;
-	struct watcher_comm *comms = NULL, *grown;
-	long		 pid;
-	size_t		 i, j, ncomms = 0, size = 0;
-	pid_t		 file_pid;
-	int		 is_refresh;
-
-	is_refresh = set->rescans % WATCHER_COMM_REFRESH == 0;
-	set->rescans++;
-	memset(seen, 0, sizeof(seen));
-	for (i = 0; i < set->n; i++) {
-		w = set->list[i];
-		if (w->conf.target != WATCHER_PIDFILE)
-			continue;
-		file_pid = watcher_read_pidfile(w->path);
-		for (j = 0; j < w->npids; j++)
-			if (w->pids[j].pid != file_pid)
-				watcher_drop_pid(w, j--);
-		if (file_pid > 0)
-			watcher_add_pid(w, file_pid);
-	}
-	if (set->nprocess == 0)
-		return;
-	watcher_join(path, sizeof(path), set->procfs_root, "proc");
-	if ((dir = opendir(path)) == NULL) {
-		log_warn("watchers: %s", path);
-		return;
-	}
-	while ((de = readdir(dir)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end != '\0' || pid <= 0 || pid > INT_MAX)
-			continue;
-		if (ncomms == size) {
-			size = size == 0 ? 1024 : size * 2;
-			if ((grown = reallocarray(comms, size,
-			    sizeof(*comms))) == NULL)
-				fatal("reallocarray");
-			comms = grown;
-		}
-		if (watcher_comm(set, (pid_t)pid, is_refresh,
-		    &comms[ncomms]) == -1)
-			continue;
-		for (i = 0; i < set->n; i++) {
-			w = set->list[i];
-			if (w->conf.target != WATCHER_PROCESS ||
-			    strcmp(w->conf.target_arg, comms[ncomms].comm) != 0)
-				continue;
-			watcher_add_pid(w, (pid_t)pid);
-			p = watcher_find_pid(w, (pid_t)pid);
-			if (p != NULL)
-				seen[i][p - w->pids] = 1;
-		}
-		ncomms++;
-	}
-	closedir(dir);
-	qsort(comms, ncomms, sizeof(*comms), watcher_comm_compare);
-	free(set->comms);
-	set->comms = comms;
-	set->ncomms = ncomms;
-	for (i = 0; i < set->n; i++) {
-		w = set->list[i];
-		if (w->conf.target != WATCHER_PROCESS)
-			continue;
-		/* Backwards: a drop moves the last entry into the hole. */
-		for (j = w->npids; j-- > 0;) {
-			if (!seen[i][j]) {
-				seen[i][j] = seen[i][w->npids - 1];
-				watcher_drop_pid(w, j);
-			}
-		}
-	}
-}
-
-static void
-watchers_on_rescan(evutil_socket_t fd, short events, void *arg)
-{
-	(void)fd;
-	(void)events;
-	watchers_rescan(arg);
 }
 
 /* ---- sampling ---- */
@@ -623,9 +323,8 @@ watcher_new(struct watchers *set, const struct watcher_conf *c)
 {
 	struct watcher *w;
 
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->pids = calloc(WATCHER_PIDS_MAX, sizeof(*w->pids))) == NULL)
-		fatal("calloc");
+	w = xcalloc(1, sizeof(*w));
+	w->pids = xcalloc(WATCHER_PIDS_MAX, sizeof(*w->pids));
 	w->set = set;
 	w->fd = -1;
 	w->conf = *c;
@@ -697,8 +396,7 @@ watchers_new(const struct trigger_confs *confs,
 
 	if (errlen > 0)
 		err[0] = '\0';
-	if ((set = calloc(1, sizeof(*set))) == NULL)
-		fatal("calloc");
+	set = xcalloc(1, sizeof(*set));
 	set->sink = *sink;
 	snprintf(set->procfs_root, sizeof(set->procfs_root), "%s",
 	    confs->procfs_root);

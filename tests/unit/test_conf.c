@@ -1,9 +1,10 @@
 /*
- * Unit tests of lib/conf.c: the value types both configuration loaders
- * use, with their messages; comma lists; the table-driven handler and the
- * load on a copy, through a small loader of its own; the checks of the
- * files a key names; and the file reader's limits. The loaders' own tests
- * (test_config.c, test_relay_config.c) check each key's wiring.
+ * Unit tests of lib/conf.c and conf_value.c: the value types both
+ * configuration loaders use, with their messages; comma lists; the
+ * table-driven handler and the load on a copy, through a small loader of
+ * its own; the checks of the files a key names; and the file reader's
+ * limits. The loaders' own tests (test_config.c, test_relay_config.c)
+ * check each key's wiring.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,7 +170,8 @@ parse_bad(conf_parser parse, const struct conf_key *k, const char *value,
 static void
 test_name(void **state)
 {
-	struct conf_key	 k = { 0, "name", conf_parse_name, 0, 8, 0, 0, 0, 0 };
+	struct conf_key	 k = { 0, "name", conf_parse_name, 0, 8, 0, 0, 0,
+			    0, NULL };
 
 	(void)state;
 	parse_str(conf_parse_name, &k, "a", "a");
@@ -194,9 +196,10 @@ test_name(void **state)
 static void
 test_path(void **state)
 {
-	struct conf_key	 k = { 0, "p", conf_parse_path, 0, 64, 0, 8, 0, 0 };
+	struct conf_key	 k = { 0, "p", conf_parse_path, 0, 64, 0, 8, 0, 0,
+			    NULL };
 	struct conf_key	 e = { 0, "p", conf_parse_path, 0, 64, 0, 64,
-			    CONF_EMPTY_OK, 0 };
+			    CONF_EMPTY_OK, 0, NULL };
 
 	(void)state;
 	parse_str(conf_parse_path, &k, "/", "/");
@@ -239,9 +242,9 @@ test_address(void **state)
 		"fe80::1:22", "[fe80::1]", "[fe80::1]:", "[x]:1", "[::1]:1]",
 	};
 	struct conf_key		 k = { 0, "a", conf_parse_address, 0, 64, 0,
-				    0, 0, 0 };
+				    0, 0, 0, NULL };
 	struct conf_key		 e = { 0, "a", conf_parse_address, 0, 64, 0,
-				    0, CONF_EMPTY_OK, 0 };
+				    0, CONF_EMPTY_OK, 0, NULL };
 	char			 host[CONF_HOST_MAX], want[512];
 	uint16_t		 port;
 	size_t			 i;
@@ -282,7 +285,7 @@ static void
 test_mode(void **state)
 {
 	struct conf_key	 k = { 0, "mode", conf_parse_mode, 0, 0, 0, 0777, 0,
-			    0 };
+			    0, NULL };
 	mode_t		 mode;
 
 	(void)state;
@@ -309,9 +312,9 @@ static void
 test_uint(void **state)
 {
 	struct conf_key	 k = { 0, "n", conf_parse_uint, 0, 0, 0, 10000, 0,
-			    0 };
+			    0, NULL };
 	struct conf_key	 p = { 0, "n", conf_parse_uint, 0, 0, 2, 1024,
-			    CONF_POWER_OF_TWO, 0 };
+			    CONF_POWER_OF_TWO, 0, NULL };
 	static const char *bad[] = { "", "10001", "-1", "+1", " 1", "0x10",
 			    "3.5", "1k", "99999999999999999999999",
 			    "4294967296" };
@@ -344,13 +347,13 @@ static void
 test_size(void **state)
 {
 	struct conf_key	 min = { 0, "s", conf_parse_size, 0, 0, 1024 * 1024,
-			    UINT64_MAX, 0, 0 };
+			    UINT64_MAX, 0, 0, NULL };
 	struct conf_key	 range = { 0, "s", conf_parse_size, 0, 0, 4096,
-			    256 * 1024, 0, 0 };
+			    256 * 1024, 0, 0, NULL };
 	struct conf_key	 p = { 0, "s", conf_parse_size, 0, 0, 4096,
-			    UINT64_MAX, CONF_POWER_OF_TWO, 0 };
+			    UINT64_MAX, CONF_POWER_OF_TWO, 0, NULL };
 	struct conf_key	 prange = { 0, "s", conf_parse_size, 0, 0, 1000,
-			    1024 * 1024 * 1024, CONF_POWER_OF_TWO, 0 };
+			    1024 * 1024 * 1024, CONF_POWER_OF_TWO, 0, NULL };
 	uint64_t	 v;
 
 	(void)state;
@@ -384,11 +387,11 @@ static void
 test_duration(void **state)
 {
 	struct conf_key	 any = { 0, "d", conf_parse_duration, 0, 0, 0,
-			    UINT64_MAX, 0, 0 };
+			    UINT64_MAX, 0, 0, NULL };
 	struct conf_key	 nonzero = { 0, "d", conf_parse_duration, 0, 0, 1,
-			    3600 * 1000, 0, 0 };
+			    3600 * 1000, 0, 0, NULL };
 	struct conf_key	 range = { 0, "d", conf_parse_duration, 0, 0, 1000,
-			    60 * 1000, 0, 0 };
+			    60 * 1000, 0, 0, NULL };
 	uint64_t	 ms;
 	char		 buf[32];
 
@@ -427,7 +430,8 @@ test_duration(void **state)
 static void
 test_bool(void **state)
 {
-	struct conf_key	 k = { 0, "b", conf_parse_bool, 0, 0, 0, 0, 0, 0 };
+	struct conf_key	 k = { 0, "b", conf_parse_bool, 0, 0, 0, 0, 0,
+			    0, NULL };
 	int		 v = -1;
 
 	(void)state;

@@ -1,5 +1,6 @@
 /*
- * Unit tests of triggers/watcher.c on a fixture /proc and cgroup tree
+ * Unit tests of the watchers (triggers/watcher.c and watcher_process.c)
+ * on a fixture /proc and cgroup tree
  * ([trigger] procfs_root and sysfs_root point at it), with an injected
  * clock: the system, process, pid file and cgroup samples, pid reuse, the
  * rescan, firing through the callback, and the start-up checks.

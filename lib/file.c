@@ -1,0 +1,89 @@
+/*
+ * Whole-file helpers (file.h), shared by the recorder's spool, the
+ * relay's store and the CLI's fetch.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "file.h"
+
+int
+file_write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t	*p = data;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+file_sha256(int fd, char hex[FILE_SHA256_HEX + 1], uint64_t *bytes)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	unsigned char		 buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+	EVP_MD_CTX		*ctx;
+	uint64_t		 total = 0;
+	ssize_t			 n;
+	int			 ret = -1, error = EIO;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+		goto end;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			error = errno;
+			goto end;
+		}
+		if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+			goto end;
+		total += (uint64_t)n;
+	}
+	if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
+	    mdlen * 2 != FILE_SHA256_HEX)
+		goto end;
+	for (i = 0; i < mdlen; i++) {
+		hex[i * 2] = digits[md[i] >> 4];
+		hex[i * 2 + 1] = digits[md[i] & 0xf];
+	}
+	hex[mdlen * 2] = '\0';
+	if (bytes != NULL)
+		*bytes = total;
+	ret = 0;
+end:
+	EVP_MD_CTX_free(ctx);
+	if (ret == -1)
+		errno = error;
+	return ret;
+}
+
+int
+file_sync_close(int fd)
+{
+	int	 ret, error;
+
+	ret = fsync(fd);
+	error = errno;
+	close(fd);
+	if (ret == -1)
+		errno = error;
+	return ret;
+}

@@ -1,0 +1,27 @@
+/*
+ * Whole-file helpers more than one program uses: every byte written, a
+ * file's sha256 as it is read, fsync before close. They block: a daemon
+ * calls them on a worker thread, never on its event loop.
+ */
+#ifndef TT_FILE_H
+#define TT_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FILE_SHA256_HEX		64	/* lowercase hex digits */
+
+/* Writes all of data, again after EINTR; 0, or -1 with errno. */
+int	file_write_all(int fd, const void *data, size_t len);
+
+/*
+ * Reads fd to its end into a sha256, as FILE_SHA256_HEX lowercase hex
+ * digits and a NUL in hex; bytes (may be NULL) gets how many were read.
+ * 0, or -1 with errno (EIO when the digest itself failed).
+ */
+int	file_sha256(int fd, char hex[FILE_SHA256_HEX + 1], uint64_t *bytes);
+
+/* fsync(fd), then close(fd): fsync's result, with its errno. */
+int	file_sync_close(int fd);
+
+#endif
