@@ -57,8 +57,10 @@ UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c \
 		  lib/units.c
 # The snapshot analyzer (libbabeltrace2), shared by the relay and the CLI.
-ANALYZE_SRCS	= lib/analyze.c lib/analyze_http.c lib/ctf_dir.c \
-		  lib/trace_reader.c lib/trace_events.c lib/histogram.c \
+ANALYZE_SRCS	= lib/analyze.c lib/analyze_http.c lib/analyze_json.c \
+		  lib/analyze_kernel.c lib/analyze_rules.c lib/ctf_dir.c \
+		  lib/trace_reader.c lib/trace_field.c lib/trace_events.c \
+		  lib/histogram.c \
 		  lib/text.c lib/isolate.c
 CORE_SRCS	= $(filter-out recorder/recorder.c,$(wildcard recorder/*.c)) \
 		  $(wildcard triggers/*.c)
@@ -132,7 +134,7 @@ $(BUILD)/librelay.a: $(RELAY_OBJS) $(BUILD)/o/gen/web_assets.o
 $(BUILD)/libcli.a: $(CLI_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/librecorder-san.a: $(SAN_OBJS)
+$(BUILD)/librecorder-san.a: $(SAN_OBJS) $(BUILD)/o/gen/web_assets.o
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
@@ -193,7 +195,7 @@ FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c l
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
 		  lib/clock.c lib/file.c
-FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c
+FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c lib/file.c
 
 .SECONDEXPANSION:
 $(TTSEND): tests/apps/ttsend.c $(LIBTT_A)

@@ -91,7 +91,7 @@ int	remote_failure(const struct http_endpoint *,
 /* GET target, a JSON answer. Returns an exit status; *json on EXIT_OK. */
 int	remote_get_json(const struct http_endpoint *, const char *target,
 	    const char *what, json_t **json);
-/* The same, but a 404 returns REMOTE_NOT_FOUND without a word. */
+/* The same, but a 404 "not_found" returns REMOTE_NOT_FOUND silently. */
 int	remote_get_json_quiet(const struct http_endpoint *,
 	    const char *target, const char *what, json_t **json);
 /* Appends "[?&]key=value", the value percent-encoded. -1 if no room. */

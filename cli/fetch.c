@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,21 +34,6 @@ fetch_usage(void)
 	    "                       [--ca FILE --cert FILE --key FILE]\n"
 	    "Writes the snapshot to DIR/ID (DIR defaults to the current "
 	    "directory);\n`tracetrap list` shows the IDs; " REMOTE_USAGE);
-}
-
-static int
-fetch_remove_entry(const char *path, const struct stat *st, int type,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-fetch_remove_tree(const char *path)
-{
-	nftw(path, fetch_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The sha256 of a file under dir, as lowercase hex. */
@@ -269,6 +253,6 @@ fetch_main(int argc, char **argv)
 end:
 	if (fd != -1)
 		close(fd);
-	fetch_remove_tree(tmp);
+	file_remove_tree(tmp);
 	return code;
 }

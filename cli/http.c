@@ -220,12 +220,18 @@ http_conn_read(struct http_conn *c, char *buf, size_t len)
 		while (n == -1 && errno == EINTR);
 		return n;
 	}
+	errno = 0;
 	ret = SSL_read(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
 	if (ret > 0)
 		return ret;
 	switch (SSL_get_error(c->ssl, ret)) {
 	case SSL_ERROR_ZERO_RETURN:
 		return 0;
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		/* SO_RCVTIMEO ran out. */
+		errno = EAGAIN;
+		return -1;
 	case SSL_ERROR_SYSCALL:
 		/* A peer that closes without close_notify: an EOF all the same. */
 		return errno == 0 ? 0 : -1;

@@ -4,15 +4,20 @@
  * bounded in memory and CPU, since libbabeltrace2 may abort or allocate
  * without bound on a hostile trace (lib/isolate.h).
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "analyze.h"
 #include "cli.h"
+#include "file.h"
 #include "isolate.h"
 #include "trace_events.h"
 
 static const struct isolate_limits cli_limits = {
-	CLI_ANALYZE_CPU_S, CLI_ANALYZE_MEMORY, 0, 0,
+	CLI_ANALYZE_CPU_S, CLI_ANALYZE_MEMORY, 0, 0, 0,
 };
 
 static json_t *
@@ -55,12 +60,23 @@ cli_events_child(void *arg)
 json_t *
 cli_events(const char *dir, const struct trace_query *q)
 {
-	struct cli_events_args	 a = { dir, q };
+	struct cli_events_args	 a = { dir, NULL };
+	struct trace_query	 mine = *q;
 	json_t			*answer;
-	char			 err[512], why[600];
+	char			 err[512], why[600], tmp[PATH_MAX];
 
-	if ((answer = isolate_call(cli_events_child, &a, &cli_limits, err,
-	    sizeof(err))) != NULL)
+	/* The child's packets under a directory of ours: removed after. */
+	snprintf(tmp, sizeof(tmp), "%s/tracetrap-events.XXXXXX", q->tmpdir);
+	if (mkdtemp(tmp) == NULL) {
+		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
+		return json_pack("{s:s}", "error", why);
+	}
+	mine.tmpdir = tmp;
+	a.q = &mine;
+	answer = isolate_call(cli_events_child, &a, &cli_limits, err,
+	    sizeof(err));
+	file_remove_tree(tmp);
+	if (answer != NULL)
 		return answer;
 	snprintf(why, sizeof(why), "reading the trace %s", err);
 	return json_pack("{s:s}", "error", why);

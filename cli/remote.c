@@ -139,6 +139,7 @@ remote_get(const struct http_endpoint *ep, const char *target,
 {
 	struct http_response	 res;
 	json_error_t		 jerr;
+	json_t			*answer = NULL;
 	char			 err[512];
 	int			 code;
 
@@ -148,10 +149,16 @@ remote_get(const struct http_endpoint *ep, const char *target,
 		remote_unreachable(ep, err);
 		return EXIT_USAGE;
 	}
-	if (res.status == 404 && is_quiet_404) {
+	/* Only "no such thing": a 404 for another reason is reported. */
+	if (res.status == 404 && is_quiet_404 && res.body != NULL &&
+	    (answer = json_loads(res.body, 0, NULL)) != NULL &&
+	    strcmp(json_string_value(json_object_get(answer, "error")) ?: "",
+	    "not_found") == 0) {
+		json_decref(answer);
 		http_response_free(&res);
 		return REMOTE_NOT_FOUND;
 	}
+	json_decref(answer);
 	if (res.status != 200) {
 		code = remote_failure(ep, &res, what);
 		http_response_free(&res);

@@ -123,16 +123,17 @@ void
 table_add(struct table *t, const char *const *cells)
 {
 	char	**grown;
-	size_t	 i;
+	size_t	 i, cap;
 
 	if (t == NULL)
 		return;
 	if (t->nrows == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 16;
-		grown = realloc(t->cells, t->cap * t->ncols * sizeof(char *));
+		cap = t->cap ? 2 * t->cap : 16;
+		grown = realloc(t->cells, cap * t->ncols * sizeof(char *));
 		if (grown == NULL)
 			return;
 		t->cells = grown;
+		t->cap = cap;
 	}
 	for (i = 0; i < t->ncols; i++) {
 		t->cells[t->nrows * t->ncols + i] = strdup(cells[i] != NULL &&

@@ -266,7 +266,8 @@ analyze_http_end(struct analyze_http *h, const char *id, const char *method,
 	} else {
 		/* Its begin was overwritten in the ring, or never traced. */
 		h->without_begin++;
-		done.begin_ns = ts_ns - (int64_t)(duration_us * 1000);
+		done.begin_ns = duration_us < (uint64_t)ts_ns / 1000 ?
+		    ts_ns - (int64_t)(duration_us * 1000) : 0;
 	}
 	http_copy(done.method, sizeof(done.method), method);
 	http_copy(done.uri, sizeof(done.uri), uri);

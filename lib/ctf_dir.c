@@ -10,6 +10,7 @@
 
 #include "ctf_dir.h"
 #include "errbuf.h"
+#include "file.h"
 
 #define CTF_PACKET_MAGIC	0xc1fc1fc1U
 /* Header (magic, uuid, stream_id, stream_instance_id) + five u64s. */
@@ -52,32 +53,40 @@ int
 ctf_dir_index_stream(int fd, uint64_t size, struct ctf_stream_file *f)
 {
 	unsigned char		 head[CTF_PACKET_HEAD];
-	struct ctf_packet	*p;
+	struct ctf_packet	*p, *grown;
 	uint64_t		 off = 0, content_bits, size_bits;
 	uint32_t		 magic;
 	int			 is_big_endian = -1, this_big;
-	size_t			 cap;
+	size_t			 cap = 0;
 
 	f->packets = NULL;
 	f->npackets = 0;
 	f->is_indexed = 0;
-	cap = size / CTF_PACKET_HEAD;
-	if (cap > CTF_MAX_PACKETS)
-		cap = CTF_MAX_PACKETS;
 	if (size == 0) {
 		f->is_indexed = 1;
 		return 0;
 	}
-	if (cap == 0 || (f->packets = calloc(cap, sizeof(*p))) == NULL) {
-		snprintf(f->why_not, sizeof(f->why_not), "%s",
-		    cap == 0 ? "shorter than a packet header" : "out of memory");
-		return -1;
-	}
 	while (off < size) {
-		if (f->npackets == cap || size - off < CTF_PACKET_HEAD) {
+		if (size - off < CTF_PACKET_HEAD) {
 			snprintf(f->why_not, sizeof(f->why_not),
 			    "packet at %llu: cut short", (unsigned long long)off);
 			goto fail;
+		}
+		/* Packets are sub-buffers (4 KiB and up): grow as they come. */
+		if (f->npackets == cap) {
+			if (cap >= CTF_MAX_PACKETS) {
+				snprintf(f->why_not, sizeof(f->why_not),
+				    "more than %u packets", CTF_MAX_PACKETS);
+				goto fail;
+			}
+			cap = cap ? 2 * cap : 64;
+			if ((grown = realloc(f->packets, cap *
+			    sizeof(*grown))) == NULL) {
+				snprintf(f->why_not, sizeof(f->why_not),
+				    "out of memory");
+				goto fail;
+			}
+			f->packets = grown;
 		}
 		if (pread(fd, head, sizeof(head), (off_t)off) !=
 		    (ssize_t)sizeof(head)) {
@@ -126,6 +135,8 @@ ctf_dir_index_stream(int fd, uint64_t size, struct ctf_stream_file *f)
 		f->npackets++;
 	}
 	f->is_indexed = 1;
+	if ((grown = realloc(f->packets, f->npackets * sizeof(*grown))) != NULL)
+		f->packets = grown;
 	return 0;
 fail:
 	free(f->packets);
@@ -242,10 +253,19 @@ ctf_walk_dir(struct ctf_walk *w, const char *path, const char *rel, int depth)
 int
 ctf_dir_scan(const char *root, struct ctf_dir *dir, char *err, size_t errlen)
 {
-	struct ctf_walk w = { dir, 0, err, errlen };
+	struct ctf_walk	 w = { dir, 0, err, errlen };
+	char		 real[PATH_MAX];
 
 	memset(dir, 0, sizeof(*dir));
-	if (ctf_walk_dir(&w, root, "", 0) == -1) {
+	/*
+	 * libbabeltrace2 names streams by their absolute, clean path: the
+	 * traces' paths must be the same to be matched against them.
+	 */
+	if (realpath(root, real) == NULL) {
+		errbuf_set(err, errlen, "%s: %s", root, strerror(errno));
+		return -1;
+	}
+	if (ctf_walk_dir(&w, real, "", 0) == -1) {
 		ctf_dir_free(dir);
 		return -1;
 	}
@@ -293,6 +313,31 @@ ctf_dir_find_stream(const struct ctf_dir *dir, const char *path,
 	return NULL;
 }
 
+/* The same with read and write, where copy_file_range() cannot go. */
+static int
+ctf_copy_slow(int in, int out, uint64_t off, uint64_t len)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = pread(in, buf, len < sizeof(buf) ? len : sizeof(buf),
+		    (off_t)off);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == 0)
+				errno = EIO;	/* the file shrank */
+			return -1;
+		}
+		if (file_write_all(out, buf, (size_t)n) == -1)
+			return -1;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
 /* Copies len bytes at off of in to the end of out. */
 static int
 ctf_copy(int in, int out, uint64_t off, uint64_t len)
@@ -302,6 +347,10 @@ ctf_copy(int in, int out, uint64_t off, uint64_t len)
 
 	while (len > 0) {
 		n = copy_file_range(in, &from, out, NULL, len, 0);
+		if (n == -1 && (errno == EXDEV || errno == EINVAL ||
+		    errno == ENOSYS || errno == EOPNOTSUPP))
+			/* Across filesystems (a store on disk, /tmp on tmpfs). */
+			return ctf_copy_slow(in, out, (uint64_t)from, len);
 		if (n <= 0) {
 			if (n == 0)
 				errno = EIO;	/* the file shrank */

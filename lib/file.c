@@ -2,7 +2,10 @@
  * Whole-file helpers (file.h), shared by the recorder's spool, the
  * relay's store and the CLI's fetch.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -86,4 +89,22 @@ file_sync_close(int fd)
 	if (ret == -1)
 		errno = error;
 	return ret;
+}
+
+static int
+file_remove_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == -1 &&
+	    errno != ENOENT ? -1 : 0;
+}
+
+int
+file_remove_tree(const char *path)
+{
+	if (nftw(path, file_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return 0;
 }

@@ -24,4 +24,10 @@ int	file_sha256(int fd, char hex[FILE_SHA256_HEX + 1], uint64_t *bytes);
 /* fsync(fd), then close(fd): fsync's result, with its errno. */
 int	file_sync_close(int fd);
 
+/*
+ * Removes path and everything under it, links as links (never what they
+ * point to). 0, or -1 with errno when something could not be removed.
+ */
+int	file_remove_tree(const char *path);
+
 #endif

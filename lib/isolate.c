@@ -25,6 +25,15 @@
 
 #define ISOLATE_STDERR_KEEP	512
 
+/* Why the parent killed the child, if it did. */
+enum isolate_kill {
+	ISOLATE_NOT_KILLED,
+	ISOLATE_KILLED_DEADLINE,
+	ISOLATE_KILLED_TOO_BIG,
+	ISOLATE_KILLED_CANCELLED,
+	ISOLATE_KILLED_ERROR,		/* the parent could not go on */
+};
+
 struct isolate_child {
 	pid_t		 pid;
 	int		 out;		/* its answer */
@@ -107,36 +116,84 @@ isolate_last_line(char *tail, size_t n, char *line, size_t len)
 	text_terminal_safe(line);
 }
 
+/* Keeps the last ISOLATE_STDERR_KEEP bytes: the message is at the end. */
+static void
+isolate_keep_tail(char *tail, size_t *taillen, const char *chunk, size_t n)
+{
+	size_t drop;
+
+	if (n >= ISOLATE_STDERR_KEEP) {
+		memcpy(tail, chunk + n - ISOLATE_STDERR_KEEP,
+		    ISOLATE_STDERR_KEEP);
+		*taillen = ISOLATE_STDERR_KEEP;
+		return;
+	}
+	if (*taillen + n > ISOLATE_STDERR_KEEP) {
+		drop = *taillen + n - ISOLATE_STDERR_KEEP;
+		memmove(tail, tail + drop, *taillen - drop);
+		*taillen -= drop;
+	}
+	memcpy(tail + *taillen, chunk, n);
+	*taillen += n;
+}
+
+/* Appends n bytes to the answer; -1 past ISOLATE_OUTPUT_MAX or no memory. */
+static int
+isolate_keep_out(char **out, size_t *outlen, size_t *outcap,
+    const char *chunk, size_t n)
+{
+	char *grown;
+
+	if (*outlen + n > ISOLATE_OUTPUT_MAX)
+		return -1;
+	if (*outlen + n + 1 > *outcap) {
+		*outcap = *outcap ? *outcap * 2 : 65536;
+		while (*outcap < *outlen + n + 1)
+			*outcap *= 2;
+		if ((grown = realloc(*out, *outcap)) == NULL)
+			return -1;
+		*out = grown;
+	}
+	memcpy(*out + *outlen, chunk, n);
+	*outlen += n;
+	return 0;
+}
+
 /* Reads the answer and the stderr, waits; returns the JSON or NULL. */
 static json_t *
 isolate_collect(struct isolate_child *c, const struct isolate_limits *l,
     char *errbuf, size_t errlen)
 {
-	struct pollfd	 fds[2];
+	struct pollfd	 fds[3];
 	char		 tail[ISOLATE_STDERR_KEEP + 1], line[256], chunk[8192];
-	char		*out = NULL, *grown;
+	char		*out = NULL;
 	size_t		 outlen = 0, outcap = 0, taillen = 0;
 	int64_t		 deadline = l->timeout_ms ? isolate_now_ms() +
 			    l->timeout_ms : 0, left;
+	enum isolate_kill killed = ISOLATE_NOT_KILLED;
 	ssize_t		 n;
-	int		 status, is_timeout = 0, is_too_big = 0, nopen = 2, i;
+	pid_t		 pid;
+	int		 status = 0, nopen = 2, i;
 	json_t		*answer = NULL;
 	json_error_t	 jerr;
 
 	fds[0].fd = c->out;
 	fds[1].fd = c->err;
-	fds[0].events = fds[1].events = POLLIN;
-	while (nopen > 0) {
+	fds[2].fd = l->cancel_fd > 0 ? l->cancel_fd : -1;
+	fds[0].events = fds[1].events = fds[2].events = POLLIN;
+	while (nopen > 0 && killed == ISOLATE_NOT_KILLED) {
 		left = deadline ? deadline - isolate_now_ms() : -1;
 		if (deadline && left <= 0) {
-			is_timeout = 1;
-			kill(c->pid, SIGKILL);
+			killed = ISOLATE_KILLED_DEADLINE;
 			break;
 		}
-		if (poll(fds, 2, deadline ? (int)left : -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			kill(c->pid, SIGKILL);
+		if (poll(fds, 3, deadline ? (int)left : -1) == -1) {
+			if (errno != EINTR)
+				killed = ISOLATE_KILLED_ERROR;
+			continue;
+		}
+		if (fds[2].fd != -1 && fds[2].revents != 0) {
+			killed = ISOLATE_KILLED_CANCELLED;
 			break;
 		}
 		for (i = 0; i < 2; i++) {
@@ -148,65 +205,40 @@ isolate_collect(struct isolate_child *c, const struct isolate_limits *l,
 			if (n <= 0) {
 				fds[i].fd = -1;
 				nopen--;
-				continue;
-			}
-			if (i == 1) {
-				/* Keep the last bytes: the message is at the end. */
-				if ((size_t)n >= ISOLATE_STDERR_KEEP) {
-					memcpy(tail, chunk + n -
-					    ISOLATE_STDERR_KEEP,
-					    ISOLATE_STDERR_KEEP);
-					taillen = ISOLATE_STDERR_KEEP;
-				} else {
-					if (taillen + (size_t)n >
-					    ISOLATE_STDERR_KEEP) {
-						size_t drop = taillen + (size_t)n -
-						    ISOLATE_STDERR_KEEP;
-						memmove(tail, tail + drop,
-						    taillen - drop);
-						taillen -= drop;
-					}
-					memcpy(tail + taillen, chunk, (size_t)n);
-					taillen += (size_t)n;
-				}
-				continue;
-			}
-			if (outlen + (size_t)n > ISOLATE_OUTPUT_MAX) {
-				is_too_big = 1;
-				kill(c->pid, SIGKILL);
-				nopen = 0;
+			} else if (i == 1)
+				isolate_keep_tail(tail, &taillen, chunk,
+				    (size_t)n);
+			else if (isolate_keep_out(&out, &outlen, &outcap,
+			    chunk, (size_t)n) == -1) {
+				killed = ISOLATE_KILLED_TOO_BIG;
 				break;
 			}
-			if (outlen + (size_t)n + 1 > outcap) {
-				outcap = outcap ? outcap * 2 : 65536;
-				while (outcap < outlen + (size_t)n + 1)
-					outcap *= 2;
-				if ((grown = realloc(out, outcap)) == NULL) {
-					kill(c->pid, SIGKILL);
-					nopen = 0;
-					break;
-				}
-				out = grown;
-			}
-			memcpy(out + outlen, chunk, (size_t)n);
-			outlen += (size_t)n;
 		}
 	}
+	if (killed != ISOLATE_NOT_KILLED)
+		kill(c->pid, SIGKILL);
 	close(c->out);
 	close(c->err);
-	while (waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
+	while ((pid = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
 		;
 	isolate_last_line(tail, taillen, line, sizeof(line));
-	if (is_timeout)
+	if (killed == ISOLATE_KILLED_DEADLINE)
 		errbuf_set(errbuf, errlen, "stopped after %u ms (the deadline)",
 		    l->timeout_ms);
-	else if (is_too_big)
+	else if (killed == ISOLATE_KILLED_TOO_BIG)
 		errbuf_set(errbuf, errlen, "answered more than %u MiB",
 		    ISOLATE_OUTPUT_MAX >> 20);
+	else if (killed == ISOLATE_KILLED_CANCELLED)
+		errbuf_set(errbuf, errlen, "stopped: its caller is going away");
+	else if (killed == ISOLATE_KILLED_ERROR)
+		errbuf_set(errbuf, errlen, "stopped: %s", strerror(errno));
+	else if (pid == -1)
+		errbuf_set(errbuf, errlen, "waitpid: %s", strerror(errno));
 	else if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGXCPU ||
 	    (WTERMSIG(status) == SIGKILL && l->cpu_seconds != 0)))
-		errbuf_set(errbuf, errlen, "used more than %u s of CPU",
-		    l->cpu_seconds);
+		/* Past RLIMIT_CPU's soft limit SIGXCPU, past its hard SIGKILL. */
+		errbuf_set(errbuf, errlen, "used more than %u s of CPU (or was "
+		    "killed)", l->cpu_seconds);
 	else if (WIFSIGNALED(status))
 		errbuf_set(errbuf, errlen, "killed by signal %d (%s)%s%s",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)),
@@ -289,6 +321,8 @@ isolate_exec(char *const argv[], const struct isolate_limits *l,
 		dup2(null, STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
 		dup2(err[1], STDERR_FILENO);
+		/* None of the caller's sockets or files, CLOEXEC or not. */
+		close_range(3, ~0U, 0);
 		isolate_limit(l);
 		execv(argv[0], argv);
 		_exit(127);

@@ -24,6 +24,11 @@ struct isolate_limits {
 	uint64_t	 memory_bytes;	/* RLIMIT_AS; 0: none (and under ASan) */
 	unsigned	 timeout_ms;	/* wall clock, then SIGKILL; 0: none */
 	int		 nice;		/* added to the child's niceness */
+	/*
+	 * A descriptor that becomes readable when the caller gives up (its
+	 * daemon stops): the child is killed. 0: none (stdin never is).
+	 */
+	int		 cancel_fd;
 };
 
 /*
@@ -35,8 +40,10 @@ json_t	*isolate_call(json_t *(*fn)(void *), void *arg,
 	    const struct isolate_limits *, char *err, size_t errlen);
 
 /*
- * Runs argv[0] (an absolute path) with argv, stdin from /dev/null, and
- * returns the JSON it prints on stdout. Safe from threaded callers.
+ * Runs argv[0] (an absolute path; "/proc/self/exe" is the caller's own
+ * binary, even one replaced on disk since) with argv, stdin from
+ * /dev/null and no other descriptor of the caller's, and returns the
+ * JSON it prints on stdout. Safe from threaded callers.
  */
 json_t	*isolate_exec(char *const argv[], const struct isolate_limits *,
 	    char *err, size_t errlen);

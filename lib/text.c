@@ -58,6 +58,18 @@ text_utf8_copy(char *dst, size_t dstlen, const char *src, size_t len)
 	return dst;
 }
 
+/* U+200E, U+200F, U+202A..U+202E, U+2066..U+2069 (3-byte forms). */
+static int
+text_is_format(const unsigned char *p)
+{
+	if (p[0] != 0xe2)
+		return 0;
+	if (p[1] == 0x80)
+		return p[2] == 0x8e || p[2] == 0x8f ||
+		    (p[2] >= 0xaa && p[2] <= 0xae);
+	return p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9;
+}
+
 char *
 text_terminal_safe(char *s)
 {
@@ -71,10 +83,16 @@ text_terminal_safe(char *s)
 			n = 1;
 		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
 			p[i] = '?';
-		} else if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
-			/* C1 controls; keep the length, so the string stays UTF-8. */
-			p[i] = '?';
-			p[i + 1] = '?';
+		} else if ((n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) ||
+		    (n == 2 && p[i] == 0xd8 && p[i + 1] == 0x9c) ||
+		    (n == 3 && text_is_format(p + i))) {
+			/*
+			 * C1 controls, and the marks and overrides that make
+			 * a terminal show text in another order than it is
+			 * (U+061C, U+200E/F, U+202A..E, U+2066..9). The
+			 * length is kept, so the string stays UTF-8.
+			 */
+			memset(p + i, '?', n);
 		}
 	}
 	return s;

@@ -13,14 +13,16 @@ size_t	text_utf8_length(const unsigned char *p, size_t avail);
 
 /*
  * Copies at most len bytes of src into dst (dstlen > 0, always
- * terminated), cut at a character boundary; a byte that is not part of
- * valid UTF-8, or a NUL, becomes '?'. Returns dst.
+ * terminated), cut at a character boundary and at the first NUL; a byte
+ * that is not part of valid UTF-8 becomes '?'. Returns dst.
  */
 char	*text_utf8_copy(char *dst, size_t dstlen, const char *src, size_t len);
 
 /*
  * Makes s safe to print: control characters (C0, DEL, and C1 as UTF-8:
- * U+0080..U+009F) and invalid UTF-8 become '?', in place. Returns s.
+ * U+0080..U+009F), the bidirectional marks and overrides that reorder
+ * what a terminal shows, and invalid UTF-8 become '?', in place.
+ * Returns s.
  */
 char	*text_terminal_safe(char *s);
 

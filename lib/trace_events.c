@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,9 @@
 #include "analyze.h"
 #include "ctf_dir.h"
 #include "errbuf.h"
+#include "file.h"
 #include "trace_events.h"
+#include "text.h"
 #include "trace_reader.h"
 
 struct te_result {
@@ -63,6 +64,7 @@ te_on_event(void *arg, struct trace_event *ev)
 {
 	struct te_result		*r = arg;
 	const struct trace_query	*q = r->q;
+	char				 procname[64];
 	int				 is_thread;
 
 	if (q->from_ns != 0 && ev->ts_ns < q->from_ns)
@@ -81,12 +83,14 @@ te_on_event(void *arg, struct trace_event *ev)
 		r->is_truncated = 1;
 		return 1;
 	}
-	json_array_append_new(r->events, json_pack("{s:I, s:s, s:I, s:I, s:I, "
-	    "s:s, s:o}", "ts_ns", (json_int_t)ev->ts_ns, "name", ev->cls->name,
+	text_utf8_copy(procname, sizeof(procname), ev->procname ?
+	    ev->procname : "", ev->procname ? strlen(ev->procname) : 0);
+	json_array_append_new(r->events, json_pack("{s:I, s:s, s:s, s:I, "
+	    "s:I, s:I, s:s, s:o}", "ts_ns", (json_int_t)ev->ts_ns,
+	    "name", ev->cls->name, "domain", ev->stream->domain,
 	    "cpu", (json_int_t)ev->cpu, "vpid", (json_int_t)ev->vpid,
-	    "vtid", (json_int_t)ev->vtid,
-	    "procname", ev->procname ? ev->procname : "",
-	    "fields", trace_event_payload_json(ev)));
+	    "vtid", (json_int_t)ev->vtid, "procname", procname,
+	    "fields", trace_field_payload(ev)));
 	r->n++;
 	return 0;
 }
@@ -106,17 +110,6 @@ te_keep(const struct ctf_trace_dir *t, const struct ctf_stream_file *f,
 		return 1;	/* undated: decoded, and filtered by time */
 	return (c->q->to_ns == 0 || begin <= c->q->to_ns) &&
 	    (c->q->from_ns == 0 || end >= c->q->from_ns);
-}
-
-static int
-te_remove_entry(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 /*
@@ -210,7 +203,7 @@ trace_events_query(const char *dir, const struct trace_query *q, char *err,
 	const char		**dirs = NULL;
 	uint64_t		 bytes = 0;
 	size_t			 i;
-	int			 n, is_seek = 0;
+	int			 n, is_seek = 0, is_partial;
 	json_t			*out = NULL;
 
 	memset(&run, 0, sizeof(run));
@@ -247,18 +240,19 @@ trace_events_query(const char *dir, const struct trace_query *q, char *err,
 			json_decref(r.events);
 			goto end;
 		}
-		if (run.is_partial && !r.is_truncated)
-			r.is_truncated = 1;	/* the CPU budget, or a bad packet */
 	}
+	/* The CPU budget or a packet that cannot be decoded: said so. */
+	is_partial = run.is_partial && !r.is_truncated;
 	out = json_pack("{s:o, s:b, s:s, s:I}", "events", r.events,
-	    "truncated", r.is_truncated, "seek", is_seek ? "packets" : "whole",
+	    "truncated", r.is_truncated || is_partial,
+	    "seek", is_seek ? "packets" : "whole",
 	    "packets_bytes", (json_int_t)bytes);
-	if (run.is_partial && run.partial_reason[0] != '\0' && !r.is_truncated)
+	if (is_partial && run.partial_reason[0] != '\0')
 		json_object_set_new(out, "note", json_string(run.partial_reason));
 end:
 	trace_run_free(&run);
 	if (tmp[0] != '\0')
-		nftw(tmp, te_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		file_remove_tree(tmp);
 	free(paths);
 	free(dirs);
 	ctf_dir_free(&ctf);

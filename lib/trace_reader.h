@@ -125,6 +125,6 @@ void	trace_field_format(const bt_field *, char *buf, size_t len);
 /* Any field as JSON; nesting and sizes are bounded. */
 json_t	*trace_field_json(const bt_field *);
 /* The payload as a JSON object of its members. */
-json_t	*trace_event_payload_json(const struct trace_event *);
+json_t	*trace_field_payload(const struct trace_event *);
 
 #endif

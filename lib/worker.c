@@ -28,7 +28,8 @@ TAILQ_HEAD(worker_items, worker_item);
 struct worker {
 	struct event		*ev;
 	int			 fds[2];	/* wake-up pipe: worker -> loop */
-	pthread_t		 thread;
+	pthread_t		 threads[WORKER_THREADS_MAX];
+	unsigned		 nthreads;
 	unsigned		 pending;	/* the loop's count */
 
 	pthread_mutex_t		 lock;		/* guards todo, done, stop */
@@ -96,7 +97,14 @@ worker_on_wakeup(evutil_socket_t fd, short events, void *arg)
 struct worker *
 worker_start(struct event_base *base)
 {
+	return worker_start_threads(base, 1);
+}
+
+struct worker *
+worker_start_threads(struct event_base *base, unsigned nthreads)
+{
 	struct worker	*w;
+	unsigned	 i;
 	int		 error;
 
 	w = xcalloc(1, sizeof(*w));
@@ -109,10 +117,14 @@ worker_start(struct event_base *base)
 	w->ev = event_new(base, w->fds[0], EV_READ | EV_PERSIST,
 	    worker_on_wakeup, w);
 	event_add(w->ev, NULL);
-	if ((error = pthread_create(&w->thread, NULL, worker_thread, w)) != 0) {
-		errno = error;
-		fatal("pthread_create");
-	}
+	w->nthreads = nthreads < 1 ? 1 : nthreads > WORKER_THREADS_MAX ?
+	    WORKER_THREADS_MAX : nthreads;
+	for (i = 0; i < w->nthreads; i++)
+		if ((error = pthread_create(&w->threads[i], NULL, worker_thread,
+		    w)) != 0) {
+			errno = error;
+			fatal("pthread_create");
+		}
 	return w;
 }
 
@@ -142,7 +154,8 @@ worker_pending(const struct worker *w)
 void
 worker_stop(struct worker *w)
 {
-	struct pollfd pfd;
+	struct pollfd	pfd;
+	unsigned	i;
 
 	while (w->pending > 0) {
 		pfd.fd = w->fds[0];
@@ -153,9 +166,10 @@ worker_stop(struct worker *w)
 	}
 	pthread_mutex_lock(&w->lock);
 	w->is_stopping = 1;
-	pthread_cond_signal(&w->wakeup);
+	pthread_cond_broadcast(&w->wakeup);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
+	for (i = 0; i < w->nthreads; i++)
+		pthread_join(w->threads[i], NULL);
 	event_free(w->ev);
 	close(w->fds[0]);
 	close(w->fds[1]);

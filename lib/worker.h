@@ -12,7 +12,14 @@
 
 struct worker;
 
+#define WORKER_THREADS_MAX	16
+
 struct worker	*worker_start(struct event_base *);
+/*
+ * nthreads threads taking items from one queue: items then run in
+ * submission order, but several at a time (the relay's query threads).
+ */
+struct worker	*worker_start_threads(struct event_base *, unsigned nthreads);
 /* run(arg) on the worker, then done(arg) on the event loop. */
 void		 worker_submit(struct worker *, void (*run)(void *),
 		    void (*done)(void *), void *arg);

@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -16,9 +17,11 @@
 #include "analysis.h"
 #include "analyze.h"
 #include "catalog.h"
+#include "file.h"
 #include "histogram.h"
 #include "isolate.h"
 #include "log.h"
+#include "store.h"
 #include "trace_events.h"
 #include "worker.h"
 
@@ -30,6 +33,8 @@
 #define ANALYSIS_QUERY_TIMEOUT	30000
 #define ANALYSIS_QUERY_RANGE	(256u << 20)	/* packets copied per query */
 #define ANALYSIS_TMP		".query"	/* under the store */
+/* The relay's own binary, as it was started, even if replaced since. */
+#define ANALYSIS_SELF		"/proc/self/exe"
 
 struct analysis_job {
 	char			 id[128];
@@ -67,7 +72,7 @@ struct analysis_query {
 
 struct analysis {
 	struct event_base	*base;
-	char			 self[PATH_MAX];
+	int			 cancel[2];	/* readable once stopping */
 	char			 store_dir[PATH_MAX];
 	char			 catalog_path[PATH_MAX];
 	char			 tmp_dir[PATH_MAX];
@@ -86,9 +91,7 @@ struct analysis {
 	/* Threads. */
 	struct analysis_thread	 threads[ANALYSIS_THREADS_MAX];
 	unsigned		 nthreads;
-	struct worker		*queries[ANALYSIS_THREADS_MAX];
-	unsigned		 nqueries;
-	unsigned		 next_query;
+	struct worker		*queries;	/* query threads, one queue */
 	unsigned		 queries_pending;	/* loop only */
 };
 
@@ -102,14 +105,38 @@ analysis_now_ms(void)
 }
 
 static const struct isolate_limits *
-analysis_limits(const struct analysis_config *c, struct isolate_limits *l)
+analysis_limits(const struct analysis *a, const struct analysis_config *c,
+    struct isolate_limits *l)
 {
 	/* The budget marks a summary partial; the limit kills a stuck child. */
 	l->cpu_seconds = (unsigned)(c->cpu_budget_ms / 1000) * 2 + 10;
 	l->memory_bytes = c->memory_bytes;
 	l->timeout_ms = c->timeout_ms;
 	l->nice = ANALYSIS_NICE;
+	l->cancel_fd = a->cancel[0];
 	return l;
+}
+
+/*
+ * Marks a snapshot that could not be analyzed or whose summary could
+ * not be stored as failed, so that the backfill does not pick it again
+ * and again.
+ */
+static void
+analysis_give_up(struct analysis *a, struct catalog *catalog,
+    const struct analysis_job *job, const char *dir, const char *why)
+{
+	json_t	*failed;
+	char	 err[512];
+
+	(void)a;
+	log_warnx("analysis: %s: %s", job->id, why);
+	if (catalog == NULL || (failed = analyze_failed(dir, why)) == NULL)
+		return;
+	if (catalog_set_summary(catalog, job->id, failed, err,
+	    sizeof(err)) == -1)
+		log_debug("analysis: %s: catalog: %s", job->id, err);
+	json_decref(failed);
 }
 
 /* Analysis thread: one snapshot, from its child to the catalog. */
@@ -120,20 +147,25 @@ analysis_run(struct analysis *a, struct catalog *catalog,
 	struct isolate_limits	 limits;
 	char			 dir[PATH_MAX * 2], budget[32], err[600];
 	char			 why[700];
-	char			*argv[] = { a->self, "--analyze", dir, "--budget",
-				    budget, NULL };
+	char			*argv[] = { ANALYSIS_SELF, "--analyze", dir,
+				    "--budget", budget, NULL };
 	json_t			*summary;
 	int			 is_failed;
 	int64_t			 ms;
 
 	snprintf(dir, sizeof(dir), "%s/%s", a->store_dir, job->rel);
 	snprintf(budget, sizeof(budget), "%" PRIu64, conf->cpu_budget_ms);
+	if (!store_is_valid_path(job->rel)) {
+		analysis_give_up(a, catalog, job, dir, "the catalog holds a bad "
+		    "path for it");
+		return;
+	}
 	if (access(dir, F_OK) == -1) {
-		/* Retention got there first. */
+		/* Retention got there first (its row goes with it). */
 		log_debug("analysis: %s: gone before its analysis", job->id);
 		return;
 	}
-	summary = isolate_exec(argv, analysis_limits(conf, &limits), err,
+	summary = isolate_exec(argv, analysis_limits(a, conf, &limits), err,
 	    sizeof(err));
 	if (summary == NULL) {
 		snprintf(why, sizeof(why), "the analyzer %s", err);
@@ -143,7 +175,8 @@ analysis_run(struct analysis *a, struct catalog *catalog,
 	}
 	is_failed = json_object_get(summary, "error") != NULL;
 	if (analyze_write(dir, summary, err, sizeof(err)) == -1) {
-		log_warnx("analysis: %s: %s", job->id, err);
+		snprintf(why, sizeof(why), "summary.json: %s", err);
+		analysis_give_up(a, catalog, job, dir, why);
 		json_decref(summary);
 		return;
 	}
@@ -166,13 +199,18 @@ analysis_run(struct analysis *a, struct catalog *catalog,
 	    "unreadable" : "summarized", ms);
 }
 
+/* Under lock: id is being analyzed or waits among the new ones. */
 static int
 analysis_is_current(struct analysis *a, const char *id)
 {
-	unsigned i;
+	struct analysis_job	*job;
+	unsigned		 i;
 
 	for (i = 0; i < a->nthreads; i++)
 		if (strcmp(a->threads[i].current, id) == 0)
+			return 1;
+	TAILQ_FOREACH(job, &a->fresh, entry)
+		if (strcmp(job->id, id) == 0)
 			return 1;
 	return 0;
 }
@@ -274,8 +312,7 @@ analysis_thread_main(void *arg)
 }
 
 struct analysis *
-analysis_start(struct event_base *base, const char *self,
-    const char *store_dir, const char *catalog_path,
+analysis_start(struct event_base *base, const char *store_dir, const char *catalog_path,
     const struct analysis_config *conf, char *err, size_t errlen)
 {
 	struct analysis	*a;
@@ -286,13 +323,18 @@ analysis_start(struct event_base *base, const char *self,
 		return NULL;
 	}
 	a->base = base;
-	snprintf(a->self, sizeof(a->self), "%s", self);
+	if (pipe2(a->cancel, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		free(a);
+		return NULL;
+	}
 	snprintf(a->store_dir, sizeof(a->store_dir), "%s", store_dir);
 	snprintf(a->catalog_path, sizeof(a->catalog_path), "%s", catalog_path);
 	snprintf(a->tmp_dir, sizeof(a->tmp_dir), "%s/%s", store_dir,
 	    ANALYSIS_TMP);
-	/* Leftovers of queries a crash cut short. */
-	if (mkdir(a->tmp_dir, 0700) == -1 && errno != EEXIST) {
+	/* Leftovers of queries a crash or a killed child cut short. */
+	file_remove_tree(a->tmp_dir);
+	if (mkdir(a->tmp_dir, 0700) == -1) {
 		snprintf(err, errlen, "%s: %s", a->tmp_dir, strerror(errno));
 		free(a);
 		return NULL;
@@ -306,10 +348,7 @@ analysis_start(struct event_base *base, const char *self,
 	a->tokens = 1;
 	a->nthreads = conf->workers < 1 ? 1 : conf->workers >
 	    ANALYSIS_THREADS_MAX ? ANALYSIS_THREADS_MAX : conf->workers;
-	a->nqueries = conf->query_threads < 1 ? 1 : conf->query_threads >
-	    ANALYSIS_THREADS_MAX ? ANALYSIS_THREADS_MAX : conf->query_threads;
-	for (i = 0; i < a->nqueries; i++)
-		a->queries[i] = worker_start(base);
+	a->queries = worker_start_threads(base, conf->query_threads);
 	for (i = 0; i < a->nthreads; i++) {
 		a->threads[i].a = a;
 		a->threads[i].index = i;
@@ -340,11 +379,11 @@ analysis_stop(struct analysis *a)
 	a->is_stopping = 1;
 	pthread_cond_broadcast(&a->wake);
 	pthread_mutex_unlock(&a->lock);
-	/* A running child finishes within its deadline; none is waited for. */
+	/* Running children are killed (isolate.h: cancel_fd), not awaited. */
+	close(a->cancel[1]);
 	for (i = 0; i < a->nthreads; i++)
 		pthread_join(a->threads[i].thread, NULL);
-	for (i = 0; i < a->nqueries; i++)
-		worker_stop(a->queries[i]);
+	worker_stop(a->queries);
 	while ((job = TAILQ_FIRST(&a->fresh)) != NULL) {
 		TAILQ_REMOVE(&a->fresh, job, entry);
 		free(job);
@@ -353,6 +392,7 @@ analysis_stop(struct analysis *a)
 		TAILQ_REMOVE(&a->backfill, job, entry);
 		free(job);
 	}
+	close(a->cancel[0]);
 	pthread_cond_destroy(&a->wake);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -363,6 +403,8 @@ analysis_submit(struct analysis *a, const char *id, const char *rel_path)
 {
 	struct analysis_job *job;
 
+	if (a == NULL)
+		return;
 	pthread_mutex_lock(&a->lock);
 	a->stats.submitted++;
 	/* A full queue drops it: the backfill finds it again later. */
@@ -402,17 +444,28 @@ analysis_query_run(void *arg)
 	struct analysis_query	*qr = arg;
 	struct analysis		*a = qr->a;
 	struct isolate_limits	 limits = { ANALYSIS_QUERY_CPU_S, 0,
-				    ANALYSIS_QUERY_TIMEOUT, 0 };
+				    ANALYSIS_QUERY_TIMEOUT, 0, a->cancel[0] };
 	char			 dir[PATH_MAX * 2], path[PATH_MAX * 2 + 32];
 	char			 num[6][32], budget[32], err[512];
+	char			 tmp[PATH_MAX + 16];
 	char			*argv[24];
 	json_t			*rel, *summary;
 	size_t			 i, n = 0;
 
 	qr->status = 200;
+	if (qr->kind == QUERY_EVENTS && !store_is_valid_path(qr->rel)) {
+		qr->status = 500;
+		snprintf(qr->error, sizeof(qr->error), "the catalog holds a bad "
+		    "path for this snapshot; see the relay's log");
+		return;
+	}
 	if (qr->kind == QUERY_SUMMARIES) {
 		qr->answer = json_array();
 		json_array_foreach(qr->rel_paths, i, rel) {
+			if (!store_is_valid_path(json_string_value(rel))) {
+				json_array_append_new(qr->answer, json_null());
+				continue;
+			}
 			snprintf(path, sizeof(path), "%s/%s/%s", a->store_dir,
 			    json_string_value(rel), ANALYZE_SUMMARY);
 			summary = analyze_load_json(path, ANALYSIS_SUMMARY_MAX,
@@ -425,6 +478,15 @@ analysis_query_run(void *arg)
 	pthread_mutex_lock(&a->lock);
 	limits.memory_bytes = a->conf.memory_bytes;
 	pthread_mutex_unlock(&a->lock);
+	/* The child's packets go under a directory of ours: a killed child
+	 * leaves nothing behind. */
+	snprintf(tmp, sizeof(tmp), "%s/q.XXXXXX", a->tmp_dir);
+	if (mkdtemp(tmp) == NULL) {
+		qr->status = 500;
+		snprintf(qr->error, sizeof(qr->error), "%s: %s", tmp,
+		    strerror(errno));
+		return;
+	}
 	snprintf(dir, sizeof(dir), "%s/%s", a->store_dir, qr->rel);
 	snprintf(num[0], sizeof(num[0]), "%" PRId64, qr->q.from_ns);
 	snprintf(num[1], sizeof(num[1]), "%" PRId64, qr->q.to_ns);
@@ -432,7 +494,7 @@ analysis_query_run(void *arg)
 	snprintf(num[3], sizeof(num[3]), "%" PRId64, qr->q.vtid);
 	snprintf(num[4], sizeof(num[4]), "%zu", qr->q.limit);
 	snprintf(budget, sizeof(budget), "%d", ANALYSIS_QUERY_CPU_S * 500);
-	argv[n++] = a->self;
+	argv[n++] = ANALYSIS_SELF;
 	argv[n++] = "--events";
 	argv[n++] = dir;
 	argv[n++] = "--from";
@@ -448,13 +510,14 @@ analysis_query_run(void *arg)
 	argv[n++] = "--budget";
 	argv[n++] = budget;
 	argv[n++] = "--tmpdir";
-	argv[n++] = a->tmp_dir;
+	argv[n++] = tmp;
 	if (qr->q.name[0] != '\0') {
 		argv[n++] = "--name";
 		argv[n++] = qr->q.name;
 	}
 	argv[n] = NULL;
 	qr->answer = isolate_exec(argv, &limits, err, sizeof(err));
+	file_remove_tree(tmp);
 	if (qr->answer == NULL) {
 		qr->status = 500;
 		snprintf(qr->error, sizeof(qr->error), "reading the trace: the "
@@ -494,8 +557,7 @@ analysis_query_submit(struct analysis *a, struct analysis_query *qr)
 	pthread_mutex_lock(&a->lock);
 	a->stats.queries++;
 	pthread_mutex_unlock(&a->lock);
-	worker_submit(a->queries[a->next_query++ % a->nqueries],
-	    analysis_query_run, analysis_query_done, qr);
+	worker_submit(a->queries, analysis_query_run, analysis_query_done, qr);
 	return 0;
 }
 

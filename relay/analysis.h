@@ -57,16 +57,16 @@ struct analysis_stats {
 };
 
 /*
- * Starts the threads. self is the relay's binary (/proc/self/exe read at
- * start), store_dir the store, catalog_path the SQLite file.
+ * Starts the threads: store_dir is the store, catalog_path the SQLite
+ * file. The children are the relay's own binary (/proc/self/exe).
  */
-struct analysis	*analysis_start(struct event_base *, const char *self,
+struct analysis	*analysis_start(struct event_base *,
 		    const char *store_dir, const char *catalog_path,
 		    const struct analysis_config *, char *err, size_t errlen);
 /* Applies a reloaded [analysis] section (the thread counts stay). */
 void		 analysis_configure(struct analysis *,
 		    const struct analysis_config *);
-/* Waits for the running analyses (their children are killed), joins. */
+/* Kills the running children, joins the threads; frees. */
 void		 analysis_stop(struct analysis *);
 
 /* A snapshot just made durable (rel_path under the store). Never blocks. */

@@ -398,22 +398,6 @@ end:
 	evhttp_clear_headers(&query);
 }
 
-/* 1 when a catalog path is made of store names only: nothing to escape. */
-static int
-api_is_store_path(const char *path)
-{
-	char	 copy[DOWNLOAD_PATH_MAX], *part, *rest;
-	size_t	 len = strlen(path);
-
-	if (len == 0 || len >= sizeof(copy))
-		return 0;
-	memcpy(copy, path, len + 1);
-	for (rest = copy; (part = strsep(&rest, "/")) != NULL;)
-		if (!store_is_valid_name(part))
-			return 0;
-	return 1;
-}
-
 /* The catalog says where the snapshot is; download.c reads it. */
 static void
 api_get_file(struct api *api, struct evhttp_request *req, const char *id,
@@ -429,7 +413,7 @@ api_get_file(struct api *api, struct evhttp_request *req, const char *id,
 		http_json_error(req, 404, "not_found", message);
 		return;
 	}
-	if (!api_is_store_path(rel)) {
+	if (!store_is_valid_path(rel)) {
 		log_warnx("api: catalog path of %s is not a store path: %s", id,
 		    rel);
 		http_json_error(req, 500, "internal", "the catalog holds a bad path "

@@ -114,8 +114,15 @@ catalog_write_summary(struct catalog *c, const char *id,
 	size_t			 i;
 
 	catalog_figures(summary, &f);
-	if (catalog_update_figures(c, id, &f) != SQLITE_DONE ||
-	    catalog_step_done(c, CATALOG_DELETE_URIS, id, &stmt) == -1 ||
+	if (catalog_update_figures(c, id, &f) != SQLITE_DONE)
+		goto failed;
+	/* Retention removed it meanwhile: no rows of a snapshot not here. */
+	if (sqlite3_changes(c->db) == 0) {
+		errbuf_set(err, errlen, "catalog: no snapshot %s (removed "
+		    "meanwhile)", id);
+		return -1;
+	}
+	if (catalog_step_done(c, CATALOG_DELETE_URIS, id, &stmt) == -1 ||
 	    catalog_step_done(c, CATALOG_DELETE_STATUSES, id, &stmt) == -1)
 		goto failed;
 	json_array_foreach(json_object_get(summary, "uris"), i, u) {

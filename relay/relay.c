@@ -199,18 +199,6 @@ relay_analysis_config(const struct relay_config *c, struct analysis_config *a)
 	a->queries_max = c->analysis_queries_max;
 }
 
-/* The relay's own binary, which the analysis runs as its children. */
-static int
-relay_self(char *path, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", path, len - 1);
-
-	if (n <= 0)
-		return -1;
-	path[n] = '\0';
-	return 0;
-}
-
 static void
 relay_on_signal(evutil_socket_t sig, short events, void *arg)
 {
@@ -242,9 +230,11 @@ main(int argc, char **argv)
 	struct timeval		 lag_period = { 0, RELAY_LAG_PERIOD_US };
 	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
 	struct analysis_config	 analysis_conf;
-	char			 err[8192], self[4096];
+	char			 err[8192];
 	int			 was_rebuilt = 0;
 
+	/* Children must be ours to wait for, whatever the parent set. */
+	signal(SIGCHLD, SIG_DFL);
 	/* The analysis's children: the same binary, another job. */
 	if (argc > 1 && (strcmp(argv[1], "--analyze") == 0 ||
 	    strcmp(argv[1], "--events") == 0))
@@ -287,8 +277,7 @@ main(int argc, char **argv)
 		fatalx("TLS: %s", err);
 	relay->disk = worker_start(relay->base);
 	relay_analysis_config(&relay->conf, &analysis_conf);
-	if (relay_self(self, sizeof(self)) == -1 ||
-	    (relay->analysis = analysis_start(relay->base, self,
+	if ((relay->analysis = analysis_start(relay->base,
 	    relay->conf.store_dir, relay->conf.store_catalog_path,
 	    &analysis_conf, err, sizeof(err))) == NULL)
 		fatalx("analysis: %s", err);
@@ -314,8 +303,10 @@ main(int argc, char **argv)
 
 	ingest_close_all(relay);
 	api_close(relay);
-	analysis_stop(relay->analysis);
+	/* The disk's last jobs may still hand a snapshot to the analysis. */
 	worker_stop(relay->disk);
+	analysis_stop(relay->analysis);
+	relay->analysis = NULL;
 	catalog_close(relay->catalog);
 	catalog_close(relay->catalog_writer);
 	event_free(retention);

@@ -76,6 +76,21 @@ store_is_valid_name(const char *name)
 }
 
 int
+store_is_valid_path(const char *path)
+{
+	char	 copy[PATH_MAX], *part, *rest;
+	size_t	 len;
+
+	if (path == NULL || (len = strlen(path)) == 0 || len >= sizeof(copy))
+		return 0;
+	memcpy(copy, path, len + 1);
+	for (rest = copy; (part = strsep(&rest, "/")) != NULL;)
+		if (!store_is_valid_name(part))
+			return 0;
+	return 1;
+}
+
+int
 store_is_sha256(const char *hex)
 {
 	size_t	 i;

@@ -29,6 +29,11 @@ int	store_open(const char *dir, char *err, size_t errlen);
 
 /* 1 when name is safe as one path component: [A-Za-z0-9._-], not . or .. */
 int	store_is_valid_name(const char *name);
+/*
+ * 1 when path (as the catalog holds them: incidents/<incident>/<node>/
+ * <id>) is made of valid names only, so it cannot leave the store.
+ */
+int	store_is_valid_path(const char *path);
 
 /*
  * Starts an upload from node (the name in the peer's certificate, never

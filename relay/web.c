@@ -43,8 +43,11 @@ web_token_equal(const char *token, const char *given, size_t len)
 	return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
-/* "1.<expires>.<hex HMAC-SHA256(token, "tracetrap-session:1:<expires>")>" */
-static void
+/*
+ * "1.<expires>.<hex HMAC-SHA256(token, "tracetrap-session:1:<expires>")>".
+ * Returns -1 when the HMAC cannot be made (then no session is valid).
+ */
+static int
 web_session_value(const char *token, int64_t expires, char *out, size_t len)
 {
 	unsigned char	 mac[EVP_MAX_MD_SIZE];
@@ -53,11 +56,14 @@ web_session_value(const char *token, int64_t expires, char *out, size_t len)
 	size_t		 i, at;
 
 	snprintf(msg, sizeof(msg), "tracetrap-session:1:%" PRId64, expires);
-	HMAC(EVP_sha256(), token, (int)strlen(token),
-	    (const unsigned char *)msg, strlen(msg), mac, &maclen);
+	if (HMAC(EVP_sha256(), token, (int)strlen(token),
+	    (const unsigned char *)msg, strlen(msg), mac, &maclen) == NULL ||
+	    maclen != SHA256_DIGEST_LENGTH)
+		return -1;
 	at = (size_t)snprintf(out, len, "1.%" PRId64 ".", expires);
 	for (i = 0; i < maclen && at + 3 <= len; i++, at += 2)
 		snprintf(out + at, len - at, "%02x", mac[i]);
+	return at == strlen(out) && i == maclen ? 0 : -1;
 }
 
 /* The value of our cookie in the Cookie header, into buf; -1 if none. */
@@ -95,9 +101,9 @@ web_session_is_valid(struct evhttp_request *req, const char *token)
 	    strncmp(got, "1.", 2) != 0)
 		return 0;
 	expires = strtoll(got + 2, &end, 10);
-	if (end == got + 2 || *end != '.' || expires < (int64_t)time(NULL))
+	if (end == got + 2 || *end != '.' || expires < (int64_t)time(NULL) ||
+	    web_session_value(token, expires, want, sizeof(want)) == -1)
 		return 0;
-	web_session_value(token, expires, want, sizeof(want));
 	return strlen(got) == strlen(want) &&
 	    CRYPTO_memcmp(got, want, strlen(want)) == 0;
 }
@@ -152,14 +158,24 @@ web_redirect(struct evhttp_request *req, const char *location)
 	evhttp_send_reply(req, 303, "See Other", NULL);
 }
 
-/* Where to go after a login: one of our paths, nothing else. */
+/*
+ * Where to go after a login: one of our paths, nothing else. Browsers
+ * drop tabs and newlines from URLs ("/<TAB>/host" is "//host") and read
+ * "\\" as "/": only printable ASCII without a backslash, starting with one
+ * '/' (login.js checks the same).
+ */
 static const char *
 web_next(const char *next)
 {
+	size_t i;
+
 	if (next == NULL || next[0] != '/' || next[1] == '/' ||
-	    next[1] == '\\' || strpbrk(next, "\r\n") != NULL ||
 	    strlen(next) > 1024)
 		return "/";
+	for (i = 0; next[i] != '\0'; i++)
+		if ((unsigned char)next[i] < 0x21 ||
+		    (unsigned char)next[i] > 0x7e || next[i] == '\\')
+			return "/";
 	return next;
 }
 
@@ -213,7 +229,12 @@ web_login(struct evhttp_request *req, const char *token, int is_tls,
 	}
 	if (token[0] != '\0') {
 		expires = (int64_t)time(NULL) + WEB_SESSION_SECONDS;
-		web_session_value(token, expires, value, sizeof(value));
+		if (web_session_value(token, expires, value, sizeof(value)) ==
+		    -1) {
+			web_text(req, 500, "Internal Server Error", "no session "
+			    "can be made (HMAC-SHA256 failed)");
+			goto end;
+		}
 		snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Max-Age=%d; "
 		    "HttpOnly; SameSite=Strict%s", WEB_COOKIE, value,
 		    WEB_SESSION_SECONDS, is_tls ? "; Secure" : "");

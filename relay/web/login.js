@@ -4,9 +4,16 @@
  * the relay refused the token (it answers the POST with 401 and this page).
  */
 
-/* Only a path on this relay: "/..." but not "//host" or "/\host". */
+/*
+ * Only a path on this relay: "/..." but not "//host" or "/\host", and no
+ * control character, space or backslash anywhere (browsers drop tabs and
+ * newlines from URLs: "/\t/host" would be "//host"). The relay checks
+ * the same.
+ */
 function safeNext(value) {
-	return typeof value === 'string' && /^\/(?![/\\])/.test(value) ? value : '';
+	return typeof value === 'string' && value.length <= 1024 &&
+	    /^\/(?![/\\])[\x21-\x7e]*$/.test(value) &&
+	    !value.includes('\\') ? value : '';
 }
 
 const form = document.querySelector('form.login');

@@ -162,7 +162,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	static const struct isolate_limits limits = { FUZZ_CPU_LIMIT_S, 0,
-	    20000, 0 };
+	    20000, 0, 0 };
 	struct ctf_stream_file	 f;
 	json_t			*s;
 	char			 err[512], path[256];

@@ -60,7 +60,7 @@ test_sleep(void *arg)
 static void
 test_call(void **state)
 {
-	struct isolate_limits	 l = { 5, 0, 10000, 5 };
+	struct isolate_limits	 l = { 5, 0, 10000, 5, 0 };
 	char			 err[512];
 	json_t			*j;
 
@@ -80,12 +80,25 @@ test_call(void **state)
 	l.timeout_ms = 200;
 	assert_null(isolate_call(test_sleep, NULL, &l, err, sizeof(err)));
 	assert_non_null(strstr(err, "200 ms"));
+	/* The caller going away (its cancel descriptor readable): killed. */
+	{
+		int fds[2];
+
+		assert_int_equal(pipe(fds), 0);
+		close(fds[1]);
+		l.timeout_ms = 0;
+		l.cancel_fd = fds[0];
+		assert_null(isolate_call(test_sleep, NULL, &l, err,
+		    sizeof(err)));
+		assert_non_null(strstr(err, "going away"));
+		close(fds[0]);
+	}
 }
 
 static void
 test_exec(void **state)
 {
-	struct isolate_limits	 l = { 5, 1ULL << 30, 10000, 0 };
+	struct isolate_limits	 l = { 5, 1ULL << 30, 10000, 0, 0 };
 	char			*ok[] = { "/bin/echo", "{\"n\": 3}", NULL };
 	char			*bad[] = { "/bin/sh", "-c", "echo oops >&2; "
 				    "exit 4", NULL };
@@ -135,7 +148,7 @@ test_rm(const char *path, const struct stat *st, int type, struct FTW *f)
 static void
 test_babeltrace_contained(void **state)
 {
-	struct isolate_limits	 l = { 2, 1ULL << 30, 60000, 0 };
+	struct isolate_limits	 l = { 2, 1ULL << 30, 60000, 0, 0 };
 	char			 top[64], err[512];
 	json_t			*s;
 

@@ -67,6 +67,10 @@ test_terminal_safe(void **state)
 	strcpy(s, "\xff\xfe");
 	text_terminal_safe(s);
 	assert_string_equal(s, "??");
+	/* RIGHT-TO-LEFT OVERRIDE, LEFT-TO-RIGHT ISOLATE, ARABIC LETTER MARK. */
+	strcpy(s, "a\xe2\x80\xae" "b\xe2\x81\xa6" "c\xd8\x9c" "d");
+	text_terminal_safe(s);
+	assert_string_equal(s, "a???b???c??d");
 }
 
 int
