@@ -310,23 +310,27 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
     char (*keys)[TRIGGER_NAME_MAX], size_t nkeys,
     const struct event_rule_message *m)
 {
-	struct tracetrap_label	 labels[1 + TRIGGER_CAPTURES_MAX];
+	struct tracetrap_label	 labels[2 + TRIGGER_CAPTURES_MAX];
 	char			 summary[512];
 	size_t			 i, at = 0;
 	uint64_t		 now = clock_monotonic_us();
 
+	/* The rule and its event: the relay's analysis finds the event by
+	 * that name and the captures (lib/analyze_rules.c). */
 	labels[0].key = "rule";
 	labels[0].value = r->conf.name;
+	labels[1].key = "event";
+	labels[1].value = r->conf.event;
 	summary[0] = '\0';
 	for (i = 0; i < nkeys; i++) {
-		labels[1 + i].key = keys[i];
-		labels[1 + i].value = i < m->nvalues &&
+		labels[2 + i].key = keys[i];
+		labels[2 + i].value = i < m->nvalues &&
 		    !(m->unavailable & (1U << i)) ? m->values[i] :
 		    EVENT_RULE_UNAVAILABLE;
 		if (at < sizeof(summary))
 			at += (size_t)snprintf(summary + at, sizeof(summary) -
 			    at, " %s=%s", keys[i] + strlen(
-			    EVENT_RULE_LABEL_PREFIX), labels[1 + i].value);
+			    EVENT_RULE_LABEL_PREFIX), labels[2 + i].value);
 	}
 	r->notifications++;
 	r->unlogged++;
@@ -341,7 +345,7 @@ event_rule_fire(struct event_rule_set *set, struct event_rule *r,
 	r->fires++;
 	r->last_fire_realtime_us = clock_realtime_us();
 	trigger_sink_fire(&set->sink, "lttng", r->conf.reason,
-	    r->conf.is_cluster, labels, 1 + nkeys);
+	    r->conf.is_cluster, labels, 2 + nkeys);
 }
 
 static void

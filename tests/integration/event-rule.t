@@ -107,6 +107,12 @@ is "nor made a notification" "$(rule slow .notifications)" 1
 ok "the snapshot holds the matching event" sh -c \
     "babeltrace2 '$(dirname "$m")/trace' | grep 'ttapp:request' |
     grep -q 'duration_us = 2000000'"
+is "the trigger names the rule's event" \
+    "$(jq -r '.triggers[0].labels.event' "$m")" ttapp:request
+"$CLI" show "$(dirname "$m")" --json >"$T/summary.json" 2>"$T/show.err"
+is "the analysis locates that event in the trace" \
+    "$(jq -r '.triggers[0].event | .name + " " + (.fields.duration_us | tostring) + " " + .fields.url' \
+    "$T/summary.json")" "ttapp:request 2000000 /slow?id=1"
 is "the trigger is counted by source" \
     "$(status_field .limiter.counters.lttng.accepted)" 1
 curl -s --unix-socket "$T/control.sock" http://x/metrics >"$T/metrics"
