@@ -8,7 +8,8 @@
 # one each into one incident; the relay analyzes all of them first.
 # Prints figures only.
 #
-# usage: bench/incident-page.sh   (root; RUNS=20)
+# usage: bench/incident-page.sh   (root; RUNS=20; PROFILE=1 adds the
+#        page's CPU profile; PERF=FILE records the relay with perf)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -57,5 +58,9 @@ echo "store: $total snapshots stored"
 wait_until 1200 '[ "$(api /v1/status | jq ".analysis.done + .analysis.failed")" -ge '"$total"' ]' ||
     bail "the analysis did not finish"
 echo "analysis: $(api /v1/status | jq -c '.analysis | {done, failed}')"
+# PERF=FILE: the relay under perf record -g while the page is measured.
+[ -n "$PERF" ] && { perf record -q -g -p "$RELAY_PID" -o "$PERF" \
+    >/dev/null 2>&1 & perf_pid=$!; sleep 1; }
 (cd "$TT_ROOT" && node bench/incident_page.mjs \
     "http://127.0.0.1:$RELAY_API_PORT" incident-bench-50 50 "$RUNS")
+if [ -n "$PERF" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi

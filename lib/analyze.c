@@ -20,6 +20,7 @@
 #include "analyze.h"
 #include "analyze_run.h"
 #include "errbuf.h"
+#include "file.h"
 #include "text.h"
 
 size_t
@@ -258,7 +259,8 @@ analyze_load_json(const char *path, size_t max, char *err, size_t errlen)
 	json_error_t	 jerr;
 	struct stat	 st;
 	json_t		*j;
-	FILE		*f;
+	size_t		 len;
+	char		*text;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
@@ -266,19 +268,15 @@ analyze_load_json(const char *path, size_t max, char *err, size_t errlen)
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > max) {
-		errbuf_set(err, errlen, "%s: not a regular file of at most %zu "
-		    "bytes", path, max);
+	    (text = file_read_all(fd, max, &len)) == NULL) {
+		errbuf_set(err, errlen, "%s: not a readable regular file of at "
+		    "most %zu bytes", path, max);
 		close(fd);
 		return NULL;
 	}
-	if ((f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		errbuf_set(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	j = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
-	fclose(f);
+	close(fd);
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
 	if (j == NULL)
 		errbuf_set(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
 	return j;

@@ -23,6 +23,9 @@
 #define ANALYZER_VERSION	1
 #define ANALYZE_SUMMARY		"summary.json"
 #define ANALYZE_MANIFEST_MAX	(1 << 20)
+#define ANALYZE_SUMMARY_MAX	(16u << 20)	/* a summary.json read back */
+/* The requests of a snapshot's brief (the catalog keeps it). */
+#define ANALYZE_BRIEF_REQUESTS	20
 
 struct analyze_options {
 	uint64_t	 cpu_budget_ms;		/* 0: none */
@@ -42,6 +45,13 @@ json_t	*analyze_snapshot(const char *dir, const struct analyze_options *);
  */
 json_t	*analyze_failed(const char *dir, const char *why);
 
+/*
+ * Cuts a summary's requests (slowest first) to its max slowest, keeping
+ * every one that triggered or was in flight, and sets requests_omitted
+ * to how many went: what a view of many snapshots lists of each.
+ */
+void	analyze_trim_requests(json_t *summary, size_t max);
+
 /* The trace root of a snapshot directory: dir/trace, or dir. */
 void	analyze_trace_root(const char *dir, char *root, size_t len);
 
@@ -49,7 +59,8 @@ void	analyze_trace_root(const char *dir, char *root, size_t len);
 int	analyze_write(const char *dir, const json_t *summary, char *err,
 	    size_t errlen);
 
-/* Loads a manifest of at most ANALYZE_MANIFEST_MAX bytes, or NULL. */
+/* Loads a JSON file (a manifest, a summary) of at most max bytes, or
+ * NULL with err set. */
 json_t	*analyze_load_json(const char *path, size_t max, char *err,
 	    size_t errlen);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze.h"
 #include "analyze_run.h"
 #include "text.h"
 
@@ -253,4 +254,33 @@ analyze_json_by_cpu(const struct analyze_run *a)
 			    "cpu", (json_int_t)i,
 			    "events", (json_int_t)a->cpus[i].events));
 	return list;
+}
+
+void
+analyze_trim_requests(json_t *summary, size_t max)
+{
+	json_t	*requests = json_object_get(summary, "requests");
+	json_t	*kept, *r;
+	size_t	 i, omitted;
+
+	/* Trimming a trimmed summary again adds to what it lacks already. */
+	omitted = (size_t)json_integer_value(json_object_get(summary,
+	    "requests_omitted"));
+	if (!json_is_array(requests) || json_array_size(requests) <= max) {
+		json_object_set_new(summary, "requests_omitted",
+		    json_integer((json_int_t)omitted));
+		return;
+	}
+	kept = json_array();
+	json_array_foreach(requests, i, r) {
+		if (i < max ||
+		    json_is_true(json_object_get(r, "triggered")) ||
+		    json_is_true(json_object_get(r, "in_flight")))
+			json_array_append(kept, r);
+		else
+			omitted++;
+	}
+	json_object_set_new(summary, "requests", kept);
+	json_object_set_new(summary, "requests_omitted",
+	    json_integer((json_int_t)omitted));
 }

@@ -7,11 +7,64 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "file.h"
+
+char *
+file_read_all(int fd, size_t max, size_t *len)
+{
+	struct stat	 st;
+	size_t		 size, have = 0;
+	ssize_t		 n;
+	char		*buf, *bigger;
+
+	if (fstat(fd, &st) == -1)
+		return NULL;
+	if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max) {
+		errno = EFBIG;
+		return NULL;
+	}
+	/* A regular file's size, and one more byte to see its end. */
+	size = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+	if ((buf = malloc(size + 1)) == NULL)
+		return NULL;
+	for (;;) {
+		if (have == size) {
+			if (size > max) {
+				free(buf);
+				errno = EFBIG;
+				return NULL;
+			}
+			size *= 2;
+			if ((bigger = realloc(buf, size + 1)) == NULL) {
+				free(buf);
+				return NULL;
+			}
+			buf = bigger;
+		}
+		if ((n = read(fd, buf + have, size - have)) == -1) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	if (have > max) {
+		free(buf);
+		errno = EFBIG;
+		return NULL;
+	}
+	buf[have] = '\0';
+	*len = have;
+	return buf;
+}
 
 int
 file_write_all(int fd, const void *data, size_t len)

@@ -11,6 +11,13 @@
 
 #define FILE_SHA256_HEX		64	/* lowercase hex digits */
 
+/*
+ * Reads fd to its end into a buffer (malloc'ed, NUL after the *len
+ * bytes), in as few reads as the file's size allows: jansson's own
+ * loaders read a byte per call. NULL with errno, EFBIG past max bytes.
+ */
+char	*file_read_all(int fd, size_t max, size_t *len);
+
 /* Writes all of data, again after EINTR; 0, or -1 with errno. */
 int	file_write_all(int fd, const void *data, size_t len);
 

@@ -72,6 +72,18 @@ http_deferred_reply(struct http_deferred *d, int code, json_t *body)
 }
 
 void
+http_deferred_send(struct http_deferred *d, int code, char *text, size_t len)
+{
+	struct evhttp_request *req = http_deferred_take(d);
+
+	if (req != NULL)
+		http_json_send(req, code, text, len);
+	else
+		free(text);
+	free(d);
+}
+
+void
 http_deferred_error(struct http_deferred *d, int code, const char *error,
     const char *message)
 {

@@ -22,6 +22,9 @@ struct evhttp_request	*http_deferred_request(struct http_deferred *);
  * frees d either way. */
 void			 http_deferred_reply(struct http_deferred *, int code,
 			    json_t *body);
+/* Replies with JSON text made by http_json_encode() (taken); frees d. */
+void			 http_deferred_send(struct http_deferred *, int code,
+			    char *text, size_t len);
 void			 http_deferred_error(struct http_deferred *, int code,
 			    const char *error, const char *message);
 /* Gives the request back (it was answered directly); frees d. */

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
@@ -17,27 +18,63 @@
 	EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | \
 	EVHTTP_REQ_PATCH)
 
+static void
+http_json_free_text(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)data);
+}
+
 void
-http_json_reply(struct evhttp_request *req, int code, json_t *body)
+http_json_send(struct evhttp_request *req, int code, char *text, size_t len)
 {
 	struct evbuffer	*buf = evbuffer_new();
-	char		*text;
 
-	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	if (buf == NULL)
 		fatalx("evbuffer_new");
-	if (text == NULL) {
-		code = 500;
-		evbuffer_add_printf(buf, "{\"error\":\"internal\",\"message\":"
-		    "\"cannot encode the answer\"}\n");
-	} else
-		evbuffer_add_printf(buf, "%s\n", text);
-	free(text);
-	json_decref(body);
+	/* The text itself, not a copy: answers run to megabytes. */
+	if (evbuffer_add_reference(buf, text, len, http_json_free_text,
+	    NULL) == -1) {
+		free(text);
+		fatalx("evbuffer_add_reference");
+	}
+	evbuffer_add(buf, "\n", 1);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
 	evhttp_send_reply(req, code, NULL, buf);
 	evbuffer_free(buf);
+}
+
+char *
+http_json_encode(const json_t *body, size_t *len)
+{
+	char *text;
+
+	/* Objects keep their keys in the order they were set (jansson). */
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
+		return NULL;
+	*len = strlen(text);
+	return text;
+}
+
+void
+http_json_reply(struct evhttp_request *req, int code, json_t *body)
+{
+	static const char	 failed[] = "{\"error\":\"internal\","
+				    "\"message\":\"cannot encode the answer\"}";
+	char			*text;
+	size_t			 len;
+
+	text = http_json_encode(body, &len);
+	json_decref(body);
+	if (text == NULL) {
+		if ((text = strdup(failed)) == NULL)
+			fatalx("strdup");
+		len = strlen(text);
+		code = 500;
+	}
+	http_json_send(req, code, text, len);
 }
 
 void

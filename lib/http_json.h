@@ -21,6 +21,17 @@ struct evbuffer;
  */
 void	http_json_reply(struct evhttp_request *, int code, json_t *body);
 
+/*
+ * JSON text for a reply, made where it is cheap to make (a worker
+ * thread, for a big one): malloc'ed, *len bytes; NULL when body cannot
+ * be encoded.
+ */
+char	*http_json_encode(const json_t *body, size_t *len);
+
+/* Answers req with that text (taken: freed once sent). */
+void	http_json_send(struct evhttp_request *, int code, char *text,
+	    size_t len);
+
 /* Answers req with {"error":error,"message":message}. */
 void	http_json_error(struct evhttp_request *, int code, const char *error,
 	    const char *message);

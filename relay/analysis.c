@@ -28,7 +28,6 @@
 #define ANALYSIS_THREADS_MAX	16
 #define ANALYSIS_NICE		10	/* threads and children */
 #define ANALYSIS_BACKFILL_BATCH	8
-#define ANALYSIS_SUMMARY_MAX	(16u << 20)
 #define ANALYSIS_QUERY_CPU_S	30
 #define ANALYSIS_QUERY_TIMEOUT	30000
 #define ANALYSIS_QUERY_RANGE	(256u << 20)	/* packets copied per query */
@@ -52,16 +51,12 @@ struct analysis_thread {
 	char			 current[128];	/* the id being analyzed */
 };
 
-enum query_kind {
-	QUERY_SUMMARIES,
-	QUERY_EVENTS,
-};
-
+/* A query: the caller's work (analysis_query), or the drill-down. */
 struct analysis_query {
 	struct analysis		*a;
-	enum query_kind		 kind;
-	json_t			*rel_paths;	/* QUERY_SUMMARIES */
-	char			 rel[PATH_MAX];	/* QUERY_EVENTS */
+	void			(*run)(void *);	/* NULL: the drill-down */
+	void			(*call_done)(void *);
+	char			 rel[PATH_MAX];
 	struct trace_query	 q;
 	analysis_done		 done;
 	void			*arg;
@@ -437,7 +432,7 @@ analysis_get_stats(struct analysis *a, struct analysis_stats *st)
 	st->queries_refused = a->stats.queries_refused;
 }
 
-/* Query thread: summaries from disk, or the drill-down in a child. */
+/* Query thread: the caller's work, or the drill-down in a child. */
 static void
 analysis_query_run(void *arg)
 {
@@ -445,34 +440,21 @@ analysis_query_run(void *arg)
 	struct analysis		*a = qr->a;
 	struct isolate_limits	 limits = { ANALYSIS_QUERY_CPU_S, 0,
 				    ANALYSIS_QUERY_TIMEOUT, 0, a->cancel[0] };
-	char			 dir[PATH_MAX * 2], path[PATH_MAX * 2 + 32];
+	char			 dir[PATH_MAX * 2];
 	char			 num[6][32], budget[32], err[512];
 	char			 tmp[PATH_MAX + 16];
 	char			*argv[24];
-	json_t			*rel, *summary;
-	size_t			 i, n = 0;
+	size_t			 n = 0;
 
+	if (qr->run != NULL) {
+		qr->run(qr->arg);
+		return;
+	}
 	qr->status = 200;
-	if (qr->kind == QUERY_EVENTS && !store_is_valid_path(qr->rel)) {
+	if (!store_is_valid_path(qr->rel)) {
 		qr->status = 500;
 		snprintf(qr->error, sizeof(qr->error), "the catalog holds a bad "
 		    "path for this snapshot; see the relay's log");
-		return;
-	}
-	if (qr->kind == QUERY_SUMMARIES) {
-		qr->answer = json_array();
-		json_array_foreach(qr->rel_paths, i, rel) {
-			if (!store_is_valid_path(json_string_value(rel))) {
-				json_array_append_new(qr->answer, json_null());
-				continue;
-			}
-			snprintf(path, sizeof(path), "%s/%s/%s", a->store_dir,
-			    json_string_value(rel), ANALYZE_SUMMARY);
-			summary = analyze_load_json(path, ANALYSIS_SUMMARY_MAX,
-			    err, sizeof(err));
-			json_array_append_new(qr->answer, summary != NULL ?
-			    summary : json_null());
-		}
 		return;
 	}
 	pthread_mutex_lock(&a->lock);
@@ -537,8 +519,10 @@ analysis_query_done(void *arg)
 	struct analysis_query *qr = arg;
 
 	qr->a->queries_pending--;
-	qr->done(qr->arg, qr->answer, qr->status, qr->error);
-	json_decref(qr->rel_paths);
+	if (qr->run != NULL)
+		qr->call_done(qr->arg);
+	else
+		qr->done(qr->arg, qr->answer, qr->status, qr->error);
 	free(qr);
 }
 
@@ -549,7 +533,6 @@ analysis_query_submit(struct analysis *a, struct analysis_query *qr)
 		pthread_mutex_lock(&a->lock);
 		a->stats.queries_refused++;
 		pthread_mutex_unlock(&a->lock);
-		json_decref(qr->rel_paths);
 		free(qr);
 		return -1;
 	}
@@ -562,17 +545,16 @@ analysis_query_submit(struct analysis *a, struct analysis_query *qr)
 }
 
 int
-analysis_read_summaries(struct analysis *a, json_t *rel_paths,
-    analysis_done done, void *arg)
+analysis_query(struct analysis *a, void (*run)(void *),
+    void (*done)(void *), void *arg)
 {
 	struct analysis_query *qr;
 
 	if ((qr = calloc(1, sizeof(*qr))) == NULL)
 		return -1;
 	qr->a = a;
-	qr->kind = QUERY_SUMMARIES;
-	qr->rel_paths = json_incref(rel_paths);
-	qr->done = done;
+	qr->run = run;
+	qr->call_done = done;
 	qr->arg = arg;
 	return analysis_query_submit(a, qr);
 }
@@ -586,7 +568,6 @@ analysis_events(struct analysis *a, const char *rel_path,
 	if ((qr = calloc(1, sizeof(*qr))) == NULL)
 		return -1;
 	qr->a = a;
-	qr->kind = QUERY_EVENTS;
 	snprintf(qr->rel, sizeof(qr->rel), "%s", rel_path);
 	qr->q = *q;
 	qr->done = done;

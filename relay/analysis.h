@@ -77,19 +77,18 @@ void		 analysis_submit(struct analysis *, const char *id,
 void		 analysis_get_stats(struct analysis *, struct analysis_stats *);
 
 /*
- * On a query thread: done(arg, answer, http_status, error) runs on the
- * event loop. Returns -1 (and calls nothing) when queries_max are
- * already waiting: the caller answers 503.
+ * On a query thread, one of [analysis] query_threads, at most
+ * queries_max waiting or running; -1 (and nothing is called) when that
+ * many already are: the caller answers 503.
  *
- * analysis_read_summaries: the summary.json of each rel_path (a JSON
- * array of strings); the answer is an array of the same length, each a
- * summary or null.
- * analysis_events: the drill-down, in a child process.
+ * analysis_query: run(arg) on the thread, then done(arg) on the loop.
+ * analysis_events: the drill-down, in a child process; done(arg, answer,
+ * http_status, error) on the loop.
  */
 typedef void (*analysis_done)(void *arg, json_t *answer, int status,
 	    const char *error);
-int		 analysis_read_summaries(struct analysis *, json_t *rel_paths,
-		    analysis_done, void *arg);
+int		 analysis_query(struct analysis *, void (*run)(void *),
+		    void (*done)(void *), void *arg);
 int		 analysis_events(struct analysis *, const char *rel_path,
 		    const struct trace_query *, analysis_done, void *arg);
 

@@ -37,9 +37,10 @@
 /*
  * Bump on any schema change. An older catalog is migrated when
  * catalog_migrate() knows how (version 1: the analysis's columns and
- * tables), else moved aside and rebuilt from the store.
+ * tables; version 2: the briefs), else moved aside and rebuilt from the
+ * store.
  */
-#define CATALOG_SCHEMA_VERSION		2
+#define CATALOG_SCHEMA_VERSION		3
 /* 0x54546361, "TTca": tells our files from any other SQLite database. */
 #define CATALOG_APPLICATION_ID		1414816609
 #define CATALOG_BUSY_TIMEOUT_MS		5000
@@ -87,6 +88,16 @@
 	"  ON snapshot_statuses (status, snapshot_id);"			\
 	"CREATE INDEX IF NOT EXISTS snapshots_analyzer_version"		\
 	"  ON snapshots (analyzer_version);"
+/*
+ * Version 3: each analyzed snapshot's brief, its summary with the
+ * ANALYZE_BRIEF_REQUESTS slowest requests (and those that triggered or
+ * were in flight): an incident's page reads these, not the summaries.
+ */
+#define CATALOG_BRIEF_TABLE						\
+	"CREATE TABLE IF NOT EXISTS snapshot_briefs ("			\
+	"  snapshot_id TEXT PRIMARY KEY NOT NULL,"			\
+	"  brief TEXT NOT NULL"						\
+	");"
 
 /*
  * IF NOT EXISTS: two connections may find the same new file empty (the
@@ -131,15 +142,19 @@ static const char catalog_schema[] =
 	"CREATE INDEX IF NOT EXISTS triggers_source"
 	"  ON triggers (source, snapshot_id);"
 	CATALOG_ANALYSIS_TABLES
+	CATALOG_BRIEF_TABLE
 	"PRAGMA user_version = " CATALOG_STRINGIFY(CATALOG_SCHEMA_VERSION) ";"
 	"PRAGMA application_id = " CATALOG_STRINGIFY(CATALOG_APPLICATION_ID) ";"
 	"COMMIT;";
 
-/* From version 1, inside catalog_migrate()'s transaction. */
+/* From versions 1 and 2, inside catalog_migrate()'s transaction. */
 static const char catalog_migrate_1[] =
 	CATALOG_ANALYSIS_COLUMNS
 	CATALOG_ANALYSIS_TABLES
 	"PRAGMA user_version = 2;";
+static const char catalog_migrate_2[] =
+	CATALOG_BRIEF_TABLE
+	"PRAGMA user_version = 3;";
 
 static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_DELETE_TRIGGERS] =
@@ -183,6 +198,9 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_DELETE_INCIDENT_STATUSES] =
 	    "DELETE FROM snapshot_statuses WHERE snapshot_id IN "
 	    "(SELECT id FROM snapshots WHERE incident = ?1)",
+	[CATALOG_DELETE_INCIDENT_BRIEFS] =
+	    "DELETE FROM snapshot_briefs WHERE snapshot_id IN "
+	    "(SELECT id FROM snapshots WHERE incident = ?1)",
 	[CATALOG_SET_SUMMARY] =
 	    "UPDATE snapshots SET analyzer_version = ?2, analysis = ?3, "
 	    "events = ?4, discarded = ?5, requests = ?6, slowest_us = ?7, "
@@ -197,6 +215,15 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_INSERT_STATUS] =
 	    "INSERT OR REPLACE INTO snapshot_statuses (snapshot_id, status, "
 	    "count) VALUES (?1, ?2, ?3)",
+	[CATALOG_DELETE_BRIEF] =
+	    "DELETE FROM snapshot_briefs WHERE snapshot_id = ?1",
+	[CATALOG_INSERT_BRIEF] =
+	    "INSERT OR REPLACE INTO snapshot_briefs (snapshot_id, brief) "
+	    "VALUES (?1, ?2)",
+	[CATALOG_INCIDENT_BRIEFS] =
+	    "SELECT b.snapshot_id, b.brief FROM snapshots s "
+	    "JOIN snapshot_briefs b ON b.snapshot_id = s.id "
+	    "WHERE s.incident = ?1",
 	/* Newest first: what an investigator looks at now comes first. */
 	[CATALOG_SNAPSHOT] =
 	    "SELECT " CATALOG_SNAPSHOT_COLUMNS " FROM snapshots s "
@@ -419,7 +446,8 @@ catalog_check(struct catalog *c, char *err, size_t errlen)
 	else if (version == CATALOG_SCHEMA_VERSION &&
 	    application_id == CATALOG_APPLICATION_ID)
 		state = CATALOG_STATE_VALID;
-	else if (version == 1 && application_id == CATALOG_APPLICATION_ID)
+	else if ((version == 1 || version == 2) &&
+	    application_id == CATALOG_APPLICATION_ID)
 		state = CATALOG_STATE_OLD;
 	else {
 		errbuf_set(err, errlen, "catalog: schema version %lld, "
@@ -506,7 +534,7 @@ end:
 }
 
 /*
- * Brings a version 1 catalog to version 2 in one transaction. Two
+ * Brings a version 1 or 2 catalog to version 3 in one transaction. Two
  * connections may try at once: the second, once through the lock, finds
  * the work done.
  */
@@ -526,6 +554,14 @@ catalog_migrate(struct catalog *c, char *err, size_t errlen)
 	if (version == 1 && sqlite3_exec(c->db, catalog_migrate_1, NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		catalog_sql_error(c, err, errlen, "migrate from version 1");
+		catalog_rollback(c);
+		return -1;
+	}
+	/* Summaries indexed before have no brief: their full summary.json
+	 * is read instead until they are analyzed again. */
+	if ((version == 1 || version == 2) && sqlite3_exec(c->db,
+	    catalog_migrate_2, NULL, NULL, NULL) != SQLITE_OK) {
+		catalog_sql_error(c, err, errlen, "migrate from version 2");
 		catalog_rollback(c);
 		return -1;
 	}

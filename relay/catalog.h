@@ -68,6 +68,12 @@ json_t		*catalog_incidents(struct catalog *,
 		    const struct catalog_incident_filter *);
 /* One incident with its snapshots; NULL when unknown. */
 json_t		*catalog_incident(struct catalog *, const char *id);
+/*
+ * The briefs of an incident's analyzed snapshots: {snapshot id: the
+ * brief's JSON text}; NULL on an error.
+ */
+json_t		*catalog_incident_briefs(struct catalog *,
+		    const char *incident);
 
 struct catalog_filter {
 	const char	*node;		/* NULL: any */

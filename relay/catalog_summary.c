@@ -3,9 +3,10 @@
  * summary.json (lib/analyze.c) indexed as its key figures (events,
  * discarded, requests, slowest, server errors, history lost) and its
  * per-URI and per-status counts, for the API's listings and filters;
- * and the snapshots still waiting for a current analysis. The analysis
- * threads write through connections of their own; a rebuild reads the
- * summaries stored beside the manifests.
+ * its brief (the summary with its slowest requests only, what an
+ * incident's answer lists); and the snapshots still waiting for a
+ * current analysis. The analysis threads write through connections of
+ * their own; a rebuild reads the summaries stored beside the manifests.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include "catalog_sql.h"
 #include "errbuf.h"
 
-#define CATALOG_SUMMARY_MAX	(16u << 20)
 
 static int
 catalog_step_done(struct catalog *c, enum catalog_statement which,
@@ -101,6 +101,22 @@ catalog_update_figures(struct catalog *c, const char *id,
 	return rc;
 }
 
+/* The summary with its requests cut, as text; NULL if out of memory. */
+static char *
+catalog_brief_text(const json_t *summary)
+{
+	json_t	*brief;
+	char	*text;
+
+	/* A shallow copy: the trim replaces its requests, not summary's. */
+	if ((brief = json_copy((json_t *)summary)) == NULL)
+		return NULL;
+	analyze_trim_requests(brief, ANALYZE_BRIEF_REQUESTS);
+	text = json_dumps(brief, JSON_COMPACT);
+	json_decref(brief);
+	return text;
+}
+
 /* The figures and the per-URI and per-status rows, in the caller's
  * transaction. Returns 0, or -1 with err set. */
 static int
@@ -111,6 +127,7 @@ catalog_write_summary(struct catalog *c, const char *id,
 	sqlite3_stmt		*stmt = NULL;
 	const json_t		*u, *n;
 	const char		*uri, *code;
+	char			*brief = NULL;
 	size_t			 i;
 
 	catalog_figures(summary, &f);
@@ -155,8 +172,17 @@ catalog_write_summary(struct catalog *c, const char *id,
 		catalog_statement_done(stmt);
 		stmt = NULL;
 	}
+	if ((brief = catalog_brief_text(summary)) == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_INSERT_BRIEF)) == NULL ||
+	    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
+	    catalog_bind_text(stmt, 2, brief, strlen(brief)) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE)
+		goto failed;
+	catalog_statement_done(stmt);
+	free(brief);
 	return 0;
 failed:
+	free(brief);
 	errbuf_set(err, errlen, "catalog: summary of %s: %s", id,
 	    sqlite3_errmsg(c->db));
 	catalog_statement_done(stmt);
@@ -188,7 +214,7 @@ catalog_summary_from_store(struct catalog *c, const char *store_dir,
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s/%s", store_dir,
 	    rel_path, ANALYZE_SUMMARY) >= sizeof(path) ||
-	    (summary = analyze_load_json(path, CATALOG_SUMMARY_MAX, NULL,
+	    (summary = analyze_load_json(path, ANALYZE_SUMMARY_MAX, NULL,
 	    0)) == NULL)
 		return -1;
 	/* An older analyzer's is left for the backfill to redo. */
@@ -221,4 +247,36 @@ catalog_unanalyzed(struct catalog *c, int version, int limit)
 	}
 	catalog_statement_done(stmt);
 	return todo;
+}
+
+json_t *
+catalog_incident_briefs(struct catalog *c, const char *incident)
+{
+	sqlite3_stmt	*stmt;
+	json_t		*briefs = json_object();
+	const char	*id, *text;
+	int		 rc = SQLITE_ERROR;
+
+	if (briefs != NULL &&
+	    (stmt = catalog_statement(c, CATALOG_INCIDENT_BRIEFS)) != NULL) {
+		if (catalog_bind_text(stmt, 1, incident, strlen(incident)) ==
+		    SQLITE_OK)
+			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+				id = (const char *)sqlite3_column_text(stmt, 0);
+				text = (const char *)sqlite3_column_text(stmt,
+				    1);
+				if (id == NULL || text == NULL ||
+				    json_object_set_new(briefs, id,
+				    json_string(text)) == -1) {
+					rc = SQLITE_ERROR;
+					break;
+				}
+			}
+		catalog_statement_done(stmt);
+	}
+	if (rc != SQLITE_DONE) {
+		json_decref(briefs);
+		return NULL;
+	}
+	return briefs;
 }

@@ -192,7 +192,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 {
 	static const enum catalog_statement clears[] = {
 		CATALOG_DELETE_TRIGGERS, CATALOG_DELETE_URIS,
-		CATALOG_DELETE_STATUSES,
+		CATALOG_DELETE_STATUSES, CATALOG_DELETE_BRIEF,
 	};
 	sqlite3_stmt	*stmt = NULL;
 	json_t		*trigger;
@@ -424,6 +424,7 @@ catalog_rebuild_stats(struct catalog *c, const char *store_dir,
 	    catalog_exec(c, "DELETE FROM snapshot_uris", err, errlen) == -1 ||
 	    catalog_exec(c, "DELETE FROM snapshot_statuses", err,
 	    errlen) == -1 ||
+	    catalog_exec(c, "DELETE FROM snapshot_briefs", err, errlen) == -1 ||
 	    catalog_exec(c, "DELETE FROM snapshots", err, errlen) == -1 ||
 	    catalog_walk(c, store_dir, "incidents", 0, stats, err,
 	    errlen) == -1 ||
@@ -462,6 +463,7 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 		CATALOG_DELETE_INCIDENT_TRIGGERS,
 		CATALOG_DELETE_INCIDENT_URIS,
 		CATALOG_DELETE_INCIDENT_STATUSES,
+		CATALOG_DELETE_INCIDENT_BRIEFS,
 		CATALOG_DELETE_INCIDENT_SNAPSHOTS
 	};
 	sqlite3_stmt	*stmt;

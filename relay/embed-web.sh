@@ -30,10 +30,12 @@ shift
 		*.json) type="application/json" ;;
 		*) echo "embed-web.sh: $f: unknown type" >&2; exit 1 ;;
 		esac
-		echo "	{ \"$name\", \"$type\", web_asset_$n, sizeof(web_asset_$n) },"
+		etag=$(sha256sum "$f" | cut -c1-20)
+		echo "	{ \"$name\", \"$type\", web_asset_$n, sizeof(web_asset_$n)," \
+		    "\"\\\"$etag\\\"\" },"
 		n=$((n + 1))
 	done
-	echo "	{ NULL, NULL, NULL, 0 },"
+	echo "	{ NULL, NULL, NULL, 0, NULL },"
 	echo "};"
 } >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -125,11 +125,21 @@ web_send(struct evhttp_request *req, int code, const char *reason,
 {
 	struct evbuffer		*b = evbuffer_new();
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	const char		*match;
 
 	if (b == NULL)
 		return;
 	evhttp_add_header(h, "Content-Type", a->type);
+	/* Asked again on every use, answered 304 while it has not changed. */
 	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_add_header(h, "ETag", a->etag);
+	match = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "If-None-Match");
+	if (code == 200 && match != NULL && strcmp(match, a->etag) == 0) {
+		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		evbuffer_free(b);
+		return;
+	}
 	evbuffer_add_reference(b, a->data, a->len, NULL, NULL);
 	evhttp_send_reply(req, code, reason, b);
 	evbuffer_free(b);

@@ -32,6 +32,7 @@ struct web_asset {
 	const char		*type;
 	const unsigned char	*data;
 	size_t			 len;
+	const char		*etag;		/* "sha256 prefix", quoted */
 };
 
 /* embed-web.sh's table, ended by a NULL name. */

@@ -13,6 +13,9 @@ import {table, readSort} from './table.js';
 import {snapshotWarnings, warningList} from './warnings.js';
 import {extent, mountTimeline, legend, requestTitle} from './timeline.js';
 
+/* Rows drawn at first: a 50-node incident lists thousands. */
+const REQUESTS_SHOWN = 100;
+
 export const requestColumns = [
 	{key: 'node', label: 'Node', sort: (r) => r.node, cell: (r) => h('span', {class: 'chip node'}, r.node)},
 	{key: 'duration', label: 'Duration', num: true, firstOrder: 'desc', sort: (r) => Number(r.req.duration_us),
@@ -124,9 +127,13 @@ function copyButton(code) {
 	return button;
 }
 
+/* Opened from the start when there are few snapshots to list. */
+const DOWNLOADS_OPEN = 10;
+
 export function downloads(snapshots) {
-	return h('section', {class: 'panel', id: 'downloads'},
-	    h('h2', null, 'Get the traces'),
+	return h('details', {class: 'panel', id: 'downloads', open: snapshots.length <= DOWNLOADS_OPEN},
+	    h('summary', null, h('h2', null, 'Get the traces'),
+		snapshots.length > DOWNLOADS_OPEN ? h('span', {class: 'muted'}, ` · ${fmt.num(snapshots.length)} snapshots`) : null),
 	    h('ul', {class: 'downloads'}, snapshots.map((snap) => {
 		const code = h('code', null, `tracetrap fetch ${snap.id} --relay ${location.origin}`);
 		return h('li', {'data-snapshot': snap.id},
@@ -147,7 +154,9 @@ export function downloads(snapshots) {
 }
 
 export async function render(main, id) {
+	performance.mark('tt:fetch');
 	const incident = await api.get(api.paths.incident(id));
+	performance.mark('tt:data');
 	document.title = `${incident.id} · tracetrap`;
 	const lanes = lanesOf(incident);
 	const clusterNs = incident.cluster ? fmt.usToNs(incident.cluster.requested_at_us) : null;
@@ -204,13 +213,21 @@ export async function render(main, id) {
 		for (const req of (snap.summary && snap.summary.requests) || [])
 			rows.push({node: snap.node, snapshot: snap.id, req});
 	const requests = h('section', {class: 'panel', id: 'requests'});
+	let shown = REQUESTS_SHOWN;
 	const drawRequests = () => {
 		const {sort, order} = readSort(new URLSearchParams(location.search), requestColumns, 'duration', 'desc');
 		const total = (incident.snapshots || []).reduce((n, s) => n + Number((s.summary && s.summary.requests_total) || 0), 0);
+		const omitted = (incident.snapshots || []).reduce((n, s) => n + Number((s.summary && s.summary.requests_omitted) || 0), 0);
 		const t = table(requestColumns, rows, {
 			sort, order, className: 'requests',
 			onSort(key, dir) {
 				setParams({sort: key, order: dir});
+				shown = REQUESTS_SHOWN;
+				drawRequests();
+			},
+			limit: shown,
+			onMore(count) {
+				shown = count;
 				drawRequests();
 			},
 			rowAttrs: (r) => ({class: `clickable${r.req.triggered ? ' is-triggered' : ''}`,
@@ -225,7 +242,8 @@ export async function render(main, id) {
 			location.assign(api.links.snapshot(tr.dataset.snapshot, tr.dataset.request));
 		});
 		replace(requests, h('div', {class: 'panel-head'}, h('h2', null, 'Requests'),
-		    h('span', {class: 'muted'}, `${fmt.num(rows.length)} listed (slowest, triggered and in flight of each node) of ${fmt.num(total)} completed`)),
+		    h('span', {class: 'muted'}, `${fmt.num(rows.length)} listed (slowest, triggered and in flight of each node) ` +
+			`of ${fmt.num(total)} completed${omitted ? '; a snapshot’s page lists more of its own' : ''}`)),
 		    t, h('p', {class: 'hint muted'}, 'Click a request for its events.'));
 	};
 	drawRequests();
@@ -233,12 +251,18 @@ export async function render(main, id) {
 	const pending = (incident.snapshots || []).some((s) => s.analysis === 'pending');
 	replace(main, header(incident, lanes),
 	    pending ? h('div', {class: 'notice info'}, 'Some snapshots are still being analyzed; this page updates when they are done.') : null,
-	    warnings, full ? timeline : h('div', {class: 'notice info'}, 'No snapshot of this incident has a summary with events yet, so there is no timeline.'),
-	    requests, downloads(incident.snapshots || []));
+	    warnings, full ? timeline : h('div', {class: 'notice info'}, 'No snapshot of this incident has a summary with events yet, so there is no timeline.'));
+	/* The timeline reads its width: before the rest is in the page, so
+	 * that reading lays out the top of the page only. */
 	if (full) {
 		mounted = mountTimeline(chart, () => model);
 		showZoom();
 	}
+	main.append(requests, downloads(incident.snapshots || []));
+	/* For devtools and bench/incident-page.sh: the answer is on screen
+	 * once the frame after this one has been painted. */
+	performance.mark('tt:drawn');
+	requestAnimationFrame(() => setTimeout(() => performance.mark('tt:painted')));
 	if (pending)
 		setTimeout(() => {
 			if (mounted)

@@ -42,10 +42,13 @@ export function firstOrder(columns, key) {
 /*
  * columns: [{key, label, cell(row) -> string|Node, sort(row) -> value,
  *            num: right-aligned figures, firstOrder, title}]
- * options: {sort, order, onSort(key, order), rowAttrs(row), empty, className}
+ * options: {sort, order, onSort(key, order), rowAttrs(row), empty, className,
+ *           limit, step, onMore(count): only the first limit rows (after
+ *           sorting) are drawn; buttons under them ask the page for step
+ *           (100) more, or all}
  */
 export function table(columns, rows, options = {}) {
-	const {sort, order, onSort, rowAttrs, empty, className} = options;
+	const {sort, order, onSort, rowAttrs, empty, className, limit, step = 100, onMore} = options;
 	const head = h('tr', null, columns.map((c) => {
 		const classes = [c.num ? 'num' : '', c.className || ''].join(' ').trim();
 		if (!onSort || !c.sort)
@@ -62,15 +65,25 @@ export function table(columns, rows, options = {}) {
 		    button);
 	}));
 	const sorted = onSort ? sortRows(rows, columns, sort, order) : rows;
-	const body = h('tbody', null, sorted.map((row) =>
+	const drawn = limit && onMore ? sorted.slice(0, limit) : sorted;
+	const body = h('tbody', null, drawn.map((row) =>
 	    h('tr', rowAttrs ? rowAttrs(row) : null, columns.map((c) =>
 		h('td', {class: [c.num ? 'num' : '', c.className || ''].join(' ').trim() || null},
 		    c.cell(row))))));
 	if (sorted.length === 0)
 		body.append(h('tr', null, h('td', {colspan: columns.length,
 		    class: 'empty'}, empty || 'Nothing.')));
-	return h('div', {class: 'table-wrap'},
+	const wrap = h('div', {class: 'table-wrap'},
 	    h('table', {class: className || null}, h('thead', null, head), body));
+	if (drawn.length === sorted.length)
+		return wrap;
+	const more = h('button', {type: 'button', class: 'subtle more'},
+	    `Show ${Math.min(step, sorted.length - drawn.length)} more`);
+	const all = h('button', {type: 'button', class: 'subtle more'}, `Show all ${sorted.length}`);
+	more.addEventListener('click', () => onMore(drawn.length + step));
+	all.addEventListener('click', () => onMore(sorted.length));
+	return h('div', null, wrap, h('p', {class: 'table-more'},
+	    `${drawn.length} of ${sorted.length} shown. `, more, ' ', all));
 }
 
 /* Reads ?<prefix>sort=&<prefix>order= against the columns' keys. */

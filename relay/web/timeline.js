@@ -31,6 +31,28 @@ const PAD = 8;
 
 let instances = 0;
 
+/*
+ * Text widths without a layout: reading getComputedTextLength() after
+ * each append lays the whole page out again (a 50-lane incident spent
+ * seconds there), so a canvas measures instead, in the font the
+ * stylesheet gives each class of text, read once per drawing.
+ */
+const meter = document.createElement('canvas').getContext('2d');
+
+function textMeter(root, classes) {
+	const probes = classes.map((cls) => svg('text', {class: cls}, 'x'));
+	root.append(...probes);
+	const fonts = new Map(classes.map((cls, i) => {
+		const cs = getComputedStyle(probes[i]);
+		return [cls, `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`];
+	}));
+	probes.forEach((p) => p.remove());
+	return (cls, text) => {
+		meter.font = fonts.get(cls);
+		return meter.measureText(text).width;
+	};
+}
+
 /* The time range every lane of the model covers, with a little margin. */
 export function extent(lanes, clusterNs) {
 	let lo = null, hi = null;
@@ -146,6 +168,7 @@ export function drawTimeline(container, model) {
 		svg('rect', {width: 4, height: 4, class: 'flight-bg'}),
 		svg('line', {x1: 0, y1: 0, x2: 0, y2: 4, class: 'flight-line'}))));
 	container.replaceChildren(root);
+	const textWidth = textMeter(root, ['lane-label', 'lane-info', 'lane-warning w-warn', 'lane-warning w-error']);
 
 	/* Axis: tick labels on the first row, markers on the second. */
 	const axis = svg('g', {class: 'axis'});
@@ -185,21 +208,20 @@ export function drawTimeline(container, model) {
 		/* Everything under the header is clipped to the plot, for zoomed views. */
 		const body = svg('g', {class: 'lane-body', 'clip-path': `url(#${id}-plot)`});
 		g.append(body);
-		let tx = PAD + 14 + label.getComputedTextLength() + 8;
+		let tx = PAD + 14 + textWidth('lane-label', lane.node) + 8;
 		if (!narrow) {
-			const info = svg('text', {x: tx, y: 15, class: 'lane-info'},
-			    `${fmt.plural(procs.length, 'process', 'processes')} · ${fmt.plural(events, 'event')}`);
-			head.append(info);
-			tx += info.getComputedTextLength() + 10;
+			const text = `${fmt.plural(procs.length, 'process', 'processes')} · ${fmt.plural(events, 'event')}`;
+			head.append(svg('text', {x: tx, y: 15, class: 'lane-info'}, text));
+			tx += textWidth('lane-info', text) + 10;
 		}
 		const worst = lane.warnings.find((w) => w.level === 'error') || lane.warnings.find((w) => w.level === 'warn');
 		if (worst) {
 			const more = lane.warnings.filter((w) => w.level !== 'info').length - 1;
-			const warning = svg('text', {x: tx, y: 15, class: `lane-warning w-${worst.level}`},
-			    `${worst.level === 'error' ? '✖' : '⚠'} ${worst.short}${more > 0 ? ` (+${more})` : ''}`,
-			    svg('title', null, lane.warnings.map((w) => w.text).join('\n')));
-			head.append(warning);
-			tx += warning.getComputedTextLength() + 10;
+			const cls = `lane-warning w-${worst.level === 'error' ? 'error' : 'warn'}`;
+			const text = `${worst.level === 'error' ? '✖' : '⚠'} ${worst.short}${more > 0 ? ` (+${more})` : ''}`;
+			head.append(svg('text', {x: tx, y: 15, class: cls}, text,
+			    svg('title', null, lane.warnings.map((w) => w.text).join('\n'))));
+			tx += textWidth(cls, text) + 10;
 		}
 		const toggle = () => model.onToggle(lane.node);
 		head.addEventListener('click', toggle);
@@ -244,11 +266,9 @@ export function drawTimeline(container, model) {
 		/* Event rate: all processes of the node. */
 		const peak = drawRate(body, laneRates(lane), ly, RATE_H, x, clamp, 'rate');
 		if (peak > 0) {
-			const peakText = svg('text', {x: W - PAD, y: 15, 'text-anchor': 'end', class: 'lane-info'},
-			    `peak ${rateText(peak)} events/s`);
-			head.append(peakText);
-			if (peakText.getComputedTextLength() > W - PAD - tx - 8)
-				peakText.remove();
+			const text = `peak ${rateText(peak)} events/s`;
+			if (textWidth('lane-info', text) <= W - PAD - tx - 8)
+				head.append(svg('text', {x: W - PAD, y: 15, 'text-anchor': 'end', class: 'lane-info'}, text));
 		}
 		ly += RATE_H + 4;
 

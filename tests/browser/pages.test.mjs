@@ -181,9 +181,12 @@ const checks = [
 			assert(lane.label === node, `the lane of ${node} is labelled ${JSON.stringify(lane.label)}`);
 		}
 	}],
-	['the requests table lists TT_SLOW_URI first', async () => {
+	['the requests table lists TT_SLOW_URI first, its first 100 rows only', async () => {
 		const rows = await requestRows(page);
-		assert(rows.length > 0, 'no request rows');
+		assert(rows.length === 100, `${rows.length} rows drawn, not the first 100`);
+		const more = await page.$eval('#requests .table-more', (p) => p.textContent).catch(() => '');
+		assert(/^100 of \d+ shown/.test(more) && Number(more.match(/of (\d+)/)[1]) > 100,
+		    `under the table: ${JSON.stringify(more)}`);
 		assert(rows[0].uri === SLOW_URI, `first request is ${JSON.stringify(rows[0].uri)}, not ${JSON.stringify(SLOW_URI)}`);
 		for (let i = 1; i < rows.length; i++)
 			assert(rows[i - 1].duration >= rows[i].duration, `row ${i + 1} is slower than row ${i}`);
@@ -196,6 +199,14 @@ const checks = [
 		let rows = await requestRows(page);
 		for (let i = 1; i < rows.length; i++)
 			assert(rows[i - 1].duration <= rows[i].duration, `ascending: row ${i + 1} is faster than row ${i}`);
+		assert(rows.length === 100 && !rows.some((r) => r.uri === SLOW_URI),
+		    'ascending: the first 100 rows hold the slowest request');
+		await page.click('#requests .table-more button:last-child');
+		await eventually(page, () => !document.querySelector('#requests .table-more') &&
+		    document.querySelectorAll('#requests tbody tr[data-request]').length > 100, null, 'every row, after "Show all"');
+		rows = await requestRows(page);
+		for (let i = 1; i < rows.length; i++)
+			assert(rows[i - 1].duration <= rows[i].duration, `all rows, ascending: row ${i + 1} is faster than row ${i}`);
 		assert(rows[rows.length - 1].uri === SLOW_URI, 'ascending: the slowest request is not last');
 		await page.reload({waitUntil: 'load'});
 		await waitIncidentPage(page);

@@ -22,7 +22,8 @@ summarized() { [ "$(api_code "/v1/snapshots/$1/summary")" = 200 ]; }
 snapshot_from() {
 	local id=$1 src=$2 dir=$T/snap/$1 files
 	mkdir -p "$dir/trace/ust"
-	cp "$src"/* "$dir/trace/ust/"
+	# The files only: LTTng's index/ directory is not needed to read.
+	find "$src" -maxdepth 1 -type f -exec cp -t "$dir/trace/ust/" {} +
 	files=$(cd "$dir" && for f in trace/ust/*; do
 		jq -n --arg p "$f" --argjson b "$(stat -c %s "$f")" \
 		    --arg s "$(sha256sum "$f" | cut -d' ' -f1)" \

@@ -132,6 +132,31 @@ is "the incident list has the slowest request" \
     "$(api /v1/incidents | jq -r '.incidents[0].slowest_us >= 800000')" true
 is "the incident carries its snapshot's summary" \
     "$(api "/v1/incidents/$incident" | jq -r '.snapshots[0].summary.id')" "$ID"
+api "/v1/snapshots/$ID/summary" >"$T/summary-full.json"
+nreq=$(jq '.requests | length' "$T/summary-full.json")
+nkept=$(jq '[.requests[] | select(.triggered or .in_flight)] | length' \
+    "$T/summary-full.json")
+ok "the snapshot has requests ($nreq) and the triggered one ($nkept kept)" \
+    test "$nreq" -gt 1 -a "$nkept" -ge 1
+is "a small incident lists all of a snapshot's requests" \
+    "$(api "/v1/incidents/$incident" | jq -c '.snapshots[0].summary |
+    [(.requests | length), .requests_omitted]')" "[$nreq,0]"
+api "/v1/incidents/$incident?requests=0" >"$T/incident-brief.json"
+is "?requests=0 keeps the ones that triggered or were in flight" \
+    "$(jq -c '.snapshots[0].summary | [(.requests | length), .requests_omitted]' \
+    "$T/incident-brief.json")" "[$nkept,$((nreq - nkept))]"
+is "the triggered request among them" \
+    "$(jq -r '.snapshots[0].summary.requests[] | select(.triggered) | .uri' \
+    "$T/incident-brief.json")" /tt/checkout
+is "and the rest of the summary" \
+    "$(jq -r '.snapshots[0].summary.events' "$T/incident-brief.json")" \
+    "$(jq -r '.events' "$T/summary-full.json")"
+is "?requests past 200: 400" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    "$API/v1/incidents/$incident?requests=201")" 400
+is "an unknown parameter: 400" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    "$API/v1/incidents/$incident?request=1")" 400
 is "a reason filter that does not match lists nothing" \
     "$(api '/v1/incidents?q=nothing-like-it' | jq -r '.incidents | length')" 0
 is "one that does lists it" \
@@ -147,6 +172,19 @@ ok "with a Content-Security-Policy allowing only the relay's scripts" \
 is "its script is served" \
     "$(curl -s -o /dev/null -w '%{http_code} %{content_type}' "$API/static/app.js")" \
     "200 text/javascript; charset=utf-8"
+is "the shell preloads every module the pages import, and no other" \
+    "$(curl -s "$API/incidents/x" | sed -n 's|.*rel="modulepreload" href="/static/\([^"]*\)".*|\1|p' |
+    sort | tr '\n' ' ')" \
+    "$(sed -n "s|^import .* from '\./\(.*\)';\$|\1|p" "$TT_ROOT"/relay/web/*.js |
+    sort -u | tr '\n' ' ')"
+etag=$(curl -s -D - -o /dev/null "$API/static/app.js" |
+    sed -n 's/^[Ee][Tt]ag: \(.*\)\r$/\1/p')
+is "an asset the browser has is not sent again (ETag)" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" \
+    "$API/static/app.js")" 304
+is "one it has an old copy of is" \
+    "$(curl -s -o /dev/null -w '%{http_code}' -H 'If-None-Match: "0"' \
+    "$API/static/app.js")" 200
 is "an unknown asset is a 404" \
     "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' \
     "$API/static/../relay.conf")" 404

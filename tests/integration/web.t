@@ -31,7 +31,8 @@ cooldown = 0"
 tt_start_relay
 
 # Each node's requests (ttreq's script; tokens are percent-decoded):
-# web1 has the slowest, web2 the URI made of HTML, web3 one in flight.
+# web1 has the slowest, web2 the URI made of HTML, web3 one in flight
+# and a hundred quick ones.
 script() {
 	local n=$1
 	for i in 1 2 3 4 5; do
@@ -48,7 +49,12 @@ script() {
 	web2)	echo "begin 0 $n-xss GET %2Fx%22%3E%3Cscript%3Ealert(2)%3C%2Fscript%3E $n.example"
 		echo "sleep 30"
 		echo "end 0 $n-xss GET %2Fx%22%3E%3Cscript%3Ealert(2)%3C%2Fscript%3E $n.example 404 30000 0" ;;
-	web3)	echo "begin 0 $n-stuck GET /api/report $n.example" ;;
+	web3)	# Enough quick ones for the table to draw its first 100 rows only.
+		for i in $(seq 100); do
+			echo "begin 0 $n-q$i GET /api/ping $n.example"
+			echo "end 0 $n-q$i GET /api/ping $n.example 200 50 0"
+		done
+		echo "begin 0 $n-stuck GET /api/report $n.example" ;;
 	esac
 }
 for n in $NODES; do

@@ -3,7 +3,8 @@
  * it: a summary's key figures on its snapshot, the filters they serve
  * (slowest, URI, status), an incident's figures together, the incident
  * filters, the snapshots still to analyze, summaries read back by a
- * rebuild, and a version 1 catalog migrated in place.
+ * rebuild, the briefs an incident's answer reads, and version 1 and 2
+ * catalogs migrated in place.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,6 +285,107 @@ test_incidents(void **state)
 	assert_ids(catalog_incidents(f->catalog, &filter), "inc-b");
 }
 
+/*
+ * A summary with n requests, slowest first (duration n - i ms), request
+ * triggered_at having triggered and in_flight_at still running.
+ */
+static json_t *
+summary_with_requests(size_t n, size_t triggered_at, size_t in_flight_at)
+{
+	json_t	*s = summary(ANALYZER_VERSION, 1000 * n, "/r", 200, 0, 0);
+	json_t	*requests = json_array();
+	char	 id[32];
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "r%zu", i);
+		json_array_append_new(requests, json_pack("{s:s, s:I, s:b, s:b}",
+		    "request_id", id, "duration_us", (json_int_t)(1000 * (n - i)),
+		    "triggered", i == triggered_at, "in_flight",
+		    i == in_flight_at));
+	}
+	json_object_set_new(s, "requests", requests);
+	return s;
+}
+
+/* The request ids of a brief, comma-joined. */
+static void
+assert_brief(json_t *briefs, const char *id, const char *expected_ids,
+    int expected_omitted)
+{
+	const char	*text = json_string_value(json_object_get(briefs, id));
+	json_t		*brief, *r;
+	char		 ids[512] = "";
+	size_t		 i;
+
+	assert_non_null(text);
+	assert_non_null(brief = json_loads(text, 0, NULL));
+	json_array_foreach(json_object_get(brief, "requests"), i, r)
+		snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s",
+		    i ? "," : "", json_string_value(json_object_get(r,
+		    "request_id")));
+	assert_string_equal(ids, expected_ids);
+	assert_int_equal(json_integer_value(json_object_get(brief,
+	    "requests_omitted")), expected_omitted);
+	/* The rest of the summary is there. */
+	assert_int_equal(json_integer_value(json_object_get(brief, "events")),
+	    1000);
+	json_decref(brief);
+}
+
+static void
+test_briefs(void **state)
+{
+	struct fixture	*f = *state;
+	json_t		*briefs, *s;
+	char		 err[512], expected[512] = "";
+	size_t		 i;
+
+	open_catalog(f, NULL);
+	add(f, "b1", "web1", "inc", T0, "apache", "slow");
+	add(f, "b2", "web2", "inc", T0 + 1, "apache", "slow");
+	add(f, "c1", "web1", "other", T0 + 2, "apache", "slow");
+	/* 30 requests: the 20 slowest, the triggered and the in flight. */
+	set_summary(f, "b1", summary_with_requests(30, 25, 28));
+	set_summary(f, "c1", summary_with_requests(3, 99, 99));
+	briefs = catalog_incident_briefs(f->catalog, "inc");
+	assert_int_equal(json_object_size(briefs), 1);	/* b2: pending */
+	for (i = 0; i < ANALYZE_BRIEF_REQUESTS; i++)
+		snprintf(expected + strlen(expected), sizeof(expected) -
+		    strlen(expected), "r%zu,", i);
+	strcat(expected, "r25,r28");
+	assert_brief(briefs, "b1", expected, 8);
+	json_decref(briefs);
+	briefs = catalog_incident_briefs(f->catalog, "other");
+	assert_brief(briefs, "c1", "r0,r1,r2", 0);
+	json_decref(briefs);
+
+	/* Trimming a brief again counts what both cuts left out. */
+	briefs = catalog_incident_briefs(f->catalog, "inc");
+	s = json_loads(json_string_value(json_object_get(briefs, "b1")), 0,
+	    NULL);
+	analyze_trim_requests(s, 2);
+	assert_int_equal(json_array_size(json_object_get(s, "requests")), 4);
+	assert_int_equal(json_integer_value(json_object_get(s,
+	    "requests_omitted")), 26);
+	json_decref(s);
+	json_decref(briefs);
+
+	/* A new summary replaces the brief; removal takes it away. */
+	set_summary(f, "b1", summary_with_requests(2, 99, 99));
+	briefs = catalog_incident_briefs(f->catalog, "inc");
+	assert_brief(briefs, "b1", "r0,r1", 0);
+	json_decref(briefs);
+	if (catalog_remove_incident(f->catalog, "inc", err, sizeof(err)) == -1)
+		fail_msg("catalog_remove_incident: %s", err);
+	briefs = catalog_incident_briefs(f->catalog, "inc");
+	assert_int_equal(json_object_size(briefs), 0);
+	json_decref(briefs);
+	briefs = catalog_incident_briefs(f->catalog, "other");
+	assert_int_equal(json_object_size(briefs), 1);
+	json_decref(briefs);
+}
+
 static void
 write_json(const char *dir, const char *name, json_t *j)
 {
@@ -325,6 +427,10 @@ test_rebuild_reads_summaries(void **state)
 	/* An older analyzer's summary is not taken: the backfill redoes it. */
 	assert_ids(catalog_unanalyzed(f->catalog, ANALYZER_VERSION, 10),
 	    "r2");
+	/* The rebuilt row has its brief. */
+	s = catalog_incident_briefs(f->catalog, "i1");
+	assert_true(json_is_string(json_object_get(s, "r1")));
+	json_decref(s);
 }
 
 /* The schema as version 1 made it, one row in it. */
@@ -368,6 +474,32 @@ test_migrate_from_version_1(void **state)
 	json_decref(s);
 }
 
+/* A version 2 catalog: the schema before the briefs. */
+static void
+test_migrate_from_version_2(void **state)
+{
+	struct fixture	*f = *state;
+	sqlite3		*db;
+	json_t		*briefs;
+
+	open_catalog(f, NULL);
+	add(f, "v2", "web1", "inc", T0, "app", "x");
+	catalog_close(f->catalog);
+	f->catalog = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE snapshot_briefs;"
+	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	open_catalog(f, NULL);
+	briefs = catalog_incident_briefs(f->catalog, "inc");
+	assert_int_equal(json_object_size(briefs), 0);
+	json_decref(briefs);
+	set_summary(f, "v2", summary(ANALYZER_VERSION, 42, "/m", 200, 0, 0));
+	briefs = catalog_incident_briefs(f->catalog, "inc");
+	assert_true(json_is_string(json_object_get(briefs, "v2")));
+	json_decref(briefs);
+}
+
 int
 main(void)
 {
@@ -378,7 +510,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rebuild_reads_summaries,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_briefs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_1,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_from_version_2,
 		    setup, teardown),
 	};
 
