@@ -30,7 +30,7 @@
 # /tmp by default; FS_TMPFS=1 puts them on a tmpfs (no disk: CPU only).
 # About 45 s with the defaults. Prints figures only.
 #
-# usage: bench/relay-ingest.sh   (root; RUNS=5 RING=8M:8 FS_TMPFS=0)
+# usage: bench/relay-ingest.sh   (root; RUNS=5 RING=8M:8 FS_TMPFS=0 ANALYSIS=1)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -157,7 +157,14 @@ echo "ring: ${size} x $count = $(numfmt --to=iec "$per_cpu") per CPU," \
     "kind (+1 warm-up)"
 
 tt_certs node1
-tt_relay_config
+# ANALYSIS=0: a relay that analyzes nothing, to see what the analysis of
+# each stored snapshot (a child at nice 10) costs the ingest.
+if [ "${ANALYSIS:-1}" = 0 ]; then
+	tt_relay_config "[analysis]
+workers = 0"
+else
+	tt_relay_config
+fi
 tt_start_sessiond
 lttng-relayd --daemonize --output="$T/fs/relayd" >>"$T/relayd.log" 2>&1 ||
     bail "lttng-relayd did not start"

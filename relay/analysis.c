@@ -341,8 +341,9 @@ analysis_start(struct event_base *base, const char *store_dir, const char *catal
 	a->conf = *conf;
 	a->tokens_ms = analysis_now_ms();
 	a->tokens = 1;
-	a->nthreads = conf->workers < 1 ? 1 : conf->workers >
-	    ANALYSIS_THREADS_MAX ? ANALYSIS_THREADS_MAX : conf->workers;
+	/* None: this relay stores and serves, and analyzes nothing. */
+	a->nthreads = conf->workers > ANALYSIS_THREADS_MAX ?
+	    ANALYSIS_THREADS_MAX : conf->workers;
 	a->queries = worker_start_threads(base, conf->query_threads);
 	for (i = 0; i < a->nthreads; i++) {
 		a->threads[i].a = a;
@@ -398,7 +399,7 @@ analysis_submit(struct analysis *a, const char *id, const char *rel_path)
 {
 	struct analysis_job *job;
 
-	if (a == NULL)
+	if (a == NULL || a->nthreads == 0)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->stats.submitted++;

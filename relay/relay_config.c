@@ -170,7 +170,7 @@ static const struct conf_key relay_config_keys[] = {
 	    RELAY_CONFIG_FIELD(fleet_nodes), ""),
 
 	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "workers",
-	    RELAY_CONFIG_FIELD(analysis_workers), "1", 1, 16),
+	    RELAY_CONFIG_FIELD(analysis_workers), "1", 0, 16),
 	CONF_DURATION(RELAY_CONFIG_SECTION_ANALYSIS, "cpu_budget",
 	    RELAY_CONFIG_FIELD(analysis_cpu_budget_ms), "20s", 100, 3600 * 1000),
 	CONF_SIZE(RELAY_CONFIG_SECTION_ANALYSIS, "memory",

@@ -92,8 +92,24 @@ async function watch(page) {
 	});
 }
 
+/*
+ * The whole page, as a reader scrolling to its end sees it: panels far
+ * below the fold are only laid out once near the viewport
+ * (content-visibility), which a full-page capture alone does not do.
+ */
 async function shot(page, name) {
+	await page.evaluate(async () => {
+		const frame = () => new Promise((resolve) => requestAnimationFrame(() => resolve()));
+		for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight) {
+			scrollTo(0, y);
+			await frame();
+		}
+		scrollTo(0, document.documentElement.scrollHeight);
+		await frame();
+		await frame();
+	});
 	await page.screenshot({path: path.join(SHOTS, `${name}.png`), fullPage: true});
+	await page.evaluate(() => scrollTo(0, 0));
 }
 
 async function noHorizontalOverflow(page, where) {

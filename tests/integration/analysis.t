@@ -105,4 +105,21 @@ is "counted as backfilled, the others not redone" \
     "1 1 0"
 ok "its summary.json is back" test -f "$good_dir/summary.json"
 
+# A relay with no analysis: it stores, and leaves the snapshot pending.
+kill -TERM "$RELAY_PID"
+wait "$RELAY_PID" 2>/dev/null
+tt_relay_config "[analysis]
+workers = 0"
+tt_start_relay
+late=$(snap_id node1 4)
+snapshot_from "$late" "$real"
+is "with workers = 0 a snapshot is stored" \
+    "$(upload_snapshot node1 "$late")" "ack stored "
+is "and stays pending: no summary" \
+    "$(api_code "/v1/snapshots/$late/summary") $(jq -r .error "$T/api.body")" \
+    "503 pending"
+is "nothing was analyzed" \
+    "$(api /v1/status | jq -r '[.analysis.submitted, .analysis.done, .analysis.backfilled] | join(" ")')" \
+    "0 0 0"
+
 done_testing
