@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "text.h"
 #include "units.h"
 
 #define LIST_TARGET_MAX	2048
@@ -87,23 +88,37 @@ list_bytes(uint64_t bytes, char *buf, size_t len)
 	snprintf(buf, len, "%.1f%c", value, units[i]);
 }
 
-/* The strings of a JSON array, joined with sep, cut to fit len. */
+/*
+ * Text from a node (an id, a reason: anything in a manifest), made safe
+ * for the terminal into buf: an escape sequence there could rewrite the
+ * screen or, through OSC 52, the clipboard.
+ */
+static const char *
+list_safe(const char *text, char *buf, size_t len)
+{
+	text_utf8_copy(buf, len, text, strlen(text));
+	return text_terminal_safe(buf);
+}
+
+/* The strings of a JSON array, joined with sep, cut to fit len, safe. */
 static void
 list_join(json_t *array, const char *sep, char *buf, size_t len)
 {
 	json_t	*item;
 	size_t	 i, used = 0;
+	char	 raw[512];
 	int	 n;
 
-	buf[0] = '\0';
+	raw[0] = '\0';
 	json_array_foreach(array, i, item) {
-		n = snprintf(buf + used, len - used, "%s%s", i > 0 ? sep : "",
-		    json_string_value(item) != NULL ?
+		n = snprintf(raw + used, sizeof(raw) - used, "%s%s",
+		    i > 0 ? sep : "", json_string_value(item) != NULL ?
 		    json_string_value(item) : "?");
-		if (n < 0 || (size_t)n >= len - used)
+		if (n < 0 || (size_t)n >= sizeof(raw) - used)
 			break;
 		used += (size_t)n;
 	}
+	list_safe(raw, buf, len);
 }
 
 /* "2026-11-22T07:01:09.123456Z" reads better as "2026-11-22 07:01:09". */
@@ -117,12 +132,13 @@ list_taken_at(const char *text, char *buf, size_t len)
 		buf[10] = ' ';
 }
 
+/* o's string at key, safe, in buf. */
 static const char *
-list_text(json_t *o, const char *key)
+list_text(json_t *o, const char *key, char *buf, size_t len)
 {
 	const char *text = json_string_value(json_object_get(o, key));
 
-	return text != NULL ? text : "?";
+	return list_safe(text != NULL ? text : "?", buf, len);
 }
 
 static void
@@ -132,12 +148,13 @@ list_table(json_t *snapshots)
 	size_t	 i;
 	int	 w_id = 2, w_node = 4, w_sources = 7, w_bytes = 5, n;
 	char	 when[32], sources[512], reasons[512], bytes[32];
+	char	 id[256], node[256], taken_at[64];
 
 	/* Columns as wide as their widest cell; reasons last, free text. */
 	json_array_foreach(snapshots, i, s) {
-		n = (int)strlen(list_text(s, "id"));
+		n = (int)strlen(list_text(s, "id", id, sizeof(id)));
 		w_id = n > w_id ? n : w_id;
-		n = (int)strlen(list_text(s, "node"));
+		n = (int)strlen(list_text(s, "node", node, sizeof(node)));
 		w_node = n > w_node ? n : w_node;
 		list_join(json_object_get(s, "sources"), ",", sources,
 		    sizeof(sources));
@@ -148,7 +165,8 @@ list_table(json_t *snapshots)
 	    "NODE", "TAKEN AT (UTC)", w_sources, "SOURCES", w_bytes, "BYTES",
 	    "REASONS");
 	json_array_foreach(snapshots, i, s) {
-		list_taken_at(list_text(s, "taken_at"), when, sizeof(when));
+		list_taken_at(list_text(s, "taken_at", taken_at,
+		    sizeof(taken_at)), when, sizeof(when));
 		list_join(json_object_get(s, "sources"), ",", sources,
 		    sizeof(sources));
 		list_join(json_object_get(s, "reasons"), "; ", reasons,
@@ -156,7 +174,8 @@ list_table(json_t *snapshots)
 		list_bytes((uint64_t)json_integer_value(json_object_get(s,
 		    "bytes")), bytes, sizeof(bytes));
 		printf("%-*s  %-*s  %-19s  %-*s  %*s  %s\n", w_id,
-		    list_text(s, "id"), w_node, list_text(s, "node"), when,
+		    list_text(s, "id", id, sizeof(id)), w_node,
+		    list_text(s, "node", node, sizeof(node)), when,
 		    w_sources, sources, w_bytes, bytes, reasons);
 	}
 }

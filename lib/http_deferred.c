@@ -94,6 +94,15 @@ http_deferred_error(struct http_deferred *d, int code, const char *error,
 	free(d);
 }
 
+struct evhttp_request *
+http_deferred_finish(struct http_deferred *d)
+{
+	struct evhttp_request *req = http_deferred_take(d);
+
+	free(d);
+	return req;
+}
+
 void
 http_deferred_cancel(struct http_deferred *d)
 {

@@ -27,6 +27,11 @@ void			 http_deferred_send(struct http_deferred *, int code,
 			    char *text, size_t len);
 void			 http_deferred_error(struct http_deferred *, int code,
 			    const char *error, const char *message);
+/*
+ * Takes the request back, to answer it some other way (a download), or
+ * NULL when its client went away; frees d.
+ */
+struct evhttp_request	*http_deferred_finish(struct http_deferred *);
 /* Gives the request back (it was answered directly); frees d. */
 void			 http_deferred_cancel(struct http_deferred *);
 

@@ -51,11 +51,9 @@ struct analysis_thread {
 	char			 current[128];	/* the id being analyzed */
 };
 
-/* A query: the caller's work (analysis_query), or the drill-down. */
+/* A drill-down: the trace read in a child. */
 struct analysis_query {
 	struct analysis		*a;
-	void			(*run)(void *);	/* NULL: the drill-down */
-	void			(*call_done)(void *);
 	char			 rel[PATH_MAX];
 	struct trace_query	 q;
 	analysis_done		 done;
@@ -433,7 +431,7 @@ analysis_get_stats(struct analysis *a, struct analysis_stats *st)
 	st->queries_refused = a->stats.queries_refused;
 }
 
-/* Query thread: the caller's work, or the drill-down in a child. */
+/* Query thread: the drill-down, in a child. */
 static void
 analysis_query_run(void *arg)
 {
@@ -447,10 +445,6 @@ analysis_query_run(void *arg)
 	char			*argv[24];
 	size_t			 n = 0;
 
-	if (qr->run != NULL) {
-		qr->run(qr->arg);
-		return;
-	}
 	qr->status = 200;
 	if (!store_is_valid_path(qr->rel)) {
 		qr->status = 500;
@@ -520,10 +514,7 @@ analysis_query_done(void *arg)
 	struct analysis_query *qr = arg;
 
 	qr->a->queries_pending--;
-	if (qr->run != NULL)
-		qr->call_done(qr->arg);
-	else
-		qr->done(qr->arg, qr->answer, qr->status, qr->error);
+	qr->done(qr->arg, qr->answer, qr->status, qr->error);
 	free(qr);
 }
 
@@ -543,21 +534,6 @@ analysis_query_submit(struct analysis *a, struct analysis_query *qr)
 	pthread_mutex_unlock(&a->lock);
 	worker_submit(a->queries, analysis_query_run, analysis_query_done, qr);
 	return 0;
-}
-
-int
-analysis_query(struct analysis *a, void (*run)(void *),
-    void (*done)(void *), void *arg)
-{
-	struct analysis_query *qr;
-
-	if ((qr = calloc(1, sizeof(*qr))) == NULL)
-		return -1;
-	qr->a = a;
-	qr->run = run;
-	qr->call_done = done;
-	qr->arg = arg;
-	return analysis_query_submit(a, qr);
 }
 
 int

@@ -13,9 +13,8 @@
  * ANALYZER_VERSION): those are analyzed at [analysis] backfill per
  * minute at most.
  *
- * The drill-down (GET /v1/snapshots/<id>/events) and summary reads go to
- * query threads, apart, so an investigator is not queued behind the
- * backfill.
+ * The drill-down (GET /v1/snapshots/<id>/events) goes to query threads,
+ * apart, so an investigator is not queued behind the backfill.
  */
 #ifndef TT_ANALYSIS_H
 #define TT_ANALYSIS_H
@@ -77,18 +76,13 @@ void		 analysis_submit(struct analysis *, const char *id,
 void		 analysis_get_stats(struct analysis *, struct analysis_stats *);
 
 /*
- * On a query thread, one of [analysis] query_threads, at most
- * queries_max waiting or running; -1 (and nothing is called) when that
- * many already are: the caller answers 503.
- *
- * analysis_query: run(arg) on the thread, then done(arg) on the loop.
- * analysis_events: the drill-down, in a child process; done(arg, answer,
- * http_status, error) on the loop.
+ * The drill-down: the trace read in a child process, on one of
+ * [analysis] query_threads; done(arg, answer, http_status, error) runs
+ * on the event loop. Returns -1 (and calls nothing) when queries_max
+ * are already waiting or running: the caller answers 503.
  */
 typedef void (*analysis_done)(void *arg, json_t *answer, int status,
 	    const char *error);
-int		 analysis_query(struct analysis *, void (*run)(void *),
-		    void (*done)(void *), void *arg);
 int		 analysis_events(struct analysis *, const char *rel_path,
 		    const struct trace_query *, analysis_done, void *arg);
 

@@ -13,12 +13,11 @@
  * the store's rule before any path is built from them, and paths come
  * from the catalog, never from the request.
  *
- * Catalog queries run on the event loop: they are reads of an SQLite file
- * through the loop's own connection (WAL: never blocked by the disk
- * thread's writes), bounded by a page size (100 incidents, 1000
- * snapshots by default) and one statement each, so their cost grows with
- * the page, not with the store. File contents never are: download.c
- * reads them on its own worker thread.
+ * Nothing here reads the catalog or a file on the event loop, which
+ * also reads every recorder's uploads: catalog queries (a page: 100
+ * incidents, 1000 snapshots by default) run on the API's read threads
+ * (api_read.c), each with its own connection (WAL: never blocked by the
+ * disk thread's writes), file contents on download.c's worker.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +37,8 @@
 #include <openssl/sha.h>
 
 #include "api.h"
+#include "api_read.h"
+#include "catalog.h"
 #include "http_json.h"
 #include "download.h"
 #include "log.h"
@@ -312,41 +313,94 @@ api_query_time(struct evhttp_request *req, struct evkeyvalq *query,
 	return 0;
 }
 
+/* A listing's parameters: the filter points into the query it owns. */
+struct api_listing {
+	struct evkeyvalq		 query;
+	struct catalog_incident_filter	 incidents;
+	struct catalog_filter		 snapshots;
+	enum download_kind		 kind;		/* a file's */
+	char				 id[STORE_NAME_MAX];
+	char				 dir[DOWNLOAD_PATH_MAX];
+};
+
+static struct api_listing *
+api_listing_new(void)
+{
+	struct api_listing *l = xcalloc(1, sizeof(*l));
+
+	TAILQ_INIT(&l->query);
+	return l;
+}
+
+static void
+api_listing_free(void *arg)
+{
+	struct api_listing *l = arg;
+
+	evhttp_clear_headers(&l->query);
+	free(l);
+}
+
+/* Read thread: a page of incidents. */
+static void
+api_read_incidents(struct catalog *c, void *arg, struct api_answer *ans)
+{
+	struct api_listing	*l = arg;
+	json_t			*incidents;
+
+	if ((incidents = catalog_incidents(c, &l->incidents)) == NULL)
+		api_answer_error(ans, 500, "internal", "the catalog cannot be "
+		    "read; see the relay's log");
+	else
+		api_answer_json(ans, 200, json_pack("{s:o}", "incidents",
+		    incidents));
+}
+
 static void
 api_get_incidents(struct api *api, struct evhttp_request *req)
 {
 	static const char *const allowed[] = { "limit", "node", "source", "q",
 	    "since", "until", NULL };
-	struct catalog_incident_filter filter;
-	struct evkeyvalq	 query;
-	json_t			*incidents;
+	struct api_listing		*l = api_listing_new();
+	struct catalog_incident_filter	*filter = &l->incidents;
+	struct evkeyvalq		*query = &l->query;
 
-	memset(&filter, 0, sizeof(filter));
-	if (api_query(req, &query, allowed) == -1)
+	if (api_query(req, query, allowed) == -1) {
+		free(l);
 		return;
-	filter.node = api_query_value(&query, "node");
-	filter.source = api_query_value(&query, "source");
-	filter.text = api_query_value(&query, "q");
-	if (api_query_limit(req, &query, &filter.limit) == 0 &&
-	    api_query_time(req, &query, "since", &filter.since_us) == 0 &&
-	    api_query_time(req, &query, "until", &filter.until_us) == 0) {
-		if (filter.limit == 0)
-			filter.limit = API_INCIDENTS_DEFAULT;
-		if (api_query_value(&query, "until") != NULL &&
-		    filter.until_us <= 0)
-			filter.until_us = INT64_MIN;
-		if (filter.since_us < 0)
-			filter.since_us = 0;
-		/* A page, not the whole store: the loop builds it. */
-		incidents = catalog_incidents(api->relay->catalog, &filter);
-		if (incidents == NULL)
-			http_json_error(req, 500, "internal", "the catalog cannot "
-			    "be read; see the relay's log");
-		else
-			http_json_reply(req, 200, json_pack("{s:o}", "incidents",
-			    incidents));
 	}
-	evhttp_clear_headers(&query);
+	filter->node = api_query_value(query, "node");
+	filter->source = api_query_value(query, "source");
+	filter->text = api_query_value(query, "q");
+	if (api_query_limit(req, query, &filter->limit) == -1 ||
+	    api_query_time(req, query, "since", &filter->since_us) == -1 ||
+	    api_query_time(req, query, "until", &filter->until_us) == -1) {
+		api_listing_free(l);
+		return;
+	}
+	if (filter->limit == 0)
+		filter->limit = API_INCIDENTS_DEFAULT;
+	if (api_query_value(query, "until") != NULL && filter->until_us <= 0)
+		filter->until_us = INT64_MIN;
+	if (filter->since_us < 0)
+		filter->since_us = 0;
+	api_read(api->relay, req, api_read_incidents, NULL, l,
+	    api_listing_free);
+}
+
+/* Read thread: a page of snapshots. */
+static void
+api_read_snapshots(struct catalog *c, void *arg, struct api_answer *ans)
+{
+	struct api_listing	*l = arg;
+	json_t			*snapshots;
+
+	if ((snapshots = catalog_snapshots(c, &l->snapshots)) == NULL)
+		api_answer_error(ans, 500, "internal", "the catalog cannot be "
+		    "read; see the relay's log");
+	else
+		api_answer_json(ans, 200, json_pack("{s:o}", "snapshots",
+		    snapshots));
 }
 
 static void
@@ -354,74 +408,123 @@ api_get_snapshots(struct api *api, struct evhttp_request *req)
 {
 	static const char *const allowed[] = { "node", "source", "since",
 		"until", "limit", "slowest", "uri", "status", NULL };
-	struct catalog_filter	 filter;
-	struct evkeyvalq	 query;
-	json_t			*snapshots;
+	struct api_listing	*l = api_listing_new();
+	struct catalog_filter	*filter = &l->snapshots;
+	struct evkeyvalq	*query = &l->query;
 	const char		*status;
 	long long		 code;
 
-	memset(&filter, 0, sizeof(filter));
-	if (api_query(req, &query, allowed) == -1)
+	if (api_query(req, query, allowed) == -1) {
+		free(l);
 		return;
-	filter.node = api_query_value(&query, "node");
-	filter.source = api_query_value(&query, "source");
-	filter.uri = api_query_value(&query, "uri");
-	if (api_query_time(req, &query, "since", &filter.since_us) == -1 ||
-	    api_query_time(req, &query, "until", &filter.until_us) == -1 ||
-	    api_query_limit(req, &query, &filter.limit) == -1 ||
-	    api_query_duration(req, &query, "slowest",
-	    &filter.min_slowest_us) == -1)
-		goto end;
-	if ((status = api_query_value(&query, "status")) != NULL) {
+	}
+	filter->node = api_query_value(query, "node");
+	filter->source = api_query_value(query, "source");
+	filter->uri = api_query_value(query, "uri");
+	if (api_query_time(req, query, "since", &filter->since_us) == -1 ||
+	    api_query_time(req, query, "until", &filter->until_us) == -1 ||
+	    api_query_limit(req, query, &filter->limit) == -1 ||
+	    api_query_duration(req, query, "slowest",
+	    &filter->min_slowest_us) == -1)
+		goto refused;
+	if ((status = api_query_value(query, "status")) != NULL) {
 		if (api_parse_uint(status, 999, &code) == -1 || code < 100) {
 			http_json_error(req, 400, "bad_request", "status: "
 			    "expected an HTTP status, 100 to 999");
-			goto end;
+			goto refused;
 		}
-		filter.status = (int)code;
+		filter->status = (int)code;
 	}
 	/*
 	 * 0 means "no bound" to the catalog: until the epoch (or before)
 	 * must still match nothing, and since it matches everything.
 	 */
-	if (api_query_value(&query, "until") != NULL && filter.until_us <= 0)
-		filter.until_us = INT64_MIN;
-	if (filter.since_us < 0)
-		filter.since_us = 0;
-	if ((snapshots = catalog_snapshots(api->relay->catalog,
-	    &filter)) == NULL)
-		http_json_error(req, 500, "internal", "the catalog cannot be read; "
-		    "see the relay's log");
-	else
-		http_json_reply(req, 200, json_pack("{s:o}", "snapshots", snapshots));
-end:
-	evhttp_clear_headers(&query);
+	if (api_query_value(query, "until") != NULL && filter->until_us <= 0)
+		filter->until_us = INT64_MIN;
+	if (filter->since_us < 0)
+		filter->since_us = 0;
+	api_read(api->relay, req, api_read_snapshots, NULL, l,
+	    api_listing_free);
+	return;
+refused:
+	api_listing_free(l);
 }
 
-/* The catalog says where the snapshot is; download.c reads it. */
+/* Read thread: where the catalog says the snapshot is. */
+static void
+api_read_file(struct catalog *c, void *arg, struct api_answer *ans)
+{
+	struct api_listing	*l = arg;
+
+	if (catalog_snapshot_path(c, l->id, l->dir, sizeof(l->dir)) == -1) {
+		api_answer_error(ans, 404, "not_found", "no snapshot %s on this "
+		    "relay; GET /v1/snapshots lists them", l->id);
+		return;
+	}
+	if (!store_is_valid_path(l->dir)) {
+		log_warnx("api: catalog path of %s is not a store path: %s",
+		    l->id, l->dir);
+		api_answer_error(ans, 500, "internal", "the catalog holds a bad "
+		    "path for this snapshot; see the relay's log");
+		return;
+	}
+	ans->status = 200;
+}
+
+/* Loop: download.c reads the files on its own worker. */
+static void
+api_file_found(struct evhttp_request *req, void *arg, struct api_answer *ans)
+{
+	struct api_listing	*l = arg;
+	char			 dir[DOWNLOAD_PATH_MAX * 2];
+
+	if (ans->status != 200 || api_current == NULL) {
+		http_json_error(req, ans->status, ans->error, ans->message);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", api_current->relay->conf.store_dir,
+	    l->dir);
+	download_start(req, l->kind, l->id, dir);
+}
+
 static void
 api_get_file(struct api *api, struct evhttp_request *req, const char *id,
     enum download_kind kind)
 {
-	char	 rel[DOWNLOAD_PATH_MAX], dir[DOWNLOAD_PATH_MAX];
-	char	 message[512];
+	struct api_listing *l = api_listing_new();
 
-	if (catalog_snapshot_path(api->relay->catalog, id, rel,
-	    sizeof(rel)) == -1) {
-		snprintf(message, sizeof(message), "no snapshot %s on this "
-		    "relay; GET /v1/snapshots lists them", id);
-		http_json_error(req, 404, "not_found", message);
+	l->kind = kind;
+	snprintf(l->id, sizeof(l->id), "%s", id);
+	api_read(api->relay, req, api_read_file, api_file_found, l,
+	    api_listing_free);
+}
+
+/* Read thread: the store's size, for /v1/status and /metrics. */
+static void
+api_read_store_bytes(struct catalog *c, void *arg, struct api_answer *ans)
+{
+	(void)arg;
+	ans->value = catalog_total_bytes(c);
+	ans->status = 200;
+}
+
+static void
+api_status_found(struct evhttp_request *req, void *arg,
+    struct api_answer *ans)
+{
+	struct api *api = api_current;
+
+	if (api == NULL) {
+		http_json_error(req, 503, "shutting_down", "the relay is "
+		    "stopping");
 		return;
 	}
-	if (!store_is_valid_path(rel)) {
-		log_warnx("api: catalog path of %s is not a store path: %s", id,
-		    rel);
-		http_json_error(req, 500, "internal", "the catalog holds a bad path "
-		    "for this snapshot; see the relay's log");
-		return;
-	}
-	snprintf(dir, sizeof(dir), "%s/%s", api->relay->conf.store_dir, rel);
-	download_start(req, kind, id, dir);
+	if (arg == NULL)
+		api_status_reply(api->relay, req, api->requests,
+		    api->unauthorized, ans->value);
+	else
+		api_metrics_reply(api->relay, req, api->requests,
+		    api->unauthorized, ans->value);
 }
 
 /* /v1/snapshots/<id>/<what> and /v1/incidents/<id>: rest is after the /. */
@@ -529,12 +632,13 @@ api_dispatch(struct evhttp_request *req, void *arg)
 		http_json_error(req, 503, "shutting_down", "the relay is stopping");
 		return;
 	}
+	/* The arg says which: NULL for the status, else the metrics. */
 	if (strcmp(path, "/v1/status") == 0)
-		api_status_reply(api->relay, req, api->requests,
-		    api->unauthorized);
+		api_read(api->relay, req, api_read_store_bytes,
+		    api_status_found, NULL, NULL);
 	else if (strcmp(path, "/metrics") == 0)
-		api_metrics_reply(api->relay, req, api->requests,
-		    api->unauthorized);
+		api_read(api->relay, req, api_read_store_bytes,
+		    api_status_found, api, NULL);
 	else if (strcmp(path, "/v1/incidents") == 0)
 		api_get_incidents(api, req);
 	else if (strcmp(path, "/v1/snapshots") == 0)
@@ -637,6 +741,7 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 	if (c->is_api_tls)
 		evhttp_set_bevcb(api->http, api_tls_bufferevent, api);
 	download_init(relay->base);
+	api_read_start(relay->base);
 	api_current = api;
 	log_info("api: %s://%s%s%s", c->is_api_tls ? "https" : "http",
 	    c->api_address, c->is_api_tls ? ", client certificates from " :
@@ -659,4 +764,6 @@ api_close(struct relay *relay)
 	evhttp_free(api->http);
 	free(api);
 	api_current = NULL;
+	/* The reads still queued find their clients gone. */
+	api_read_stop();
 }

@@ -38,10 +38,11 @@ struct evkeyvalq;
 int	api_query(struct evhttp_request *, struct evkeyvalq *,
 	    const char *const *allowed);
 /* api_status.c: GET /v1/status and GET /metrics. */
+/* store_bytes: the catalog's sum of the stored snapshots' bytes. */
 void	api_status_reply(struct relay *, struct evhttp_request *,
-	    uint64_t requests, uint64_t unauthorized);
+	    uint64_t requests, uint64_t unauthorized, int64_t store_bytes);
 void	api_metrics_reply(struct relay *, struct evhttp_request *,
-	    uint64_t requests, uint64_t unauthorized);
+	    uint64_t requests, uint64_t unauthorized, int64_t store_bytes);
 
 /* A value of the query, NULL when absent or empty. */
 const char *api_query_value(struct evkeyvalq *, const char *key);

@@ -40,7 +40,7 @@ api_status_analysis(struct relay *relay)
 
 void
 api_status_reply(struct relay *relay, struct evhttp_request *req,
-    uint64_t requests, uint64_t unauthorized)
+    uint64_t requests, uint64_t unauthorized, int64_t store_bytes)
 {
 	struct relay_stats	*st = &relay->stats;
 	const struct download_stats *dl = download_stats();
@@ -62,7 +62,7 @@ api_status_reply(struct relay *relay, struct evhttp_request *req,
 	    "loop_lag_over_10ms", (json_int_t)st->loop_lag_over_10ms,
 	    "loop_checks", (json_int_t)st->loop_checks);
 	store = json_pack("{s:s, s:I, s:I}", "dir", relay->conf.store_dir,
-	    "bytes", (json_int_t)catalog_total_bytes(relay->catalog),
+	    "bytes", (json_int_t)store_bytes,
 	    "max_bytes", (json_int_t)relay->conf.store_max_bytes);
 	http = json_pack("{s:I, s:I, s:I, s:I, s:i}",
 	    "requests", (json_int_t)requests,
@@ -131,7 +131,7 @@ api_metrics_analysis(struct relay *relay, struct evbuffer *b)
 
 void
 api_metrics_reply(struct relay *relay, struct evhttp_request *req,
-    uint64_t requests, uint64_t unauthorized)
+    uint64_t requests, uint64_t unauthorized, int64_t store_bytes)
 {
 	struct relay_stats	*st = &relay->stats;
 	const struct download_stats *dl = download_stats();
@@ -205,7 +205,7 @@ api_metrics_reply(struct relay *relay, struct evhttp_request *req,
 	    st->uploads_refused, st->uploads_aborted, st->bytes_received,
 	    st->incidents, st->incidents_rate_limited,
 	    (double)st->loop_lag_max_us / 1e6, st->loop_lag_over_10ms,
-	    catalog_total_bytes(relay->catalog), relay->conf.store_max_bytes,
+	    (uint64_t)store_bytes, relay->conf.store_max_bytes,
 	    requests, unauthorized, dl->archives,
 	    dl->archive_bytes, dl->active);
 	api_metrics_analysis(relay, b);

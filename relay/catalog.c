@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -646,4 +647,39 @@ catalog_open(const char *db_path, const char *store_dir, int *was_rebuilt,
 error:
 	catalog_close(c);
 	return NULL;
+}
+
+/* Each thread's reader (catalog_reader), closed as the thread ends. */
+static pthread_key_t	catalog_reader_key;
+static pthread_once_t	catalog_reader_once = PTHREAD_ONCE_INIT;
+
+static void
+catalog_reader_free(void *c)
+{
+	catalog_close(c);
+}
+
+static void
+catalog_reader_key_create(void)
+{
+	if (pthread_key_create(&catalog_reader_key, catalog_reader_free) != 0)
+		abort();
+}
+
+struct catalog *
+catalog_reader(const char *db_path, char *err, size_t errlen)
+{
+	struct catalog *c;
+
+	pthread_once(&catalog_reader_once, catalog_reader_key_create);
+	if ((c = pthread_getspecific(catalog_reader_key)) != NULL)
+		return c;
+	/* The relay opened (and if need be rebuilt) it first: no store. */
+	if ((c = catalog_open(db_path, NULL, NULL, err, errlen)) != NULL &&
+	    pthread_setspecific(catalog_reader_key, c) != 0) {
+		catalog_close(c);
+		errbuf_set(err, errlen, "catalog: out of memory");
+		return NULL;
+	}
+	return c;
 }

@@ -26,6 +26,13 @@ struct catalog;
 struct catalog	*catalog_open(const char *db_path, const char *store_dir,
 		    int *was_rebuilt, char *err, size_t errlen);
 void		 catalog_close(struct catalog *);
+/*
+ * The calling thread's own connection to db_path for reads, opened at
+ * its first use and closed when the thread ends: the API's reads run on
+ * threads of their own (api_read.c), none on the event loop.
+ */
+struct catalog	*catalog_reader(const char *db_path, char *err,
+		    size_t errlen);
 
 /* Empties the catalog and indexes every manifest.json of the store. */
 int		 catalog_rebuild(struct catalog *, const char *store_dir,

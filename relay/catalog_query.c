@@ -71,21 +71,22 @@ catalog_column_string(sqlite3_stmt *stmt, int column)
 	    text != NULL ? (size_t)sqlite3_column_bytes(stmt, column) : 0);
 }
 
-/* Appends value unless NULL or already there, keeping first-seen order. */
+/*
+ * Appends value unless NULL, empty or already there, keeping first-seen
+ * order. seen holds the values as keys (a hash table): a snapshot with
+ * thousands of triggers costs a lookup each, not a scan of the list.
+ */
 static int
-catalog_append_unique(json_t *array, sqlite3_stmt *stmt, int column)
+catalog_append_unique(json_t *array, json_t *seen, sqlite3_stmt *stmt,
+    int column)
 {
-	const char	*value;
-	json_t		*element;
-	size_t		 i;
+	const char *value = (const char *)sqlite3_column_text(stmt, column);
 
-	value = (const char *)sqlite3_column_text(stmt, column);
-	if (value == NULL || *value == '\0')
+	if (value == NULL || *value == '\0' ||
+	    json_object_get(seen, value) != NULL)
 		return 0;
-	json_array_foreach(array, i, element) {
-		if (strcmp(json_string_value(element), value) == 0)
-			return 0;
-	}
+	if (json_object_set_new(seen, value, json_true()) == -1)
+		return -1;
 	return json_array_append_new(array, json_string(value));
 }
 
@@ -94,20 +95,27 @@ catalog_snapshot_triggers(struct catalog *c, const char *id, json_t *sources,
     json_t *reasons)
 {
 	sqlite3_stmt	*stmt;
-	int		 rc;
+	json_t		*sources_seen = json_object();
+	json_t		*reasons_seen = json_object();
+	int		 rc = SQLITE_NOMEM;
 
-	if ((stmt = catalog_statement(c, CATALOG_SNAPSHOT_TRIGGERS)) == NULL)
-		return -1;
+	if (sources_seen == NULL || reasons_seen == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_SNAPSHOT_TRIGGERS)) == NULL)
+		goto end;
 	if ((rc = catalog_bind_text(stmt, 1, id, strlen(id))) == SQLITE_OK) {
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-			if (catalog_append_unique(sources, stmt, 0) == -1 ||
-			    catalog_append_unique(reasons, stmt, 1) == -1) {
+			if (catalog_append_unique(sources, sources_seen, stmt,
+			    0) == -1 || catalog_append_unique(reasons,
+			    reasons_seen, stmt, 1) == -1) {
 				rc = SQLITE_NOMEM;
 				break;
 			}
 		}
 	}
 	catalog_statement_done(stmt);
+end:
+	json_decref(sources_seen);
+	json_decref(reasons_seen);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -290,6 +298,7 @@ struct catalog_summary {
 	json_t		*nodes;
 	json_t		*sources;
 	json_t		*reasons;
+	json_t		*seen[3];	/* nodes, sources, reasons already in */
 	json_t		*first;
 	json_t		*last;
 	char		*previous_id;
@@ -337,8 +346,12 @@ catalog_summary_begin(struct catalog_summary *sum)
 	sum->nodes = json_array();
 	sum->sources = json_array();
 	sum->reasons = json_array();
+	sum->seen[0] = json_object();
+	sum->seen[1] = json_object();
+	sum->seen[2] = json_object();
 	return sum->nodes != NULL && sum->sources != NULL &&
-	    sum->reasons != NULL ? 0 : -1;
+	    sum->reasons != NULL && sum->seen[0] != NULL &&
+	    sum->seen[1] != NULL && sum->seen[2] != NULL ? 0 : -1;
 }
 
 /*
@@ -367,11 +380,13 @@ catalog_summary_add(struct catalog_summary *sum, sqlite3_stmt *stmt, int col)
 		sum->last = catalog_column_string(stmt, col + 2);
 		if (sum->first == NULL)
 			sum->first = json_incref(sum->last);
-		if (catalog_append_unique(sum->nodes, stmt, col + 1) == -1)
+		if (catalog_append_unique(sum->nodes, sum->seen[0], stmt,
+		    col + 1) == -1)
 			return SQLITE_NOMEM;
 	}
-	if (catalog_append_unique(sum->sources, stmt, col + 4) == -1 ||
-	    catalog_append_unique(sum->reasons, stmt, col + 5) == -1)
+	if (catalog_append_unique(sum->sources, sum->seen[1], stmt,
+	    col + 4) == -1 || catalog_append_unique(sum->reasons,
+	    sum->seen[2], stmt, col + 5) == -1)
 		return SQLITE_NOMEM;
 	return SQLITE_OK;
 }
@@ -431,6 +446,9 @@ end:
 	json_decref(sum->nodes);
 	json_decref(sum->sources);
 	json_decref(sum->reasons);
+	json_decref(sum->seen[0]);
+	json_decref(sum->seen[1]);
+	json_decref(sum->seen[2]);
 	json_decref(snapshots);
 	memset(sum, 0, sizeof(*sum));
 	return object;

@@ -10,10 +10,10 @@
  *                                       bytes and analysis state
  *   GET /v1/snapshots/<id>/events?from=NS&to=NS&vpid=&vtid=&name=&limit=
  *
- * The catalog lookups run on the loop (bounded, as api.c's); reading
- * summaries and encoding the answer (megabytes for a big incident) run
- * on the analysis's query threads, reading traces in child processes,
- * and the reply follows (lib/http_deferred.c).
+ * Everything runs on the API's read threads (api_read.c): the catalog
+ * lookups, reading summaries and briefs, encoding the answer (megabytes
+ * for a big incident); the drill-down then reads the trace in a child
+ * process, on the analysis's query threads (analysis.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +29,8 @@
 #include "analyze.h"
 #include "analyze_http.h"
 #include "api.h"
+#include "api_read.h"
+#include "catalog.h"
 #include "http_deferred.h"
 #include "http_json.h"
 #include "investigate.h"
@@ -36,107 +38,33 @@
 #include "relay.h"
 #include "store.h"
 #include "trace_events.h"
+#include "xmalloc.h"
 
 /* Up to this many snapshots, an incident lists all of their requests. */
 #define INVESTIGATE_SMALL_INCIDENT	10
 
+/* A request's parameters, and what the read thread found. */
 struct investigate {
-	struct http_deferred	*reply;
-	json_t			*object;	/* the incident or the snapshot */
-	json_t			*briefs;	/* an incident's, by snapshot id */
+	struct relay		*relay;		/* the drill-down's, on the loop */
+	char			 id[STORE_NAME_MAX];
 	char			 store_dir[PATH_MAX];
-	size_t			 requests_max;	/* per snapshot, incidents */
-	/* Made on the thread: */
-	int			 status;
-	char			*text;
-	size_t			 len;
-	char			 error[64];
-	char			 message[256];
+	long			 requests;	/* ?requests=, or -1 */
+	struct trace_query	 q;		/* the drill-down's */
+	char			 rel[PATH_MAX];	/* the snapshot, under store_dir */
 };
 
-static void
-investigate_busy(struct evhttp_request *req)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", "1");
-	http_json_error(req, 503, "busy", "too many trace queries at once; "
-	    "retry in a moment");
-}
-
 static struct investigate *
-investigate_new(struct relay *relay, struct evhttp_request *req,
-    json_t *object)
+investigate_new(struct relay *relay, const char *id)
 {
-	struct investigate *inv;
+	struct investigate *inv = xcalloc(1, sizeof(*inv));
 
-	if ((inv = calloc(1, sizeof(*inv))) == NULL ||
-	    (inv->reply = http_deferred_new(req)) == NULL) {
-		free(inv);
-		json_decref(object);
-		http_json_error(req, 500, "internal", "out of memory");
-		return NULL;
-	}
-	inv->object = object;
+	inv->relay = relay;
+	snprintf(inv->id, sizeof(inv->id), "%s", id);
 	/* A copy: a reload may replace the configuration meanwhile. */
 	snprintf(inv->store_dir, sizeof(inv->store_dir), "%s",
 	    relay->conf.store_dir);
+	inv->requests = -1;
 	return inv;
-}
-
-static void
-investigate_free(struct investigate *inv)
-{
-	json_decref(inv->object);
-	json_decref(inv->briefs);
-	free(inv->text);
-	free(inv);
-}
-
-/* Hands inv to a query thread: run there, then the reply on the loop. */
-static void
-investigate_done(void *arg)
-{
-	struct investigate	*inv = arg;
-	struct evhttp_request	*req;
-
-	if (inv->text != NULL) {
-		http_deferred_send(inv->reply, inv->status, inv->text,
-		    inv->len);
-		inv->text = NULL;
-	} else {
-		if (inv->status == 503 &&
-		    (req = http_deferred_request(inv->reply)) != NULL)
-			evhttp_add_header(evhttp_request_get_output_headers(
-			    req), "Retry-After", "2");
-		http_deferred_error(inv->reply, inv->status, inv->error,
-		    inv->message);
-	}
-	investigate_free(inv);
-}
-
-static void
-investigate_submit(struct relay *relay, struct evhttp_request *req,
-    struct investigate *inv, void (*run)(void *))
-{
-	if (analysis_query(relay->analysis, run, investigate_done, inv) ==
-	    -1) {
-		http_deferred_cancel(inv->reply);
-		investigate_free(inv);
-		investigate_busy(req);
-	}
-}
-
-/* On the thread: the answer as text, or a 500. */
-static void
-investigate_encode(struct investigate *inv, const json_t *answer)
-{
-	inv->status = 200;
-	if ((inv->text = http_json_encode(answer, &inv->len)) == NULL) {
-		inv->status = 500;
-		snprintf(inv->error, sizeof(inv->error), "internal");
-		snprintf(inv->message, sizeof(inv->message), "cannot encode "
-		    "the answer");
-	}
 }
 
 /* A stored snapshot's summary.json, or NULL (logged when unreadable). */
@@ -185,14 +113,15 @@ investigate_cluster(const json_t *snapshots)
  * summary.json to read and parse), else from its summary.json.
  */
 static json_t *
-investigate_incident_summary(const struct investigate *inv, const json_t *s)
+investigate_incident_summary(const struct investigate *inv,
+    const json_t *briefs, size_t max, const json_t *s)
 {
 	const char	*brief;
 	json_t		*summary = NULL;
 
-	brief = json_string_value(json_object_get(inv->briefs,
+	brief = json_string_value(json_object_get(briefs,
 	    json_string_value(json_object_get(s, "id"))));
-	if (brief != NULL && inv->requests_max <= ANALYZE_BRIEF_REQUESTS &&
+	if (brief != NULL && max <= ANALYZE_BRIEF_REQUESTS &&
 	    (summary = json_loads(brief, 0, NULL)) == NULL)
 		log_warnx("api: the catalog's brief of %s is not JSON",
 		    json_string_value(json_object_get(s, "id")));
@@ -200,60 +129,66 @@ investigate_incident_summary(const struct investigate *inv, const json_t *s)
 		summary = investigate_load_summary(inv,
 		    json_object_get(s, "path"));
 	if (summary != NULL)
-		analyze_trim_requests(summary, inv->requests_max);
+		analyze_trim_requests(summary, max);
 	return summary;
 }
 
-/* Query thread: every snapshot's summary into the incident, encoded. */
+/* Read thread: the incident, every snapshot's summary in it. */
 static void
-investigate_incident_run(void *arg)
+investigate_read_incident(struct catalog *c, void *arg,
+    struct api_answer *ans)
 {
 	struct investigate	*inv = arg;
-	json_t			*snapshots, *s, *summary;
-	size_t			 i;
+	json_t			*incident, *snapshots, *s, *briefs = NULL;
+	size_t			 i, max;
 
-	snapshots = json_object_get(inv->object, "snapshots");
-	json_array_foreach(snapshots, i, s) {
-		summary = investigate_incident_summary(inv, s);
-		json_object_set_new(s, "summary", summary ?: json_null());
+	if ((incident = catalog_incident(c, inv->id)) == NULL) {
+		api_answer_error(ans, 404, "not_found", "no incident %.128s on "
+		    "this relay", inv->id);
+		return;
 	}
-	json_object_set_new(inv->object, "cluster",
+	snapshots = json_object_get(incident, "snapshots");
+	/* A small incident lists all of its requests, a big one a page. */
+	max = inv->requests >= 0 ? (size_t)inv->requests :
+	    json_array_size(snapshots) <= INVESTIGATE_SMALL_INCIDENT ?
+	    HTTP_TOP_MAX : ANALYZE_BRIEF_REQUESTS;
+	/* Without them (an error, logged), the summaries are read. */
+	if (max <= ANALYZE_BRIEF_REQUESTS &&
+	    (briefs = catalog_incident_briefs(c, inv->id)) == NULL)
+		log_warnx("api: the briefs of incident %s: catalog error",
+		    inv->id);
+	json_array_foreach(snapshots, i, s)
+		json_object_set_new(s, "summary", investigate_incident_summary(
+		    inv, briefs, max, s) ?: json_null());
+	json_object_set_new(incident, "cluster",
 	    investigate_cluster(snapshots));
-	investigate_encode(inv, inv->object);
+	json_decref(briefs);
+	api_answer_json(ans, 200, incident);
 }
 
-/*
- * The requests listed per snapshot: ?requests=N, else all of them
- * (HTTP_TOP_MAX) in a small incident and ANALYZE_BRIEF_REQUESTS in a
- * bigger one, so that a 50-node incident stays a page's worth.
- */
-static int
-investigate_requests_max(struct evhttp_request *req, size_t nsnapshots,
-    size_t *max)
+/* ?requests=N: -1 when absent; -2 (answered 400) when bad. */
+static long
+investigate_requests(struct evhttp_request *req)
 {
 	static const char *const allowed[] = { "requests", NULL };
 	struct evkeyvalq	 query;
 	const char		*text;
 	char			*end, message[80];
-	long			 v;
-	int			 rc = 0;
+	long			 v = -1;
 
 	if (api_query(req, &query, allowed) == -1)
-		return -1;
-	*max = nsnapshots <= INVESTIGATE_SMALL_INCIDENT ? HTTP_TOP_MAX :
-	    ANALYZE_BRIEF_REQUESTS;
+		return -2;
 	if ((text = api_query_value(&query, "requests")) != NULL) {
 		v = strtol(text, &end, 10);
 		if (end == text || *end != '\0' || v < 0 || v > HTTP_TOP_MAX) {
 			snprintf(message, sizeof(message), "requests: expected "
 			    "an integer from 0 to %d", HTTP_TOP_MAX);
 			http_json_error(req, 400, "bad_request", message);
-			rc = -1;
-		} else
-			*max = (size_t)v;
+			v = -2;
+		}
 	}
 	evhttp_clear_headers(&query);
-	return rc;
+	return v;
 }
 
 void
@@ -261,96 +196,115 @@ investigate_incident(struct relay *relay, struct evhttp_request *req,
     const char *id)
 {
 	struct investigate	*inv;
-	json_t			*incident;
-	char			 message[256];
-	size_t			 max;
+	long			 requests;
 
-	if ((incident = catalog_incident(relay->catalog, id)) == NULL) {
-		snprintf(message, sizeof(message), "no incident %.128s on "
-		    "this relay", id);
-		http_json_error(req, 404, "not_found", message);
+	if ((requests = investigate_requests(req)) == -2)
 		return;
-	}
-	if (investigate_requests_max(req, json_array_size(json_object_get(
-	    incident, "snapshots")), &max) == -1) {
-		json_decref(incident);
-		return;
-	}
-	if ((inv = investigate_new(relay, req, incident)) == NULL)
-		return;
-	inv->requests_max = max;
-	/* Without them (an error, logged), the summaries are read. */
-	if (max <= ANALYZE_BRIEF_REQUESTS &&
-	    (inv->briefs = catalog_incident_briefs(relay->catalog, id)) == NULL)
-		log_warnx("api: the briefs of incident %s: catalog error", id);
-	investigate_submit(relay, req, inv, investigate_incident_run);
+	inv = investigate_new(relay, id);
+	inv->requests = requests;
+	api_read(relay, req, investigate_read_incident, NULL, inv, free);
 }
 
-/* Query thread: the snapshot's summary, with its size and state. */
+/* Read thread: the snapshot's summary, with its size and state. */
 static void
-investigate_summary_run(void *arg)
+investigate_read_summary(struct catalog *c, void *arg, struct api_answer *ans)
 {
 	struct investigate	*inv = arg;
-	json_t			*summary;
+	json_t			*snapshot, *summary;
 	const char		*analysis;
 
-	summary = investigate_load_summary(inv,
-	    json_object_get(inv->object, "path"));
-	analysis = json_string_value(json_object_get(inv->object, "analysis"));
-	if (summary == NULL && analysis != NULL &&
-	    strcmp(analysis, "pending") == 0) {
-		inv->status = 503;
-		snprintf(inv->error, sizeof(inv->error), "pending");
-		snprintf(inv->message, sizeof(inv->message), "this snapshot's "
-		    "analysis has not finished yet");
-	} else if (summary == NULL) {
-		inv->status = 404;
-		snprintf(inv->error, sizeof(inv->error), "no_summary");
-		snprintf(inv->message, sizeof(inv->message), "this snapshot "
-		    "has no summary (its analysis failed or its summary.json "
-		    "is missing; the relay's log says why)");
-	} else {
-		json_object_set(summary, "bytes", json_object_get(inv->object,
-		    "bytes"));
-		json_object_set(summary, "analysis", json_object_get(
-		    inv->object, "analysis"));
-		json_object_set(summary, "path", json_object_get(inv->object,
-		    "path"));
-		investigate_encode(inv, summary);
-		json_decref(summary);
+	if ((snapshot = catalog_snapshot(c, inv->id)) == NULL) {
+		api_answer_error(ans, 404, "not_found", "no snapshot %.128s on "
+		    "this relay", inv->id);
+		return;
 	}
+	summary = investigate_load_summary(inv,
+	    json_object_get(snapshot, "path"));
+	analysis = json_string_value(json_object_get(snapshot, "analysis"));
+	if (summary == NULL && analysis != NULL &&
+	    strcmp(analysis, "pending") == 0)
+		api_answer_error(ans, 503, "pending", "this snapshot's "
+		    "analysis has not finished yet");
+	else if (summary == NULL)
+		api_answer_error(ans, 404, "no_summary", "this snapshot has no "
+		    "summary (its analysis failed or its summary.json is "
+		    "missing; the relay's log says why)");
+	else {
+		json_object_set(summary, "bytes", json_object_get(snapshot,
+		    "bytes"));
+		json_object_set(summary, "analysis", json_object_get(snapshot,
+		    "analysis"));
+		json_object_set(summary, "path", json_object_get(snapshot,
+		    "path"));
+		api_answer_json(ans, 200, summary);
+	}
+	json_decref(snapshot);
 }
 
 void
 investigate_summary(struct relay *relay, struct evhttp_request *req,
     const char *id)
 {
-	struct investigate	*inv;
-	json_t			*snapshot;
-	char			 message[256];
-
-	if ((snapshot = catalog_snapshot(relay->catalog, id)) == NULL) {
-		snprintf(message, sizeof(message), "no snapshot %.128s on "
-		    "this relay", id);
-		http_json_error(req, 404, "not_found", message);
-		return;
-	}
-	if ((inv = investigate_new(relay, req, snapshot)) != NULL)
-		investigate_submit(relay, req, inv, investigate_summary_run);
+	api_read(relay, req, investigate_read_summary, NULL,
+	    investigate_new(relay, id), free);
 }
 
+/* Loop: the trace read, in a child. */
 static void
 investigate_events_done(void *arg, json_t *answer, int status,
     const char *error)
 {
-	struct investigate *inv = arg;
+	struct http_deferred *reply = arg;
 
 	if (answer == NULL)
-		http_deferred_error(inv->reply, status, status == 422 ?
+		http_deferred_error(reply, status, status == 422 ?
 		    "unreadable" : "internal", error);
 	else
-		http_deferred_reply(inv->reply, 200, answer);
-	investigate_free(inv);
+		http_deferred_reply(reply, 200, answer);
+}
+
+/* Read thread: where the snapshot is. */
+static void
+investigate_read_path(struct catalog *c, void *arg, struct api_answer *ans)
+{
+	struct investigate	*inv = arg;
+	json_t			*snapshot;
+
+	if ((snapshot = catalog_snapshot(c, inv->id)) == NULL) {
+		api_answer_error(ans, 404, "not_found", "no snapshot %.128s on "
+		    "this relay", inv->id);
+		return;
+	}
+	snprintf(inv->rel, sizeof(inv->rel), "%s", json_string_value(
+	    json_object_get(snapshot, "path")) ?: "");
+	json_decref(snapshot);
+	ans->status = 200;
+}
+
+/* Loop: then the drill-down, on the analysis's query threads. */
+static void
+investigate_path_found(struct evhttp_request *req, void *arg,
+    struct api_answer *ans)
+{
+	struct investigate	*inv = arg;
+	struct http_deferred	*reply;
+
+	if (ans->status != 200) {
+		http_json_error(req, ans->status, ans->error, ans->message);
+		return;
+	}
+	if ((reply = http_deferred_new(req)) == NULL) {
+		http_json_error(req, 500, "internal", "out of memory");
+		return;
+	}
+	if (analysis_events(inv->relay->analysis, inv->rel, &inv->q,
+	    investigate_events_done, reply) == -1) {
+		http_deferred_cancel(reply);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		http_json_error(req, 503, "busy", "too many trace queries at "
+		    "once; retry in a moment");
+	}
 }
 
 /* An integer query value within [min, max]; -1 (reply sent) if bad. */
@@ -382,9 +336,7 @@ investigate_events(struct relay *relay, struct evhttp_request *req,
 	struct investigate	*inv;
 	struct trace_query	 q;
 	struct evkeyvalq	 query;
-	json_t			*snapshot;
 	const char		*name;
-	char			 message[256];
 	int64_t			 limit = TRACE_EVENTS_LIMIT_DEFAULT;
 
 	if (api_query(req, &query, allowed) == -1)
@@ -407,21 +359,10 @@ investigate_events(struct relay *relay, struct evhttp_request *req,
 		}
 		snprintf(q.name, sizeof(q.name), "%s", name);
 	}
-	if ((snapshot = catalog_snapshot(relay->catalog, id)) == NULL) {
-		snprintf(message, sizeof(message), "no snapshot %.128s on "
-		    "this relay", id);
-		http_json_error(req, 404, "not_found", message);
-		goto end;
-	}
-	if ((inv = investigate_new(relay, req, snapshot)) == NULL)
-		goto end;
-	if (analysis_events(relay->analysis, json_string_value(
-	    json_object_get(snapshot, "path")), &q, investigate_events_done,
-	    inv) == -1) {
-		http_deferred_cancel(inv->reply);
-		investigate_free(inv);
-		investigate_busy(req);
-	}
+	inv = investigate_new(relay, id);
+	inv->q = q;
+	api_read(relay, req, investigate_read_path, investigate_path_found,
+	    inv, free);
 end:
 	evhttp_clear_headers(&query);
 }

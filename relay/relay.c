@@ -267,10 +267,6 @@ main(int argc, char **argv)
 	if (was_rebuilt)
 		log_warnx("catalog %s was missing or corrupt: rebuilt from the "
 		    "store's manifests", relay->conf.store_catalog_path);
-	relay->catalog = catalog_open(relay->conf.store_catalog_path, NULL,
-	    NULL, err, sizeof(err));
-	if (relay->catalog == NULL)
-		fatalx("catalog: %s", err);
 	relay->ssl = tls_server_context(relay->conf.listen_ca,
 	    relay->conf.listen_cert, relay->conf.listen_key, err, sizeof(err));
 	if (relay->ssl == NULL)
@@ -307,7 +303,6 @@ main(int argc, char **argv)
 	worker_stop(relay->disk);
 	analysis_stop(relay->analysis);
 	relay->analysis = NULL;
-	catalog_close(relay->catalog);
 	catalog_close(relay->catalog_writer);
 	event_free(retention);
 	event_free(lag_check);

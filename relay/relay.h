@@ -73,7 +73,6 @@ struct relay {
 	struct evconnlistener	*listener;
 	struct worker		*disk;		/* store + catalog writes */
 	struct catalog		*catalog_writer; /* disk thread only */
-	struct catalog		*catalog;	/* event loop reads */
 	struct analysis		*analysis;	/* its own threads */
 	struct ingest_conns	 conns;
 	unsigned		 nconns;

@@ -122,4 +122,21 @@ is "nothing was analyzed" \
     "$(api /v1/status | jq -r '[.analysis.submitted, .analysis.done, .analysis.backfilled] | join(" ")')" \
     "0 0 0"
 
+# A reason that would drive the terminal: clear the screen, set the
+# clipboard (OSC 52), a C1 CSI, a bidi override.
+hostile=$(snap_id node1 5)
+snapshot_from "$hostile" "$real"
+jq --arg r "$(printf 'x\033[2J\033]52;c;aGk=\007\302\233y\342\200\256z')" \
+    '.triggers[0].reason = $r | .triggers[0].source = "a\u001bb"' \
+    "$T/snap/$hostile/manifest.json" >"$T/hostile.json" &&
+    mv "$T/hostile.json" "$T/snap/$hostile/manifest.json"
+is "a snapshot with a hostile reason is stored" \
+    "$(upload_snapshot node1 "$hostile")" "ack stored "
+"$CLI" list --relay "$API" >"$T/list.out" 2>&1
+ok "tracetrap list shows it" grep -q "$hostile" "$T/list.out"
+ok "with no control character, C1 or bidi override on the terminal" \
+    sh -c "! LC_ALL=C grep -q \"\$(printf '[\\001-\\010\\013-\\037\\177]\\|\\302[\\200-\\237]\\|\\342\\200\\256')\" '$T/list.out'"
+ok "the reason is there, its controls as '?'" \
+    grep -q 'x?\[2J?\]52;c;aGk=???y???z' "$T/list.out"
+
 done_testing
