@@ -1,3 +1,7 @@
+/*
+ * Replies that come later (http_deferred.h), to clients that may have
+ * gone: evhttp's close callback tells.
+ */
 #include <stdlib.h>
 
 #include "http_deferred.h"
@@ -5,6 +9,8 @@
 
 struct http_deferred {
 	struct evhttp_request	*req;	/* NULL: the client went away */
+	void			(*gone)(void *);
+	void			*gone_arg;
 };
 
 static void
@@ -20,6 +26,9 @@ http_deferred_on_close(struct evhttp_connection *conn, void *arg)
 	if (d->req != NULL && evhttp_request_get_connection(d->req) == NULL)
 		evhttp_request_free(d->req);
 	d->req = NULL;
+	/* Last: it may free d. */
+	if (d->gone != NULL)
+		d->gone(d->gone_arg);
 }
 
 struct http_deferred *
@@ -34,6 +43,14 @@ http_deferred_new(struct evhttp_request *req)
 	if (conn != NULL)
 		evhttp_connection_set_closecb(conn, http_deferred_on_close, d);
 	return d;
+}
+
+void
+http_deferred_on_gone(struct http_deferred *d, void (*gone)(void *),
+    void *arg)
+{
+	d->gone = gone;
+	d->gone_arg = arg;
 }
 
 struct evhttp_request *

@@ -16,6 +16,13 @@ struct http_deferred;
 
 /* Takes over the reply of req; NULL when out of memory. */
 struct http_deferred	*http_deferred_new(struct evhttp_request *);
+/*
+ * gone(arg) runs when the client goes away before the reply: to stop
+ * waiting for what the reply needed. It may free d (with
+ * http_deferred_cancel); nothing is sent then.
+ */
+void			 http_deferred_on_gone(struct http_deferred *,
+			    void (*gone)(void *), void *arg);
 /* The request, or NULL once its client went away. */
 struct evhttp_request	*http_deferred_request(struct http_deferred *);
 /* Replies with body (its reference taken) if the client is still there;

@@ -20,6 +20,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "tracetrap.h"
+#include "http_deferred.h"
 #include "http_json.h"
 #include "log.h"
 #include "recorder.h"
@@ -37,8 +38,7 @@ struct control {
 
 /* A ?wait=1 request parked on a snapshot until it finishes. */
 struct control_wait {
-	struct evhttp_request		*req;
-	struct evhttp_connection	*conn;
+	struct http_deferred		*reply;
 	struct snapshot			*snap;
 	int				 is_joined;
 };
@@ -74,30 +74,30 @@ control_snapshot_result(const struct snapshot *snap, int is_joined)
 static void
 control_wait_done(struct snapshot *snap, void *arg)
 {
-	struct control_wait *w = arg;
+	struct control_wait	*w = arg;
+	json_t			*o = control_snapshot_result(snap, w->is_joined);
 
-	evhttp_connection_set_closecb(w->conn, NULL, NULL);
 	if (snap->state == SNAPSHOT_DONE)
-		http_json_reply(w->req, 200,
-		    control_snapshot_result(snap, w->is_joined));
+		http_deferred_reply(w->reply, 200, o);
 	else {
-		json_t *o = control_snapshot_result(snap, w->is_joined);
-
 		json_object_set_new(o, "error", json_string("snapshot_failed"));
 		json_object_set_new(o, "message", json_string(snap->error));
-		http_json_reply(w->req, 500, o);
+		http_deferred_reply(w->reply, 500, o);
 	}
 	free(w);
 }
 
-/* The client went away while waiting: forget it, keep the snapshot. */
+/*
+ * The client went away while waiting: forget it (its request is freed
+ * with the deferred reply), keep the snapshot.
+ */
 static void
-control_wait_closed(struct evhttp_connection *conn, void *arg)
+control_wait_gone(void *arg)
 {
 	struct control_wait *w = arg;
 
-	(void)conn;
 	snapshot_unwait(w->snap, control_wait_done, w);
+	http_deferred_cancel(w->reply);
 	free(w);
 }
 
@@ -261,13 +261,14 @@ control_post_snapshot(struct control *c, struct evhttp_request *req, int fd,
 			return;
 		}
 		w = xcalloc(1, sizeof(*w));
-		w->req = req;
-		w->conn = evhttp_request_get_connection(req);
+		if ((w->reply = http_deferred_new(req)) == NULL) {
+			free(w);
+			http_json_error(req, 500, "internal", "out of memory");
+			return;
+		}
 		w->snap = snap;
 		w->is_joined = decision.outcome == POLICY_COALESCED;
-		if (!snapshot_is_finished(snap))
-			evhttp_connection_set_closecb(w->conn,
-			    control_wait_closed, w);
+		http_deferred_on_gone(w->reply, control_wait_gone, w);
 		snapshot_wait(snap, control_wait_done, w);
 		return;
 	case POLICY_RATE_LIMITED:

@@ -226,6 +226,7 @@ recorder_shutdown(struct recorder *rec)
 	sources_free(rec);
 	reload_free(rec->reload);
 	control_close(rec->control);
+	snapshot_free_all(rec);
 	spool_close(&rec->spool);
 	policy_free(rec->policy);
 }

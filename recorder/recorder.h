@@ -207,6 +207,7 @@ json_t		*snapshot_json(const struct snapshot *);
 json_t		*snapshot_list_json(struct recorder *);
 const char	*snapshot_state_name(enum snapshot_state);
 void		 snapshot_shutdown(struct recorder *);
+void		 snapshot_free_all(struct recorder *);
 
 /* control.c */
 struct control	*control_open(struct recorder *, char *, size_t);

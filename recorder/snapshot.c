@@ -564,3 +564,25 @@ snapshot_shutdown(struct recorder *rec)
 		snapshot_record(snap);
 	}
 }
+
+/*
+ * At exit, after the session and the control socket are gone (their
+ * callbacks and waiters with them): what is left of the recent list.
+ */
+void
+snapshot_free_all(struct recorder *rec)
+{
+	struct snapshot		*snap;
+	struct snapshot_waiter	*w;
+
+	while ((snap = TAILQ_FIRST(&rec->recent)) != NULL) {
+		TAILQ_REMOVE(&rec->recent, snap, entry);
+		while ((w = TAILQ_FIRST(&snap->waiters)) != NULL) {
+			TAILQ_REMOVE(&snap->waiters, w, entry);
+			free(w);
+		}
+		snapshot_free(snap);
+	}
+	rec->nrecent = 0;
+	rec->open = NULL;
+}
