@@ -1,7 +1,9 @@
 /*
  * Cluster-wide incidents. A recorder forwards a cluster-scope trigger; the
  * relay applies the fleet budget ([fleet] cooldown and max_per_hour: one
- * storm across fifty nodes must not become fifty incidents an hour) and
+ * storm across fifty nodes must not become fifty incidents an hour;
+ * node_max_per_hour: one node, or any code that may write to its trigger
+ * socket, cannot spend the whole fleet's hour) and
  * sends one SNAPSHOT_REQUEST, with one incident id, to every connected
  * recorder of the fleet over the connections already open: no connection
  * setup stands between the trigger and the snapshots.
@@ -18,36 +20,43 @@
 
 #define FANOUT_HOUR_US	(3600 * 1000000LL)
 
-/* 0 when the budget allows an incident now, else the limit's name. */
-static const char *
-fanout_budget(struct relay *relay, int64_t now)
+/* NULL when the budget allows node an incident now, else the limit's name. */
+const char *
+fanout_budget(const struct relay_fleet *f, const struct relay_config *conf,
+    const char *node, int64_t now)
 {
-	struct relay_fleet	*f = &relay->fleet;
-	unsigned		 max = relay->conf.fleet_max_per_hour;
-	size_t			 i, n = 0;
+	unsigned	 max = conf->fleet_max_per_hour;
+	unsigned	 node_max = conf->fleet_node_max_per_hour;
+	size_t		 i, n = 0, mine = 0;
 
 	if (f->has_last && now - f->last_us <
-	    (int64_t)relay->conf.fleet_cooldown_ms * 1000)
+	    (int64_t)conf->fleet_cooldown_ms * 1000)
 		return "cooldown";
-	if (max > 0) {
-		for (i = 0; i < RELAY_FLEET_HISTORY; i++)
-			if (f->history[i] != 0 && now - f->history[i] <
-			    FANOUT_HOUR_US)
-				n++;
-		if (n >= max)
-			return "max_per_hour";
+	for (i = 0; i < RELAY_FLEET_HISTORY; i++) {
+		if (f->history[i].at_us == 0 ||
+		    now - f->history[i].at_us >= FANOUT_HOUR_US)
+			continue;
+		n++;
+		if (strcmp(f->history[i].node, node) == 0)
+			mine++;
 	}
+	if (max > 0 && n >= max)
+		return "max_per_hour";
+	if (node_max > 0 && mine >= node_max)
+		return "node_max_per_hour";
 	return NULL;
 }
 
-static void
-fanout_spend(struct relay *relay, int64_t now)
+void
+fanout_spend(struct relay_fleet *f, const char *node, int64_t now)
 {
-	struct relay_fleet *f = &relay->fleet;
+	struct relay_fleet_spent *s;
 
 	f->has_last = 1;
 	f->last_us = now;
-	f->history[f->next++ % RELAY_FLEET_HISTORY] = now;
+	s = &f->history[f->next++ % RELAY_FLEET_HISTORY];
+	s->at_us = now;
+	snprintf(s->node, sizeof(s->node), "%s", node);
 }
 
 static int
@@ -67,13 +76,14 @@ fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
 	json_t		*request;
 	unsigned	 n;
 
-	if ((limit = fanout_budget(relay, now)) != NULL) {
+	if ((limit = fanout_budget(&relay->fleet, &relay->conf, node, now))
+	    != NULL) {
 		relay->stats.incidents_rate_limited++;
 		log_info("cluster trigger from %s refused by the fleet %s",
 		    node, limit);
 		return;
 	}
-	fanout_spend(relay, now);
+	fanout_spend(&relay->fleet, node, now);
 	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(incident, sizeof(incident), "incident-%s-%llu", stamp,

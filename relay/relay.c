@@ -165,6 +165,7 @@ relay_reload(struct relay *relay)
 		    "change only at restart; keeping the current ones");
 	relay->conf.fleet_cooldown_ms = next->fleet_cooldown_ms;
 	relay->conf.fleet_max_per_hour = next->fleet_max_per_hour;
+	relay->conf.fleet_node_max_per_hour = next->fleet_node_max_per_hour;
 	memcpy(relay->conf.fleet_nodes, next->fleet_nodes,
 	    sizeof(relay->conf.fleet_nodes));
 	relay->conf.store_max_bytes = next->store_max_bytes;

@@ -55,11 +55,20 @@ struct relay_stats {
 
 #define RELAY_FLEET_HISTORY	1024	/* >= the largest max_per_hour used */
 
-/* The fleet budget's state ([fleet] cooldown, max_per_hour). */
+/* An incident the fleet budget let through: when, and whose. */
+struct relay_fleet_spent {
+	int64_t		 at_us;				/* 0: unused */
+	char		 node[RELAY_CONFIG_NAME_MAX];	/* a certificate's CN */
+};
+
+/*
+ * The fleet budget's state ([fleet] cooldown, max_per_hour,
+ * node_max_per_hour): the incidents of the last hour, whose they were.
+ */
 struct relay_fleet {
 	int		 has_last;
 	int64_t		 last_us;
-	int64_t		 history[RELAY_FLEET_HISTORY];	/* ring of incidents */
+	struct relay_fleet_spent history[RELAY_FLEET_HISTORY];	/* a ring */
 	size_t		 next;
 	uint64_t	 sequence;
 };
@@ -92,5 +101,8 @@ unsigned ingest_broadcast(struct relay *, int type, json_t *,
 
 /* fanout.c */
 void	 fanout_trigger(struct relay *, const char *node, json_t *trigger);
+const char *fanout_budget(const struct relay_fleet *,
+	    const struct relay_config *, const char *node, int64_t now_us);
+void	 fanout_spend(struct relay_fleet *, const char *node, int64_t now_us);
 
 #endif

@@ -166,6 +166,8 @@ static const struct conf_key relay_config_keys[] = {
 	    RELAY_CONFIG_FIELD(fleet_cooldown_ms), "30s", 0, UINT64_MAX),
 	CONF_UINT(RELAY_CONFIG_SECTION_FLEET, "max_per_hour",
 	    RELAY_CONFIG_FIELD(fleet_max_per_hour), "12", 0, 1024),
+	CONF_UINT(RELAY_CONFIG_SECTION_FLEET, "node_max_per_hour",
+	    RELAY_CONFIG_FIELD(fleet_node_max_per_hour), "4", 0, 1024),
 	CONF_KEY(RELAY_CONFIG_SECTION_FLEET, "nodes", relay_config_parse_nodes,
 	    RELAY_CONFIG_FIELD(fleet_nodes), ""),
 

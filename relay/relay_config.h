@@ -59,6 +59,7 @@ struct relay_config {
 	/* [fleet] */
 	uint64_t	 fleet_cooldown_ms;
 	unsigned	 fleet_max_per_hour;		/* 0 = no hourly cap */
+	unsigned	 fleet_node_max_per_hour;	/* 0 = no share */
 	char		 fleet_nodes[RELAY_CONFIG_LIST_MAX];	/* "a,b", "" */
 
 	/* [analysis]: analysis.h */

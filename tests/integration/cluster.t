@@ -2,7 +2,8 @@
 # A cluster-wide incident: three nodes, each with its own session daemon
 # (its own mount namespace), linked to one relay. One cluster trigger
 # yields one snapshot per node, all filed under one incident id; the fleet
-# budget (cooldown, max_per_hour) holds back the triggers that follow.
+# budget (cooldown, max_per_hour, each node's share) holds back the
+# triggers that follow.
 . "$(dirname "$0")/lib.sh"
 tt_enter "$@"
 
@@ -84,9 +85,24 @@ ok "a bad relay reload is refused" wait_for 10 \
     grep -q "reload: .* has errors, keeping the running configuration" "$T/relay.log"
 sed 's/^max_per_hour = 2$/max_per_hour = 0/' "$T/relay.good" >"$T/relay.conf"
 kill -HUP "$RELAY_PID"
-wait_for 10 grep -q "reload: fleet, retention and API token" "$T/relay.log"
+wait_for 10 grep -q "reload: fleet, retention" "$T/relay.log"
 sleep 2.1	# past the fleet cooldown
 "$TTSEND" -s "$T/node1/trigger.sock" -c -S app -r "after reload" >/dev/null
 ok "after a reload without the hourly cap, a third incident opens" \
     wait_until 30 '[ "$(incidents | wc -l)" -eq 3 ]'
+
+# Each node's share of the fleet's hour: node1 has opened two incidents,
+# which is all node_max_per_hour = 2 leaves it; node3 still gets one.
+sed 's/^max_per_hour = 2$/max_per_hour = 0\nnode_max_per_hour = 2/' \
+    "$T/relay.good" >"$T/relay.conf"
+kill -HUP "$RELAY_PID"
+wait_until 10 '[ "$(grep -c "reload: fleet" "$T/relay.log")" -eq 2 ]'
+sleep 2.1	# past the fleet cooldown
+"$TTSEND" -s "$T/node1/trigger.sock" -c -S app -r "node1 again" >/dev/null
+ok "a node past its share of the hour is refused" wait_for 10 \
+    grep -q "cluster trigger from node1 refused by the fleet node_max_per_hour" \
+    "$T/relay.log"
+"$TTSEND" -s "$T/node3/trigger.sock" -c -S app -r "node3's turn" >/dev/null
+ok "while another node still opens an incident" \
+    wait_until 30 '[ "$(incidents | wc -l)" -eq 4 ]'
 done_testing

@@ -83,6 +83,7 @@ test_defaults(void **state)
 
 	assert_int_equal(conf.fleet_cooldown_ms, 30000);
 	assert_int_equal(conf.fleet_max_per_hour, 12);
+	assert_int_equal(conf.fleet_node_max_per_hour, 4);
 	assert_string_equal(conf.fleet_nodes, "");
 }
 
@@ -114,6 +115,7 @@ test_every_key(void **state)
 	    "[fleet]\n"
 	    "cooldown = 0\n"
 	    "max_per_hour = 1024\n"
+	    "node_max_per_hour = 0\n"
 	    "nodes = web-01, web-02 ,db_1\n", err), 0);
 	assert_string_equal(err, "");
 
@@ -137,6 +139,7 @@ test_every_key(void **state)
 	assert_int_equal(conf.store_min_free, 0);
 	assert_int_equal(conf.fleet_cooldown_ms, 0);
 	assert_int_equal(conf.fleet_max_per_hour, 1024);
+	assert_int_equal(conf.fleet_node_max_per_hour, 0);
 	assert_string_equal(conf.fleet_nodes, "web-01,web-02,db_1");
 }
 
@@ -402,7 +405,7 @@ test_unknown(void **state)
 	    "relay.conf:11: [api] unknown key 'bearer' (expected address, "
 	    "token, tls)\n"
 	    "relay.conf:13: [fleet] unknown key 'nodes_list' (expected "
-	    "cooldown, max_per_hour, nodes)\n"
+	    "cooldown, max_per_hour, node_max_per_hour, nodes)\n"
 	    "relay.conf:15: [relay] unknown key 'hostname' (expected "
 	    "name)\n");
 }
