@@ -54,20 +54,24 @@ enum {
 	REMOTE_OPT_CA = 0x100,
 	REMOTE_OPT_CERT,
 	REMOTE_OPT_KEY,
+	REMOTE_OPT_TIMEOUT,
 };
 #define REMOTE_OPTIONS \
 	{ "relay", required_argument, NULL, 'r' }, \
 	{ "token", required_argument, NULL, 't' }, \
 	{ "ca", required_argument, NULL, REMOTE_OPT_CA }, \
 	{ "cert", required_argument, NULL, REMOTE_OPT_CERT }, \
-	{ "key", required_argument, NULL, REMOTE_OPT_KEY }
+	{ "key", required_argument, NULL, REMOTE_OPT_KEY }, \
+	{ "timeout", required_argument, NULL, REMOTE_OPT_TIMEOUT }
 #define REMOTE_USAGE \
 	"the relay defaults to $TRACETRAP_RELAY or " REMOTE_URL_DEFAULT \
 	"; its token to\n$TRACETRAP_RELAY_TOKEN; for https://, --ca, --cert " \
-	"and --key default to\n$TRACETRAP_RELAY_CA, _CERT and _KEY.\n"
+	"and --key default to\n$TRACETRAP_RELAY_CA, _CERT and _KEY. " \
+	"--timeout (default 60s) bounds the wait\nfor an answer; a body " \
+	"must come at 4 KiB/s or more.\n"
 
 struct remote_opts {
-	const char	*url, *token, *ca, *cert, *key;
+	const char	*url, *token, *ca, *cert, *key, *timeout;
 };
 
 void	remote_opts_init(struct remote_opts *);
@@ -80,8 +84,13 @@ int	remote_opts_take(struct remote_opts *, int ch, const char *arg);
 int	remote_open(struct http_endpoint *, const struct remote_opts *);
 /* An id the relay could know ([A-Za-z0-9._-]); prints why not. */
 int	remote_id_is_valid(const char *id);
-/* Prints a connection failure with the advice that goes with it. */
-void	remote_unreachable(const struct http_endpoint *, const char *err);
+/*
+ * Prints a failed exchange (res may be NULL) with the advice that goes
+ * with it: a relay that cannot be reached, or a server that does not
+ * answer like one.
+ */
+void	remote_unreachable(const struct http_endpoint *,
+	    const struct http_response *, const char *err);
 /*
  * Prints the relay's refusal (its JSON error, or the status) and returns
  * the exit status it means.

@@ -1,11 +1,11 @@
 /*
  * tracetrap fetch ID [-o DIR] [--relay URL] [--token T]
  *
- * Downloads a snapshot's archive from the relay into a temporary file,
- * extracts it with our own strict reader (untar.c), checks every file
- * against the manifest's sha256, and only then renames it into place as
- * DIR/ID: an interrupted or corrupt fetch leaves nothing that looks like
- * a trace.
+ * Downloads a snapshot's archive from the relay into a temporary file
+ * (at most --max-size bytes), extracts it with our own strict reader
+ * (untar.c), checks every file against the manifest's sha256, and only
+ * then renames it into place as DIR/ID: an interrupted, oversized or
+ * corrupt fetch leaves nothing that looks like a trace.
  */
 #include <sys/stat.h>
 
@@ -21,19 +21,25 @@
 #include "cli.h"
 #include "file.h"
 #include "name.h"
+#include "units.h"
 #include "untar.h"
 
 /* The store's limit on a snapshot id or a path component. */
 #define FETCH_NAME_MAX	127
+#define FETCH_MAX_SIZE	"8G"		/* --max-size's default */
+#define FETCH_OPT_MAX_SIZE	0x200
 
 static void
 fetch_usage(void)
 {
 	fprintf(stderr,
-	    "usage: tracetrap fetch ID [-o DIR] [--relay URL] [--token TOKEN]\n"
-	    "                       [--ca FILE --cert FILE --key FILE]\n"
+	    "usage: tracetrap fetch ID [-o DIR] [--max-size SIZE] [--relay URL]\n"
+	    "                       [--token TOKEN] [--ca FILE --cert FILE "
+	    "--key FILE]\n"
 	    "Writes the snapshot to DIR/ID (DIR defaults to the current "
-	    "directory);\n`tracetrap list` shows the IDs; " REMOTE_USAGE);
+	    "directory), refusing\nan archive over SIZE (default "
+	    FETCH_MAX_SIZE "); `tracetrap list` shows the IDs;\n"
+	    REMOTE_USAGE);
 }
 
 /* The sha256 of a file under dir, as lowercase hex. */
@@ -71,13 +77,14 @@ fetch_is_relative_path(const char *path)
 
 /*
  * Every file the manifest lists is there with its sha256, and nothing
- * else is: the archive held the manifest and exactly these files.
+ * else is: the archive held the manifest and exactly these files. A path
+ * listed twice would let another file of the archive go unchecked.
  */
 static int
 fetch_verify(const char *dir, const char *id, unsigned files_extracted,
     unsigned *verified, char *err, size_t errlen)
 {
-	json_t		*manifest, *files, *file;
+	json_t		*manifest, *files, *file, *seen = NULL;
 	json_error_t	 jerr;
 	const char	*path, *sha256;
 	char		 manifest_path[PATH_MAX], hex[65];
@@ -99,6 +106,10 @@ fetch_verify(const char *dir, const char *id, unsigned files_extracted,
 		    "%s", id);
 		goto end;
 	}
+	if ((seen = json_object()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto end;
+	}
 	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto end;
@@ -110,6 +121,15 @@ fetch_verify(const char *dir, const char *id, unsigned files_extracted,
 		    !fetch_is_relative_path(path)) {
 			snprintf(err, errlen, "manifest.json: files[%zu] is "
 			    "malformed", i);
+			goto end;
+		}
+		if (json_object_get(seen, path) != NULL) {
+			snprintf(err, errlen, "manifest.json lists %s twice",
+			    path);
+			goto end;
+		}
+		if (json_object_set_new(seen, path, json_true()) == -1) {
+			snprintf(err, errlen, "out of memory");
 			goto end;
 		}
 		if (fetch_sha256(dirfd, path, hex, err, errlen) == -1)
@@ -131,6 +151,7 @@ fetch_verify(const char *dir, const char *id, unsigned files_extracted,
 end:
 	if (dirfd != -1)
 		close(dirfd);
+	json_decref(seen);
 	json_decref(manifest);
 	return ret;
 }
@@ -140,6 +161,7 @@ fetch_main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "max-size", required_argument, NULL, FETCH_OPT_MAX_SIZE },
 		REMOTE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,9 +174,13 @@ fetch_main(int argc, char **argv)
 	char			 dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
 	char			 final[PATH_MAX], target[256], err[1024];
 	unsigned		 verified;
+	uint64_t		 max_size;
 	int			 ch, fd = -1, code = EXIT_USAGE;
 
 	remote_opts_init(&ro);
+	if (units_parse_size(FETCH_MAX_SIZE, &max_size, err, sizeof(err)) ==
+	    -1)
+		abort();
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "o:r:t:", options, NULL)) != -1) {
 		if (remote_opts_take(&ro, ch, optarg))
@@ -162,6 +188,14 @@ fetch_main(int argc, char **argv)
 		switch (ch) {
 		case 'o':
 			out = optarg;
+			break;
+		case FETCH_OPT_MAX_SIZE:
+			if (units_parse_size(optarg, &max_size, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "tracetrap: fetch: --max-size: "
+				    "%s\n", err);
+				return EXIT_USAGE;
+			}
 			break;
 		default:
 			fetch_usage();
@@ -211,8 +245,15 @@ fetch_main(int argc, char **argv)
 		goto end;
 	}
 	snprintf(target, sizeof(target), "/v1/snapshots/%s/archive", id);
-	if (http_download(&ep, target, fd, &res, err, sizeof(err)) == -1) {
-		remote_unreachable(&ep, err);
+	if (http_download(&ep, target, fd, max_size, &res, err,
+	    sizeof(err)) == -1) {
+		if (res.status == 200)
+			fprintf(stderr, "tracetrap: fetch: the archive of %s "
+			    "could not be read: %s\nNothing was written to "
+			    "%s.\n", id, err, dir);
+		else
+			remote_unreachable(&ep, &res, err);
+		http_response_free(&res);
 		goto end;
 	}
 	if (res.status != 200) {

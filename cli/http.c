@@ -21,6 +21,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "clock.h"
 #include "file.h"
 #include "http.h"
 
@@ -33,7 +34,13 @@
  * keeps no timeout: snapshot --wait legitimately waits.
  */
 #define HTTP_CONNECT_SECONDS	10
-#define HTTP_READ_SECONDS	60
+/*
+ * Nor may one that drips: from the relay, the status line and headers
+ * must arrive within the endpoint's timeout (each read too), and a body
+ * must bring at least HTTP_RATE_MIN bytes per second over every half of
+ * it.
+ */
+#define HTTP_RATE_MIN		4096
 
 /* A connection: a socket, and TLS over it for https://. */
 struct http_conn {
@@ -47,15 +54,22 @@ struct http_reader {
 	char		 buf[16384];
 	size_t		 start;
 	size_t		 end;
+	int		 is_paced;	/* the drip checks apply */
+	int		 is_body;
+	uint64_t	 window_us;	/* this window's start */
+	uint64_t	 window_bytes;
+	int		 is_too_slow;
+	uint64_t	 timeout_ms;
 };
 
-/* Where a body goes: a file descriptor, or memory. */
+/* Where a body goes: a file descriptor, or memory; at most max bytes. */
 struct http_sink {
 	int		 fd;
 	char		*buf;
 	size_t		 len;
 	size_t		 cap;
 	uint64_t	 total;
+	uint64_t	 max;
 };
 
 int
@@ -82,6 +96,7 @@ http_endpoint_url(struct http_endpoint *ep, const char *url, char *err,
 	size_t		 len;
 
 	memset(ep, 0, sizeof(*ep));
+	ep->timeout_ms = HTTP_TIMEOUT_DEFAULT_MS;
 	snprintf(ep->name, sizeof(ep->name), "%s", url);
 	if (strncasecmp(url, "https://", 8) == 0) {
 		ep->is_tls = 1;
@@ -342,7 +357,10 @@ http_connect_tcp(const struct http_endpoint *ep, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res, *ai;
 	struct timeval	 send_tv = { HTTP_CONNECT_SECONDS, 0 };
-	struct timeval	 recv_tv = { HTTP_READ_SECONDS, 0 };
+	struct timeval	 recv_tv = {
+		(time_t)(ep->timeout_ms / 1000),
+		(suseconds_t)(ep->timeout_ms % 1000 * 1000)
+	};
 	int		 fd = -1, error, saved = 0;
 
 	memset(&hints, 0, sizeof(hints));
@@ -408,7 +426,47 @@ http_send(struct http_conn *c, const struct http_endpoint *ep, const char *metho
 	return 0;
 }
 
-/* Reads more into the buffer: bytes added, 0 at EOF, -1 on error. */
+/*
+ * Whether a paced reader is still on time: the head within the timeout
+ * of the request, the body at HTTP_RATE_MIN.
+ */
+static int
+http_on_time(struct http_reader *r, size_t got)
+{
+	uint64_t now, window;
+
+	if (!r->is_paced)
+		return 1;
+	now = clock_monotonic_us();
+	r->window_bytes += got;
+	window = r->timeout_ms * 1000;
+	if (r->is_body)
+		window = window / 2 > 1000000 ? window / 2 : 1000000;
+	if (now - r->window_us < window)
+		return 1;
+	if (!r->is_body || r->window_bytes <
+	    HTTP_RATE_MIN * window / 1000000) {
+		r->is_too_slow = 1;
+		return 0;
+	}
+	r->window_us = now;
+	r->window_bytes = 0;
+	return 1;
+}
+
+/* The body starts: its own rate, from now. */
+static void
+http_body_starts(struct http_reader *r)
+{
+	r->is_body = 1;
+	r->window_us = clock_monotonic_us();
+	r->window_bytes = 0;
+}
+
+/*
+ * Reads more into the buffer: bytes added, 0 at EOF, -1 on error
+ * (ETIMEDOUT: the peer is too slow).
+ */
 static ssize_t
 http_fill(struct http_reader *r)
 {
@@ -424,6 +482,10 @@ http_fill(struct http_reader *r)
 	n = http_conn_read(r->conn, r->buf + r->end, sizeof(r->buf) - r->end);
 	if (n > 0)
 		r->end += (size_t)n;
+	if (!http_on_time(r, n > 0 ? (size_t)n : 0)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
 	return n;
 }
 
@@ -459,6 +521,11 @@ http_sink_write(struct http_sink *s, const char *data, size_t len,
 	char	*buf;
 	size_t	 cap;
 
+	if (len > s->max - s->total) {
+		snprintf(err, errlen, "the body is larger than %llu bytes",
+		    (unsigned long long)s->max);
+		return -1;
+	}
 	s->total += len;
 	if (s->fd >= 0) {
 		if (file_write_all(s->fd, data, len) == -1) {
@@ -471,9 +538,8 @@ http_sink_write(struct http_sink *s, const char *data, size_t len,
 		cap = s->cap == 0 ? 8192 : s->cap;
 		while (cap < s->len + len + 1)
 			cap *= 2;
-		if (cap > HTTP_RESPONSE_MAX ||
-		    (buf = realloc(s->buf, cap)) == NULL) {
-			snprintf(err, errlen, "response too large");
+		if ((buf = realloc(s->buf, cap)) == NULL) {
+			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
 		s->buf = buf;
@@ -499,7 +565,8 @@ http_copy(struct http_reader *r, struct http_sink *s, uint64_t len,
 			if ((got = http_fill(r)) == -1) {
 				snprintf(err, errlen, "read: %s",
 				    errno == EAGAIN ? "timed out" :
-				    strerror(errno));
+				    errno == ETIMEDOUT ? "too slow (under "
+				    "4 KiB/s)" : strerror(errno));
 				return -1;
 			}
 			if (got == 0) {
@@ -552,7 +619,8 @@ http_read_chunked(struct http_reader *r, struct http_sink *s, char *err,
 	return 0;
 bad:
 	if (err[0] == '\0')
-		snprintf(err, errlen, "malformed chunked body");
+		snprintf(err, errlen, r->is_too_slow ? "read: too slow (under "
+		    "4 KiB/s)" : "malformed chunked body");
 	return -1;
 }
 
@@ -571,7 +639,7 @@ http_hint_certificate(const struct http_conn *c, const struct http_endpoint *ep,
 
 static int
 http_exchange(const struct http_endpoint *ep, const char *method,
-    const char *target, const char *body, int out_fd,
+    const char *target, const char *body, int out_fd, uint64_t max,
     struct http_response *res, char *err, size_t errlen)
 {
 	struct http_reader	*r = NULL;
@@ -590,6 +658,7 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 	    http_connect_tcp(ep, err, errlen);
 	if (conn.fd == -1)
 		return -1;
+	res->is_connected = 1;
 	if (ep->is_tls && http_tls_start(&conn, ep, err, errlen) == -1)
 		goto end;
 	if (http_send(&conn, ep, method, target, body, err, errlen) == -1) {
@@ -601,11 +670,15 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 		goto end;
 	}
 	r->conn = &conn;
+	r->is_paced = !ep->is_unix;
+	r->timeout_ms = ep->timeout_ms;
+	r->window_us = clock_monotonic_us();
 	if (http_read_line(r, line, sizeof(line)) == -1) {
 		/* TLS 1.3: a refused client certificate shows here. */
 		snprintf(err, errlen, "%s closed the connection without "
-		    "answering%s%s%s", ep->name, errno == EAGAIN ?
-		    " (timed out)" : "", conn.ssl != NULL ? ": " : "",
+		    "answering%s%s%s", ep->name, errno == EAGAIN ||
+		    r->is_too_slow ? " (timed out)" : "",
+		    conn.ssl != NULL ? ": " : "",
 		    conn.ssl != NULL ? http_tls_error() : "");
 		http_hint_certificate(&conn, ep, err, errlen);
 		goto end;
@@ -617,8 +690,9 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 	for (;;) {
 		if (http_read_line(r, line, sizeof(line)) == -1 ||
 		    ++headers > HTTP_HEADERS_MAX) {
-			snprintf(err, errlen, "%s: malformed HTTP headers",
-			    ep->name);
+			snprintf(err, errlen, "%s: %s", ep->name,
+			    r->is_too_slow ? "no complete HTTP headers within "
+			    "the timeout" : "malformed HTTP headers");
 			goto end;
 		}
 		if (line[0] == '\0')
@@ -640,8 +714,19 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 		    strcasestr(value, "chunked") != NULL)
 			is_chunked = 1;
 	}
-	if (res->status == 200 && out_fd >= 0)
+	sink.max = HTTP_RESPONSE_MAX;
+	if (res->status == 200 && out_fd >= 0) {
 		sink.fd = out_fd;
+		sink.max = max;
+	}
+	/* Refused before a byte of it is read. */
+	if (!is_chunked && has_length && length > sink.max) {
+		snprintf(err, errlen, "%s: the answer would be %llu bytes, "
+		    "over the limit of %llu", ep->name, length,
+		    (unsigned long long)sink.max);
+		goto end;
+	}
+	http_body_starts(r);
 	if (is_chunked)
 		ret = http_read_chunked(r, &sink, err, errlen);
 	else
@@ -670,14 +755,16 @@ http_request(const struct http_endpoint *ep, const char *method,
     const char *target, const char *body, struct http_response *res,
     char *err, size_t errlen)
 {
-	return http_exchange(ep, method, target, body, -1, res, err, errlen);
+	return http_exchange(ep, method, target, body, -1, 0, res, err,
+	    errlen);
 }
 
 int
 http_download(const struct http_endpoint *ep, const char *target, int fd,
-    struct http_response *res, char *err, size_t errlen)
+    uint64_t max, struct http_response *res, char *err, size_t errlen)
 {
-	return http_exchange(ep, "GET", target, NULL, fd, res, err, errlen);
+	return http_exchange(ep, "GET", target, NULL, fd, max, res, err,
+	    errlen);
 }
 
 void

@@ -3,7 +3,11 @@
  * socket (Unix) and the relay's API (TCP: http://, or https:// with the
  * fleet's CA and a client certificate, TLS 1.3, the server's name
  * checked). One request per connection (Connection: close); bodies framed
- * by Content-Length, chunked encoding or EOF.
+ * by Content-Length, chunked encoding or EOF. Bounded: an answer kept in
+ * memory is at most 16 MiB, a download at most what the caller says; from
+ * the relay (not the local control socket, where --wait waits), headers
+ * within the endpoint's timeout (60 s unless set) and a body at 4 KiB/s
+ * or better over every half of it.
  */
 #ifndef TT_HTTP_H
 #define TT_HTTP_H
@@ -13,6 +17,7 @@
 #include <stdint.h>
 
 #define HTTP_TOKEN_MAX		256
+#define HTTP_TIMEOUT_DEFAULT_MS	60000
 
 struct http_endpoint {
 	int	 is_unix;
@@ -26,12 +31,15 @@ struct http_endpoint {
 	char	 ca[PATH_MAX];		/* "" = the system's CAs */
 	char	 cert[PATH_MAX];	/* client certificate, "" = none */
 	char	 key[PATH_MAX];
+	/* TCP: each read, and the head; a body's rate is judged over half. */
+	uint64_t timeout_ms;
 };
 
 struct http_response {
 	int	 status;
 	char	*body;		/* NUL-terminated, malloc'd; NULL if in a fd */
 	size_t	 len;		/* body bytes, wherever they went */
+	int	 is_connected;	/* on failure: the failure came after connect */
 };
 
 /* Returns 0, or -1 with err when the path does not fit. */
@@ -60,12 +68,13 @@ int	http_request(const struct http_endpoint *, const char *method,
 	    char *err, size_t errlen);
 
 /*
- * GET target; a 200's body is written to fd as it arrives (any other
- * status's body is kept in the response, for its error message). A body
- * cut short is an error.
+ * GET target; a 200's body is written to fd as it arrives, up to max
+ * bytes (any other status's body is kept in the response, for its error
+ * message). A body cut short or over max is an error.
  */
 int	http_download(const struct http_endpoint *, const char *target,
-	    int fd, struct http_response *, char *err, size_t errlen);
+	    int fd, uint64_t max, struct http_response *, char *err,
+	    size_t errlen);
 
 void	http_response_free(struct http_response *);
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "name.h"
 #include "render.h"
+#include "units.h"
 
 void
 remote_opts_init(struct remote_opts *o)
@@ -35,6 +36,9 @@ remote_opts_take(struct remote_opts *o, int ch, const char *arg)
 	case REMOTE_OPT_KEY:
 		o->key = arg;
 		return 1;
+	case REMOTE_OPT_TIMEOUT:
+		o->timeout = arg;
+		return 1;
 	default:
 		return 0;
 	}
@@ -53,12 +57,19 @@ int
 remote_open(struct http_endpoint *ep, const struct remote_opts *o)
 {
 	const char	*url, *token;
-	char		 err[512];
+	char		 err[512], msg[256];
 
 	if ((url = remote_or_env(o->url, REMOTE_URL_ENV)) == NULL)
 		url = REMOTE_URL_DEFAULT;
 	if (http_endpoint_url(ep, url, err, sizeof(err)) == -1)
 		goto bad;
+	if (o->timeout != NULL && (units_parse_duration_ms(o->timeout,
+	    &ep->timeout_ms, msg, sizeof(msg)) == -1 || ep->timeout_ms <
+	    1000)) {
+		snprintf(err, sizeof(err), "--timeout: %s", ep->timeout_ms <
+		    1000 ? "at least 1s" : msg);
+		goto bad;
+	}
 	if ((token = remote_or_env(o->token, REMOTE_TOKEN_ENV)) != NULL &&
 	    http_endpoint_token(ep, token, err, sizeof(err)) == -1)
 		goto bad;
@@ -91,8 +102,15 @@ remote_id_is_valid(const char *id)
 }
 
 void
-remote_unreachable(const struct http_endpoint *ep, const char *err)
+remote_unreachable(const struct http_endpoint *ep,
+    const struct http_response *res, const char *err)
 {
+	if (res != NULL && res->is_connected) {
+		fprintf(stderr, "tracetrap: %s\nThe server at %s does not "
+		    "answer like a tracetrap relay: check --relay or $%s, "
+		    "and the relay's log.\n", err, ep->name, REMOTE_URL_ENV);
+		return;
+	}
 	fprintf(stderr, "tracetrap: %s\n"
 	    "Is tracetrap-relay running with its [api] address at %s? Point "
 	    "--relay or $%s at it.\n", err, ep->name, REMOTE_URL_ENV);
@@ -146,7 +164,7 @@ remote_get(const struct http_endpoint *ep, const char *target,
 	*json = NULL;
 	if (http_request(ep, "GET", target, NULL, &res, err,
 	    sizeof(err)) == -1) {
-		remote_unreachable(ep, err);
+		remote_unreachable(ep, &res, err);
 		return EXIT_USAGE;
 	}
 	/* Only "no such thing": a 404 for another reason is reported. */

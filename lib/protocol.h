@@ -20,7 +20,8 @@
  *	both	HELLO {"version":1,"software":"tracetrap 0.1.0"} first; the
  *		relay answers with {"version":1,"node":<name from the peer's
  *		certificate>} so a recorder learns what the relay calls it.
- *	rec	UPLOAD_BEGIN {"id":..,"manifest":{..}}, then UPLOAD_CHUNK
+ *	rec	UPLOAD_BEGIN: the manifest itself (manifest.json's object,
+ *		with its "id" and "files"), then UPLOAD_CHUNK
  *		frames for files[0], files[1], .. in manifest order, each
  *		file's chunks in offset order, then UPLOAD_END {"id":..}.
  *		One upload at a time per connection; once BEGIN is sent, an
