@@ -51,7 +51,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
 		  lib/clock.c lib/daemon.c lib/http_json.c lib/file.c \
-		  lib/xmalloc.c lib/http_deferred.c
+		  lib/xmalloc.c lib/http_deferred.c lib/metrics.c
 # libtracetrap: the client API and the datagram codec it shares with the
 # recorder, plain C only (no libevent, OpenSSL or jansson).
 CLIENT_SRCS	= lib/tracetrap.c lib/datagram.c lib/errbuf.c lib/clock.c \

@@ -23,6 +23,7 @@
 #include "http_deferred.h"
 #include "http_json.h"
 #include "log.h"
+#include "metrics.h"
 #include "recorder.h"
 #include "xmalloc.h"
 
@@ -34,6 +35,67 @@ struct control {
 	struct recorder		*rec;
 	struct evhttp		*http;
 	int			 fd;
+};
+
+/* The recorder's counters: "counters" in /v1/status, and /metrics. */
+static const struct metric control_counters[] = {
+	METRIC_COUNTER(struct recorder_stats, datagrams,
+	    "tracetrap_datagrams_total", NULL,
+	    "Datagrams read on trigger.sock."),
+	METRIC_COUNTER(struct recorder_stats, datagrams_malformed,
+	    "tracetrap_datagrams_malformed_total", NULL,
+	    "Datagrams dropped as malformed (oversized included)."),
+	METRIC_COUNTER(struct recorder_stats, datagrams_oversized,
+	    "tracetrap_datagrams_oversized_total", NULL,
+	    "Datagrams dropped for their size."),
+	METRIC_COUNTER(struct recorder_stats, snapshots_recorded,
+	    "tracetrap_snapshots_total", "result=\"recorded\"",
+	    "Snapshots by result."),
+	METRIC_COUNTER(struct recorder_stats, snapshots_failed,
+	    "tracetrap_snapshots_total", "result=\"failed\"",
+	    "Snapshots by result."),
+	METRIC_COUNTER(struct recorder_stats, session_setups,
+	    "tracetrap_session_setups_total", NULL,
+	    "LTTng sessions set up (at start, after the session daemon "
+	    "came back)."),
+	METRIC_COUNTER(struct recorder_stats, control_denied,
+	    "tracetrap_control_denied_total", NULL,
+	    "Control socket clients refused by their credentials."),
+};
+
+/* What /metrics shows of the session and the spool. */
+struct control_gauges {
+	uint64_t	 session_up;
+	uint64_t	 kernel_tracing;
+	uint64_t	 spool_bytes;
+	uint64_t	 spool_max_bytes;
+	uint64_t	 spool_snapshots;
+	uint64_t	 evicted_uploaded;
+	uint64_t	 evicted_not_uploaded;
+};
+
+static const struct metric control_gauge_rows[] = {
+	METRIC_GAUGE(struct control_gauges, session_up,
+	    "tracetrap_session_up", NULL,
+	    "1 when the LTTng session records."),
+	METRIC_GAUGE(struct control_gauges, kernel_tracing,
+	    "tracetrap_kernel_tracing", NULL,
+	    "1 when the session records kernel events too."),
+	METRIC_GAUGE(struct control_gauges, spool_bytes,
+	    "tracetrap_spool_bytes", NULL,
+	    "Bytes of snapshots in the spool."),
+	METRIC_GAUGE(struct control_gauges, spool_max_bytes,
+	    "tracetrap_spool_max_bytes", NULL,
+	    "The spool's bound ([spool] max_bytes)."),
+	METRIC_GAUGE(struct control_gauges, spool_snapshots,
+	    "tracetrap_spool_snapshots", NULL,
+	    "Snapshots in the spool."),
+	METRIC_COUNTER(struct control_gauges, evicted_uploaded,
+	    "tracetrap_spool_evicted_total", "uploaded=\"yes\"",
+	    "Snapshots evicted to keep the spool bound."),
+	METRIC_COUNTER(struct control_gauges, evicted_not_uploaded,
+	    "tracetrap_spool_evicted_total", "uploaded=\"no\"",
+	    "Snapshots evicted to keep the spool bound."),
 };
 
 /* A ?wait=1 request parked on a snapshot until it finishes. */
@@ -301,7 +363,7 @@ control_status_json(struct recorder *rec)
 {
 	const struct session_state	*ss = &rec->session_state;
 	struct spool			*sp = &rec->spool;
-	struct recorder_stats		*st = &rec->stats;
+	const struct recorder_stats	*st = &rec->stats;
 	json_t				*session, *spool, *stats, *policy;
 	json_t				*watchers;
 
@@ -329,14 +391,8 @@ control_status_json(struct recorder *rec)
 	    "max_bytes", (json_int_t)sp->max_bytes, "count", (int)sp->count,
 	    "evicted", (json_int_t)sp->evicted,
 	    "evicted_not_uploaded", (json_int_t)sp->evicted_not_uploaded);
-	stats = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-	    "datagrams", (json_int_t)st->datagrams,
-	    "datagrams_malformed", (json_int_t)st->datagrams_malformed,
-	    "datagrams_oversized", (json_int_t)st->datagrams_oversized,
-	    "snapshots_recorded", (json_int_t)st->snapshots_recorded,
-	    "snapshots_failed", (json_int_t)st->snapshots_failed,
-	    "session_setups", (json_int_t)st->session_setups,
-	    "control_denied", (json_int_t)st->control_denied);
+	stats = json_object();
+	metrics_json(stats, METRICS(control_counters), st);
 	policy = policy_status(rec->policy, clock_monotonic_us() / 1000);
 	watchers = sources_status(rec);
 	json_object_set_new(policy, "delay_ms",
@@ -363,58 +419,23 @@ static void
 control_get_metrics(struct control *c, struct evhttp_request *req)
 {
 	struct recorder		*rec = c->rec;
-	struct recorder_stats	*st = &rec->stats;
 	struct evbuffer		*b = evbuffer_new();
+	struct control_gauges	 g;
 
-	evbuffer_add_printf(b,
-	    "# HELP tracetrap_triggers_total Trigger decisions by source "
-	    "and outcome.\n# TYPE tracetrap_triggers_total counter\n");
+	g.session_up = (uint64_t)rec->session_state.is_up;
+	g.kernel_tracing = (uint64_t)rec->session_state.is_kernel_available;
+	g.spool_bytes = rec->spool.bytes;
+	g.spool_max_bytes = rec->spool.max_bytes;
+	g.spool_snapshots = rec->spool.count;
+	g.evicted_uploaded = rec->spool.evicted -
+	    rec->spool.evicted_not_uploaded;
+	g.evicted_not_uploaded = rec->spool.evicted_not_uploaded;
+	metrics_head(b, "tracetrap_triggers_total", 0,
+	    "Trigger decisions by source and outcome.");
 	policy_foreach_count(rec->policy, control_metric_counter, b);
-	evbuffer_add_printf(b,
-	    "# HELP tracetrap_datagrams_total Datagrams read on trigger.sock."
-	    "\n# TYPE tracetrap_datagrams_total counter\n"
-	    "tracetrap_datagrams_total %llu\n"
-	    "# HELP tracetrap_datagrams_malformed_total Datagrams dropped as "
-	    "malformed (oversized included).\n"
-	    "# TYPE tracetrap_datagrams_malformed_total counter\n"
-	    "tracetrap_datagrams_malformed_total %llu\n"
-	    "# TYPE tracetrap_datagrams_oversized_total counter\n"
-	    "tracetrap_datagrams_oversized_total %llu\n"
-	    "# HELP tracetrap_snapshots_total Snapshots by result.\n"
-	    "# TYPE tracetrap_snapshots_total counter\n"
-	    "tracetrap_snapshots_total{result=\"recorded\"} %llu\n"
-	    "tracetrap_snapshots_total{result=\"failed\"} %llu\n"
-	    "# HELP tracetrap_session_up 1 when the LTTng session records.\n"
-	    "# TYPE tracetrap_session_up gauge\ntracetrap_session_up %d\n"
-	    "# TYPE tracetrap_kernel_tracing gauge\n"
-	    "tracetrap_kernel_tracing %d\n"
-	    "# TYPE tracetrap_session_setups_total counter\n"
-	    "tracetrap_session_setups_total %llu\n"
-	    "# HELP tracetrap_spool_bytes Bytes of snapshots in the spool.\n"
-	    "# TYPE tracetrap_spool_bytes gauge\ntracetrap_spool_bytes %llu\n"
-	    "# TYPE tracetrap_spool_max_bytes gauge\n"
-	    "tracetrap_spool_max_bytes %llu\n"
-	    "# TYPE tracetrap_spool_snapshots gauge\n"
-	    "tracetrap_spool_snapshots %u\n"
-	    "# HELP tracetrap_spool_evicted_total Snapshots evicted to keep "
-	    "the spool bound.\n# TYPE tracetrap_spool_evicted_total counter\n"
-	    "tracetrap_spool_evicted_total{uploaded=\"yes\"} %llu\n"
-	    "tracetrap_spool_evicted_total{uploaded=\"no\"} %llu\n"
-	    "# TYPE tracetrap_control_denied_total counter\n"
-	    "tracetrap_control_denied_total %llu\n",
-	    (unsigned long long)st->datagrams,
-	    (unsigned long long)st->datagrams_malformed,
-	    (unsigned long long)st->datagrams_oversized,
-	    (unsigned long long)st->snapshots_recorded,
-	    (unsigned long long)st->snapshots_failed,
-	    rec->session_state.is_up, rec->session_state.is_kernel_available,
-	    (unsigned long long)st->session_setups,
-	    (unsigned long long)rec->spool.bytes,
-	    (unsigned long long)rec->spool.max_bytes, rec->spool.count,
-	    (unsigned long long)(rec->spool.evicted -
-	    rec->spool.evicted_not_uploaded),
-	    (unsigned long long)rec->spool.evicted_not_uploaded,
-	    (unsigned long long)st->control_denied);
+	metrics_text(b, METRICS(control_counters),
+	    &rec->stats);
+	metrics_text(b, METRICS(control_gauge_rows), &g);
 	relay_link_metrics(rec->relay_link, b);
 	sources_metrics(rec, b);
 	http_json_metrics(req, b);

@@ -27,6 +27,7 @@
 
 #include "tracetrap.h"
 #include "log.h"
+#include "metrics.h"
 #include "protocol.h"
 #include "recorder.h"
 #include "tls.h"
@@ -744,37 +745,55 @@ relay_link_status(const struct relay_link *link)
 	    "uploading", link->upload != NULL ? link->upload->id : NULL);
 }
 
+/* What /metrics shows of the link. */
+struct relay_link_figures {
+	uint64_t	 connected;
+	uint64_t	 connects;
+	uint64_t	 uploads;
+	uint64_t	 refused;
+	uint64_t	 bytes_sent;
+	uint64_t	 pending;
+};
+
+static const struct metric relay_link_rows[] = {
+	METRIC_GAUGE(struct relay_link_figures, connected,
+	    "tracetrap_relay_connected", NULL,
+	    "1 while the relay link is up."),
+	METRIC_COUNTER(struct relay_link_figures, connects,
+	    "tracetrap_relay_connects_total", NULL,
+	    "Connections to the relay that completed HELLO."),
+	METRIC_COUNTER(struct relay_link_figures, uploads,
+	    "tracetrap_relay_uploads_total", "result=\"stored\"",
+	    "Snapshots by the relay's answer."),
+	METRIC_COUNTER(struct relay_link_figures, refused,
+	    "tracetrap_relay_uploads_total", "result=\"refused\"",
+	    "Snapshots by the relay's answer."),
+	METRIC_COUNTER(struct relay_link_figures, bytes_sent,
+	    "tracetrap_relay_sent_bytes_total", NULL,
+	    "Snapshot bytes sent to the relay."),
+	METRIC_GAUGE(struct relay_link_figures, pending,
+	    "tracetrap_relay_pending_snapshots", NULL,
+	    "Spooled snapshots not yet on the relay."),
+};
+
 void
 relay_link_metrics(const struct relay_link *link, struct evbuffer *b)
 {
-	struct spool_entry	*e;
-	unsigned		 pending = 0;
+	struct spool_entry		*e;
+	struct relay_link_figures	 f;
 
 	if (link == NULL)
 		return;
+	memset(&f, 0, sizeof(f));
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
 		if (!e->is_uploaded)
-			pending++;
-	evbuffer_add_printf(b,
-	    "# HELP tracetrap_relay_connected 1 while the relay link is up.\n"
-	    "# TYPE tracetrap_relay_connected gauge\n"
-	    "tracetrap_relay_connected %d\n"
-	    "# TYPE tracetrap_relay_connects_total counter\n"
-	    "tracetrap_relay_connects_total %llu\n"
-	    "# HELP tracetrap_relay_uploads_total Snapshots by the relay's "
-	    "answer.\n# TYPE tracetrap_relay_uploads_total counter\n"
-	    "tracetrap_relay_uploads_total{result=\"stored\"} %llu\n"
-	    "tracetrap_relay_uploads_total{result=\"refused\"} %llu\n"
-	    "# TYPE tracetrap_relay_sent_bytes_total counter\n"
-	    "tracetrap_relay_sent_bytes_total %llu\n"
-	    "# HELP tracetrap_relay_pending_snapshots Spooled snapshots not "
-	    "yet on the relay.\n"
-	    "# TYPE tracetrap_relay_pending_snapshots gauge\n"
-	    "tracetrap_relay_pending_snapshots %u\n",
-	    link->state == LINK_READY, (unsigned long long)link->connects,
-	    (unsigned long long)link->uploads,
-	    (unsigned long long)link->refused,
-	    (unsigned long long)link->bytes_sent, pending);
+			f.pending++;
+	f.connected = link->state == LINK_READY;
+	f.connects = link->connects;
+	f.uploads = link->uploads;
+	f.refused = link->refused;
+	f.bytes_sent = link->bytes_sent;
+	metrics_text(b, METRICS(relay_link_rows), &f);
 }
 
 void
