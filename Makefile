@@ -189,9 +189,10 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
-		  triggers/trigger_config.c triggers/watch.c
+		  triggers/trigger_config.c triggers/watch.c lib/tls.c lib/name.c
 FUZZ_frame	= lib/frame.c
-FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c
+FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
+		  lib/tls.c lib/name.c
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
 		  lib/clock.c lib/file.c
