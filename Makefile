@@ -298,6 +298,17 @@ install: all
 	install -m 644 conf/systemd/tracetrap-recorder.service \
 	    conf/systemd/tracetrap-relay.service $(DESTDIR)/etc/systemd/system/
 	install -m 644 conf/sysctl.d/60-tracetrap.conf $(DESTDIR)/etc/sysctl.d/
+	install -d $(DESTDIR)/etc/sysusers.d
+	install -m 644 conf/sysusers.d/tracetrap-relay.conf \
+	    $(DESTDIR)/etc/sysusers.d/
+	@# The relay's user now, not at the next boot; it reads relay.conf
+	@# (0640, for the API token) through its group, and owns its key.
+	if [ -z "$(DESTDIR)" ]; then \
+	    systemd-sysusers /etc/sysusers.d/tracetrap-relay.conf && \
+	    chgrp tracetrap-relay /etc/tracetrap/relay.conf && \
+	    { [ ! -e /etc/tracetrap/relay.key ] || \
+	      chown tracetrap-relay: /etc/tracetrap/relay.key; }; \
+	fi
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/tracetrap/
 
 clean:
