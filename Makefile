@@ -46,7 +46,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  python3-bt2 chromium hyperfine \
-		  util-linux iproute2 procps
+		  util-linux iproute2 procps strace systemd
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
