@@ -46,7 +46,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  python3-bt2 chromium hyperfine \
-		  util-linux iproute2 procps time python3-fusepy
+		  util-linux iproute2 procps time python3-fusepy strace systemd
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
@@ -196,9 +196,10 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
-		  triggers/trigger_config.c triggers/watch.c
+		  triggers/trigger_config.c triggers/watch.c lib/tls.c lib/name.c
 FUZZ_frame	= lib/frame.c
-FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c
+FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
+		  lib/tls.c lib/name.c
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
 		  lib/clock.c lib/file.c
@@ -305,6 +306,17 @@ install: all
 	install -m 644 conf/systemd/tracetrap-recorder.service \
 	    conf/systemd/tracetrap-relay.service $(DESTDIR)/etc/systemd/system/
 	install -m 644 conf/sysctl.d/60-tracetrap.conf $(DESTDIR)/etc/sysctl.d/
+	install -d $(DESTDIR)/etc/sysusers.d
+	install -m 644 conf/sysusers.d/tracetrap-relay.conf \
+	    $(DESTDIR)/etc/sysusers.d/
+	@# The relay's user now, not at the next boot; it reads relay.conf
+	@# (0640, for the API token) through its group, and owns its key.
+	if [ -z "$(DESTDIR)" ]; then \
+	    systemd-sysusers /etc/sysusers.d/tracetrap-relay.conf && \
+	    chgrp tracetrap-relay /etc/tracetrap/relay.conf && \
+	    { [ ! -e /etc/tracetrap/relay.key ] || \
+	      chown tracetrap-relay: /etc/tracetrap/relay.key; }; \
+	fi
 	install -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/tracetrap/
 
 clean:

@@ -3,7 +3,8 @@
 # between tracetrap-recorder and tracetrap-relay). Not for production: the
 # CA key sits next to the certificates, unprotected.
 #
-# usage: conf/make-dev-certs.sh [--force] [--test-extras] DIR [NODE...]
+# usage: conf/make-dev-certs.sh [--force] [--test-extras] [--crl]
+#                               [--revoke NAME]... DIR [NODE...]
 #
 # Makes in DIR (created if needed):
 #   ca.pem, ca.key        the fleet CA ([listen] ca and [relay] ca)
@@ -13,6 +14,16 @@
 #                         clientAuth. The relay files its snapshots under
 #                         the CN, so NODE is a node name: 1 to 63 of
 #                         [A-Za-z0-9._-], not starting with '.' or '-'.
+# The relay refuses a recorder's certificate without extendedKeyUsage
+# clientAuth, and recorders a relay's without serverAuth.
+#
+# With --crl or --revoke, the fleet CA's certificate revocation list:
+#   crl.pem               the CRL ([listen] crl on the relay, [relay] crl on
+#                         the recorders), valid for 30 days: make it again
+#                         with --crl before then, or every peer is refused
+#   ca.db/                what the CA revoked so far (openssl ca's index)
+# --revoke NAME revokes DIR/NAME.pem (repeatable) and writes crl.pem;
+# --crl writes crl.pem with what was revoked before (none at first).
 # With --test-extras, certificates that must be refused, for tests:
 #   other-ca.pem/.key     a second, unrelated CA
 #   intruder.pem/.key     a client certificate (CN=intruder) of other-ca
@@ -39,10 +50,12 @@ set -eu
 
 CA_DAYS=3650
 LEAF_DAYS=825
-RESERVED="ca relay other-ca intruder expired badname wronghost"
+CRL_DAYS=30
+RESERVED="ca relay other-ca intruder expired badname wronghost crl"
 
 usage() {
-	echo "usage: $0 [--force] [--test-extras] DIR [NODE...]" >&2
+	echo "usage: $0 [--force] [--test-extras] [--crl] [--revoke NAME]..." \
+	    "DIR [NODE...]" >&2
 	exit 2
 }
 
@@ -53,10 +66,15 @@ die() {
 
 is_force=0
 has_extras=0
+has_crl=0
+revoke=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--force)	is_force=1; shift ;;
 	--test-extras)	has_extras=1; shift ;;
+	--crl)		has_crl=1; shift ;;
+	--revoke)	[ $# -ge 2 ] || usage
+			revoke+=("$2"); has_crl=1; shift 2 ;;
 	-h|--help)	usage ;;
 	--)		shift; break ;;
 	-*)		echo "make-dev-certs: unknown option $1" >&2; usage ;;
@@ -67,7 +85,11 @@ done
 dir=$1
 shift
 
-# Node names become file names here and on the relay: check them first.
+# Names become file names here and on the relay: check them first.
+for name in "${revoke[@]}"; do
+	[[ $name =~ ^[A-Za-z0-9_][A-Za-z0-9._-]{0,62}$ ]] ||
+	    die "invalid certificate name '$name' to revoke"
+done
 for node in "$@"; do
 	if ! [[ $node =~ ^[A-Za-z0-9_][A-Za-z0-9._-]{0,62}$ ]]; then
 		die "invalid node name '$node' (expected 1 to 63 letters," \
@@ -131,9 +153,17 @@ unique_subject		= no
 copy_extensions		= none
 [policy_any]
 commonName		= supplied
+# `openssl ca` again, for revocations: its index stays in DIR/ca.db.
+[crl_ca]
+dir			= $ENV::CA_DB
+database		= $dir/index.txt
+crlnumber		= $dir/crlnumber
+default_md		= sha256
+unique_subject		= no
 EOF
 export SAN="DNS:unused"
 export CA_TMP="$tmp/ca"
+export CA_DB="$dir/ca.db"
 conf=$tmp/openssl.cnf
 
 # Moves a finished file from the temporary directory into place: keys
@@ -182,6 +212,10 @@ key() {
 new_ca() {
 	need "$1" || return 0
 	key "$1"
+	# What an older CA revoked means nothing to this one.
+	if [ "$1" = ca ]; then
+		rm -rf "$CA_DB" "$dir/crl.pem"
+	fi
 	openssl req -config "$conf" -new -x509 -key "$dir/$1.key" \
 	    -subj "/CN=$2" -days "$CA_DAYS" -sha256 -set_serial "$(serial)" \
 	    -extensions ca_ext -out "$tmp/$1.pem"
@@ -222,6 +256,39 @@ expired() {
 	install_file expired.pem
 }
 
+# ca_db: the index of what the CA revoked, made empty the first time.
+ca_db() {
+	mkdir -p "$CA_DB"
+	[ -e "$CA_DB/index.txt" ] || : >"$CA_DB/index.txt"
+	[ -e "$CA_DB/crlnumber" ] || echo 01 >"$CA_DB/crlnumber"
+}
+
+# revoke NAME: records NAME.pem, a certificate of ca.pem, as revoked.
+revoke() {
+	[ -e "$dir/$1.pem" ] || die "cannot revoke $1: no $dir/$1.pem"
+	[ "$(openssl x509 -in "$dir/$1.pem" -noout -issuer_hash)" = \
+	    "$(openssl x509 -in "$dir/ca.pem" -noout -subject_hash)" ] ||
+	    die "cannot revoke $1: $1.pem is not a certificate of ca.pem"
+	ca_db
+	if ! openssl ca -config "$conf" -name crl_ca -batch \
+	    -cert "$dir/ca.pem" -keyfile "$dir/ca.key" \
+	    -revoke "$dir/$1.pem" >"$tmp/revoke.log" 2>&1 &&
+	    ! grep -q "Already revoked" "$tmp/revoke.log"; then
+		die "openssl ca failed to revoke $1: $(tail -1 "$tmp/revoke.log")"
+	fi
+	echo "revoked $dir/$1.pem"
+}
+
+# crl: crl.pem, the CA's CRL with every revocation of its index.
+crl() {
+	ca_db
+	openssl ca -config "$conf" -name crl_ca -batch -gencrl \
+	    -crldays "$CRL_DAYS" -cert "$dir/ca.pem" -keyfile "$dir/ca.key" \
+	    -out "$tmp/crl.pem" 2>"$tmp/crl.log" ||
+	    die "openssl ca failed to make crl.pem: $(tail -1 "$tmp/crl.log")"
+	install_file crl.pem
+}
+
 # Warns about a kept certificate the CA did not sign, e.g. after ca.pem
 # was made anew without --force.
 check() {
@@ -249,4 +316,11 @@ if [ "$has_extras" = 1 ]; then
 	check badname ca
 	leaf wronghost "/CN=relay" server_ext "DNS:wrong.example"
 	check wronghost ca
+fi
+
+for name in "${revoke[@]}"; do
+	revoke "$name"
+done
+if [ "$has_crl" = 1 ]; then
+	crl
 fi

@@ -27,6 +27,7 @@
 #include "conf.h"
 #include "config.h"
 #include "ini.h"
+#include "tls.h"
 
 #define CONFIG_SOURCE_NAME_MAX	32
 #define CONFIG_SOCKET_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
@@ -362,6 +363,8 @@ static const struct conf_key config_keys[] = {
 	CONF_PATH(CONFIG_SECTION_RELAY, "key", CONFIG_FIELD(relay_key),
 	    "/etc/tracetrap/node.key", CONFIG_PATH_MAX,
 	    .flags = CONF_PRIVATE),
+	CONF_PATH(CONFIG_SECTION_RELAY, "crl", CONFIG_FIELD(relay_crl), "",
+	    CONFIG_PATH_MAX, .flags = CONF_EMPTY_OK),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_min",
 	    CONFIG_FIELD(relay_reconnect_min_ms), "1s", 1, CONFIG_HOUR_MS),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_max",
@@ -527,6 +530,32 @@ config_resolve(void *arg)
 }
 
 /*
+ * [relay] crl, when set: a file that does not load, or that the CA did not
+ * sign, would refuse the relay at every connect. Returns 1 on an error.
+ */
+static int
+config_check_crl(struct config_state *st, int is_ca_ok, const char *name,
+    char *err, size_t errlen)
+{
+	const struct conf_key	*crl;
+	char			 why[1024];
+
+	crl = conf_find_key(&config_table, CONFIG_SECTION_RELAY, "crl");
+	if (st->conf.relay_crl[0] == '\0')
+		return 0;
+	if (conf_check_file(&st->cs, crl, NULL, &st->conf, "", name, err,
+	    errlen) == -1)
+		return 1;
+	if (is_ca_ok && tls_crl_check(st->conf.relay_crl, st->conf.relay_ca,
+	    why, sizeof why) == -1) {
+		ini_append_error(err, errlen, name, conf_check_line(&st->cs,
+		    crl, NULL), "[relay] crl: %s", why);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * The checks that need the whole file; returns the number of errors. The
  * TLS files only matter with an address, and a file the config does not
  * set is named at the address line.
@@ -541,7 +570,7 @@ config_check(void *arg, const char *name, int flags, char *err,
 	const struct config	*conf = &st->conf;
 	char			 max_text[32], min_text[32];
 	size_t			 i;
-	int			 nerrors = 0;
+	int			 nerrors = 0, is_ca_ok = 1;
 
 	(void)flags;
 	address = conf_find_key(&config_table, CONFIG_SECTION_RELAY,
@@ -551,9 +580,12 @@ config_check(void *arg, const char *name, int flags, char *err,
 			if (conf_check_file(&st->cs, conf_find_key(
 			    &config_table, CONFIG_SECTION_RELAY, files[i]),
 			    address, conf, " (the default path, needed since "
-			    "address is set)", name, err, errlen) == -1)
+			    "address is set)", name, err, errlen) == -1) {
 				nerrors++;
+				is_ca_ok = is_ca_ok && i != 0;
+			}
 		}
+		nerrors += config_check_crl(st, is_ca_ok, name, err, errlen);
 	}
 
 	min = conf_find_key(&config_table, CONFIG_SECTION_RELAY,
@@ -638,6 +670,7 @@ config_relay_differs(const struct config *a, const struct config *b)
 	    strcmp(a->relay_ca, b->relay_ca) != 0 ||
 	    strcmp(a->relay_cert, b->relay_cert) != 0 ||
 	    strcmp(a->relay_key, b->relay_key) != 0 ||
+	    strcmp(a->relay_crl, b->relay_crl) != 0 ||
 	    a->relay_reconnect_min_ms != b->relay_reconnect_min_ms ||
 	    a->relay_reconnect_max_ms != b->relay_reconnect_max_ms ||
 	    a->relay_ping_interval_ms != b->relay_ping_interval_ms ||

@@ -72,6 +72,7 @@ struct config {
 	char		 relay_ca[CONFIG_PATH_MAX];	/* the fleet CA */
 	char		 relay_cert[CONFIG_PATH_MAX];	/* this node's, CN=name */
 	char		 relay_key[CONFIG_PATH_MAX];
+	char		 relay_crl[CONFIG_PATH_MAX];	/* "" = no CRL check */
 	uint64_t	 relay_reconnect_min_ms;	/* backoff from 1s */
 	uint64_t	 relay_reconnect_max_ms;	/* .. to 60s, >= min */
 	uint64_t	 relay_ping_interval_ms;	/* 15s, >= 1s */

@@ -23,7 +23,6 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
-#include <openssl/err.h>
 
 #include "tracetrap.h"
 #include "log.h"
@@ -577,7 +576,8 @@ relay_link_on_event(struct bufferevent *bev, short events, void *arg)
 	}
 	if (events & BEV_EVENT_ERROR) {
 		if ((code = bufferevent_get_openssl_error(bev)) != 0)
-			ERR_error_string_n(code, err, sizeof(err));
+			tls_handshake_error(bufferevent_openssl_get_ssl(bev),
+			    code, err, sizeof(err));
 		else if (bufferevent_socket_get_dns_error(bev) != 0)
 			snprintf(err, sizeof(err), "%s", evutil_gai_strerror(
 			    bufferevent_socket_get_dns_error(bev)));
@@ -662,6 +662,7 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 	struct relay_link	*link;
 	const char		*address = rec->conf.relay_address;
 	const char		*colon = strrchr(address, ':');
+	char			 why[256];
 	size_t			 hostlen;
 
 	if (address[0] == '\0')
@@ -676,11 +677,13 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 	snprintf(link->host, sizeof(link->host), "%.*s", (int)hostlen, address);
 	snprintf(link->port, sizeof(link->port), "%s", colon + 1);
 	link->ssl = tls_client_context(rec->conf.relay_ca, rec->conf.relay_cert,
-	    rec->conf.relay_key, err, errlen);
+	    rec->conf.relay_key, rec->conf.relay_crl, err, errlen);
 	if (link->ssl == NULL) {
 		free(link);
 		return NULL;
 	}
+	if (tls_context_check(link->ssl, why, sizeof(why)) == -1)
+		log_warnx("relay link: %s: %s", rec->conf.relay_cert, why);
 	link->dns = evdns_base_new(rec->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	link->reader = worker_start(rec->base);
 	link->retry_ev = evtimer_new(rec->base, relay_link_on_retry, link);

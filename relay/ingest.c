@@ -534,7 +534,8 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 		    "TLS handshake timed out" : "idle timeout");
 	else if ((events & BEV_EVENT_ERROR) &&
 	    (tls_err = bufferevent_get_openssl_error(bev)) != 0)
-		ERR_error_string_n(tls_err, err, sizeof(err));
+		tls_handshake_error(bufferevent_openssl_get_ssl(bev), tls_err,
+		    err, sizeof(err));
 	else if (events & BEV_EVENT_ERROR)
 		snprintf(err, sizeof(err), "%s", evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));

@@ -159,6 +159,7 @@ relay_reload(struct relay *relay)
 	    strcmp(next->listen_cert, relay->conf.listen_cert) != 0 ||
 	    strcmp(next->listen_key, relay->conf.listen_key) != 0 ||
 	    strcmp(next->listen_ca, relay->conf.listen_ca) != 0 ||
+	    strcmp(next->listen_crl, relay->conf.listen_crl) != 0 ||
 	    strcmp(next->store_dir, relay->conf.store_dir) != 0 ||
 	    strcmp(next->api_address, relay->conf.api_address) != 0)
 		log_warnx("reload: [listen], [api] address and [store] dir "
@@ -269,9 +270,12 @@ main(int argc, char **argv)
 		log_warnx("catalog %s was missing or corrupt: rebuilt from the "
 		    "store's manifests", relay->conf.store_catalog_path);
 	relay->ssl = tls_server_context(relay->conf.listen_ca,
-	    relay->conf.listen_cert, relay->conf.listen_key, err, sizeof(err));
+	    relay->conf.listen_cert, relay->conf.listen_key,
+	    relay->conf.listen_crl, err, sizeof(err));
 	if (relay->ssl == NULL)
 		fatalx("TLS: %s", err);
+	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
+		log_warnx("TLS: %s: %s", relay->conf.listen_cert, err);
 	relay->disk = worker_start(relay->base);
 	relay_analysis_config(&relay->conf, &analysis_conf);
 	if ((relay->analysis = analysis_start(relay->base,

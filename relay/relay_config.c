@@ -11,8 +11,8 @@
  * running configuration untouched.
  *
  * The checks that need the whole file (the [listen] TLS files, which may be
- * named anywhere or left at their defaults; [api] and [listen] on one
- * port) run after the parse. The handler records the line of every key so
+ * named anywhere or left at their defaults, and the CRL, read with the
+ * CA that signs it; [api] and [listen] on one port) run after the parse. The handler records the line of every key so
  * that they can still name the line to fix.
  */
 #include <sys/types.h>
@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "ini.h"
 #include "relay_config.h"
+#include "tls.h"
 
 #define RELAY_CONFIG_TOKEN_MIN	16
 #define RELAY_CONFIG_CATALOG	"catalog.db"	/* in [store] dir */
@@ -139,6 +140,9 @@ static const struct conf_key relay_config_keys[] = {
 	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "key",
 	    RELAY_CONFIG_FIELD(listen_key), "/etc/tracetrap/relay.key",
 	    RELAY_CONFIG_PATH_MAX, .flags = CONF_PRIVATE),
+	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "crl",
+	    RELAY_CONFIG_FIELD(listen_crl), "", RELAY_CONFIG_PATH_MAX,
+	    .flags = CONF_EMPTY_OK),
 
 	CONF_ADDRESS(RELAY_CONFIG_SECTION_API, "address",
 	    RELAY_CONFIG_FIELD(api_address), "127.0.0.1:5480"),
@@ -270,18 +274,34 @@ relay_config_check(void *arg, const char *name, int flags, char *err,
 {
 	struct relay_config_state	*st = arg;
 	static const char		*files[] = { "ca", "cert", "key" };
-	const struct conf_key		*listen, *api;
+	const struct conf_key		*listen, *api, *crl;
 	const struct relay_config	*conf = &st->conf;
+	char				 why[1024];
 	size_t				 i;
-	int				 nerrors = 0;
+	int				 nerrors = 0, is_ca_ok = 1;
 
 	if (!(flags & RELAY_CONFIG_NO_FILE_CHECKS)) {
 		for (i = 0; i < sizeof files / sizeof files[0]; i++) {
 			if (conf_check_file(&st->cs, conf_find_key(
 			    &relay_config_table, RELAY_CONFIG_SECTION_LISTEN,
 			    files[i]), NULL, conf, " (the default path)", name,
-			    err, errlen) == -1)
+			    err, errlen) == -1) {
 				nerrors++;
+				is_ca_ok = is_ca_ok && i != 0;
+			}
+		}
+		/* A CRL that does not load would refuse every recorder. */
+		crl = conf_find_key(&relay_config_table,
+		    RELAY_CONFIG_SECTION_LISTEN, "crl");
+		if (conf->listen_crl[0] != '\0' && conf_check_file(&st->cs,
+		    crl, NULL, conf, "", name, err, errlen) == -1)
+			nerrors++;
+		else if (conf->listen_crl[0] != '\0' && is_ca_ok &&
+		    tls_crl_check(conf->listen_crl, conf->listen_ca, why,
+		    sizeof why) == -1) {
+			ini_append_error(err, errlen, name, conf_check_line(
+			    &st->cs, crl, NULL), "[listen] crl: %s", why);
+			nerrors++;
 		}
 	}
 

@@ -39,6 +39,8 @@ struct relay_config {
 	char		 listen_ca[RELAY_CONFIG_PATH_MAX];	/* fleet CA */
 	char		 listen_cert[RELAY_CONFIG_PATH_MAX];
 	char		 listen_key[RELAY_CONFIG_PATH_MAX];
+	/* Recorders' certificates this file revokes are refused; "" none. */
+	char		 listen_crl[RELAY_CONFIG_PATH_MAX];
 
 	/* [api]: HTTP, or HTTPS with [listen]'s files when is_api_tls. */
 	char		 api_address[RELAY_CONFIG_ADDRESS_MAX];

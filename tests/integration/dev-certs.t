@@ -40,6 +40,41 @@ ok "badname verifies: only its name is wrong" \
     openssl verify -CAfile "$D/ca.pem" "$D/badname.pem"
 ok "wronghost is not localhost's" sh -c "! openssl verify \
     -verify_hostname localhost -CAfile '$D/ca.pem' '$D/wronghost.pem'"
+# The daemons require the extendedKeyUsage itself, not its absence.
+eku() { openssl x509 -in "$D/$1.pem" -noout -ext extendedKeyUsage | tail -1 |
+    tr -d ' '; }
+is "a node's certificate says clientAuth" "$(eku web-01)" \
+    "TLSWebClientAuthentication"
+is "the relay's says serverAuth" "$(eku relay)" "TLSWebServerAuthentication"
+
+# Revocation: --crl makes the CA's CRL, --revoke adds to it.
+ok "--crl makes an empty CRL" "$SCRIPT" --crl "$D"
+ok "signed by the CA" openssl crl -in "$D/crl.pem" -CAfile "$D/ca.pem" \
+    -noout
+ok "listing nothing" sh -c "openssl crl -in '$D/crl.pem' -noout -text |
+    grep -q 'No Revoked Certificates'"
+ok "with which the node still verifies" openssl verify -crl_check \
+    -CRLfile "$D/crl.pem" -CAfile "$D/ca.pem" "$D/db_1.pem"
+ok "--revoke db_1 revokes it" "$SCRIPT" --revoke db_1 "$D"
+out=$(openssl verify -crl_check -CRLfile "$D/crl.pem" -CAfile "$D/ca.pem" \
+    "$D/db_1.pem" 2>&1)
+ok "db_1 fails with certificate revoked" grep -q "certificate revoked" \
+    <<<"$out"
+ok "web-01 still verifies" openssl verify -crl_check -CRLfile \
+    "$D/crl.pem" -CAfile "$D/ca.pem" "$D/web-01.pem"
+ok "a second --revoke of it is fine" "$SCRIPT" --revoke db_1 "$D"
+ok "and a later --crl keeps it revoked" sh -c "'$SCRIPT' --crl '$D' &&
+    ! openssl verify -crl_check -CRLfile '$D/crl.pem' -CAfile '$D/ca.pem' \
+    '$D/db_1.pem'"
+ok "the CRL is valid for 30 days" sh -c "openssl crl -in '$D/crl.pem' \
+    -noout -nextupdate | grep -q \"$(date -u -d '+30 days' '+%b %e')\""
+"$SCRIPT" --revoke intruder "$D" >"$T/revoke.out" 2>&1
+is "revoking another CA's certificate is refused" "$?" 1
+ok "saying why" grep -q "intruder.pem is not a certificate of ca.pem" \
+    "$T/revoke.out"
+"$SCRIPT" --revoke nobody "$D" >/dev/null 2>&1
+is "revoking a certificate that is not there is refused" "$?" 1
+rm -rf "$D/ca.db" "$D/crl.pem"
 
 sums=$(cd "$D" && sha256sum ./*)
 ok "a second run succeeds" "$SCRIPT" --test-extras "$D" web-01 db_1 web-02

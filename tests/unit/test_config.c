@@ -102,6 +102,7 @@ test_defaults(void **state)
 	assert_string_equal(conf.relay_ca, "/etc/tracetrap/ca.pem");
 	assert_string_equal(conf.relay_cert, "/etc/tracetrap/node.pem");
 	assert_string_equal(conf.relay_key, "/etc/tracetrap/node.key");
+	assert_string_equal(conf.relay_crl, "");
 	assert_int_equal(conf.relay_reconnect_min_ms, 1000);
 	assert_int_equal(conf.relay_reconnect_max_ms, 60000);
 	assert_int_equal(conf.relay_ping_interval_ms, 15000);
@@ -625,7 +626,7 @@ test_unknown(void **state)
 	    "process_rescan)\n");
 	assert_int_equal(load(&conf, "[relay]\nhost = a\n", err), -1);
 	assert_string_equal(err, "recorder.conf:2: [relay] unknown key 'host' "
-	    "(expected address, ca, cert, key, reconnect_min, reconnect_max, "
+	    "(expected address, ca, cert, key, crl, reconnect_min, reconnect_max, "
 	    "ping_interval, upload_chunk)\n");
 }
 
@@ -1076,6 +1077,7 @@ test_relay_keys(void **state)
 {
 	struct config	 conf;
 	char		*dir, text[2048], path[256], err[ERR_MAX];
+	char		 extra[512], want[1024];
 
 	(void)state;
 	dir = make_tls_dir();
@@ -1126,6 +1128,23 @@ test_relay_keys(void **state)
 	snprintf(text, sizeof text, "[relay]\naddress = r:1\naddress = \"\"\n");
 	assert_int_equal(load(&conf, text, err), 0);
 	assert_string_equal(conf.relay_host, "");
+
+	/* [relay] crl is read with the CA that signs it: "PEM" is neither. */
+	snprintf(extra, sizeof extra, "crl = %s/node.pem\n", dir);
+	relay_text(text, sizeof text, dir, extra);
+	assert_int_equal(load(&conf, text, err), -1);
+	snprintf(want, sizeof want, "recorder.conf:6: [relay] crl: CA "
+	    "%s/ca.pem holds no PEM certificate\n", dir);
+	assert_string_equal(err, want);
+	snprintf(extra, sizeof extra, "crl = %s/nothing.pem\n", dir);
+	relay_text(text, sizeof text, dir, extra);
+	assert_int_equal(load(&conf, text, err), -1);
+	snprintf(want, sizeof want, "recorder.conf:6: [relay] crl: "
+	    "%s/nothing.pem: No such file or directory\n", dir);
+	assert_string_equal(err, want);
+	relay_text(text, sizeof text, dir, "crl = \"\"\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_string_equal(conf.relay_crl, "");
 	rmdir_tls(dir);
 }
 

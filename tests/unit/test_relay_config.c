@@ -65,6 +65,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.listen_port, 5443);
 	assert_string_equal(conf.listen_ca, "/etc/tracetrap/ca.pem");
 	assert_string_equal(conf.listen_cert, "/etc/tracetrap/relay.pem");
+	assert_string_equal(conf.listen_crl, "");
 	assert_string_equal(conf.listen_key, "/etc/tracetrap/relay.key");
 
 	assert_string_equal(conf.api_address, "127.0.0.1:5480");
@@ -393,7 +394,7 @@ test_unknown(void **state)
 	assert_string_equal(err,
 	    "relay.conf:1: key 'stray' outside of any [section]\n"
 	    "relay.conf:3: [listen] unknown key 'port' (expected address, ca, "
-	    "cert, key)\n"
+	    "cert, key, crl)\n"
 	    "relay.conf:4: unknown section [lisen] (expected relay, listen, "
 	    "api, store, fleet or analysis)\n"
 	    "relay.conf:6: unknown section [Store] (expected relay, listen, "
@@ -686,6 +687,40 @@ test_tls_files(void **state)
 	assert_int_equal(load_checked(&conf, text, err), -1);
 	assert_string_equal(err, "relay.conf:4: [listen] key: invalid path "
 	    "'relay.key' (expected an absolute path)\n");
+
+	/* A CRL is read with the CA that signs it; "PEM" is neither. */
+	snprintf(text, sizeof text,
+	    "[listen]\n"
+	    "ca = %s/ca.pem\n"
+	    "cert = %s/relay.pem\n"
+	    "key = %s/relay.key\n"
+	    "crl = %s/relay.pem\n", dir, dir, dir, dir);
+	assert_int_equal(load_checked(&conf, text, err), -1);
+	snprintf(want, sizeof want, "relay.conf:5: [listen] crl: CA "
+	    "%s/ca.pem holds no PEM certificate\n", dir);
+	assert_string_equal(err, want);
+	snprintf(text, sizeof text,
+	    "[listen]\n"
+	    "ca = %s/ca.pem\n"
+	    "cert = %s/relay.pem\n"
+	    "key = %s/relay.key\n"
+	    "crl = %s/nothing.pem\n", dir, dir, dir, dir);
+	assert_int_equal(load_checked(&conf, text, err), -1);
+	snprintf(want, sizeof want, "relay.conf:5: [listen] crl: "
+	    "%s/nothing.pem: No such file or directory\n", dir);
+	assert_string_equal(err, want);
+	/* "" is no CRL; without the file checks, none is read. */
+	snprintf(text, sizeof text,
+	    "[listen]\n"
+	    "ca = %s/ca.pem\n"
+	    "cert = %s/relay.pem\n"
+	    "key = %s/relay.key\n"
+	    "crl = \"\"\n", dir, dir, dir);
+	assert_int_equal(load_checked(&conf, text, err), 0);
+	assert_string_equal(conf.listen_crl, "");
+	assert_int_equal(load(&conf, "[listen]\ncrl = /srv/tls/crl.pem\n",
+	    err), 0);
+	assert_string_equal(conf.listen_crl, "/srv/tls/crl.pem");
 	rmdir_tls(dir);
 }
 
