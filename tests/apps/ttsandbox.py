@@ -217,7 +217,11 @@ def main():
                 pending[pid] = rest[:-len("<unfinished ...>")]
                 continue
             if pid == first_pid and pid not in started:
-                if (name == "execve" and args.exe in rest and
+                # The executed path, not an argument: setpriv's own execve
+                # names the daemon too (strace cuts strings past 32 bytes,
+                # so whether it shows depends on the path's length).
+                if (name == "execve" and
+                        rest.startswith('"%s"' % args.exe) and
                         re.search(r"= 0$", rest)):
                     started.add(pid)
                 continue
