@@ -13,10 +13,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
-for f in "$RELAY" "$RECORDER" "$CLI" "$TTAPP"; do
-	[ -x "$f" ] || { echo "bench/analysis-ready.sh: $f is missing:" \
-	    "make all build/tests/ttapp" >&2; exit 1; }
-done
+tt_need "$RELAY" "$RECORDER" "$CLI" "$TTAPP"
 tt_enter "$@"
 ROUNDS=${ROUNDS:-20}
 

@@ -15,13 +15,9 @@ ROOT=$(cd "$BENCH/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 RUNS=${RUNS:-7}
 
-for f in "$BUILD/tracetrap" "$BUILD/tests/ttapp" "$BUILD/tests/ttreq"; do
-	if [ ! -x "$f" ]; then
-		echo "bench/analyze.sh: $f is missing: run 'make all" \
-		    "build/tests/ttapp build/tests/ttreq' (make bench does)" >&2
-		exit 1
-	fi
-done
+# shellcheck source=../tests/integration/lib.sh
+. "$BENCH/../tests/integration/lib.sh" 2>/dev/null
+tt_need "$BUILD/tracetrap" "$BUILD/tests/ttapp" "$BUILD/tests/ttreq"
 for c in hyperfine babeltrace2 jq taskset; do
 	command -v "$c" >/dev/null || {
 		echo "bench/analyze.sh: $c is missing (make deps installs it)" >&2

@@ -29,6 +29,7 @@ export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 . "$BENCH/../tests/integration/lib.sh"
 # shellcheck source=../tests/integration/apache-lib.sh
 . "$BENCH/../tests/integration/apache-lib.sh"
+tt_need "$RECORDER"
 tt_enter "$@"
 tt_apache_check
 command -v wrk >/dev/null || bail "wrk is not installed (make deps)"

@@ -46,6 +46,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+tt_need "$RELAY" "$RECORDER" "$TTSEND" "$TTAPP"
 tt_enter "$@"
 
 RUNS=${RUNS:-30}

@@ -10,6 +10,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+tt_need "$RECORDER"
 tt_enter "$@"
 
 IDLE_SECONDS=${IDLE_SECONDS:-60}

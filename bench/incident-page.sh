@@ -14,10 +14,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
-for f in "$RELAY" "$BUILD/tests/ttreq"; do
-	[ -x "$f" ] || { echo "bench/incident-page.sh: $f is missing:" \
-	    "make all build/tests/ttreq" >&2; exit 1; }
-done
+tt_need "$RELAY" "$BUILD/tests/ttreq"
 [ -d "$TT_ROOT/tests/browser/node_modules/puppeteer-core" ] || {
 	echo "bench/incident-page.sh: puppeteer-core is missing:" \
 	    "make browser-deps" >&2; exit 1; }

@@ -37,6 +37,7 @@ export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # Quiet: lib.sh's TTFRAME assumes a test's path (tests/integration/x.t), and
 # its cd fails from bench/; nothing here uses it. Sourcing only defines.
 . "$BENCH/../tests/integration/lib.sh" 2>/dev/null
+tt_need "$RELAY" "$RECORDER" "$TTAPP"
 tt_enter "$@"
 # lib.sh finds it from a test's path, two levels below the top.
 # shellcheck disable=SC2034 # tt_certs uses it
@@ -82,15 +83,17 @@ cpu_add() {
 # events: 1/32 of the ring in events writes it about 1.2 times over).
 # Waited for here, so not in tt_pids.
 fill_ring() {
-	local cpu pids=""
+	local cpu pid pids=""
 
 	for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
 		taskset -c "$cpu" "$TTAPP" $(( $1 / 32 )) "$T/fill.$cpu" 0 \
 		    >>"$T/app.log" 2>&1 &
 		pids="$pids $!"
 	done
-	# shellcheck disable=SC2086
-	wait $pids
+	for pid in $pids; do
+		wait "$pid" || { echo "Bail out! a filler app failed:" \
+		    "$(tail -2 "$T/app.log")" >&2; exit 1; }
+	done
 }
 
 now_ns() { date +%s%N; }

@@ -60,6 +60,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+tt_need "$RELAY" "$CLI"
 tt_enter "$@"
 
 CONNS=${CONNS:-50}

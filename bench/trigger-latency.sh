@@ -24,6 +24,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+tt_need "$RECORDER" "$TTAPP" "$BUILD/libtracetrap.a"
 tt_enter "$@"
 
 RUNS=${RUNS:-50}
@@ -60,7 +61,7 @@ p50_p99_ms() {
 # are 39 bytes (header, vpid, vtid, procname, n): 1/32 of the ring in
 # events writes it about 1.2 times over.
 fill_ring() {
-	local cpu pids=""
+	local cpu pid pids=""
 
 	for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
 		taskset -c "$cpu" "$TTAPP" $(( $1 / 32 )) "$T/fill.$cpu" 0 \
@@ -69,8 +70,10 @@ fill_ring() {
 	done
 	# Waited for here, so not in tt_pids: cleanup must not signal a
 	# pid the system has since given to another process.
-	# shellcheck disable=SC2086
-	wait $pids
+	for pid in $pids; do
+		wait "$pid" || { echo "Bail out! a filler app failed:" \
+		    "$(tail -2 "$T/app.log")" >&2; exit 1; }
+	done
 }
 
 to_bytes() {

@@ -15,6 +15,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+tt_need "$RECORDER" "$TTSEND"
 tt_enter "$@"
 
 STORM_SECONDS=${STORM_SECONDS:-5}

@@ -21,6 +21,7 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh" 2>/dev/null
+tt_need "$RECORDER"
 tt_enter "$@"
 
 IDLE=${IDLE:-2000}

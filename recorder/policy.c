@@ -53,9 +53,9 @@ struct policy {
 	size_t			 nslots;
 	size_t			 nnamed;	/* slots not counting "other" */
 
-	int			 is_open;
-	int			 has_done;
-	uint64_t		 done_at_ms;
+	int			 is_open;	/* accepted, not frozen */
+	int			 has_frozen;
+	uint64_t		 frozen_at_ms;
 
 	double			(*rnd)(void *);
 	void			*rnd_arg;
@@ -374,6 +374,7 @@ policy_decide(struct policy *p, const char *source, uint64_t now_ms)
 		goto end;
 	if (policy_is_open(p, now_ms)) {
 		decision.outcome = POLICY_COALESCED;
+		decision.is_after_freeze = !p->is_open;
 		goto end;
 	}
 
@@ -408,33 +409,34 @@ end:
 }
 
 void
-policy_snapshot_done(struct policy *p, uint64_t now_ms)
+policy_snapshot_frozen(struct policy *p, uint64_t now_ms)
 {
 	/* A stray call must not stretch the coalescing window. */
 	if (!p->is_open)
 		return;
 	p->is_open = 0;
-	p->has_done = 1;
-	p->done_at_ms = now_ms;
+	p->has_frozen = 1;
+	p->frozen_at_ms = now_ms;
 }
 
 void
 policy_snapshot_failed(struct policy *p)
 {
 	p->is_open = 0;
+	p->has_frozen = 0;
 }
 
 /*
- * Open means a trigger arriving now would join the snapshot: it has not
- * ended yet, or it ended less than coalesce_ms ago.
+ * Open means a trigger arriving now would join the snapshot: its record
+ * has not started yet, or started less than coalesce_ms ago.
  */
 int
 policy_is_open(const struct policy *p, uint64_t now_ms)
 {
 	if (p->is_open)
 		return 1;
-	if (p->has_done &&
-	    policy_limits_elapsed(now_ms, p->done_at_ms) < p->coalesce_ms)
+	if (p->has_frozen &&
+	    policy_limits_elapsed(now_ms, p->frozen_at_ms) < p->coalesce_ms)
 		return 1;
 	return 0;
 }

@@ -5,10 +5,15 @@
  * and randomness through a callback, so unit tests drive it exactly.
  *
  * The recorder calls policy_decide() for every trigger; on ACCEPTED it opens
- * a snapshot and must call policy_snapshot_done() when that snapshot ends
- * (recorded or failed). Until then, and for coalesce_ms after, every trigger
- * that passes the filter is COALESCED into the open snapshot. Delay
- * (delay_ms) is applied by the caller; the snapshot is "open" meanwhile.
+ * a snapshot and must call policy_snapshot_frozen() when that snapshot's
+ * record starts (the ring buffers are frozen then), or
+ * policy_snapshot_failed(). Until the freeze every trigger that passes the
+ * filter is COALESCED into the open snapshot, and its trace will hold the
+ * trigger's moment. For coalesce_ms after the freeze a trigger is still
+ * COALESCED, but is_after_freeze says the trace ends before it; with
+ * coalesce_ms = 0 it is decided anew (its own snapshot, limits
+ * permitting). Delay (delay_ms) is applied by the caller; the snapshot is
+ * open meanwhile.
  */
 #ifndef TT_POLICY_H
 #define TT_POLICY_H
@@ -64,6 +69,8 @@ struct policy_decision {
 	 * with "source_" when a per-source limit refused. */
 	const char		*limit;
 	uint64_t		 retry_after_ms;	/* RATE_LIMITED only */
+	/* COALESCED into a snapshot whose record had started already. */
+	int			 is_after_freeze;
 };
 
 struct policy;
@@ -83,9 +90,10 @@ struct policy_decision policy_decide(struct policy *, const char *source,
  * FILTERED and SAMPLED_OUT; ACCEPTED, uncounted, means it passed.
  */
 enum policy_outcome policy_filter(struct policy *, const char *source);
-void		 policy_snapshot_done(struct policy *, uint64_t now_ms);
+void		 policy_snapshot_frozen(struct policy *, uint64_t now_ms);
 /*
- * The open snapshot failed: it closes with no coalescing window, so the
+ * The open snapshot failed (before or after its freeze): it closes with
+ * no coalescing window, so the
  * next trigger may try again (limits permitting: the budget it used stays
  * spent, which keeps a broken disk from being hammered).
  */

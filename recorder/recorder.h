@@ -45,6 +45,7 @@
 enum snapshot_state {
 	SNAPSHOT_DELAYED,	/* accepted, waiting delay_ms */
 	SNAPSHOT_RECORDING,	/* handed to the LTTng worker */
+	SNAPSHOT_PUBLISHING,	/* recorded; on the disk worker */
 	SNAPSHOT_DONE,
 	SNAPSHOT_FAILED,
 };
@@ -75,6 +76,8 @@ struct snapshot {
 	uint64_t		 accepted_us;	/* CLOCK_MONOTONIC */
 	uint64_t		 duration_us;	/* accepted -> published */
 	uint64_t		 record_us;
+	int64_t			 record_started_at_us;	/* the freeze */
+	int64_t			 published_at_us;
 	uint64_t		 bytes;
 	char			 path[CONFIG_PATH_MAX];
 	char			 error[512];

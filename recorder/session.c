@@ -31,7 +31,8 @@
 #define SESSION_OUTPUT_NAME	"snapshot"
 
 struct session {
-	struct worker		*worker;
+	struct worker		*worker;	/* liblttng-ctl calls only */
+	struct worker		*disk;		/* publish, manifests, removal */
 
 	/* Worker-thread state only. */
 	struct session_state	 state;
@@ -555,17 +556,18 @@ session_explain_space(const struct config *c, char *err, size_t errlen)
 	    (unsigned long long)free_bytes, (unsigned long long)need);
 }
 
+/*
+ * RECORD, on the LTTng worker: the snapshot into a fresh partial dir of
+ * the spool, and nothing else, so that the next record may start the
+ * moment this one returns. PUBLISH does the rest on the disk worker.
+ */
 static void
 session_run_record(struct session *s, struct session_job *job)
 {
 	char		 trace_dir[CONFIG_PATH_MAX], url[CONFIG_PATH_MAX + 8];
 	const char	*spool = job->conf.spool_dir;
-	json_t		*manifest = NULL, *files = NULL;
-	json_error_t	 jerr;
-	char		*text = NULL;
-	uint64_t	 start = clock_monotonic_us(), bytes = 0;
 	int		 is_network = job->conf.output[0] != '\0';
-	int		 ret, attempt, is_record_failure = 0;
+	int		 ret, attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		/* A retry starts from an empty dir: no half trace is hashed. */
@@ -579,14 +581,37 @@ session_run_record(struct session *s, struct session_job *job)
 			snprintf(url, sizeof(url), "file://%s", trace_dir);
 		ret = session_snapshot(s, job, url, job->error,
 		    sizeof(job->error));
-		if (ret == 0)
-			break;
-		if (ret == -1 || attempt == 1) {
-			is_record_failure = 1;
-			goto fail;
+		if (ret == 0) {
+			job->is_ok = 1;
+			return;
 		}
+		if (ret == -1 || attempt == 1)
+			break;
 		log_warnx("%s; setting the session up again", job->error);
 	}
+	spool_remove_tree(spool, job->id, 1, NULL, 0);
+	if (!is_network)
+		session_explain_space(&job->conf, job->error,
+		    sizeof(job->error));
+	return;
+fail:
+	spool_remove_tree(spool, job->id, 1, NULL, 0);
+}
+
+/*
+ * PUBLISH, on the disk worker: every file's sha256, the manifest, fsync
+ * and the rename that makes the snapshot whole in the spool. A failure
+ * removes the partial dir: nothing half-written stays behind.
+ */
+static void
+session_run_publish(struct session_job *job)
+{
+	const char	*spool = job->conf.spool_dir;
+	json_t		*manifest = NULL, *files = NULL;
+	json_error_t	 jerr;
+	char		*text = NULL;
+	uint64_t	 start = clock_monotonic_us(), bytes = 0;
+	int		 is_network = job->conf.output[0] != '\0';
 
 	if ((manifest = json_loads(job->manifest, 0, &jerr)) == NULL) {
 		snprintf(job->error, sizeof(job->error), "manifest: %s",
@@ -618,7 +643,8 @@ session_run_record(struct session *s, struct session_job *job)
 	/* A network snapshot leaves only its manifest in the spool. */
 	job->bytes = is_network ? strlen(text) : bytes;
 	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
-	job->total_us = clock_monotonic_us() - start;
+	job->publish_us = clock_monotonic_us() - start;
+	job->published_at_us = clock_realtime_us();
 	job->is_ok = 1;
 	json_decref(manifest);
 	return;
@@ -627,9 +653,6 @@ fail:
 	json_decref(manifest);
 	/* Nothing half-written stays behind: the partial dir goes. */
 	spool_remove_tree(spool, job->id, 1, NULL, 0);
-	if (is_record_failure && !is_network)
-		session_explain_space(&job->conf, job->error,
-		    sizeof(job->error));
 }
 
 static void
@@ -652,6 +675,9 @@ session_run(struct session *s, struct session_job *job)
 		break;
 	case SESSION_JOB_RECORD:
 		session_run_record(s, job);
+		break;
+	case SESSION_JOB_PUBLISH:
+		session_run_publish(job);
 		break;
 	case SESSION_JOB_MANIFEST:
 		job->is_ok = spool_write_manifest(job->conf.spool_dir, job->id,
@@ -704,6 +730,7 @@ session_start(struct event_base *base)
 
 	s = xcalloc(1, sizeof(*s));
 	s->worker = worker_start(base);
+	s->disk = worker_start(base);
 	return s;
 }
 
@@ -711,13 +738,24 @@ void
 session_submit(struct session *s, struct session_job *job)
 {
 	job->session = s;
-	worker_submit(s->worker, session_run_item, session_done_item, job);
+	switch (job->type) {
+	case SESSION_JOB_PUBLISH:
+	case SESSION_JOB_MANIFEST:
+	case SESSION_JOB_REMOVE:
+		worker_submit(s->disk, session_run_item, session_done_item,
+		    job);
+		break;
+	default:
+		worker_submit(s->worker, session_run_item, session_done_item,
+		    job);
+		break;
+	}
 }
 
 unsigned
 session_pending(const struct session *s)
 {
-	return worker_pending(s->worker);
+	return worker_pending(s->worker) + worker_pending(s->disk);
 }
 
 struct worker *
@@ -729,7 +767,9 @@ session_worker(struct session *s)
 void
 session_stop(struct session *s)
 {
+	/* The LTTng worker's last done callbacks may queue disk work. */
 	worker_stop(s->worker);
+	worker_stop(s->disk);
 	free(s);
 }
 

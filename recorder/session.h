@@ -1,15 +1,17 @@
 /*
  * The LTTng worker: the only thread that sends commands to the session
- * daemon (liblttng-ctl's command socket is not thread-safe), and the one
- * that does the snapshot's disk work (hashing, manifest, fsync, rename,
- * eviction) so the event loop never blocks. The event rules' syncs
+ * daemon (liblttng-ctl's command socket is not thread-safe), and nothing
+ * else, so a record never waits for disk work. A snapshot's disk work
+ * (hashing, manifest, fsync, rename, eviction) runs on a second thread,
+ * the disk worker, so neither the event loop nor the next record waits
+ * for it: RECORD, then PUBLISH of the same job. The event rules' syncs
  * (triggers/event_rule_sync.c) run on it too, queued through
  * session_worker(); their notification thread
  * (triggers/event_rule_channel.h) has a socket of its own, the
  * notification channel, and sends no commands.
  *
- * Jobs run on a worker thread (lib/worker.h), one at a time, in submission
- * order; job->done then runs on the event loop.
+ * Jobs run on their worker thread (lib/worker.h), one at a time, in
+ * submission order per worker; job->done then runs on the event loop.
  */
 #ifndef TT_SESSION_H
 #define TT_SESSION_H
@@ -24,10 +26,13 @@
 enum session_job_type {
 	SESSION_JOB_SETUP,	/* create or adopt the session, start it */
 	SESSION_JOB_CHECK,	/* sessiond alive and session running? */
-	SESSION_JOB_RECORD,	/* snapshot into the spool, publish */
+	SESSION_JOB_RECORD,	/* snapshot into a partial dir of the spool */
+	SESSION_JOB_DESTROY,	/* destroy the session (shutdown) */
+	/* On the disk worker: */
+	SESSION_JOB_PUBLISH,	/* hash, manifest, fsync, rename: RECORD's
+				   job again, submitted once it is done */
 	SESSION_JOB_MANIFEST,	/* rewrite a published manifest */
 	SESSION_JOB_REMOVE,	/* delete a spooled snapshot */
-	SESSION_JOB_DESTROY,	/* destroy the session (shutdown) */
 };
 
 /* What the main thread knows about the LTTng side, refreshed per job. */
@@ -51,8 +56,9 @@ struct session_job {
 	/* In: every job carries the session configuration it applies. */
 	struct config		 conf;
 	char			 id[128];	/* RECORD, MANIFEST, REMOVE */
-	char			*manifest;	/* RECORD: skeleton; MANIFEST:
-						   full text. Owned by job. */
+	char			*manifest;	/* PUBLISH: skeleton in, full
+						   text out; MANIFEST: full
+						   text. Owned by job. */
 
 	/* Out. */
 	int			 is_ok;
@@ -64,11 +70,12 @@ struct session_job {
 	int			 is_reverted;
 	char			 revert_reason[512];
 	struct session_state	 state;
-	char			 path[CONFIG_PATH_MAX];	/* RECORD: final dir */
-	uint64_t		 bytes;		/* RECORD: trace bytes */
+	char			 path[CONFIG_PATH_MAX];	/* PUBLISH: final dir */
+	uint64_t		 bytes;		/* PUBLISH: trace bytes */
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	int64_t			 record_started_at_us;	/* CLOCK_REALTIME */
-	uint64_t		 total_us;	/* record + hash + publish */
+	uint64_t		 publish_us;	/* hash, manifest, rename */
+	int64_t			 published_at_us;	/* CLOCK_REALTIME */
 };
 
 struct session	*session_start(struct event_base *);

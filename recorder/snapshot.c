@@ -30,6 +30,8 @@ snapshot_state_name(enum snapshot_state state)
 		return "delayed";
 	case SNAPSHOT_RECORDING:
 		return "recording";
+	case SNAPSHOT_PUBLISHING:
+		return "publishing";
 	case SNAPSHOT_DONE:
 		return "recorded";
 	case SNAPSHOT_FAILED:
@@ -225,69 +227,131 @@ snapshot_evict_one(const char *id, int was_uploaded, void *arg)
 	session_submit(rec->session, job);
 }
 
+/* The snapshot failed, recorded or not: nothing more may join it. */
 static void
-snapshot_on_recorded(struct session_job *job, void *arg)
+snapshot_failed(struct snapshot *snap, const char *error)
 {
-	struct snapshot		*snap = arg;
-	struct recorder		*rec = recorder;
-	json_error_t		 jerr;
+	struct recorder *rec = recorder;
 
-	snap->duration_us = clock_monotonic_us() - snap->accepted_us;
-	snap->record_us = job->record_us;
-	rec->session_state = job->state;
-	if (job->is_ok &&
-	    (snap->manifest = json_loads(job->manifest, 0, &jerr)) == NULL)
-		snprintf(job->error, sizeof(job->error),
-		    "worker returned a bad manifest: %s", jerr.text);
-	if (job->is_ok && snap->manifest != NULL) {
-		snap->state = SNAPSHOT_DONE;
-		snap->bytes = job->bytes;
-		snprintf(snap->path, sizeof(snap->path), "%s", job->path);
-		rec->stats.snapshots_recorded++;
-		log_info("snapshot %s: recorded, %llu bytes, lttng %llu us, "
-		    "total %llu us", snap->id, (unsigned long long)snap->bytes,
-		    (unsigned long long)snap->record_us,
-		    (unsigned long long)snap->duration_us);
-		/*
-		 * The spool counts the directory, manifest included, as a
-		 * rescan at start does (a network snapshot's entry is its
-		 * manifest alone: job->bytes is its length already).
-		 */
-		spool_add(&rec->spool, snap->id, job->conf.output[0] != '\0' ?
-		    snap->bytes : snap->bytes + strlen(job->manifest),
-		    snap->taken_at_us);
-		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
-		relay_link_kick(rec->relay_link);
-		if (json_array_size(snap->triggers) > snap->published_triggers)
-			snapshot_update_manifest(snap);
-	} else {
-		snap->state = SNAPSHOT_FAILED;
-		snprintf(snap->error, sizeof(snap->error), "%s", job->error);
-		rec->stats.snapshots_failed++;
-		policy_count(rec->policy, json_string_value(json_object_get(
-		    json_array_get(snap->triggers, 0), "source")),
-		    POLICY_FAILED);
-		log_warnx("snapshot %s: failed: %s", snap->id, snap->error);
-	}
-	session_job_free(job);
-	if (snap->state == SNAPSHOT_DONE)
-		policy_snapshot_done(rec->policy, clock_monotonic_us() / 1000);
-	else {
-		/* Nothing may join a failed snapshot: the next one may work. */
+	snap->state = SNAPSHOT_FAILED;
+	snprintf(snap->error, sizeof(snap->error), "%s", error);
+	rec->stats.snapshots_failed++;
+	policy_count(rec->policy, json_string_value(json_object_get(
+	    json_array_get(snap->triggers, 0), "source")), POLICY_FAILED);
+	log_warnx("snapshot %s: failed: %s", snap->id, snap->error);
+	/* The next one may work; a later snapshot's window stays its own. */
+	if (rec->open == snap) {
 		policy_snapshot_failed(rec->policy);
-		if (rec->open == snap)
-			rec->open = NULL;
+		rec->open = NULL;
 	}
 	snapshot_answer_waiters(snap);
 	snapshot_trim(rec);
 }
 
 static void
+snapshot_on_published(struct session_job *job, void *arg)
+{
+	struct snapshot		*snap = arg;
+	struct recorder		*rec = recorder;
+	json_error_t		 jerr;
+
+	snap->duration_us = clock_monotonic_us() - snap->accepted_us;
+	snap->published_at_us = job->published_at_us;
+	if (job->is_ok &&
+	    (snap->manifest = json_loads(job->manifest, 0, &jerr)) == NULL)
+		snprintf(job->error, sizeof(job->error),
+		    "worker returned a bad manifest: %s", jerr.text);
+	if (!job->is_ok || snap->manifest == NULL) {
+		snapshot_failed(snap, job->error);
+		session_job_free(job);
+		return;
+	}
+	snap->state = SNAPSHOT_DONE;
+	snap->bytes = job->bytes;
+	snprintf(snap->path, sizeof(snap->path), "%s", job->path);
+	rec->stats.snapshots_recorded++;
+	log_info("snapshot %s: recorded, %llu bytes, lttng %llu us, publish "
+	    "%llu us, total %llu us", snap->id, (unsigned long long)snap->bytes,
+	    (unsigned long long)snap->record_us,
+	    (unsigned long long)job->publish_us,
+	    (unsigned long long)snap->duration_us);
+	/*
+	 * The spool counts the directory, manifest included, as a rescan at
+	 * start does (a network snapshot's entry is its manifest alone:
+	 * job->bytes is its length already).
+	 */
+	spool_add(&rec->spool, snap->id, job->conf.output[0] != '\0' ?
+	    snap->bytes : snap->bytes + strlen(job->manifest),
+	    snap->taken_at_us);
+	session_job_free(job);
+	spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
+	relay_link_kick(rec->relay_link);
+	if (json_array_size(snap->triggers) > snap->published_triggers)
+		snapshot_update_manifest(snap);
+	snapshot_answer_waiters(snap);
+	snapshot_trim(rec);
+}
+
+/*
+ * A trigger that came after the snapshot was handed to the LTTng worker
+ * was marked after the freeze; the record may have started later than
+ * that (the worker was busy): those before its start are in the trace.
+ */
+static void
+snapshot_unmark_frozen(struct snapshot *snap)
+{
+	json_t	*t;
+	size_t	 i;
+
+	json_array_foreach(snap->triggers, i, t)
+		if (json_is_true(json_object_get(t, "after_freeze")) &&
+		    json_integer_value(json_object_get(t, "received_at_us")) <
+		    snap->record_started_at_us)
+			json_object_del(t, "after_freeze");
+}
+
+/*
+ * The record returned: the LTTng worker is free for the next one, and
+ * the disk worker publishes this one (the same job, as PUBLISH).
+ */
+static void
+snapshot_on_recorded(struct session_job *job, void *arg)
+{
+	struct snapshot		*snap = arg;
+	struct recorder		*rec = recorder;
+	json_t			*skeleton;
+
+	snap->record_us = job->record_us;
+	snap->record_started_at_us = job->record_started_at_us;
+	rec->session_state = job->state;
+	if (!job->is_ok) {
+		snapshot_failed(snap, job->error);
+		session_job_free(job);
+		return;
+	}
+	snapshot_unmark_frozen(snap);
+	snap->state = SNAPSHOT_PUBLISHING;
+	skeleton = snapshot_skeleton(rec, snap);
+	json_object_set_new(skeleton, "triggers_omitted",
+	    json_integer((json_int_t)snap->triggers_omitted));
+	job->manifest = json_dumps(skeleton, JSON_COMPACT);
+	json_decref(skeleton);
+	snap->published_triggers = json_array_size(snap->triggers);
+	job->type = SESSION_JOB_PUBLISH;
+	job->done = snapshot_on_published;
+	session_submit(rec->session, job);
+}
+
+/*
+ * Hands the snapshot to the LTTng worker: the ring buffers freeze when
+ * its record starts. A trigger after this point joins only as "after
+ * the freeze" (policy.h).
+ */
+static void
 snapshot_record(struct snapshot *snap)
 {
 	struct recorder		*rec = recorder;
 	struct session_job	*job;
-	json_t			*skeleton;
 
 	if (snapshot_is_finished(snap)) {
 		snapshot_update_manifest(snap);
@@ -296,15 +360,12 @@ snapshot_record(struct snapshot *snap)
 	snap->state = SNAPSHOT_RECORDING;
 	snap->taken_at_us = clock_realtime_us();
 	snap->is_network = rec->conf.output[0] != '\0';
-	skeleton = snapshot_skeleton(rec, snap);
+	if (rec->open == snap)
+		policy_snapshot_frozen(rec->policy,
+		    clock_monotonic_us() / 1000);
 	job = session_job_new(SESSION_JOB_RECORD, &rec->conf,
 	    snapshot_on_recorded, snap);
 	snprintf(job->id, sizeof(job->id), "%s", snap->id);
-	json_object_set_new(skeleton, "triggers_omitted",
-	    json_integer((json_int_t)snap->triggers_omitted));
-	job->manifest = json_dumps(skeleton, JSON_COMPACT);
-	snap->published_triggers = json_array_size(snap->triggers);
-	json_decref(skeleton);
 	session_submit(rec->session, job);
 }
 
@@ -423,6 +484,7 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 	struct policy_decision	 decision;
 	struct snapshot		*snap;
 	struct timeval		 tv;
+	json_t			*o;
 
 	*joined = NULL;
 	if (snapshot_forward(rec, t, &decision))
@@ -442,9 +504,14 @@ snapshot_trigger(struct recorder *rec, const struct trigger *t,
 			*joined = snap;
 			break;
 		}
-		json_array_append_new(snap->triggers, snapshot_trigger_json(t));
-		log_debug("trigger from %s joins snapshot %s", t->source,
-		    snap->id);
+		o = snapshot_trigger_json(t);
+		/* Its moment is not in the trace (policy.h). */
+		if (decision.is_after_freeze)
+			json_object_set_new(o, "after_freeze", json_true());
+		json_array_append_new(snap->triggers, o);
+		log_debug("trigger from %s joins snapshot %s%s", t->source,
+		    snap->id, decision.is_after_freeze ? " after its freeze" :
+		    "");
 		if (snap->state == SNAPSHOT_DONE)
 			snapshot_update_manifest(snap);
 		*joined = snap;
@@ -526,6 +593,10 @@ snapshot_json(const struct snapshot *snap)
 		    json_real((double)snap->duration_us / 1000.0));
 		json_object_set_new(o, "record_ms",
 		    json_real((double)snap->record_us / 1000.0));
+		json_object_set_new(o, "record_started_at_us", json_integer(
+		    (json_int_t)snap->record_started_at_us));
+		json_object_set_new(o, "published_at_us", json_integer(
+		    (json_int_t)snap->published_at_us));
 		json_object_set_new(o, "upload", json_string(
 		    snap->is_uploaded ? "stored" : recorder->relay_link == NULL ?
 		    "no_relay" : "pending"));

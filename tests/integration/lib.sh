@@ -21,6 +21,19 @@ tap_count=0
 tap_failed=0
 tt_pids=""
 
+# tt_need FILE...: what a bench (or a test run by hand) needs, built with
+# make when missing; a build that fails stops the caller: a bench never
+# prints a figure of a program it could not run.
+tt_need() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] && continue
+		echo "# building $f" >&2
+		make -s -C "$TT_ROOT" BUILD="$BUILD" "$f" >&2 ||
+		    { echo "Bail out! cannot build $f" >&2; exit 1; }
+	done
+}
+
 tt_enter() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root for a private lttng-sessiond and namespaces"

@@ -140,7 +140,7 @@ static void
 accept_and_done(struct policy *p, const char *source, uint64_t now_ms)
 {
 	decide_expect(p, source, now_ms, POLICY_ACCEPTED);
-	policy_snapshot_done(p, now_ms);
+	policy_snapshot_frozen(p, now_ms);
 }
 
 static void
@@ -261,14 +261,48 @@ test_coalescing(void **state)
 	assert_false(policy_is_open(p, T0));
 	decide_expect(p, "a", T0, POLICY_ACCEPTED);
 	assert_true(policy_is_open(p, T0));
-	/* Open for as long as the snapshot runs, whatever the time. */
-	decide_expect(p, "b", T0 + 10000, POLICY_COALESCED);
-	policy_snapshot_done(p, T0 + 20000);
-	/* Then for coalesce_ms: the window is [done, done + coalesce). */
+	/* Open until its record starts, whatever the time: in the trace. */
+	assert_false(decide_expect(p, "b", T0 + 10000,
+	    POLICY_COALESCED).is_after_freeze);
+	policy_snapshot_frozen(p, T0 + 20000);
+	/* Then for coalesce_ms: the window is [freeze, freeze + coalesce). */
 	assert_true(policy_is_open(p, T0 + 20499));
-	decide_expect(p, "a", T0 + 20499, POLICY_COALESCED);
+	assert_true(decide_expect(p, "a", T0 + 20499,
+	    POLICY_COALESCED).is_after_freeze);
 	assert_false(policy_is_open(p, T0 + 20500));
 	decide_expect(p, "a", T0 + 20500, POLICY_ACCEPTED);
+	policy_free(p);
+}
+
+/*
+ * coalesce = 0: nothing joins a snapshot whose record started; the next
+ * trigger gets its own at once, and its own trace.
+ */
+static void
+test_no_coalescing_after_freeze(void **state)
+{
+	struct policy_conf	 conf;
+	struct policy		*p;
+	struct policy_decision	 d;
+
+	(void)state;
+	conf_init(&conf);
+	conf.coalesce_ms = 0;
+	p = policy_new(&conf, NULL, NULL);
+	assert_non_null(p);
+	decide_expect(p, "a", T0, POLICY_ACCEPTED);
+	/* Delayed, not frozen yet: joins, and is in the trace. */
+	d = decide_expect(p, "a", T0 + 100, POLICY_COALESCED);
+	assert_false(d.is_after_freeze);
+	policy_snapshot_frozen(p, T0 + 200);
+	decide_expect(p, "a", T0 + 200, POLICY_ACCEPTED);
+	/* The first one's record is still running: a second freeze. */
+	policy_snapshot_frozen(p, T0 + 201);
+	decide_expect(p, "a", T0 + 400, POLICY_ACCEPTED);
+	/* A stray freeze (nothing open) changes nothing. */
+	policy_snapshot_frozen(p, T0 + 401);
+	policy_snapshot_frozen(p, T0 + 402);
+	decide_expect(p, "a", T0 + 402, POLICY_ACCEPTED);
 	policy_free(p);
 }
 
@@ -499,7 +533,7 @@ test_order(void **state)
 	assert_int_equal(json_integer_value(json_object_get(status, "tokens")),
 	    1);
 	json_decref(status);
-	policy_snapshot_done(p, T0 + 10);
+	policy_snapshot_frozen(p, T0 + 10);
 
 	/* The second token is still there; only then is the bucket empty. */
 	accept_and_done(p, "a", T0 + 11);
@@ -529,7 +563,7 @@ test_storm(void **state)
 		d = policy_decide(p, "storm", T0 + i);
 		if (d.outcome == POLICY_ACCEPTED) {
 			accepted++;
-			policy_snapshot_done(p, T0 + i);
+			policy_snapshot_frozen(p, T0 + i);
 		} else {
 			assert_int_equal(d.outcome, POLICY_RATE_LIMITED);
 			assert_string_equal(d.limit, "burst");
@@ -592,7 +626,7 @@ test_table_overflow(void **state)
 
 	/* Names past the table still decide normally. */
 	decide_expect(p, "dyn99", T0, POLICY_ACCEPTED);
-	policy_snapshot_done(p, T0);
+	policy_snapshot_frozen(p, T0);
 	count_list_collect(p, &list);
 	assert_int_equal(count_list_get(&list, "other", "accepted"), 1);
 
@@ -652,7 +686,7 @@ test_reconfigure(void **state)
 	assert_int_equal(list.total, 3);
 
 	decide_expect(p, "a", T0 + 3, POLICY_COALESCED);
-	policy_snapshot_done(p, T0 + 3);
+	policy_snapshot_frozen(p, T0 + 3);
 	/* One token (500 ms of credit, plus 1 ms), then the bucket is dry. */
 	accept_and_done(p, "a", T0 + 3);
 	expect_limited(p, "a", T0 + 4, "burst", 499);
@@ -749,7 +783,7 @@ test_status(void **state)
 
 	decide_expect(p, "a", T0, POLICY_ACCEPTED);
 	decide_expect(p, "b", T0 + 100, POLICY_COALESCED);
-	policy_snapshot_done(p, T0 + 200);
+	policy_snapshot_frozen(p, T0 + 200);
 	policy_count(p, "b", POLICY_MALFORMED);
 
 	status = policy_status(p, T0 + 300);
@@ -881,7 +915,7 @@ test_default_rnd(void **state)
 	for (i = 0; i < 10000; i++) {
 		d = policy_decide(p, "half", T0 + i);
 		if (d.outcome == POLICY_ACCEPTED)
-			policy_snapshot_done(p, T0 + i);
+			policy_snapshot_frozen(p, T0 + i);
 	}
 	count_list_collect(p, &list);
 	kept = count_list_get(&list, "half", "accepted");
@@ -901,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_filter_only),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_coalescing),
+		cmocka_unit_test(test_no_coalescing_after_freeze),
 		cmocka_unit_test(test_failed_snapshot_no_window),
 		cmocka_unit_test(test_cooldown),
 		cmocka_unit_test(test_burst),
