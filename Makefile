@@ -322,6 +322,34 @@ install: all
 clean:
 	rm -rf $(BUILD)
 
+# Debian packages (debian/; README.md, "Installing from packages"), made
+# in a copy of the tree under $(BUILD)/deb: dpkg-buildpackage writes into
+# the parent of the tree it builds, and its clean step would remove build/.
+# Made again only when a file they are built from changed.
+DEB_PKGS	+= debhelper dpkg-dev lintian prometheus shellcheck
+DEB_DIR		= $(BUILD)/deb
+DEB_TREE	= Makefile README.md include lib recorder triggers relay cli \
+		  modules conf debian
+DEB_SRC_FILES	:= $(shell find $(DEB_TREE) -type f 2>/dev/null)
+DEB_STAMP	= $(DEB_DIR)/tracetrap_$(VERSION).built
+
+.PHONY: deb
+deb: deps
+	$(MAKE) $(DEB_STAMP)
+
+$(DEB_STAMP): $(DEB_SRC_FILES)
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/tracetrap-$(VERSION)
+	tar -cf - $(DEB_TREE) | tar -xf - -C $(DEB_DIR)/tracetrap-$(VERSION)
+	debian/changelog.sh $(VERSION) \
+	    >$(DEB_DIR)/tracetrap-$(VERSION)/debian/changelog
+	cd $(DEB_DIR)/tracetrap-$(VERSION) && \
+	    DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+	    dpkg-buildpackage -b -us -uc
+	rm -rf $(DEB_DIR)/tracetrap-$(VERSION)
+	touch $@
+
+integration: deb
+
 # Components with their own build rules (the Apache module: apxs) bring a
 # module.mk that adds to all, install, DEB_PKGS and the tests' needs.
 include $(wildcard modules/*/module.mk)
