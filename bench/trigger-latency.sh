@@ -18,16 +18,22 @@
 # overhead includes fsync. SPOOL_TMPFS=1 puts it on a tmpfs instead, which
 # leaves the CPU part (sha256, JSON, renames).
 #
-# usage: bench/trigger-latency.sh   (root; RUNS=50 RINGS="1M:8 8M:8"
-#                                    SPOOL_TMPFS=0)
+# Then $RUNS2 pairs per ring: a second trigger 50 ms after the first
+# snapshot's record returned; its dispatch shows whether the LTTng worker
+# waits for the first one's hashing and fsync (it must not).
+#
+# usage: bench/trigger-latency.sh   (root; RUNS=50 RUNS2=20
+#                                    RINGS="1M:8 8M:8" SPOOL_TMPFS=0)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
-tt_need "$RECORDER" "$TTAPP" "$BUILD/libtracetrap.a"
+tt_need "$RECORDER" "$TTAPP" "$TTSEND" "$BUILD/libtracetrap.a"
 tt_enter "$@"
 
 RUNS=${RUNS:-50}
+RUNS2=${RUNS2:-20}	# back-to-back pairs
+seconds=""
 RINGS=${RINGS:-"1M:8 8M:8"}	# subbuf_size:subbuf_count
 SPOOL_TMPFS=${SPOOL_TMPFS:-0}
 
@@ -183,6 +189,41 @@ coalesce = 0"
 		jq -r .bytes "$m" >>"$T/bytes.txt"
 	done <"$T/tt.txt"
 
+	# A second trigger 50 ms after the first record returned (its
+	# snapshot "publishing" or done): dispatch = its datagram read ->
+	# its record starts. The LTTng worker must not be waiting for the
+	# first one's hashing and fsync.
+	: >"$T/second.txt"
+	overlap=0
+	for i in $(seq "$RUNS2"); do
+		fill_ring "$per_cpu"
+		"$TTSEND" -s "$T/trigger.sock" -S bench -r first >/dev/null
+		until curl -s --unix-socket "$T/control.sock" \
+		    http://x/v1/snapshots | jq -e '.recent[0].state |
+		    . == "publishing" or . == "recorded"' >/dev/null; do
+			sleep 0.005
+		done
+		sleep 0.05
+		"$TTSEND" -s "$T/trigger.sock" -S bench -r second >/dev/null
+		wait_until 30 '[ "$(curl -s --unix-socket "$T/control.sock" \
+		    http://x/v1/snapshots | jq "[.recent[0:2][] |
+		    select(.state == \"recorded\")] | length")" -eq 2 ]' ||
+		    bail "the two snapshots did not complete"
+		curl -s --unix-socket "$T/control.sock" http://x/v1/snapshots \
+		    >"$T/two.json"
+		second=$(jq -r '.recent[0].id' "$T/two.json")
+		jq -r '.record_started_at_us - .triggers[0].received_at_us' \
+		    "$TT_SPOOL/$second/manifest.json" >>"$T/second.txt"
+		jq -e '.recent[0].record_started_at_us <
+		    .recent[1].published_at_us' "$T/two.json" >/dev/null &&
+		    overlap=$((overlap + 1))
+		rm -rf "${TT_SPOOL:?}"/*-*
+	done
+	second_line=$(printf '%-14s second trigger 50 ms after the first record: dispatch p50 / p99 ms %s; its record started while the first was publishing in %d of %d\n' \
+	    "${size}x$count" "$(p50_p99_ms <"$T/second.txt")" "$overlap" "$RUNS2")
+	seconds="$seconds$second_line
+"
+
 	tt_stop_recorder
 	tt_pids=${tt_pids/ $RECORDER_PID/}
 	rm -rf "$TT_SPOOL" "$T/fs/done"
@@ -196,6 +237,8 @@ coalesce = 0"
 	    "$(p50_p99_ms <"$T/overhead.txt")" \
 	    "$(pct 0.5 <"$T/bytes.txt") (lttng CLI: $(pct 0.5 <"$T/cli-bytes.txt"))"
 done
+echo
+printf '%s' "$seconds"
 echo
 echo "$RUNS snapshots per figure, one at a time, every ring full (refilled"
 echo "before each), per-uid buffers; bytes include all CPUs. The lttng CLI"

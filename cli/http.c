@@ -24,6 +24,7 @@
 #include "clock.h"
 #include "file.h"
 #include "http.h"
+#include "tls.h"
 
 #define HTTP_RESPONSE_MAX	(16 * 1024 * 1024)	/* kept in memory */
 #define HTTP_LINE_MAX		8192
@@ -192,19 +193,6 @@ http_endpoint_token(struct http_endpoint *ep, const char *token, char *err,
 	return 0;
 }
 
-static const char *
-http_tls_error(void)
-{
-	static char	 buf[256];
-	unsigned long	 e = ERR_get_error();
-
-	if (e == 0)
-		return "unknown TLS error";
-	ERR_error_string_n(e, buf, sizeof(buf));
-	ERR_clear_error();
-	return buf;
-}
-
 static int
 http_conn_write_all(struct http_conn *c, const char *buf, size_t len)
 {
@@ -282,13 +270,13 @@ http_tls_start(struct http_conn *c, const struct http_endpoint *ep,
 	long			 verify;
 
 	if ((c->ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		goto tls_error;
+		goto fail_tls;
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_3_VERSION);
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	if (ep->ca[0] != '\0' ? SSL_CTX_load_verify_locations(c->ctx, ep->ca,
 	    NULL) != 1 : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
 		snprintf(err, errlen, "CA %s: %s", ep->ca[0] ? ep->ca :
-		    "(system)", http_tls_error());
+		    "(system)", tls_error());
 		return -1;
 	}
 	if (ep->cert[0] != '\0' &&
@@ -296,19 +284,19 @@ http_tls_start(struct http_conn *c, const struct http_endpoint *ep,
 	    SSL_CTX_use_PrivateKey_file(c->ctx, ep->key, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(c->ctx) != 1)) {
 		snprintf(err, errlen, "client certificate %s / key %s: %s",
-		    ep->cert, ep->key, http_tls_error());
+		    ep->cert, ep->key, tls_error());
 		return -1;
 	}
 	if ((c->ssl = SSL_new(c->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, c->fd) != 1)
-		goto tls_error;
+		goto fail_tls;
 	is_ip = inet_pton(AF_INET, ep->host, addr) == 1 ||
 	    inet_pton(AF_INET6, ep->host, addr) == 1;
 	param = SSL_get0_param(c->ssl);
 	if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, ep->host) != 1 :
 	    (SSL_set_tlsext_host_name(c->ssl, ep->host) != 1 ||
 	    SSL_set1_host(c->ssl, ep->host) != 1))
-		goto tls_error;
+		goto fail_tls;
 	if (SSL_connect(c->ssl) != 1) {
 		verify = SSL_get_verify_result(c->ssl);
 		if (verify != X509_V_OK)
@@ -319,14 +307,14 @@ http_tls_start(struct http_conn *c, const struct http_endpoint *ep,
 			    "TRACETRAP_RELAY_CA)");
 		else
 			snprintf(err, errlen, "TLS with %s: %s%s", ep->name,
-			    http_tls_error(), ep->cert[0] ? "" : " (the relay "
+			    tls_error(), ep->cert[0] ? "" : " (the relay "
 			    "may require a client certificate: --cert and "
 			    "--key, or $TRACETRAP_RELAY_CERT and _KEY)");
 		return -1;
 	}
 	return 0;
-tls_error:
-	snprintf(err, errlen, "TLS: %s", http_tls_error());
+fail_tls:
+	snprintf(err, errlen, "TLS: %s", tls_error());
 	return -1;
 }
 
@@ -679,7 +667,7 @@ http_exchange(const struct http_endpoint *ep, const char *method,
 		    "answering%s%s%s", ep->name, errno == EAGAIN ||
 		    r->is_too_slow ? " (timed out)" : "",
 		    conn.ssl != NULL ? ": " : "",
-		    conn.ssl != NULL ? http_tls_error() : "");
+		    conn.ssl != NULL ? tls_error() : "");
 		http_hint_certificate(&conn, ep, err, errlen);
 		goto end;
 	}

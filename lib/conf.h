@@ -176,6 +176,8 @@ int	conf_load(const struct conf_loader *, void *conf, const char *path,
 /* Value types. */
 int	conf_parse_name(void *, const struct conf_key *, const char *, void *,
 	    char *, size_t);
+int	conf_parse_text(void *, const struct conf_key *, const char *, void *,
+	    char *, size_t);
 int	conf_parse_path(void *, const struct conf_key *, const char *, void *,
 	    char *, size_t);
 int	conf_parse_address(void *, const struct conf_key *, const char *,

@@ -125,16 +125,37 @@ conf_split_address(const char *value, char *host, size_t hostlen,
 	return 0;
 }
 
+/* A name, or "" with CONF_EMPTY_OK (a group: none). */
 int
 conf_parse_name(void *arg, const struct conf_key *k, const char *value,
     void *dst, char *err, size_t errlen)
 {
 	size_t	 len = strlen(value);
+	int	 is_empty_ok = (k->flags & CONF_EMPTY_OK) != 0;
 
 	(void)arg;
-	if (len == 0 || len >= k->size || !conf_is_name(value, len)) {
+	if ((len == 0 && !is_empty_ok) || len >= k->size ||
+	    !conf_is_name(value, len)) {
 		snprintf(err, errlen, "invalid name '%s' (expected 1 to %zu "
-		    "letters, digits, '.', '_' or '-')", value, k->size - 1);
+		    "letters, digits, '.', '_' or '-'%s)", value, k->size - 1,
+		    is_empty_ok ? ", or \"\" for none" : "");
+		return -1;
+	}
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
+/* Free text (a reason) of at most k->size - 1 bytes. */
+int
+conf_parse_text(void *arg, const struct conf_key *k, const char *value,
+    void *dst, char *err, size_t errlen)
+{
+	size_t	 len = strlen(value);
+
+	(void)arg;
+	if (len >= k->size) {
+		snprintf(err, errlen, "too long (at most %zu bytes)",
+		    k->size - 1);
 		return -1;
 	}
 	memcpy(dst, value, len + 1);

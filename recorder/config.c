@@ -83,6 +83,7 @@ config_is_source_name(const char *s, size_t len)
 {
 	return conf_is_section_name(s, len);
 }
+
 /* LTTng event name patterns: letters, digits, "_:.-" and '*'. */
 static int
 config_is_event(const char *s, size_t len)
@@ -99,24 +100,6 @@ config_is_event(const char *s, size_t len)
 			return 0;
 	}
 	return 1;
-}
-
-/* A name as conf_parse_name() takes it, or "" for no group. */
-static int
-config_parse_group(void *arg, const struct conf_key *k, const char *value,
-    void *dst, char *err, size_t errlen)
-{
-	size_t	 len = strlen(value);
-
-	(void)arg;
-	if (len >= k->size || !conf_is_name(value, len)) {
-		snprintf(err, errlen, "invalid group '%s' (expected a group "
-		    "name of up to %zu letters, digits, '.', '_' or '-', or "
-		    "\"\" for none)", value, k->size - 1);
-		return -1;
-	}
-	memcpy(dst, value, len + 1);
-	return 0;
 }
 
 CONF_CHOICE_PARSER(config_parse_buffers, "buffers", "per-uid", "per-pid")
@@ -314,16 +297,16 @@ static const struct conf_key config_keys[] = {
 	CONF_PATH(CONFIG_SECTION_CONTROL, "socket",
 	    CONFIG_FIELD(control_socket), "/run/tracetrap/control.sock",
 	    CONFIG_SOCKET_MAX),
-	CONF_KEY(CONFIG_SECTION_CONTROL, "group", config_parse_group,
-	    CONFIG_FIELD(control_group), ""),
+	CONF_KEY(CONFIG_SECTION_CONTROL, "group", conf_parse_name,
+	    CONFIG_FIELD(control_group), "", .flags = CONF_EMPTY_OK),
 	CONF_MODE(CONFIG_SECTION_CONTROL, "mode", CONFIG_FIELD(control_mode),
 	    "0660"),
 
 	CONF_PATH(CONFIG_SECTION_TRIGGER, "socket",
 	    CONFIG_FIELD(trigger_socket), "/run/tracetrap/trigger.sock",
 	    CONFIG_SOCKET_MAX),
-	CONF_KEY(CONFIG_SECTION_TRIGGER, "group", config_parse_group,
-	    CONFIG_FIELD(trigger_group), ""),
+	CONF_KEY(CONFIG_SECTION_TRIGGER, "group", conf_parse_name,
+	    CONFIG_FIELD(trigger_group), "", .flags = CONF_EMPTY_OK),
 	CONF_MODE(CONFIG_SECTION_TRIGGER, "mode", CONFIG_FIELD(trigger_mode),
 	    "0660"),
 	CONF_KEY(CONFIG_SECTION_TRIGGER, "sources", config_parse_sources,

@@ -91,7 +91,7 @@ void
 recorder_submit_session(struct recorder *rec, enum session_job_type type)
 {
 	rec->is_check_pending = 1;
-	session_submit(rec->session, session_job_new(type, &rec->conf,
+	session_submit(rec->session, session_job_new(type, &rec->conf, NULL,
 	    recorder_on_session, rec));
 }
 
@@ -174,8 +174,8 @@ recorder_begin_shutdown(struct recorder *rec)
 	sources_remove(rec);
 	if (!rec->conf.is_keep_session)
 		session_submit(rec->session, session_job_new(
-		    SESSION_JOB_DESTROY, &rec->conf, recorder_on_destroyed,
-		    rec));
+		    SESSION_JOB_DESTROY, &rec->conf, NULL,
+		    recorder_on_destroyed, rec));
 	else
 		log_info("session %s: kept running ([session] keep = yes)",
 		    rec->conf.session_name);

@@ -775,13 +775,15 @@ session_stop(struct session *s)
 
 struct session_job *
 session_job_new(enum session_job_type type, const struct config *conf,
-    void (*done)(struct session_job *, void *), void *arg)
+    const char *id, void (*done)(struct session_job *, void *), void *arg)
 {
 	struct session_job *job;
 
 	job = xcalloc(1, sizeof(*job));
 	job->type = type;
 	job->conf = *conf;
+	if (id != NULL)
+		snprintf(job->id, sizeof(job->id), "%s", id);
 	job->done = done;
 	job->arg = arg;
 	return job;

@@ -90,8 +90,9 @@ struct worker	*session_worker(struct session *);
 /* Finishes queued jobs, stops and joins the thread. */
 void		 session_stop(struct session *);
 
+/* id: the snapshot a RECORD, MANIFEST or REMOVE is for; else NULL. */
 struct session_job *session_job_new(enum session_job_type,
-		    const struct config *,
+		    const struct config *, const char *id,
 		    void (*done)(struct session_job *, void *), void *arg);
 void		 session_job_free(struct session_job *);
 

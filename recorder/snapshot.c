@@ -191,9 +191,8 @@ snapshot_update_manifest(struct snapshot *snap)
 	json_object_set(snap->manifest, "triggers", snap->triggers);
 	json_object_set_new(snap->manifest, "triggers_omitted",
 	    json_integer((json_int_t)snap->triggers_omitted));
-	job = session_job_new(SESSION_JOB_MANIFEST, &recorder->conf,
+	job = session_job_new(SESSION_JOB_MANIFEST, &recorder->conf, snap->id,
 	    snapshot_on_manifest, snap);
-	snprintf(job->id, sizeof(job->id), "%s", snap->id);
 	job->manifest = json_dumps(snap->manifest,
 	    JSON_INDENT(2) | JSON_SORT_KEYS);
 	snap->published_triggers = json_array_size(snap->triggers);
@@ -221,9 +220,8 @@ snapshot_evict_one(const char *id, int was_uploaded, void *arg)
 	log_warnx("spool: over %llu bytes, evicting %s snapshot %s",
 	    (unsigned long long)rec->spool.max_bytes,
 	    was_uploaded ? "uploaded" : "NOT uploaded", id);
-	job = session_job_new(SESSION_JOB_REMOVE, &rec->conf,
+	job = session_job_new(SESSION_JOB_REMOVE, &rec->conf, id,
 	    snapshot_on_removed, NULL);
-	snprintf(job->id, sizeof(job->id), "%s", id);
 	session_submit(rec->session, job);
 }
 
@@ -363,9 +361,8 @@ snapshot_record(struct snapshot *snap)
 	if (rec->open == snap)
 		policy_snapshot_frozen(rec->policy,
 		    clock_monotonic_us() / 1000);
-	job = session_job_new(SESSION_JOB_RECORD, &rec->conf,
+	job = session_job_new(SESSION_JOB_RECORD, &rec->conf, snap->id,
 	    snapshot_on_recorded, snap);
-	snprintf(job->id, sizeof(job->id), "%s", snap->id);
 	session_submit(rec->session, job);
 }
 

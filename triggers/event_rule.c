@@ -686,6 +686,8 @@ event_rule_set_metrics(const struct event_rule_set *set, struct evbuffer *out)
 	    "Notifications of a trigger a reload replaced.\n"
 	    "# TYPE tracetrap_event_rule_notifications_ignored_total counter\n"
 	    "tracetrap_event_rule_notifications_ignored_total %llu\n"
+	    "# HELP tracetrap_event_rule_channel_up 1 while the notification "
+	    "channel to the session daemon is connected.\n"
 	    "# TYPE tracetrap_event_rule_channel_up gauge\n"
 	    "tracetrap_event_rule_channel_up %d\n",
 	    (unsigned long long)(set->dropped +

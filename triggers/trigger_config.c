@@ -196,22 +196,6 @@ trigger_parse_amount(void *arg, const struct conf_key *k, const char *value,
 	return 0;
 }
 
-static int
-trigger_parse_text(void *arg, const struct conf_key *k, const char *value,
-    void *dst, char *err, size_t errlen)
-{
-	size_t	 len = strlen(value);
-
-	(void)arg;
-	if (len >= k->size) {
-		snprintf(err, errlen, "too long (at most %zu bytes)",
-		    k->size - 1);
-		return -1;
-	}
-	memcpy(dst, value, len + 1);
-	return 0;
-}
-
 CONF_CHOICE_PARSER(trigger_parse_scope, "scope", "node", "cluster")
 
 /* In enum psi_resource's order. */
@@ -273,7 +257,7 @@ trigger_parse_filter(void *arg, const struct conf_key *k, const char *value,
 {
 	struct trigger_config_state *st = arg;
 
-	if (trigger_parse_text(arg, k, value, dst, err, errlen) == -1)
+	if (conf_parse_text(arg, k, value, dst, err, errlen) == -1)
 		return -1;
 	((struct event_rule_conf *)st->current)->filter_line = st->key_line;
 	return 0;
@@ -341,7 +325,7 @@ static const struct conf_key trigger_keys[] = {
 	    0, TRIGGER_DAY_MS),
 	CONF_DURATION(TRIGGER_SECTION_CPU, "interval", W(interval_ms), "1s",
 	    100, TRIGGER_HOUR_MS),
-	CONF_KEY(TRIGGER_SECTION_CPU, "reason", trigger_parse_text,
+	CONF_KEY(TRIGGER_SECTION_CPU, "reason", conf_parse_text,
 	    W(reason), NULL),
 	CONF_KEY(TRIGGER_SECTION_CPU, "scope", trigger_parse_scope,
 	    W(is_cluster), NULL),
@@ -356,7 +340,7 @@ static const struct conf_key trigger_keys[] = {
 	    0, TRIGGER_DAY_MS),
 	CONF_DURATION(TRIGGER_SECTION_MEMORY, "interval", W(interval_ms),
 	    "1s", 100, TRIGGER_HOUR_MS),
-	CONF_KEY(TRIGGER_SECTION_MEMORY, "reason", trigger_parse_text,
+	CONF_KEY(TRIGGER_SECTION_MEMORY, "reason", conf_parse_text,
 	    W(reason), NULL),
 	CONF_KEY(TRIGGER_SECTION_MEMORY, "scope", trigger_parse_scope,
 	    W(is_cluster), NULL),
@@ -371,7 +355,7 @@ static const struct conf_key trigger_keys[] = {
 	    PSI_WINDOW_MIN_MS, PSI_WINDOW_MAX_MS),
 	CONF_KEY(TRIGGER_SECTION_PSI, "cgroup", trigger_parse_cgroup,
 	    P(cgroup), NULL),
-	CONF_KEY(TRIGGER_SECTION_PSI, "reason", trigger_parse_text,
+	CONF_KEY(TRIGGER_SECTION_PSI, "reason", conf_parse_text,
 	    P(reason), NULL),
 	CONF_KEY(TRIGGER_SECTION_PSI, "scope", trigger_parse_scope,
 	    P(is_cluster), NULL),
@@ -382,7 +366,7 @@ static const struct conf_key trigger_keys[] = {
 	    R(filter), NULL),
 	CONF_KEY(TRIGGER_SECTION_RULE, "capture", trigger_parse_capture,
 	    R(capture), NULL),
-	CONF_KEY(TRIGGER_SECTION_RULE, "reason", trigger_parse_text,
+	CONF_KEY(TRIGGER_SECTION_RULE, "reason", conf_parse_text,
 	    R(reason), NULL),
 	CONF_KEY(TRIGGER_SECTION_RULE, "scope", trigger_parse_scope,
 	    R(is_cluster), NULL),

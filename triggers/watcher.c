@@ -23,6 +23,7 @@
 #include "event_rule.h"
 #include "ini.h"
 #include "log.h"
+#include "metrics.h"
 #include "procstat.h"
 #include "psi.h"
 #include "tracetrap.h"
@@ -568,7 +569,8 @@ watchers_metrics(const struct watchers *set,
 
 	if (set == NULL)
 		return;
-	evbuffer_add_printf(out, "# TYPE tracetrap_watcher_value gauge\n");
+	metrics_head(out, "tracetrap_watcher_value", 1,
+	    "A watcher's last reading (percent, bytes or PSI avg).");
 	for (i = 0; i < set->n; i++) {
 		w = set->list[i];
 		if (w->has_value)
@@ -576,15 +578,17 @@ watchers_metrics(const struct watchers *set,
 			    "{watcher=\"%s\",kind=\"%s\"} %.3f\n", w->conf.name,
 			    watcher_kind_name(w), w->value);
 	}
-	evbuffer_add_printf(out, "# TYPE tracetrap_watcher_state gauge\n");
+	metrics_head(out, "tracetrap_watcher_state", 1,
+	    "A watcher's phase: 0 armed, 1 past its threshold (not for long "
+	    "enough yet), 2 fired and waiting to rearm.");
 	for (i = 0; i < set->n; i++) {
 		w = set->list[i];
 		evbuffer_add_printf(out, "tracetrap_watcher_state{watcher="
 		    "\"%s\",kind=\"%s\"} %d\n", w->conf.name,
 		    watcher_kind_name(w), (int)w->state.phase);
 	}
-	evbuffer_add_printf(out, "# TYPE tracetrap_watcher_fires_total "
-	    "counter\n");
+	metrics_head(out, "tracetrap_watcher_fires_total", 0,
+	    "Triggers fired by each watcher, PSI trigger and event rule.");
 	for (i = 0; i < set->n; i++) {
 		w = set->list[i];
 		evbuffer_add_printf(out, "tracetrap_watcher_fires_total{watcher="
@@ -593,7 +597,8 @@ watchers_metrics(const struct watchers *set,
 	}
 	psi_set_metrics(set->psi, out);
 	event_rule_set_metrics_fires(rules, out);
-	evbuffer_add_printf(out, "# TYPE tracetrap_watcher_rescans_total "
-	    "counter\ntracetrap_watcher_rescans_total %llu\n",
+	metrics_head(out, "tracetrap_watcher_rescans_total", 0,
+	    "Rescans of the process table for pid and comm watchers.");
+	evbuffer_add_printf(out, "tracetrap_watcher_rescans_total %llu\n",
 	    (unsigned long long)set->rescans);
 }

@@ -398,9 +398,8 @@ test_bad_values(void **state)
 		  "[control] socket: invalid path '' (expected an absolute "
 		  "path)" },
 		{ "control", "group = a:b",
-		  "[control] group: invalid group 'a:b' (expected a group "
-		  "name of up to 63 letters, digits, '.', '_' or '-', or \"\" "
-		  "for none)" },
+		  "[control] group: invalid name 'a:b' (expected 1 to 63 "
+		  "letters, digits, '.', '_' or '-', or \"\" for none)" },
 		{ "control", "mode = 0778",
 		  "[control] mode: invalid mode '0778' (expected octal "
 		  "permissions up to 0777, e.g. 0660)" },
@@ -420,9 +419,8 @@ test_bad_values(void **state)
 		  "[trigger] socket: invalid path 'trigger.sock' (expected an "
 		  "absolute path)" },
 		{ "trigger", "group = \"a b\"",
-		  "[trigger] group: invalid group 'a b' (expected a group name "
-		  "of up to 63 letters, digits, '.', '_' or '-', or \"\" for "
-		  "none)" },
+		  "[trigger] group: invalid name 'a b' (expected 1 to 63 "
+		  "letters, digits, '.', '_' or '-', or \"\" for none)" },
 		{ "trigger", "mode = 8",
 		  "[trigger] mode: invalid mode '8' (expected octal "
 		  "permissions up to 0777, e.g. 0660)" },
