@@ -10,7 +10,7 @@ shift
 	echo '#include "web.h"'
 	n=0
 	for f in "$@"; do
-		echo "static const unsigned char web_asset_$n[] = {"
+		echo "static const unsigned char web_asset_${n}[] = {"
 		od -An -v -tx1 "$f" | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g' \
 		    -e 's/^/	/'
 		echo "};"

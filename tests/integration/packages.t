@@ -39,6 +39,23 @@ grep -v 'running with root privileges' "$T/lintian.out" | sed 's/^/# lintian: /'
 is "lintian: no error, no warning (overrides have their reasons)" \
     "$(grep -c '^[EW]: ' "$T/lintian.out")" 0
 
+# shellcheck on the maintainer scripts as built, debhelper's parts in.
+# Excluded, in dh_apache2's part only (libapache2-mod-tracetrap's prerm
+# and postrm): SC1091, it sources apache2-maintscript-helper, which
+# shellcheck is not given; SC2043, its loop over the package's modules
+# has one module to go over.
+for p in $PACKAGES; do
+	mkdir -p "$T/control/$p"
+	dpkg-deb -e "$BUILD/deb/${p}_${version}_$arch.deb" "$T/control/$p"
+	for s in preinst postinst prerm postrm; do
+		[ -e "$T/control/$p/$s" ] || continue
+		exclude=
+		[ "$p" = libapache2-mod-tracetrap ] && exclude=--exclude=SC1091,SC2043
+		ok "shellcheck: $p's $s, as built" \
+		    shellcheck -s sh $exclude "$T/control/$p/$s"
+	done
+done
+
 # The private system: every write below lands in $T/ovl.
 mkdir -p "$T/ovl"
 mount -t tmpfs -o mode=0755 tmpfs "$T/ovl"
