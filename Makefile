@@ -119,7 +119,7 @@ $(LIBTT_A): $(CLIENT_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBTT_SO): $(CLIENT_OBJS)
-	$(CC) -shared -Wl,-soname,libtracetrap.so.0 -o $@ $^
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libtracetrap.so.0 -o $@ $^
 	ln -sf libtracetrap.so.0 $(BUILD)/libtracetrap.so
 
 $(BUILD)/tracetrap.pc: lib/tracetrap.pc.in Makefile
@@ -139,7 +139,7 @@ $(BUILD)/librecorder-san.a: $(SAN_OBJS) $(BUILD)/o/gen/web_assets.o
 
 $(RECORDER): $(BUILD)/o/recorder/recorder.o $(BUILD)/librecorder.a \
     $(LIBTT_A) $(BUILD)/libttutil.a
-	$(CC) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # The recorder under ASan and LSan: tests that drive its sockets hard
 # look for leaks in its log when it exits (control-clients.t).
@@ -150,7 +150,7 @@ $(RECORDER_SAN): $(BUILD)/san/recorder/recorder.o \
 
 $(RELAY): $(BUILD)/o/relay/relay.o $(BUILD)/librelay.a \
     $(BUILD)/libttanalyze.a $(BUILD)/libttutil.a
-	$(CC) -o $@ $^ $(LIBS) $(BT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(BT_LIBS)
 
 # The relay's web pages, built into it (relay/web.h).
 WEB_FILES	= $(sort $(wildcard relay/web/*.html relay/web/*.js \
@@ -164,7 +164,7 @@ $(BUILD)/o/gen/web_assets.o: $(BUILD)/gen/web_assets.c relay/web.h
 
 $(CLI): $(BUILD)/o/cli/tracetrap.o $(BUILD)/libcli.a $(LIBTT_A) \
     $(BUILD)/libttanalyze.a $(BUILD)/libttutil.a
-	$(CC) -o $@ $^ $(LIBS) $(BT_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(BT_LIBS)
 
 # Unit tests link the daemons' and the CLI's logic without their main().
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/librecorder.a \
