@@ -14,7 +14,7 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 10
 
 PKGS		= lttng-ctl libevent libevent_pthreads libevent_openssl jansson \
-		  openssl sqlite3
+		  openssl sqlite3 libcurl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) babeltrace2 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libbabeltrace2: only the programs that read traces (relay, CLI).
@@ -46,7 +46,12 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  python3-bt2 chromium hyperfine \
-		  util-linux iproute2 procps
+		  util-linux iproute2 procps \
+		  libcurl4-openssl-dev $(TIER_PKGS)
+# The scale-out tier (conf/tier.sh): a one-node Ceph with radosgw and a
+# PostgreSQL cluster, for its tests and `make tier`.
+TIER_PKGS	= ceph-mon ceph-osd ceph-common radosgw uuid-runtime \
+		  postgresql libpq-dev
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
@@ -86,12 +91,13 @@ LIBTT_SO	= $(BUILD)/libtracetrap.so.0
 LIBTT_A		= $(BUILD)/libtracetrap.a
 TTAPP		= $(BUILD)/tests/ttapp
 TTSEND		= $(BUILD)/tests/ttsend
+TTS3		= $(BUILD)/tests/tts3
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_SAN_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
 FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check unit unit-san integration fuzz run bench install clean \
-	browser-deps
+	browser-deps tier tier-stop
 
 all: $(RECORDER) $(RELAY) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
 
@@ -186,6 +192,11 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	$(CC) $(CFLAGS) -Wall -Wextra -Itests/apps -o $@ tests/apps/ttapp.c \
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
+# tts3: the S3 client from the command line (tests, bench/s3-anchor.sh).
+$(TTS3): tests/apps/tts3.c $(BUILD)/librelay.a $(BUILD)/libttutil.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS)
+
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
@@ -195,6 +206,7 @@ FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c l
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
 		  lib/clock.c lib/file.c
+FUZZ_s3_xml	= relay/s3_xml.c
 FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c lib/file.c
 
 .SECONDEXPANSION:
@@ -258,7 +270,7 @@ $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	    --no-fund --loglevel=error
 	touch $@
 
-integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES)
+integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(BROWSER_MODULES)
 	BUILD=$(abspath $(BUILD)) prove -f tests/integration/*.t
 
 check: deps
@@ -274,8 +286,18 @@ run: deps
 	./conf/run-local.sh $(abspath $(BUILD))
 
 bench: deps
-	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES)
+	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(BROWSER_MODULES)
 	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
+
+# A local scale-out tier to try (README.md "Scaling out"); TIER_DIR and
+# TIER_PORT choose where and on which loopback ports.
+TIER_DIR	?= /tmp/tracetrap-tier
+tier: deps
+	TIER_DIR=$(TIER_DIR) ./conf/tier.sh start
+	@TIER_DIR=$(TIER_DIR) ./conf/tier.sh env
+
+tier-stop:
+	TIER_DIR=$(TIER_DIR) ./conf/tier.sh stop
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
