@@ -109,6 +109,8 @@ decode_text(const char *p, const char *end, char *out, size_t outlen)
 	while (p < end) {
 		if (*p == '<')
 			return -1;	/* a nested element: not text */
+		if (*p == '\0')
+			return -1;	/* would cut the text short */
 		if (*p != '&') {
 			if (n + 1 >= outlen)
 				return -1;
