@@ -597,8 +597,9 @@ perform(struct s3_client *c, struct s3_request *r, const char *what,
 	if (n > c->max_attempts) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		errbuf_set(err, errlen, "store unavailable: %s at %s: %s "
-		    "(%d attempts in %.1f s)", what, c->endpoint, why,
-		    c->max_attempts, (double)(t1.tv_sec - t0.tv_sec) +
+		    "(%d attempt%s in %.1f s)", what, c->endpoint, why,
+		    c->max_attempts, c->max_attempts > 1 ? "s" : "",
+		    (double)(t1.tv_sec - t0.tv_sec) +
 		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		return S3_UNAVAILABLE;
 	}

@@ -48,7 +48,10 @@ struct s3_config {
 	int		 max_attempts;	/* 0: 4 */
 	unsigned	 backoff_ms;	/* first retry delay, doubled; 0: 100 */
 	unsigned	 connect_timeout_ms;	/* 0: 3000 */
-	unsigned	 stall_timeout_s;	/* no byte moving this long; 0: 30 */
+	/* A try is given up when under 1 byte/s for this long: 0: 30. libcurl
+	 * averages over its last ~5 s, so a stall after a burst is seen
+	 * about 6 s later than this (tests/integration/s3.t measures it). */
+	unsigned	 stall_timeout_s;
 };
 
 /* What HEAD and LIST tell about one object. */

@@ -8,7 +8,8 @@
  *
  * The store comes from the environment, as `conf/tier.sh env` prints it:
  * TT_S3_ENDPOINT, TT_S3_REGION, TT_S3_BUCKET, TT_S3_CREDENTIALS, and
- * optionally TT_S3_PART_SIZE (5M, 64M...) and TT_S3_ATTEMPTS.
+ * optionally TT_S3_PART_SIZE (5M, 64M...), TT_S3_ATTEMPTS and
+ * TT_S3_STALL_S (seconds without a byte moving before a try is given up).
  * Exit status: 0 done, 1 not found, 2 usage, 3 store unavailable,
  * 4 refused, 5 local error.
  */
@@ -132,6 +133,8 @@ main(int argc, char **argv)
 	}
 	if ((env = getenv("TT_S3_ATTEMPTS")) != NULL)
 		config.max_attempts = atoi(env);
+	if ((env = getenv("TT_S3_STALL_S")) != NULL)
+		config.stall_timeout_s = (unsigned)atoi(env);
 	if (s3_credentials_load(credentials, access, secret, sizeof access,
 	    err, sizeof err) < 0) {
 		fprintf(stderr, "tts3: %s\n", err);
