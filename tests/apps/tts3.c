@@ -4,7 +4,8 @@
  *
  *   tts3 put KEY FILE [SHA256]   tts3 get KEY FILE   tts3 head KEY
  *   tts3 delete KEY              tts3 list PREFIX     tts3 check
- *   tts3 bench PREFIX FILE...    PUT each file, print MB/s
+ *   tts3 bench PREFIX FILE[:SHA256]...   PUT each file (as PREFIX0, 1...),
+ *                                print MB/s
  *
  * The store comes from the environment, as `conf/tier.sh env` prints it:
  * TT_S3_ENDPOINT, TT_S3_REGION, TT_S3_BUCKET, TT_S3_CREDENTIALS, and
@@ -174,8 +175,13 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[1], "bench") == 0 && argc >= 4) {
 		t0 = now();
 		for (i = 3; i < argc; i++) {
+			char	*sha = strchr(argv[i], ':');
+
+			/* FILE:SHA256, as the relay knows it from the upload. */
+			if (sha != NULL)
+				*sha++ = '\0';
 			snprintf(key, sizeof key, "%s%d", argv[2], i - 3);
-			result = put_file(client, key, argv[i], NULL, &size,
+			result = put_file(client, key, argv[i], sha, &size,
 			    err, sizeof err);
 			if (result != S3_OK)
 				break;
