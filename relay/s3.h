@@ -192,4 +192,51 @@ int	s3_xml_text(const char *body, size_t len, const char *name, char *out,
 int	s3_xml_list(const char *body, size_t len, s3_object_cb cb, void *arg,
 	    int *is_truncated, char *next_token, size_t next_token_len);
 
+/*
+ * s3_store.c: snapshots in the bucket, the layout the relay's S3 backend
+ * uses: <prefix>incidents/<incident>/<node>/<id>/{manifest.json,
+ * summary.json,trace/...}, the same paths as the local store. In the
+ * bucket, manifest.json is written last and deleted first: a snapshot
+ * whose manifest is there is complete.
+ */
+struct s3_sweep_stats {
+	unsigned	 snapshots;	/* snapshot paths seen */
+	unsigned	 orphans;	/* of them deleted */
+	unsigned	 objects;	/* objects deleted */
+	unsigned	 foreign;	/* keys outside the layout, left alone */
+};
+
+/* Says whether the catalog holds path (incidents/<i>/<n>/<id>). */
+typedef int	(*s3_catalogued_cb)(const char *path, void *arg);
+
+/* <prefix><path>/<file> into out; -1 when it does not fit. */
+int	s3_store_key(const char *prefix, const char *path, const char *file,
+	    char *out, size_t outlen);
+/*
+ * Uploads the snapshot whose verified copy is in dir (path is its place,
+ * incidents/<i>/<n>/<id>): every file of the manifest's files[] with the
+ * sha256 the manifest gives (checked on receipt), multipart above the
+ * part size, then manifest.json. Idempotent: a retry rewrites the same
+ * keys with the same bytes.
+ */
+enum s3_result s3_store_put_snapshot(struct s3_client *client,
+	    const char *prefix, const char *path, const char *dir, char *err,
+	    size_t errlen);
+/*
+ * Deletes the snapshot's objects, manifest.json first. Retention removes
+ * the catalog row before calling this, so that the catalog never lists a
+ * snapshot without its objects; what a crash leaves is an orphan, for
+ * the sweeper.
+ */
+enum s3_result s3_store_delete_snapshot(struct s3_client *client,
+	    const char *prefix, const char *path, char *err, size_t errlen);
+/*
+ * Lists <prefix>incidents/ and deletes every snapshot the catalog does
+ * not hold (is_catalogued returns 0) whose newest object is older than
+ * min_age_s (an upload in flight is not an orphan yet).
+ */
+enum s3_result s3_store_sweep(struct s3_client *client, const char *prefix,
+	    s3_catalogued_cb is_catalogued, void *arg, unsigned min_age_s,
+	    struct s3_sweep_stats *stats, char *err, size_t errlen);
+
 #endif

@@ -4,11 +4,14 @@
  *
  *   tts3 put KEY FILE [SHA256]   tts3 get KEY FILE   tts3 head KEY
  *   tts3 delete KEY              tts3 list PREFIX     tts3 check
+ *   tts3 snapshot-put PATH DIR   tts3 snapshot-delete PATH
+ *   tts3 sweep MIN_AGE_S [FILE]  delete snapshots not listed in FILE
  *   tts3 bench PREFIX FILE[:SHA256]...   PUT each file (as PREFIX0, 1...),
  *                                print MB/s
  *
  * The store comes from the environment, as `conf/tier.sh env` prints it:
- * TT_S3_ENDPOINT, TT_S3_REGION, TT_S3_BUCKET, TT_S3_CREDENTIALS, and
+ * TT_S3_ENDPOINT, TT_S3_REGION, TT_S3_BUCKET, TT_S3_CREDENTIALS,
+ * TT_S3_PREFIX (the snapshot commands' key prefix), and
  * optionally TT_S3_PART_SIZE (5M, 64M...), TT_S3_ATTEMPTS and
  * TT_S3_STALL_S (seconds without a byte moving before a try is given up).
  * Exit status: 0 done, 1 not found, 2 usage, 3 store unavailable,
@@ -45,8 +48,9 @@ static int
 print_object(const struct s3_object *object, void *arg)
 {
 	(void)arg;
-	printf("%s %llu %s\n", object->key, (unsigned long long)object->size,
-	    object->etag);
+	printf("%s %llu %s %s\n", object->key,
+	    (unsigned long long)object->size, object->etag,
+	    object->last_modified);
 	return 0;
 }
 
@@ -66,6 +70,24 @@ exit_code(enum s3_result result)
 		break;
 	}
 	return 5;
+}
+
+/* The sweep's catalog: the paths in a file, one a line. */
+static int
+is_listed(const char *path, void *arg)
+{
+	FILE	*f;
+	char	 line[S3_KEY_MAX + 2];
+	int	 found = 0;
+
+	if (arg == NULL || (f = fopen(arg, "re")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		found = strcmp(line, path) == 0;
+	}
+	fclose(f);
+	return found;
 }
 
 static double
@@ -104,7 +126,7 @@ main(int argc, char **argv)
 	struct s3_client	*client;
 	struct s3_object	 object;
 	enum s3_result		 result = S3_LOCAL;
-	const char		*env, *credentials;
+	const char		*env, *credentials, *prefix;
 	char			 access[S3_CREDENTIAL_MAX], secret[S3_CREDENTIAL_MAX];
 	char			 err[1024] = "", key[S3_KEY_MAX + 1];
 	uint64_t		 size, total = 0;
@@ -121,6 +143,8 @@ main(int argc, char **argv)
 	config.region = getenv("TT_S3_REGION");
 	config.bucket = getenv("TT_S3_BUCKET");
 	credentials = getenv("TT_S3_CREDENTIALS");
+	if ((prefix = getenv("TT_S3_PREFIX")) == NULL)
+		prefix = "";
 	if (config.endpoint == NULL || config.bucket == NULL ||
 	    credentials == NULL) {
 		fprintf(stderr, "tts3: set TT_S3_ENDPOINT, TT_S3_BUCKET and "
@@ -172,6 +196,22 @@ main(int argc, char **argv)
 		    sizeof err);
 	} else if (strcmp(argv[1], "check") == 0 && argc == 2) {
 		result = s3_check(client, err, sizeof err);
+	} else if (strcmp(argv[1], "snapshot-put") == 0 && argc == 4) {
+		result = s3_store_put_snapshot(client, prefix, argv[2], argv[3],
+		    err, sizeof err);
+	} else if (strcmp(argv[1], "snapshot-delete") == 0 && argc == 3) {
+		result = s3_store_delete_snapshot(client, prefix, argv[2], err,
+		    sizeof err);
+	} else if (strcmp(argv[1], "sweep") == 0 && (argc == 3 || argc == 4)) {
+		struct s3_sweep_stats	 stats;
+
+		result = s3_store_sweep(client, prefix, is_listed,
+		    argc == 4 ? argv[3] : NULL, (unsigned)atoi(argv[2]), &stats,
+		    err, sizeof err);
+		if (result == S3_OK)
+			printf("snapshots %u orphans %u objects %u foreign %u\n",
+			    stats.snapshots, stats.orphans, stats.objects,
+			    stats.foreign);
 	} else if (strcmp(argv[1], "bench") == 0 && argc >= 4) {
 		t0 = now();
 		for (i = 3; i < argc; i++) {

@@ -2,7 +2,8 @@
 # The relay's S3 client (relay/s3.c, driven by tests/apps/tts3) against a
 # real radosgw started by conf/tier.sh (Ceph only) in this test's network
 # namespace: a single PUT, a multipart PUT above the part size, GETs
-# byte-identical, HEAD, LIST, DELETE, odd keys, and the store going away:
+# byte-identical, HEAD, LIST, DELETE, odd keys, snapshots stored, deleted
+# and swept as the relay's S3 backend will, and the store going away:
 # radosgw stopped gives "store unavailable" within seconds, radosgw frozen
 # (SIGSTOP) gives it after the stall timeout instead of a hang, and both
 # recover once radosgw is back.
@@ -85,6 +86,38 @@ ok "DELETE" s3 delete incidents/i1/n1/s1/trace/small
 ok "the deleted key is gone" sh -c \
     "'$TTS3' head incidents/i1/n1/s1/trace/small; [ \$? = 1 ]"
 ok "DELETE again: done already" s3 delete incidents/i1/n1/s1/trace/small
+
+# Snapshots in the bucket (s3_store.c): files, then manifest.json; the
+# sweeper deletes what the catalog does not hold once it is old enough.
+mkdir -p "$T/snap/trace/ust"
+cp "$T/big" "$T/snap/trace/ust/channel0_0"
+echo metadata >"$T/snap/trace/ust/metadata"
+jq -cn --arg s1 "$(sha256sum "$T/big" | cut -c1-64)" \
+    --arg s2 "$(sha256sum "$T/snap/trace/ust/metadata" | cut -c1-64)" \
+    '{id: "n1-1", files: [{path: "trace/ust/channel0_0", bytes: 13000000, sha256: $s1},
+     {path: "trace/ust/metadata", bytes: 9, sha256: $s2}]}' >"$T/snap/manifest.json"
+export TT_S3_PREFIX=relays/
+ok "a snapshot directory goes up" s3 snapshot-put incidents/i9/n1/s1 "$T/snap"
+ok "a second one" s3 snapshot-put incidents/i9/n2/s2 "$T/snap"
+is "its objects, at the local store's paths under the prefix" \
+    "$(s3 list relays/incidents/i9/n1/ | cut -d' ' -f1,2 | tr '\n' ,)" \
+    "relays/incidents/i9/n1/s1/manifest.json $(stat -c %s "$T/snap/manifest.json"),relays/incidents/i9/n1/s1/trace/ust/channel0_0 13000000,relays/incidents/i9/n1/s1/trace/ust/metadata 9,"
+sed -i 's/"bytes":9/"bytes":10/' "$T/snap/manifest.json"
+ok "a file that is not the manifest's size is refused" sh -c \
+    "! '$TTS3' snapshot-put incidents/i9/n3/s3 '$T/snap'"
+# ... after channel0_0 went up: a partial snapshot, no manifest, which
+# only the sweeper will remove.
+put_time=$(date +%s)
+echo incidents/i9/n1/s1 >"$T/catalogued"
+is "the sweeper spares young objects" "$(s3 sweep 3600 "$T/catalogued")" \
+    "snapshots 3 orphans 0 objects 0 foreign 0"
+wait_until 5 '[ "$(date +%s)" -gt "$put_time" ]'
+is "... and deletes the old ones the catalog does not hold" \
+    "$(s3 sweep 0 "$T/catalogued")" "snapshots 3 orphans 2 objects 4 foreign 0"
+is "the catalogued snapshot stays whole" "$(s3 list relays/ | wc -l)" 3
+ok "a snapshot is deleted" s3 snapshot-delete incidents/i9/n1/s1
+is "... all of it" "$(s3 list relays/ | wc -l)" 0
+unset TT_S3_PREFIX
 
 # radosgw stopped: refused at once, with a clear reason.
 "$TT_ROOT/conf/tier.sh" stop-rgw "$TIER"
