@@ -43,7 +43,7 @@ struct s3_config {
 	const char	*bucket;
 	const char	*access_key;
 	const char	*secret_key;
-	const char	*ca_file;	/* https: CA bundle, NULL for the system's */
+	const char	*ca_file;	/* https: a CA bundle; NULL: system's */
 	uint64_t	 part_size;	/* multipart above this; 0: 64 MiB */
 	int		 max_attempts;	/* 0: 4 */
 	unsigned	 backoff_ms;	/* first retry delay, doubled; 0: 100 */
@@ -137,7 +137,7 @@ struct s3_pair {
 
 struct s3_sign_request {
 	const char		*method;
-	const char		*path;		/* raw: "/bucket/key", unencoded */
+	const char		*path;		/* raw: "/bucket/key" */
 	const struct s3_pair	*query;		/* raw names and values */
 	size_t			 query_count;
 	const struct s3_pair	*headers;	/* all signed; any case */
@@ -203,7 +203,7 @@ struct s3_sweep_stats {
 	unsigned	 snapshots;	/* snapshot paths seen */
 	unsigned	 orphans;	/* of them deleted */
 	unsigned	 objects;	/* objects deleted */
-	unsigned	 foreign;	/* keys outside the layout, left alone */
+	unsigned	 foreign;	/* keys outside the layout: left */
 };
 
 /* Says whether the catalog holds path (incidents/<i>/<n>/<id>). */

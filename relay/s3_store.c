@@ -72,8 +72,9 @@ put_file(struct s3_client *c, const char *key, const char *file,
 	/* The manifest's size and digest were checked on receipt; a file
 	 * that changed since is not what the ACK would vouch for. */
 	if (sha256 != NULL && (uint64_t)st.st_size != bytes) {
-		errbuf_set(err, errlen, "%s: %lld bytes, the manifest says %llu",
-		    file, (long long)st.st_size, (unsigned long long)bytes);
+		errbuf_set(err, errlen, "%s: %lld bytes, the manifest says "
+		    "%llu", file, (long long)st.st_size,
+		    (unsigned long long)bytes);
 		close(fd);
 		return S3_LOCAL;
 	}

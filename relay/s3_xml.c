@@ -154,7 +154,8 @@ decode_text(const char *p, const char *end, char *out, size_t outlen)
 			    memcmp(p, entities[i].name, len) == 0)
 				break;
 		}
-		if (i == sizeof entities / sizeof entities[0] || n + 1 >= outlen)
+		if (i == sizeof entities / sizeof entities[0] ||
+		    n + 1 >= outlen)
 			return -1;
 		out[n++] = entities[i].c;
 		p += strlen(entities[i].name);

@@ -127,7 +127,8 @@ main(int argc, char **argv)
 	struct s3_object	 object;
 	enum s3_result		 result = S3_LOCAL;
 	const char		*env, *credentials, *prefix;
-	char			 access[S3_CREDENTIAL_MAX], secret[S3_CREDENTIAL_MAX];
+	char			 access[S3_CREDENTIAL_MAX];
+	char			 secret[S3_CREDENTIAL_MAX];
 	char			 err[1024] = "", key[S3_KEY_MAX + 1];
 	uint64_t		 size, total = 0;
 	double			 t0, t;
@@ -209,7 +210,8 @@ main(int argc, char **argv)
 		    argc == 4 ? argv[3] : NULL, (unsigned)atoi(argv[2]), &stats,
 		    err, sizeof err);
 		if (result == S3_OK)
-			printf("snapshots %u orphans %u objects %u foreign %u\n",
+			printf("snapshots %u orphans %u objects %u "
+			    "foreign %u\n",
 			    stats.snapshots, stats.orphans, stats.objects,
 			    stats.foreign);
 	} else if (strcmp(argv[1], "bench") == 0 && argc >= 4) {
@@ -217,7 +219,7 @@ main(int argc, char **argv)
 		for (i = 3; i < argc; i++) {
 			char	*sha = strchr(argv[i], ':');
 
-			/* FILE:SHA256, as the relay knows it from the upload. */
+			/* FILE:SHA256, the digest known from the upload. */
 			if (sha != NULL)
 				*sha++ = '\0';
 			snprintf(key, sizeof key, "%s%d", argv[2], i - 3);

@@ -43,13 +43,15 @@ stop(const struct s3_object *object, void *arg)
 	return -1;
 }
 
-#define PAGE_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult " \
+#define PAGE_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>" \
+	"<ListBucketResult " \
 	"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>b</Name>"
 
 static void
 test_list_page(void **state)
 {
-	const char	*page = PAGE_HEAD "<Prefix>x/</Prefix><KeyCount>2</KeyCount>"
+	const char	*page = PAGE_HEAD "<Prefix>x/</Prefix><KeyCount>2"
+	    "</KeyCount>"
 	    "<IsTruncated>true</IsTruncated><NextContinuationToken>t/1+=</"
 	    "NextContinuationToken><Contents><Key>x/a&amp;b &lt;&#x263A;&#65;"
 	    "</Key><LastModified>2026-12-07T02:26:36.744Z</LastModified><ETag>"
@@ -102,16 +104,18 @@ test_list_malformed(void **state)
 		"<Error><Code>AccessDenied</Code></Error>",
 		/* truncated without a token to go on with */
 		PAGE_HEAD "<IsTruncated>true</IsTruncated></ListBucketResult>",
-		/* a Contents never closed, a key missing, a size not a number */
+		/* a Contents never closed, no key, a size not a number */
 		PAGE_HEAD "<Contents><Key>a</Key><Size>1</Size>",
 		PAGE_HEAD "<Contents><Size>1</Size></Contents>",
 		PAGE_HEAD "<Contents><Key>a</Key><Size>-1</Size></Contents>",
 		PAGE_HEAD "<Contents><Key>a</Key><Size>1x</Size></Contents>",
 		/* entities: unknown, unterminated, NUL, surrogate */
-		PAGE_HEAD "<Contents><Key>&nbsp;</Key><Size>1</Size></Contents>",
+		PAGE_HEAD "<Contents><Key>&nbsp;</Key><Size>1</Size>"
+		    "</Contents>",
 		PAGE_HEAD "<Contents><Key>&amp</Key><Size>1</Size></Contents>",
 		PAGE_HEAD "<Contents><Key>&#0;</Key><Size>1</Size></Contents>",
-		PAGE_HEAD "<Contents><Key>&#xD800;</Key><Size>1</Size></Contents>",
+		PAGE_HEAD "<Contents><Key>&#xD800;</Key><Size>1</Size>"
+		    "</Contents>",
 		PAGE_HEAD "<Contents><Key>&#;</Key><Size>1</Size></Contents>",
 	};
 	struct seen	 seen;
