@@ -95,7 +95,11 @@ enum s3_result s3_put_fd(struct s3_client *client, const char *key, int fd,
 enum s3_result s3_put_buffer(struct s3_client *client, const char *key,
 	    const void *data, size_t len, char *err, size_t errlen);
 
-/* Streams key's bytes to cb; a retry after a cut resumes with a Range. */
+/*
+ * Streams key's bytes to cb, each once: a retry after a cut resumes with
+ * a Range and If-Match on the first answer's ETag (an object replaced
+ * meanwhile, or a store ignoring the Range, is S3_REFUSED, not spliced).
+ */
 enum s3_result s3_get(struct s3_client *client, const char *key,
 	    s3_data_cb cb, void *arg, char *err, size_t errlen);
 enum s3_result s3_head(struct s3_client *client, const char *key,

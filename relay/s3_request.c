@@ -66,6 +66,14 @@ write_body(char *data, size_t size, size_t nitems, void *arg)
 {
 	struct s3_request	*r = arg;
 	size_t			 len = size * nitems;
+
+	/* A resumed GET must get the rest of the same object, or nothing:
+	 * a 200 would hand the caller its first bytes twice. */
+	if (r->sink != NULL && r->range_from > 0 && r->status >= 200 &&
+	    r->status < 300 && r->status != 206) {
+		r->is_resume_refused = 1;
+		return 0;
+	}
 	/* An error's XML is kept; a success's body goes to the sink. */
 	if (r->sink != NULL && r->status >= 200 && r->status < 300) {
 		if (r->sink(data, len, r->sink_arg) != 0) {
@@ -200,10 +208,16 @@ attempt(struct s3_client *c, struct s3_request *r, char *err, size_t errlen)
 	if (r->content_type != NULL)
 		headers[n++] = (struct s3_pair){ "content-type",
 		    r->content_type };
+	r->range_from = 0;
 	if (r->sink != NULL && r->delivered > 0) {
 		snprintf(range, sizeof range, "bytes=%" PRIu64 "-",
 		    r->delivered);
 		headers[n++] = (struct s3_pair){ "range", range };
+		r->range_from = r->delivered;
+		/* The same object, not one written since: 412 otherwise. */
+		if (strlen(r->first_etag) > 2)
+			headers[n++] = (struct s3_pair){ "if-match",
+			    r->first_etag };
 	}
 	sign = (struct s3_sign_request){
 		.method = r->method, .path = path, .query = r->query,
@@ -327,6 +341,15 @@ s3_request_perform(struct s3_client *c, struct s3_request *r, const char *what,
 			backoff(c, n - 1);
 		delivered_before = r->delivered;
 		rc = attempt(c, r, err, errlen);
+		if (r->delivered > 0 && r->first_etag[0] == '\0')
+			snprintf(r->first_etag, sizeof r->first_etag, "\"%s\"",
+			    r->etag);
+		if (r->is_resume_refused) {
+			errbuf_set(err, errlen, "%s: the store answered a "
+			    "resumed GET with the whole object (HTTP %ld)",
+			    what, r->status);
+			return S3_REFUSED;
+		}
 		if (r->is_sink_failed) {
 			if (r->sink == NULL)
 				errbuf_set(err, errlen, "%s: reading the file "
@@ -354,6 +377,9 @@ s3_request_perform(struct s3_client *c, struct s3_request *r, const char *what,
 		if (r->status >= 200 && r->status < 300)
 			return S3_OK;
 		describe_error(r, why, sizeof why);
+		if (r->status == 412 && r->range_from > 0)
+			snprintf(why, sizeof why, "the object changed while "
+			    "it was read (HTTP 412 on resuming)");
 		if (!is_retryable_status(r->status))
 			break;
 	}

@@ -56,6 +56,9 @@ struct s3_request {
 	void			*sink_arg;
 	int			 is_sink_failed;
 	uint64_t		 delivered;	/* bytes handed to sink */
+	uint64_t		 range_from;	/* this try's Range, or 0 */
+	char			 first_etag[84];	/* a resume's If-Match */
+	int			 is_resume_refused;
 	struct evbuffer		*response;
 	long			 status;
 	char			 etag[80];

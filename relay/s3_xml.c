@@ -171,12 +171,18 @@ element_text(const char *p, const char *end, const char *name, char *out,
 {
 	size_t		 name_len = strlen(name);
 	const char	*open, *close;
+	int		 n;
 
+	if (outlen > 0)
+		out[0] = '\0';
 	if ((open = find_open(p, end, name, name_len)) == NULL)
 		return -1;
 	if ((close = find_close(open, end, name, name_len)) == NULL)
 		return -1;
-	return decode_text(open, close, out, outlen);
+	/* Never half a text: a failure leaves out empty. */
+	if ((n = decode_text(open, close, out, outlen)) < 0 && outlen > 0)
+		out[0] = '\0';
+	return n;
 }
 
 int

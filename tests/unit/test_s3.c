@@ -106,13 +106,16 @@ test_config_checks(void **state)
 	assert_non_null(strstr(err, "5 MiB"));
 }
 
-/* The scripted server: every connection gets reply, then is closed. */
+/* The scripted server: connection i gets replies[i] (the last one
+ * repeats), then is closed; the first two requests are kept. */
 struct server {
 	int		 fd;
 	int		 port;
-	const char	*reply;
+	const char	*replies[4];
+	int		 reply_count;
 	int		 connections;
 	char		 first_request[2048];
+	char		 second_request[2048];
 	pthread_t	 thread;
 };
 
@@ -121,6 +124,7 @@ serve(void *arg)
 {
 	struct server	*s = arg;
 	char		 buf[8192];
+	const char	*reply;
 	ssize_t		 n;
 	size_t		 have;
 	int		 c;
@@ -135,10 +139,16 @@ serve(void *arg)
 				break;
 		}
 		buf[have] = '\0';
-		if (s->connections++ == 0)
+		reply = s->replies[s->connections < s->reply_count ?
+		    s->connections : s->reply_count - 1];
+		if (s->connections == 0)
 			snprintf(s->first_request, sizeof s->first_request,
 			    "%s", buf);
-		if (write(c, s->reply, strlen(s->reply)) < 0)
+		else if (s->connections == 1)
+			snprintf(s->second_request, sizeof s->second_request,
+			    "%s", buf);
+		s->connections++;
+		if (write(c, reply, strlen(reply)) < 0)
 			break;
 		close(c);
 	}
@@ -152,7 +162,8 @@ server_start(struct server *s, const char *reply)
 	socklen_t		 len = sizeof sin;
 
 	memset(s, 0, sizeof *s);
-	s->reply = reply;
+	s->replies[0] = reply;
+	s->reply_count = 1;
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(s->fd >= 0);
 	memset(&sin, 0, sizeof sin);
@@ -263,6 +274,70 @@ test_refused_not_retried(void **state)
 	server_stop(&s);
 }
 
+static int
+collect_body(const void *data, size_t len, void *arg)
+{
+	char	*body = arg;
+
+	if (strlen(body) + len >= 64)
+		return -1;
+	strncat(body, data, len);
+	return 0;
+}
+
+/* A GET cut after 5 of its 10 bytes resumes with a Range on the same
+ * ETag: the caller gets each byte once. */
+static void
+test_get_resumes(void **state)
+{
+	struct server		 s;
+	struct s3_client	*client;
+	char			 body[64] = "", err[512];
+
+	(void)state;
+	server_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
+	    "ETag: \"e1\"\r\n\r\n01234");
+	s.replies[1] = "HTTP/1.1 206 Partial Content\r\nContent-Length: 5\r\n"
+	    "Content-Range: bytes 5-9/10\r\nETag: \"e1\"\r\n\r\n56789";
+	s.reply_count = 2;
+	client = client_for(&s);
+	assert_int_equal(s3_get(client, "k", collect_body, body, err,
+	    sizeof err), S3_OK);
+	assert_string_equal(body, "0123456789");
+	assert_int_equal(s.connections, 2);
+	assert_null(strstr(s.first_request, "range:"));
+	assert_non_null(strstr(s.second_request, "range: bytes=5-\r\n"));
+	assert_non_null(strstr(s.second_request, "if-match: \"e1\"\r\n"));
+	assert_non_null(strstr(s.second_request, "SignedHeaders=host;"
+	    "if-match;range;x-amz-content-sha256;x-amz-date,"));
+	s3_client_free(client);
+	server_stop(&s);
+}
+
+/* A store that answers the resume with the whole object again would
+ * hand the first bytes twice: refused instead. */
+static void
+test_get_resume_refused(void **state)
+{
+	struct server		 s;
+	struct s3_client	*client;
+	char			 body[64] = "", err[512];
+
+	(void)state;
+	server_start(&s, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
+	    "ETag: \"e1\"\r\n\r\n01234");
+	s.replies[1] = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
+	    "ETag: \"e1\"\r\n\r\n0123456789";
+	s.reply_count = 2;
+	client = client_for(&s);
+	assert_int_equal(s3_get(client, "k", collect_body, body, err,
+	    sizeof err), S3_REFUSED);
+	assert_string_equal(body, "01234");
+	assert_non_null(strstr(err, "resumed GET with the whole object"));
+	s3_client_free(client);
+	server_stop(&s);
+}
+
 static void
 test_nothing_listening(void **state)
 {
@@ -289,6 +364,8 @@ main(void)
 		cmocka_unit_test(test_unavailable_after_retries),
 		cmocka_unit_test(test_not_found_not_retried),
 		cmocka_unit_test(test_refused_not_retried),
+		cmocka_unit_test(test_get_resumes),
+		cmocka_unit_test(test_get_resume_refused),
 		cmocka_unit_test(test_nothing_listening),
 	};
 

@@ -118,6 +118,9 @@ test_list_malformed(void **state)
 		    "</Contents>",
 		PAGE_HEAD "<Contents><Key>&#;</Key><Size>1</Size></Contents>",
 	};
+	const char	*half_token = PAGE_HEAD "<IsTruncated>true</IsTruncated>"
+	    "<NextContinuationToken>abc&bad;</NextContinuationToken>"
+	    "</ListBucketResult>";
 	struct seen	 seen;
 	char		 token[64];
 	int		 is_truncated;
@@ -129,6 +132,12 @@ test_list_malformed(void **state)
 		assert_int_equal(s3_xml_list(bad[i], strlen(bad[i]), collect,
 		    &seen, &is_truncated, token, sizeof token), -1);
 	}
+	/* A token that fails half-way leaves no half token behind (the
+	 * fuzzer's find). */
+	memset(token, 'x', sizeof token);
+	assert_int_equal(s3_xml_list(half_token, strlen(half_token), collect,
+	    &seen, &is_truncated, token, sizeof token), -1);
+	assert_string_equal(token, "");
 }
 
 static void
