@@ -118,8 +118,8 @@ test_list_malformed(void **state)
 		    "</Contents>",
 		PAGE_HEAD "<Contents><Key>&#;</Key><Size>1</Size></Contents>",
 	};
-	const char	*half_token = PAGE_HEAD "<IsTruncated>true</IsTruncated>"
-	    "<NextContinuationToken>abc&bad;</NextContinuationToken>"
+	const char	*half_token = PAGE_HEAD "<IsTruncated>true"
+	    "</IsTruncated><NextContinuationToken>abc&bad;</NextContinuationToken>"
 	    "</ListBucketResult>";
 	struct seen	 seen;
 	char		 token[64];
