@@ -57,7 +57,8 @@ struct s3_request {
 	int			 is_sink_failed;
 	uint64_t		 delivered;	/* bytes handed to sink */
 	uint64_t		 range_from;	/* this try's Range, or 0 */
-	char			 first_etag[84];	/* If-Match of a resume */
+	/* The first answer's ETag, quoted: a resume's If-Match. */
+	char			 first_etag[84];
 	int			 is_resume_refused;
 	struct evbuffer		*response;
 	long			 status;

@@ -119,7 +119,8 @@ test_list_malformed(void **state)
 		PAGE_HEAD "<Contents><Key>&#;</Key><Size>1</Size></Contents>",
 	};
 	const char	*half_token = PAGE_HEAD "<IsTruncated>true"
-	    "</IsTruncated><NextContinuationToken>abc&bad;</NextContinuationToken>"
+	    "</IsTruncated><NextContinuationToken>abc&bad;"
+	    "</NextContinuationToken>"
 	    "</ListBucketResult>";
 	struct seen	 seen;
 	char		 token[64];
