@@ -46,12 +46,13 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  libbabeltrace2-dev libevent-dev \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  python3-bt2 chromium hyperfine \
-		  util-linux iproute2 procps \
-		  libcurl4-openssl-dev $(TIER_PKGS)
-# The scale-out tier (conf/tier.sh): a one-node Ceph with radosgw and a
-# PostgreSQL cluster, for its tests and `make tier`.
+		  util-linux iproute2 procps
+# The S3 client (relay/s3*.c), and the scale-out tier (conf/tier.sh): a
+# one-node Ceph with radosgw and a PostgreSQL cluster, for its tests and
+# `make tier`.
 TIER_PKGS	= ceph-mon ceph-osd ceph-common radosgw uuid-runtime \
 		  postgresql libpq-dev
+DEB_PKGS	+= libcurl4-openssl-dev $(TIER_PKGS)
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
@@ -97,7 +98,7 @@ UNIT_SAN_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
 FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
 
 .PHONY: all deps check unit unit-san integration fuzz run bench install clean \
-	browser-deps tier tier-stop
+	browser-deps
 
 all: $(RECORDER) $(RELAY) $(CLI) $(LIBTT_SO) $(LIBTT_A) $(BUILD)/tracetrap.pc
 
@@ -196,6 +197,7 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 $(TTS3): tests/apps/tts3.c $(BUILD)/librelay.a $(BUILD)/libttutil.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS)
+integration: $(TTS3)
 
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
@@ -270,7 +272,7 @@ $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	    --no-fund --loglevel=error
 	touch $@
 
-integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(BROWSER_MODULES)
+integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES)
 	BUILD=$(abspath $(BUILD)) prove -f tests/integration/*.t
 
 check: deps
@@ -292,6 +294,7 @@ bench: deps
 # A local scale-out tier to try (README.md "Scaling out"); TIER_DIR and
 # TIER_PORT choose where and on which loopback ports.
 TIER_DIR	?= /tmp/tracetrap-tier
+.PHONY: tier tier-stop
 tier: deps
 	TIER_DIR=$(TIER_DIR) ./conf/tier.sh start
 	@TIER_DIR=$(TIER_DIR) ./conf/tier.sh env
