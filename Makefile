@@ -47,12 +47,6 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  libssl-dev libcmocka-dev libjansson-dev libsqlite3-dev sqlite3 jq curl python3 \
 		  python3-bt2 chromium hyperfine \
 		  util-linux iproute2 procps
-# The S3 client (relay/s3*.c), and the scale-out tier (conf/tier.sh): a
-# one-node Ceph with radosgw and a PostgreSQL cluster, for its tests and
-# `make tier`.
-TIER_PKGS	= ceph-mon ceph-osd ceph-common radosgw uuid-runtime \
-		  postgresql libpq-dev
-DEB_PKGS	+= libcurl4-openssl-dev $(TIER_PKGS)
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
@@ -290,6 +284,13 @@ run: deps
 bench: deps
 	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(BROWSER_MODULES)
 	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
+
+# The S3 client (relay/s3*.c), and the scale-out tier (conf/tier.sh): a
+# one-node Ceph with radosgw and a PostgreSQL cluster, for its tests and
+# `make tier`.
+TIER_PKGS	= ceph-mon ceph-osd ceph-common radosgw uuid-runtime \
+		  postgresql libpq-dev
+DEB_PKGS	+= libcurl4-openssl-dev $(TIER_PKGS)
 
 # A local scale-out tier to try (README.md "Scaling out"); TIER_DIR and
 # TIER_PORT choose where and on which loopback ports.
