@@ -14,7 +14,7 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 10
 
 PKGS		= lttng-ctl libevent libevent_pthreads libevent_openssl jansson \
-		  openssl sqlite3
+		  openssl sqlite3 libcurl
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) babeltrace2 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libbabeltrace2: only the programs that read traces (relay, CLI).
@@ -86,6 +86,7 @@ LIBTT_SO	= $(BUILD)/libtracetrap.so.0
 LIBTT_A		= $(BUILD)/libtracetrap.a
 TTAPP		= $(BUILD)/tests/ttapp
 TTSEND		= $(BUILD)/tests/ttsend
+TTS3		= $(BUILD)/tests/tts3
 UNIT_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 UNIT_SAN_BINS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/san/%,$(UNIT_SRCS))
 FUZZ_BINS	= $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRCS))
@@ -193,6 +194,12 @@ $(TTAPP): tests/apps/ttapp.c tests/apps/ttapp_tp.c tests/apps/ttapp_tp.h
 	$(CC) $(CFLAGS) -Wall -Wextra -Itests/apps -o $@ tests/apps/ttapp.c \
 	    tests/apps/ttapp_tp.c -llttng-ust -ldl
 
+# tts3: the S3 client from the command line (tests, bench/s3-anchor.sh).
+$(TTS3): tests/apps/tts3.c $(BUILD)/librelay.a $(BUILD)/libttutil.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS)
+integration: $(TTS3)
+
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
@@ -203,6 +210,7 @@ FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c l
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
 		  lib/clock.c lib/file.c
+FUZZ_s3_xml	= relay/s3_xml.c
 FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c lib/file.c
 
 .SECONDEXPANSION:
@@ -283,8 +291,26 @@ run: deps
 	./conf/run-local.sh $(abspath $(BUILD))
 
 bench: deps
-	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES)
+	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(BROWSER_MODULES)
 	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
+
+# The S3 client (relay/s3*.c), and the scale-out tier (conf/tier.sh): a
+# one-node Ceph with radosgw and a PostgreSQL cluster, for its tests and
+# `make tier`.
+TIER_PKGS	= ceph-mon ceph-osd ceph-common radosgw uuid-runtime \
+		  postgresql libpq-dev
+DEB_PKGS	+= libcurl4-openssl-dev $(TIER_PKGS)
+
+# A local scale-out tier to try (README.md "Scaling out"); TIER_DIR and
+# TIER_PORT choose where and on which loopback ports.
+TIER_DIR	?= /tmp/tracetrap-tier
+.PHONY: tier tier-stop
+tier: deps
+	TIER_DIR=$(TIER_DIR) ./conf/tier.sh start
+	@TIER_DIR=$(TIER_DIR) ./conf/tier.sh env
+
+tier-stop:
+	TIER_DIR=$(TIER_DIR) ./conf/tier.sh stop
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
