@@ -41,7 +41,8 @@ REGION=${TIER_REGION:-default}
 BUCKET=${TIER_BUCKET:-tracetrap}
 PG_USER_OS=${TIER_PG_OS_USER:-postgres}
 CONF=$DIR/ceph/ceph.conf
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin \
+    2>/dev/null | sort -V | tail -1)
 
 die() { echo "tier.sh: $*" >&2; exit 1; }
 say() { echo "tier.sh: $*" >&2; }
@@ -60,10 +61,10 @@ pid_of() {
 }
 
 stop_pid() {
-	local name=$1 exe=$2 pid i
+	local name=$1 exe=$2 pid _
 	pid=$(pid_of "$name" "$exe") || { rm -f "$DIR/run/$name.pid"; return 0; }
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
