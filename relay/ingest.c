@@ -198,15 +198,22 @@ ingest_release_reserved(struct ingest_conn *c)
 		evtimer_del(c->deadline);
 }
 
+/*
+ * Nothing goes out after an ERROR: it is the peer's last frame, and the
+ * ACKs of jobs still on the disk stay unsaid (the recorder sends those
+ * snapshots again; a stored one is then a duplicate).
+ */
 void
 ingest_send(struct ingest_conn *c, enum frame_type type, json_t *payload)
 {
-	if (c->state != INGEST_CLOSED &&
-	    frame_push_json(c->out, type, payload) == -1)
+	int	 is_open = c->state != INGEST_CLOSED &&
+		    c->state != INGEST_CLOSING;
+
+	if (is_open && frame_push_json(c->out, type, payload) == -1)
 		log_warnx("%s: cannot queue a %s frame", ingest_who(c),
 		    frame_type_name(type));
 	json_decref(payload);
-	if (c->state != INGEST_CLOSED &&
+	if (is_open &&
 	    evbuffer_get_length(c->out) > INGEST_OUTPUT_HIGH &&
 	    !(c->paused & INGEST_PAUSE_OUTPUT)) {
 		c->paused |= INGEST_PAUSE_OUTPUT;
