@@ -11,6 +11,11 @@ Scenarios (each prints one line saying what the relay did):
   oversized | truncated | unknown-type | chunk-first | reserved-bits
                             a malformed frame after hello; prints the
                             relay's ERROR message or how it closed
+  peer-error TEXT           an ERROR frame carrying TEXT, then a PING:
+                            "pong" once the relay answered it
+  ping-flood MEGABYTES      PINGs, never reading the PONGs, until
+                            MEGABYTES went out or the relay stops reading:
+                            "blocked after N bytes" or "sent N bytes"
 """
 import argparse
 import json
@@ -145,6 +150,24 @@ def main():
     elif args.scenario == "chunk-first":
         sock.sendall(frame(CHUNK, struct.pack(">IQ", 0, 0) + b"data"))
         print(answer(sock))
+    elif args.scenario == "peer-error":
+        sock.sendall(jframe(ERROR, {"error": "x", "message": args.rest[0]}))
+        sock.sendall(jframe(PING, {}))
+        ftype, _ = read_frame(sock)
+        print("pong" if ftype == PONG else "frame %s" % ftype)
+    elif args.scenario == "ping-flood":
+        limit = int(args.rest[0]) * 1024 * 1024
+        ping = jframe(PING, {}) * 512
+        sock.settimeout(3)
+        sent = 0
+        try:
+            while sent < limit:
+                sock.sendall(ping)
+                sent += len(ping)
+            print("sent %d bytes" % sent)
+        except (socket.timeout, ssl.SSLError, OSError) as e:
+            print("blocked after %d bytes (%s)" % (sent,
+                                                   e.__class__.__name__))
     else:
         print("unknown scenario", file=sys.stderr)
         return 2
