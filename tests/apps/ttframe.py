@@ -5,9 +5,11 @@ usage: ttframe.py --port N --ca CA [--cert C --key K] SCENARIO [ARGS]
 
 Scenarios (each prints one line saying what the relay did):
   handshake                 connect, say hello; "ok NODE" or "refused ..."
-  upload MANIFEST DIR [--lie-bytes N]
+  upload MANIFEST DIR [--lie-bytes N] [--pause-after-first FILE]
                             upload a snapshot: the manifest file as is,
-                            then every files[] entry read from DIR
+                            then every files[] entry read from DIR; with
+                            --pause-after-first, only BEGIN and the first
+                            chunk until FILE exists
   oversized | truncated | unknown-type | chunk-first | reserved-bits
                             a malformed frame after hello; prints the
                             relay's ERROR message or how it closed
@@ -20,9 +22,11 @@ Scenarios (each prints one line saying what the relay did):
 import argparse
 import json
 import socket
+import os
 import ssl
 import struct
 import sys
+import time
 
 HELLO, PING, PONG, ERROR = 1, 2, 3, 4
 BEGIN, CHUNK, END, ACK = 10, 11, 12, 13
@@ -92,7 +96,7 @@ def answer(sock):
     return "frame %d" % ftype
 
 
-def upload(sock, manifest_path, data_dir, lie_bytes):
+def upload(sock, manifest_path, data_dir, lie_bytes, pause_file=None):
     with open(manifest_path, "rb") as f:
         manifest = f.read()
     files = json.loads(manifest)["files"]
@@ -111,6 +115,8 @@ def upload(sock, manifest_path, data_dir, lie_bytes):
             sock.sendall(frame(CHUNK, struct.pack(">IQ", index, offset) +
                                part))
             offset += len(part)
+            while pause_file and not os.path.exists(pause_file):
+                time.sleep(0.05)
     sock.sendall(jframe(END, {"id": json.loads(manifest)["id"]}))
     return answer(sock)
 
@@ -122,6 +128,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--lie-bytes", type=int, default=0)
+    parser.add_argument("--pause-after-first")
     parser.add_argument("scenario")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
@@ -133,7 +140,8 @@ def main():
     if args.scenario == "handshake":
         print("ok %s" % hello.get("node"))
     elif args.scenario == "upload":
-        print(upload(sock, args.rest[0], args.rest[1], args.lie_bytes))
+        print(upload(sock, args.rest[0], args.rest[1], args.lie_bytes,
+                     args.pause_after_first))
     elif args.scenario == "oversized":
         sock.sendall(struct.pack(">IB", 64 * 1024 * 1024, BEGIN) + b"\0" * 3)
         print(answer(sock))
