@@ -8,7 +8,8 @@ ClientHello), holds them S seconds, and prints "opened A closed B":
 A connections the kernel accepted, B of them the relay closed within the
 hold. With --until-closed it returns as soon as all were closed. With
 --forever it holds them until killed (a benchmark's flood), printing
-"opened A" once they are open.
+"opened A" once they are open, and opens a new one for each the relay
+closes, so that K stay open (or wait in the relay's backlog).
 """
 import argparse
 import select
@@ -25,24 +26,37 @@ def main():
     parser.add_argument("--until-closed", action="store_true")
     parser.add_argument("--forever", action="store_true")
     args = parser.parse_args()
+    def connect():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", args.port))
+        return s
+
     socks = []
     for _ in range(args.count):
         try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setblocking(False)
-            s.connect_ex(("127.0.0.1", args.port))
-            socks.append(s)
+            socks.append(connect())
         except OSError:
             break
-    if args.forever:
-        print("opened %d" % len(socks), flush=True)
-        while True:
-            time.sleep(3600)
     poller = select.poll()
     by_fd = {}
     for s in socks:
         poller.register(s, select.POLLIN)
         by_fd[s.fileno()] = s
+    if args.forever:
+        print("opened %d" % len(socks), flush=True)
+        while True:
+            for fd, _ in poller.poll(1000):
+                s = by_fd.pop(fd)
+                poller.unregister(fd)
+                s.close()
+                try:
+                    s = connect()
+                except OSError:
+                    time.sleep(0.1)
+                    continue
+                poller.register(s, select.POLLIN)
+                by_fd[s.fileno()] = s
     closed = 0
     deadline = time.monotonic() + args.hold
     while by_fd and time.monotonic() < deadline:

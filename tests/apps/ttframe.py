@@ -15,6 +15,9 @@ Scenarios (each prints one line saying what the relay did):
                             relay's ERROR message or how it closed
   peer-error TEXT           an ERROR frame carrying TEXT, then a PING:
                             "pong" once the relay answered it
+  stall-begin SECONDS       the header of a 1 MiB UPLOAD_BEGIN and 100 kB
+                            of it, then nothing for SECONDS: "held" or
+                            how the relay closed it
   ping-flood MEGABYTES      PINGs, never reading the PONGs, until
                             MEGABYTES went out or the relay stops reading:
                             "blocked after N bytes" or "sent N bytes"
@@ -163,6 +166,17 @@ def main():
         sock.sendall(jframe(PING, {}))
         ftype, _ = read_frame(sock)
         print("pong" if ftype == PONG else "frame %s" % ftype)
+    elif args.scenario == "stall-begin":
+        sock.sendall(struct.pack(">IB", 1024 * 1024, BEGIN) + b"\0" * 3 +
+                     b" " * 100000)
+        sock.settimeout(float(args.rest[0]))
+        try:
+            data = sock.recv(1)
+            print("closed" if not data else "frame")
+        except socket.timeout:
+            print("held")
+        except (ssl.SSLError, OSError) as e:
+            print("closed (%s)" % e.__class__.__name__)
     elif args.scenario == "ping-flood":
         limit = int(args.rest[0]) * 1024 * 1024
         ping = jframe(PING, {}) * 512

@@ -15,7 +15,7 @@ ingest_field() { api /v1/status | jq -r ".ingest$1"; }
 # CPU ticks (user + system) the relay used so far.
 relay_ticks() { awk '{ print $14 + $15 }' "/proc/$RELAY_PID/stat"; }
 
-tt_certs node1 node2
+tt_certs node1 node2 s1 s2 s3 s4 s5
 tt_relay_config "[listen]
 handshake_timeout = 1s
 max_connections = 60
@@ -76,6 +76,31 @@ rss_after=$(awk '/VmRSS/ { print $2 }' "/proc/$RELAY_PID/status")
 ok "the relay's RSS stays put (${rss_before} kB -> ${rss_after} kB)" \
     test $((rss_after - rss_before)) -lt 20000
 is "and others are served meanwhile" "$(frame_as node1 handshake)" "ok node1"
+
+# Item 4: the memory budget. Five nodes each start a 1 MiB BEGIN frame
+# and stall: a frame is read only once the budget has room for all of it
+# (2 MiB here), so the others wait unread and the relay never holds more
+# than max_memory of their data.
+kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
+tt_relay_config "[listen]
+max_memory = 2M"
+tt_start_relay
+stallers=""
+for i in 1 2 3 4 5; do
+	frame_as "s$i" stall-begin 3 >"$T/stall.$i" &
+	stallers="$stallers $!"
+done
+tt_pids="$tt_pids $stallers"
+wait_until 10 '[ "$(ingest_field .memory_waits)" -ge 3 ]'
+ok "peers past the budget wait for it" test "$(ingest_field .memory_waits)" -ge 3
+ok "the budget is never exceeded ($(ingest_field .memory_peak) of $(ingest_field .memory_max) bytes)" \
+    test "$(ingest_field .memory_peak)" -le "$(ingest_field .memory_max)"
+ok "and a recorder still connects meanwhile" \
+    test "$(frame_as node2 handshake)" = "ok node2"
+# shellcheck disable=SC2086
+wait $stallers
+ok "the budget comes back when they go" \
+    wait_until 10 '[ "$(ingest_field .memory_used)" -eq 0 ]'
 
 # Item 7: a node's ERROR text cannot forge log lines or drive a terminal.
 is "a peer's ERROR is read" "$(frame_as node1 peer-error \
