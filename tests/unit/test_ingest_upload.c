@@ -218,10 +218,12 @@ send_chunk(struct ingest_conn *c, uint32_t file, uint64_t offset,
 static void
 send_end(struct ingest_conn *c, const char *id, int is_abandoned)
 {
-	struct evbuffer *b = evbuffer_new();
+	struct evbuffer	*b = evbuffer_new();
+	json_t		*o = json_pack("{s:s, s:b}", "id", id, "abandoned",
+			    is_abandoned);
 
-	assert_int_equal(frame_push_json(b, FRAME_UPLOAD_END, json_pack(
-	    "{s:s, s:b}", "id", id, "abandoned", is_abandoned)), 0);
+	assert_int_equal(frame_push_json(b, FRAME_UPLOAD_END, o), 0);
+	json_decref(o);
 	feed(c, b);
 	evbuffer_free(b);
 }
