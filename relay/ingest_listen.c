@@ -5,10 +5,11 @@
  *   - At most [listen] max_connections connections, and max_per_address
  *     from one source address. When a cap is reached, the oldest
  *     connection still before its HELLO (in the TLS handshake, or
- *     authenticated but silent) makes room, since an idle flood holds
- *     only such connections and a recorder says HELLO within
- *     milliseconds; a connection that said HELLO is never evicted, and
- *     when there is none to evict the newcomer is closed at once.
+ *     authenticated but silent) and older than a second makes room,
+ *     since an idle flood holds only such connections and a recorder
+ *     says HELLO within milliseconds; a connection that said HELLO is
+ *     never evicted, and when there is none to evict the newcomer is
+ *     closed at once.
  *   - max_connections is kept below the descriptor limit, which the relay
  *     raises up to its hard limit, by INGEST_FD_RESERVE descriptors: the
  *     API, the store, the catalog and the analysis never go without,
@@ -40,6 +41,7 @@
 #define INGEST_ACCEPT_BACKOFF_MIN_MS	10
 #define INGEST_ACCEPT_BACKOFF_MAX_MS	1000
 #define INGEST_REFUSED_LOG_US		1000000	/* a line a second at most */
+#define INGEST_EVICT_GRACE_US		1000000
 
 /* IPv4-mapped IPv6 addresses count as the IPv4 address they carry. */
 static void
@@ -73,10 +75,19 @@ ingest_addr_equal(const struct ingest_addr *a, const struct ingest_addr *b)
 	    sizeof(a->bytes)) == 0;
 }
 
+/*
+ * A connection that may make room: before its HELLO, and accepted at
+ * least INGEST_EVICT_GRACE_US ago. The grace keeps a flood that
+ * reconnects as fast as it is closed from evicting a recorder in the
+ * middle of its handshake (which takes milliseconds): the newcomers of
+ * such a flood are refused instead, and its older, silent connections
+ * make room for the next ones.
+ */
 static int
-ingest_is_before_hello(const struct ingest_conn *c)
+ingest_is_evictable(const struct ingest_conn *c, uint64_t now_us)
 {
-	return c->state == INGEST_HANDSHAKE || c->state == INGEST_HELLO;
+	return (c->state == INGEST_HANDSHAKE || c->state == INGEST_HELLO) &&
+	    now_us - (uint64_t)c->accepted_us >= INGEST_EVICT_GRACE_US;
 }
 
 int
@@ -85,6 +96,7 @@ ingest_listen_admit(struct relay *relay, const struct ingest_addr *addr)
 	struct ingest		*in = relay->ingest;
 	struct ingest_conn	*c, *oldest = NULL, *oldest_here = NULL;
 	unsigned		 here = 0, max_here;
+	uint64_t		 now_us = clock_monotonic_us();
 
 	max_here = relay->conf.listen_max_per_address;
 	/* In accept order: the first found is the oldest. */
@@ -92,7 +104,7 @@ ingest_listen_admit(struct relay *relay, const struct ingest_addr *addr)
 		if (!ingest_addr_equal(&c->addr, addr))
 			continue;
 		here++;
-		if (oldest_here == NULL && ingest_is_before_hello(c))
+		if (oldest_here == NULL && ingest_is_evictable(c, now_us))
 			oldest_here = c;
 	}
 	if (max_here > 0 && here >= max_here) {
@@ -105,7 +117,7 @@ ingest_listen_admit(struct relay *relay, const struct ingest_addr *addr)
 	if (relay->nconns < in->max_connections)
 		return 0;
 	TAILQ_FOREACH(c, &relay->conns, entry)
-		if (ingest_is_before_hello(c)) {
+		if (ingest_is_evictable(c, now_us)) {
 			oldest = c;
 			break;
 		}

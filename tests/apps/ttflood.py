@@ -2,6 +2,7 @@
 """ttflood: idle connections against the relay's ingest port.
 
 usage: ttflood.py --port N [--count K] [--hold S] [--until-closed]
+                  [--forever] [--source ADDRESS]
 
 Opens K TCP connections to 127.0.0.1:N that never say a word (no TLS
 ClientHello), holds them S seconds, and prints "opened A closed B":
@@ -9,7 +10,9 @@ A connections the kernel accepted, B of them the relay closed within the
 hold. With --until-closed it returns as soon as all were closed. With
 --forever it holds them until killed (a benchmark's flood), printing
 "opened A" once they are open, and opens a new one for each the relay
-closes, so that K stay open (or wait in the relay's backlog).
+closes, so that K stay open (or wait in the relay's backlog). --source
+binds the connections to a local address (127.0.0.2: another peer than
+the recorders of 127.0.0.1, as far as the relay's per-address cap goes).
 """
 import argparse
 import select
@@ -25,9 +28,12 @@ def main():
     parser.add_argument("--hold", type=float, default=5)
     parser.add_argument("--until-closed", action="store_true")
     parser.add_argument("--forever", action="store_true")
+    parser.add_argument("--source")
     args = parser.parse_args()
     def connect():
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if args.source:
+            s.bind((args.source, 0))
         s.setblocking(False)
         s.connect_ex(("127.0.0.1", args.port))
         return s

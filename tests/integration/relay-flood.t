@@ -17,29 +17,52 @@ relay_ticks() { awk '{ print $14 + $15 }' "/proc/$RELAY_PID/stat"; }
 
 tt_certs node1 node2 s1 s2 s3 s4 s5
 tt_relay_config "[listen]
-handshake_timeout = 1s
+handshake_timeout = 3s
 max_connections = 60
 max_per_address = 40"
 tt_start_relay
 
 # Item 3: silent peers go at handshake_timeout, from their accept.
 is "20 silent connections are closed after handshake_timeout" \
-    "$(python3 "$TTFLOOD" --port "$RELAY_PORT" --count 20 --hold 5 --until-closed)" \
+    "$(python3 "$TTFLOOD" --port "$RELAY_PORT" --count 20 --hold 8 --until-closed)" \
     "opened 20 closed 20"
 ok "counted as timeouts" test "$(ingest_field .timeouts)" -ge 20
 
-# Past max_per_address the oldest silent peer makes room: a recorder
-# from the same address still gets in while 100 idle ones wait.
-python3 "$TTFLOOD" --port "$RELAY_PORT" --count 100 --forever >"$T/flood.out" &
+# Past max_per_address the oldest silent peer (older than a second) makes
+# room, or the newcomer is refused: a flood from 127.0.0.2 that reopens
+# every connection the relay closes holds at most 40, and a recorder from
+# 127.0.0.1 still gets in.
+python3 "$TTFLOOD" --port "$RELAY_PORT" --count 100 --forever \
+    --source 127.0.0.2 >"$T/flood.out" &
 FLOOD_PID=$!
 tt_pids="$tt_pids $FLOOD_PID"
 wait_until 10 'grep -q opened "$T/flood.out"'
 wait_until 10 '[ "$(ingest_field .evicted)" -ge 60 ]'
 ok "the cap evicts silent peers" test "$(ingest_field .evicted)" -ge 60
+ok "and refuses newcomers when none is old enough" \
+    test "$(ingest_field .refused)" -ge 1
 ok "connections stay within max_per_address" \
     test "$(ingest_field .connections)" -le 40
-is "a recorder still gets in" "$(frame_as node1 handshake)" "ok node1"
+is "a recorder from another address still gets in" \
+    "$(frame_as node1 handshake)" "ok node1"
 kill "$FLOOD_PID"; wait "$FLOOD_PID" 2>/dev/null
+
+# Past max_connections (60) from several addresses: two silent floods of
+# 40 that do not reconnect fill it; once they are a second old, a
+# recorder makes room for itself by evicting the oldest of them.
+ev0=$(ingest_field .evicted)
+for src in 127.0.0.2 127.0.0.3; do
+	python3 "$TTFLOOD" --port "$RELAY_PORT" --count 40 --hold 5 \
+	    --source "$src" >/dev/null &
+	tt_pids="$tt_pids $!"
+done
+wait_until 10 '[ "$(ingest_field .connections)" -ge 60 ]'
+ok "two floods fill max_connections, no more" \
+    test "$(ingest_field .connections)" -eq 60
+sleep 1.2	# the grace of a connection in its handshake
+is "a recorder evicts an old silent one to get in" \
+    "$(frame_as node1 handshake)" "ok node1"
+ok "counted" test "$(ingest_field .evicted)" -gt "$ev0"
 
 # No descriptors left: accept fails with EMFILE. The relay pauses its
 # listener with backoff instead of being woken for the same pending
