@@ -11,15 +11,20 @@
 # bench/api_poll.py at $RATE requests/s (/v1/snapshots?limit=50,
 # /v1/incidents, /metrics). Flood: tests/apps/ttflood.py opens $FLOOD TCP
 # connections from 127.0.0.1 that never send a byte, and opens a new one
-# for each the relay closes ([listen] handshake_timeout, default 10 s),
-# for the whole phase. The relay runs with max_connections = $MAX_CONNS,
+# for each the relay closes ([listen] handshake_timeout: $HANDSHAKE_TIMEOUT
+# here, so that all of them stay; the default 10 s would close them in
+# waves), for the whole phase. The relay runs with max_connections = $MAX_CONNS,
 # max_per_address = 0 (everyone is 127.0.0.1 here) and max_memory =
 # $MAX_MEMORY. CPU: the relay's user + system time over the phase, in %
 # of one core. RSS: the largest VmRSS sampled every 200 ms in the phase,
 # and VmHWM at the end. Store on a tmpfs unless FS_TMPFS=0.
 #
+# Calm and flooded phases alternate, ROUNDS of each; the ingest figure of
+# a kind is the mean of its phases'.
+#
 # usage: bench/relay-flood.sh (root; CONNS=50 FLOOD=1000 SNAP_MB=4
-#        DURATION=20 RATE=20 MAX_CONNS=2000 MAX_MEMORY=64M FS_TMPFS=1)
+#        DURATION=20 RATE=20 MAX_CONNS=2000 MAX_MEMORY=64M FS_TMPFS=1
+#        ROUNDS=2 HANDSHAKE_TIMEOUT=60s)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -36,6 +41,8 @@ RATE=${RATE:-20}
 MAX_CONNS=${MAX_CONNS:-2000}
 MAX_MEMORY=${MAX_MEMORY:-64M}
 FS_TMPFS=${FS_TMPFS:-1}
+ROUNDS=${ROUNDS:-2}
+HANDSHAKE_TIMEOUT=${HANDSHAKE_TIMEOUT:-60s}
 HZ=$(getconf CLK_TCK)
 
 [ -x "$RELAY" ] || bail "no $RELAY: run make -j2 all first"
@@ -71,13 +78,15 @@ min_free = 0
 max_connections = $MAX_CONNS
 max_per_address = 0
 max_memory = $MAX_MEMORY
+handshake_timeout = $HANDSHAKE_TIMEOUT
 [analysis]
 workers = 0"
 tt_start_relay
 echo "load: $CONNS recorders, snapshots of $SNAP_MB MB back to back for" \
     "$DURATION s; API at $RATE requests/s; flood: $FLOOD idle connections"
 echo "relay: [listen] max_connections = $MAX_CONNS, max_per_address = 0," \
-    "max_memory = $MAX_MEMORY; analysis off"
+    "max_memory = $MAX_MEMORY, handshake_timeout = $HANDSHAKE_TIMEOUT;" \
+    "analysis off"
 
 # phase NAME: one load phase; its figures in $T/NAME.*
 phase() {
@@ -109,16 +118,24 @@ phase() {
 	echo $(( c1 - c0 )) $(( t1 - t0 )) >"$T/$name.cpu"
 }
 
-phase calm
-python3 "$TTFLOOD" --port "$RELAY_PORT" --count "$FLOOD" --forever \
-    >"$T/flood.out" 2>&1 &
-FLOOD_PID=$!
-tt_pids="$tt_pids $FLOOD_PID"
-wait_for 20 grep -q opened "$T/flood.out" || bail "the flood did not start"
-wait_until 20 "[ \"\$(curl -s http://127.0.0.1:$RELAY_API_PORT/v1/status | jq .ingest.connections)\" -ge $FLOOD ]" ||
-    echo "note: the relay holds fewer than $FLOOD connections"
-held=$(curl -s "http://127.0.0.1:$RELAY_API_PORT/v1/status" | jq .ingest.connections)
-phase flooded
+# Calm and flooded alternate, $ROUNDS of each, so that both see the same
+# machine (other load on it comes and goes).
+held=""
+for r in $(seq 1 "$ROUNDS"); do
+	phase "calm$r"
+	python3 "$TTFLOOD" --port "$RELAY_PORT" --count "$FLOOD" --forever \
+	    >"$T/flood.out" 2>&1 &
+	FLOOD_PID=$!
+	tt_pids="$tt_pids $FLOOD_PID"
+	wait_for 20 grep -q opened "$T/flood.out" || bail "the flood did not start"
+	wait_until 20 "[ \"\$(curl -s http://127.0.0.1:$RELAY_API_PORT/v1/status | jq .ingest.connections)\" -ge $FLOOD ]" ||
+	    echo "note: the relay holds fewer than $FLOOD connections"
+	held="$held $(curl -s "http://127.0.0.1:$RELAY_API_PORT/v1/status" |
+	    jq .ingest.connections)"
+	phase "flooded$r"
+	kill "$FLOOD_PID"; wait "$FLOOD_PID" 2>/dev/null
+	wait_until 20 "[ \"\$(curl -s http://127.0.0.1:$RELAY_API_PORT/v1/status | jq .ingest.connections)\" -eq 0 ]"
+done
 status=$(curl -s "http://127.0.0.1:$RELAY_API_PORT/v1/status")
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$RELAY_PID/status")
 
@@ -144,18 +161,42 @@ row() {	# row NAME
 	    'BEGIN { print v / 1024 }')"
 	echo "$mbs" >"$T/$n.mbs"
 }
+# Each kind's phases together: "calm" = calm1 + calm2 + ...
+for kind in calm flooded; do
+	cat "$T/$kind"[0-9]*.uploads >"$T/$kind.uploads.all"
+	cat "$T/$kind"[0-9]*.api >"$T/$kind.api.all"
+	cat "$T/$kind"[0-9]*.rss >"$T/$kind.rss.all"
+	awk '{ t += $1; ns += $2 } END { print t, ns }' "$T/$kind"[0-9]*.cpu \
+	    >"$T/$kind.cpu.all"
+done
 echo
 printf '%-9s %8s %9s %8s  %-16s %6s  %7s\n' phase uploads MB "MB/s" \
     "API ms p50 / p99" CPU "RSS MiB"
-row calm
-row flooded
+for r in $(seq 1 "$ROUNDS"); do
+	row "calm$r"
+	row "flooded$r"
+done
+# All of a kind: MB/s is the mean of its phases' MB/s.
+for kind in calm flooded; do
+	awk '{ print $1 }' "$T/$kind"[0-9]*.mbs | awk '{ s += $1 }
+	    END { printf "%.1f\n", s / NR }' >"$T/$kind.mean"
+done
 echo
-echo "flood: $held connections held by the relay when the flooded phase" \
-    "began; $(jq .ingest.timeouts <<<"$status") timed out," \
-    "$(jq .ingest.evicted <<<"$status") evicted," \
-    "$(jq .ingest.refused <<<"$status") refused so far"
-awk -v a="$(cat "$T/calm.mbs")" -v b="$(cat "$T/flooded.mbs")" 'BEGIN {
+echo "mean ingest: calm $(cat "$T/calm.mean") MB/s, flooded" \
+    "$(cat "$T/flooded.mean") MB/s"
+awk -v a="$(cat "$T/calm.mean")" -v b="$(cat "$T/flooded.mean")" 'BEGIN {
     if (a > 0) printf "ingest flooded / calm: %.1f %%\n", b / a * 100 }'
+for kind in calm flooded; do
+	awk '$4 == 200 { print $2 }' "$T/$kind.api.all" >"$T/$kind.lat"
+	echo "API $kind, all phases: p50 $(pct 0.50 <"$T/$kind.lat" |
+	    awk '{ print $1 / 1000 }') ms, p99 $(pct 0.99 <"$T/$kind.lat" |
+	    awk '{ print $1 / 1000 }') ms ($(wc -l <"$T/$kind.lat") requests)"
+done
+echo "flood: connections held by the relay as each flooded phase began:$held;" \
+    "$(jq .ingest.timeouts <<<"$status") timed out," \
+    "$(jq .ingest.evicted <<<"$status") evicted," \
+    "$(jq .ingest.refused <<<"$status") refused"
 echo "relay VmHWM $(( hwm / 1024 )) MiB; ingest memory peak" \
     "$(( $(jq .ingest.memory_peak <<<"$status") / 1048576 )) MiB of" \
     "max_memory $(( $(jq .ingest.memory_max <<<"$status") / 1048576 )) MiB"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
