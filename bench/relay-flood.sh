@@ -90,7 +90,7 @@ echo "relay: [listen] max_connections = $MAX_CONNS, max_per_address = 0," \
 
 # phase NAME: one load phase; its figures in $T/NAME.*
 phase() {
-	local name=$1 t0 t1 c0 c1 sampler client
+	local name=$1 t0 t1 c0 c1 sampler others client
 
 	python3 "$BENCH/upload_client.py" --port "$RELAY_PORT" --pki "$T/pki" \
 	    --nodes "$(IFS=,; echo "${nodes[*]}")" --snap-mb "$SNAP_MB" \
@@ -104,7 +104,13 @@ phase() {
 	( while :; do awk '/^VmRSS/ { print $2 }' "/proc/$RELAY_PID/status"
 	    sleep 0.2; done ) >"$T/$name.rss" &
 	sampler=$!
-	tt_pids="$tt_pids $sampler"
+	# The uploading client's and the flood's CPU ticks ("-" when gone).
+	( tk() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
+	    awk '{ print $12 + $13 }' | grep . || echo -; }
+	  while :; do echo "$(tk "$client") $(tk "${FLOOD_PID:-0}")"
+	    sleep 0.5; done ) >"$T/$name.others" &
+	others=$!
+	tt_pids="$tt_pids $sampler $others"
 	t0=$(now_ns)
 	c0=$(ticks)
 	python3 "$BENCH/api_poll.py" --port "$RELAY_API_PORT" --rate "$RATE" \
@@ -114,7 +120,11 @@ phase() {
 	wait "$client" || bail "upload_client.py failed: $(tail -1 "$T/client.log")"
 	c1=$(ticks)
 	t1=$(now_ns)
-	kill "$sampler"; wait "$sampler" 2>/dev/null
+	kill "$sampler" "$others"; wait "$sampler" "$others" 2>/dev/null
+	# Room for the next phase: a phase writes up to ~5 GB, and a tmpfs
+	# takes half the RAM at most. The catalog keeps their rows; ingest
+	# does not read them.
+	find "$TT_STORE/incidents" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
 	echo $(( c1 - c0 )) $(( t1 - t0 )) >"$T/$name.cpu"
 }
 
@@ -153,12 +163,20 @@ row() {	# row NAME
 	cpu=$(awk -v t="$tk" -v ns="$ns" -v hz="$HZ" \
 	    'BEGIN { printf "%.0f", t / hz / (ns / 1e9) * 100 }')
 	rss=$(sort -n "$T/$n.rss" | tail -1)
-	printf '%-9s %8d %9.1f %8s  %6.2f / %-7.2f %5s%%  %7.1f\n' "$n" \
+	# The client's and the flood's CPU over the phase, % of a core.
+	others=$(awk -v ns="$ns" -v hz="$HZ" '
+	    $1 != "-" { if (c0 == "") c0 = $1; c1 = $1 }
+	    $2 != "-" { if (f0 == "") f0 = $2; f1 = $2 }
+	    END { s = ns / 1e9 * hz / 100
+		  printf "%s %s", c0 == "" ? "-" : sprintf("%.0f%%",
+		      (c1 - c0) / s), f0 == "" ? "-" : sprintf("%.0f%%",
+		      (f1 - f0) / s) }' "$T/$n.others")
+	printf '%-9s %8d %9.1f %8s  %6.2f / %-7.2f %5s%%  %7.1f  %s\n' "$n" \
 	    "$(wc -l <"$T/$n.uploads")" "$(awk -v b="$bytes" \
 	    'BEGIN { print b / 1e6 }')" "$mbs" "$(awk -v v="$p50" \
 	    'BEGIN { print v / 1000 }')" "$(awk -v v="$p99" \
 	    'BEGIN { print v / 1000 }')" "$cpu" "$(awk -v v="$rss" \
-	    'BEGIN { print v / 1024 }')"
+	    'BEGIN { print v / 1024 }')" "$others"
 	echo "$mbs" >"$T/$n.mbs"
 }
 # Each kind's phases together: "calm" = calm1 + calm2 + ...
@@ -170,8 +188,8 @@ for kind in calm flooded; do
 	    >"$T/$kind.cpu.all"
 done
 echo
-printf '%-9s %8s %9s %8s  %-16s %6s  %7s\n' phase uploads MB "MB/s" \
-    "API ms p50 / p99" CPU "RSS MiB"
+printf '%-9s %8s %9s %8s  %-16s %6s  %7s  %s\n' phase uploads MB "MB/s" \
+    "API ms p50 / p99" CPU "RSS MiB" "CPU of the client, the flood"
 for r in $(seq 1 "$ROUNDS"); do
 	row "calm$r"
 	row "flooded$r"
@@ -199,4 +217,6 @@ echo "flood: connections held by the relay as each flooded phase began:$held;" \
 echo "relay VmHWM $(( hwm / 1024 )) MiB; ingest memory peak" \
     "$(( $(jq .ingest.memory_peak <<<"$status") / 1048576 )) MiB of" \
     "max_memory $(( $(jq .ingest.memory_max <<<"$status") / 1048576 )) MiB"
+echo "uploads refused: $(jq .stats.uploads_refused <<<"$status"), cut off:" \
+    "$(jq .stats.uploads_aborted <<<"$status")"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
