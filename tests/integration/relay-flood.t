@@ -67,6 +67,9 @@ ok "counted" test "$(ingest_field .evicted)" -gt "$ev0"
 # No descriptors left: accept fails with EMFILE. The relay pauses its
 # listener with backoff instead of being woken for the same pending
 # connection forever (100 % of a core before).
+# The floods above gone first: their descriptors would be room again.
+wait_until 20 '[ "$(ingest_field .connections)" -eq 0 ]' ||
+    bail "connections of the floods above still open"
 open_fds=$(ls "/proc/$RELAY_PID/fd" | wc -l)
 read -r soft hard <<<"$(awk '/^Max open files/ { print $4, $5 }' "/proc/$RELAY_PID/limits")"
 prlimit --pid "$RELAY_PID" --nofile=$((open_fds + 2)):"$hard" ||
