@@ -18,9 +18,11 @@ Scenarios (each prints one line saying what the relay did):
   stall-begin SECONDS       the header of a 1 MiB UPLOAD_BEGIN and 100 kB
                             of it, then nothing for SECONDS: "held" or
                             how the relay closed it
-  ping-flood MEGABYTES      PINGs, never reading the PONGs, until
+  ping-flood MEGABYTES [HOLD]
+                            PINGs, never reading the PONGs, until
                             MEGABYTES went out or the relay stops reading:
-                            "blocked after N bytes" or "sent N bytes"
+                            "blocked after N bytes" or "sent N bytes";
+                            then, still reading nothing, HOLD seconds more
 """
 import argparse
 import json
@@ -189,7 +191,11 @@ def main():
             print("sent %d bytes" % sent)
         except (socket.timeout, ssl.SSLError, OSError) as e:
             print("blocked after %d bytes (%s)" % (sent,
-                                                   e.__class__.__name__))
+                                                   e.__class__.__name__),
+                  flush=True)
+            # Still reading nothing: the relay's write timeout is next.
+            if len(args.rest) > 1:
+                time.sleep(float(args.rest[1]))
     else:
         print("unknown scenario", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ ingest_field() { api /v1/status | jq -r ".ingest$1"; }
 # CPU ticks (user + system) the relay used so far.
 relay_ticks() { awk '{ print $14 + $15 }' "/proc/$RELAY_PID/stat"; }
 
-tt_certs node1 node2 s1 s2 s3 s4 s5
+tt_certs node1 node2 s1 s2 s3 s4 s5 deaf
 tt_relay_config "[listen]
 handshake_timeout = 3s
 max_connections = 60
@@ -111,6 +111,10 @@ kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
 tt_relay_config "[listen]
 max_memory = 2M"
 tt_start_relay
+# (And one more peer that PINGs and never reads, left to the relay's
+# write timeout: checked at the end.)
+frame_as deaf ping-flood 200 45 >"$T/deaf.out" &
+tt_pids="$tt_pids $!"
 stallers=""
 for i in 1 2 3 4 5; do
 	frame_as "s$i" stall-begin 3 >"$T/stall.$i" &
@@ -169,5 +173,9 @@ ok "not the one it named" test ! -e "$T/store/incidents/incident-20261118T110640
 is "the stored manifest keeps what it claimed" \
     "$(jq -r .claimed_incident "$T/store/incidents/$claim/node1/$claim/manifest.json")" \
     incident-20261118T110640Z-1
+# Item 4: the peer that reads nothing is dropped once nothing of its
+# output has gone out for 30 s (INGEST_WRITE_SECONDS).
+ok "a peer reading nothing is dropped by the write timeout" \
+    wait_for 45 grep -q "deaf (.*): disconnected: it read nothing it was sent for 30 s" "$T/relay.log"
 ok "the relay is still the same process" kill -0 "$RELAY_PID"
 done_testing
