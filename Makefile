@@ -208,7 +208,8 @@ FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
 		  lib/tls.c lib/name.c
 FUZZ_untar	= cli/untar.c lib/name.c
-FUZZ_manifest	= relay/store.c relay/store_upload.c lib/errbuf.c lib/name.c \
+FUZZ_manifest	= relay/store.c relay/store_upload.c relay/store_manifest.c \
+		  lib/errbuf.c lib/name.c \
 		  lib/clock.c lib/file.c
 FUZZ_s3_xml	= relay/s3_xml.c
 FUZZ_analyze	= $(ANALYZE_SRCS) lib/errbuf.c lib/file.c

@@ -71,10 +71,11 @@ api_status_reply(struct relay *relay, struct evhttp_request *req,
 	    "archive_bytes", (json_int_t)dl->archive_bytes,
 	    "transfers", (int)dl->active);
 	http_json_reply(req, 200, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, "
-	    "s:o}", "name", relay->conf.name, "version", TRACETRAP_VERSION,
+	    "s:o, s:o}", "name", relay->conf.name, "version", TRACETRAP_VERSION,
 	    "connections", (int)relay->nconns, "stats", stats,
 	    "store", store, "api", http,
-	    "analysis", api_status_analysis(relay)));
+	    "analysis", api_status_analysis(relay),
+	    "ingest", ingest_status(relay)));
 }
 
 static void
@@ -209,6 +210,7 @@ api_metrics_reply(struct relay *relay, struct evhttp_request *req,
 	    requests, unauthorized, dl->archives,
 	    dl->archive_bytes, dl->active);
 	api_metrics_analysis(relay, b);
+	ingest_metrics(relay, b);
 	http_json_metrics(req, b);
 }
 

@@ -38,10 +38,11 @@
 /*
  * Bump on any schema change. An older catalog is migrated when
  * catalog_migrate() knows how (version 1: the analysis's columns and
- * tables; version 2: the briefs), else moved aside and rebuilt from the
- * store.
+ * tables; version 2: the briefs; version 3: what the relay measured
+ * itself, and the incidents it asked nodes for), else moved aside and
+ * rebuilt from the store.
  */
-#define CATALOG_SCHEMA_VERSION		3
+#define CATALOG_SCHEMA_VERSION		4
 /* 0x54546361, "TTca": tells our files from any other SQLite database. */
 #define CATALOG_APPLICATION_ID		1414816609
 #define CATALOG_BUSY_TIMEOUT_MS		5000
@@ -99,6 +100,28 @@
 	"  snapshot_id TEXT PRIMARY KEY NOT NULL,"			\
 	"  brief TEXT NOT NULL"						\
 	");"
+/*
+ * Version 4: what retention goes by, measured by the relay rather than
+ * declared by the node (a node could declare "bytes": 0 or a taken_at_us
+ * far in the future and pin the store full): the bytes the snapshot
+ * takes on disk and the relay's clock when it arrived. NULL in a row
+ * only catalog_add() made (the tests'), or one migrated from version 3
+ * until the writer measures it from the store (catalog_measure_store).
+ * And the incidents the relay asked each node to snapshot: a node's
+ * manifest may name only those (store_upload_claimed_incident()).
+ */
+#define CATALOG_STORED_COLUMNS						\
+	"ALTER TABLE snapshots ADD COLUMN stored_bytes INTEGER;"	\
+	"ALTER TABLE snapshots ADD COLUMN received_at_us INTEGER;"
+#define CATALOG_REQUESTS_TABLE						\
+	"CREATE TABLE IF NOT EXISTS incident_requests ("		\
+	"  incident TEXT NOT NULL,"					\
+	"  node TEXT NOT NULL,"						\
+	"  requested_at_us INTEGER NOT NULL,"				\
+	"  PRIMARY KEY (incident, node)"				\
+	") WITHOUT ROWID;"						\
+	"CREATE INDEX IF NOT EXISTS incident_requests_at"		\
+	"  ON incident_requests (requested_at_us);"
 
 /*
  * IF NOT EXISTS: two connections may find the same new file empty (the
@@ -124,7 +147,9 @@ static const char catalog_schema[] =
 	"  requests INTEGER,"
 	"  slowest_us INTEGER,"
 	"  errors INTEGER,"
-	"  history_lost INTEGER"
+	"  history_lost INTEGER,"
+	"  stored_bytes INTEGER,"
+	"  received_at_us INTEGER"
 	");"
 	/* One row per trigger, in manifest order (seq). */
 	"CREATE TABLE IF NOT EXISTS triggers ("
@@ -144,6 +169,7 @@ static const char catalog_schema[] =
 	"  ON triggers (source, snapshot_id);"
 	CATALOG_ANALYSIS_TABLES
 	CATALOG_BRIEF_TABLE
+	CATALOG_REQUESTS_TABLE
 	"PRAGMA user_version = " CATALOG_STRINGIFY(CATALOG_SCHEMA_VERSION) ";"
 	"PRAGMA application_id = " CATALOG_STRINGIFY(CATALOG_APPLICATION_ID) ";"
 	"COMMIT;";
@@ -156,14 +182,18 @@ static const char catalog_migrate_1[] =
 static const char catalog_migrate_2[] =
 	CATALOG_BRIEF_TABLE
 	"PRAGMA user_version = 3;";
+static const char catalog_migrate_3[] =
+	CATALOG_STORED_COLUMNS
+	CATALOG_REQUESTS_TABLE
+	"PRAGMA user_version = 4;";
 
 static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_DELETE_TRIGGERS] =
 	    "DELETE FROM triggers WHERE snapshot_id = ?1",
 	[CATALOG_INSERT_SNAPSHOT] =
 	    "INSERT OR REPLACE INTO snapshots (id, node, incident, "
-	    "taken_at_us, taken_at, bytes, path, labels_json) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "taken_at_us, taken_at, bytes, path, labels_json, stored_bytes, "
+	    "received_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[CATALOG_INSERT_TRIGGER] =
 	    "INSERT INTO triggers (snapshot_id, seq, source, reason) "
 	    "VALUES (?1, ?2, ?3, ?4)",
@@ -182,12 +212,30 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_INCIDENT_SNAPSHOTS] =
 	    "SELECT " CATALOG_SNAPSHOT_COLUMNS " FROM snapshots s "
 	    "WHERE s.incident = ?1 ORDER BY s.taken_at_us DESC, s.id DESC",
+	/*
+	 * Retention's figures: the relay's own measures (version 4), the
+	 * node's only in a row that has none (CATALOG_STORED_COLUMNS).
+	 */
 	[CATALOG_TOTAL_BYTES] =
-	    "SELECT coalesce(sum(bytes), 0) FROM snapshots",
+	    "SELECT coalesce(sum(coalesce(stored_bytes, bytes)), 0) "
+	    "FROM snapshots",
 	[CATALOG_OLDEST_INCIDENT] =
-	    "SELECT incident, max(taken_at_us) AS last_us, sum(bytes) "
+	    "SELECT incident, max(coalesce(received_at_us, taken_at_us)) "
+	    "AS last_us, sum(coalesce(stored_bytes, bytes)) "
 	    "FROM snapshots GROUP BY incident ORDER BY last_us, incident "
 	    "LIMIT 1",
+	[CATALOG_UNMEASURED] =
+	    "SELECT path FROM snapshots WHERE stored_bytes IS NULL LIMIT ?1",
+	[CATALOG_INSERT_REQUEST] =
+	    "INSERT OR REPLACE INTO incident_requests (incident, node, "
+	    "requested_at_us) VALUES (?1, ?2, ?3)",
+	[CATALOG_HAS_REQUEST] =
+	    "SELECT 1 FROM incident_requests WHERE incident = ?1 AND "
+	    "node = ?2",
+	[CATALOG_DELETE_INCIDENT_REQUESTS] =
+	    "DELETE FROM incident_requests WHERE incident = ?1",
+	[CATALOG_DELETE_OLD_REQUESTS] =
+	    "DELETE FROM incident_requests WHERE requested_at_us < ?1",
 	[CATALOG_DELETE_INCIDENT_TRIGGERS] =
 	    "DELETE FROM triggers WHERE snapshot_id IN "
 	    "(SELECT id FROM snapshots WHERE incident = ?1)",
@@ -447,7 +495,7 @@ catalog_check(struct catalog *c, char *err, size_t errlen)
 	else if (version == CATALOG_SCHEMA_VERSION &&
 	    application_id == CATALOG_APPLICATION_ID)
 		state = CATALOG_STATE_VALID;
-	else if ((version == 1 || version == 2) &&
+	else if (version >= 1 && version < CATALOG_SCHEMA_VERSION &&
 	    application_id == CATALOG_APPLICATION_ID)
 		state = CATALOG_STATE_OLD;
 	else {
@@ -535,9 +583,10 @@ end:
 }
 
 /*
- * Brings a version 1 or 2 catalog to version 3 in one transaction. Two
- * connections may try at once: the second, once through the lock, finds
- * the work done.
+ * Brings a version 1, 2 or 3 catalog to version 4 in one transaction.
+ * Two connections may try at once: the second, once through the lock,
+ * finds the work done. Version 4's measures are filled in afterwards, by
+ * the writer (catalog_measure_store), from the store.
  */
 static int
 catalog_migrate(struct catalog *c, char *err, size_t errlen)
@@ -563,6 +612,12 @@ catalog_migrate(struct catalog *c, char *err, size_t errlen)
 	if ((version == 1 || version == 2) && sqlite3_exec(c->db,
 	    catalog_migrate_2, NULL, NULL, NULL) != SQLITE_OK) {
 		catalog_sql_error(c, err, errlen, "migrate from version 2");
+		catalog_rollback(c);
+		return -1;
+	}
+	if (version >= 1 && version <= 3 && sqlite3_exec(c->db,
+	    catalog_migrate_3, NULL, NULL, NULL) != SQLITE_OK) {
+		catalog_sql_error(c, err, errlen, "migrate from version 3");
 		catalog_rollback(c);
 		return -1;
 	}
@@ -607,14 +662,14 @@ catalog_open(const char *db_path, const char *store_dir, int *was_rebuilt,
 		goto error;
 	case CATALOG_STATE_OLD:
 		if (catalog_configure(c, err, errlen) == -1 ||
-		    catalog_migrate(c, err, errlen) == -1)
+		    catalog_migrate(c, err, errlen) == -1 ||
+		    catalog_measure_store(c, store_dir, err, errlen) == -1)
 			goto error;
-		errbuf_set(err, errlen, "%s", "");
 		return c;
 	case CATALOG_STATE_VALID:
-		if (catalog_configure(c, err, errlen) == -1)
+		if (catalog_configure(c, err, errlen) == -1 ||
+		    catalog_measure_store(c, store_dir, err, errlen) == -1)
 			goto error;
-		errbuf_set(err, errlen, "%s", "");
 		return c;
 	case CATALOG_STATE_INVALID:
 		catalog_close(c);

@@ -41,10 +41,46 @@ int		 catalog_rebuild(struct catalog *, const char *store_dir,
 /*
  * Indexes one stored snapshot: its manifest as stored (id, node, incident,
  * taken_at_us, triggers[] sources/reasons/labels, bytes) and its path
- * relative to the store. Adding an id twice replaces it.
+ * relative to the store. Adding an id twice replaces it. catalog_add()
+ * keeps no measure of the relay's own, so retention goes by the node's
+ * figures for that row: the relay indexes what it stores with
+ * catalog_add_stored(), the bytes the snapshot takes on disk and the
+ * relay's clock when it arrived, which retention goes by instead.
  */
 int		 catalog_add(struct catalog *, json_t *manifest,
 		    const char *rel_path, char *err, size_t errlen);
+int		 catalog_add_stored(struct catalog *, json_t *manifest,
+		    const char *rel_path, uint64_t stored_bytes,
+		    int64_t received_at_us, char *err, size_t errlen);
+/*
+ * 0 when catalog_add would take manifest (it needs an "id" and a
+ * "taken_at_us" from 0 to the year 9999, ...), or -1 with err: so an
+ * upload the catalog would refuse is refused before it is stored.
+ */
+int		 catalog_check_manifest(json_t *manifest,
+		    const char *rel_path,
+		    char *err, size_t errlen);
+/*
+ * Indexes the snapshot stored at <store_dir>/<rel_path> from its stored
+ * manifest, measured on disk: a stored snapshot whose row is missing (a
+ * catalog write that failed once) gets it back. 0, or -1 with err.
+ */
+int		 catalog_index_stored(struct catalog *, const char *store_dir,
+		    const char *rel_path, char *err, size_t errlen);
+
+/*
+ * The incidents the relay asked nodes to snapshot (catalog_request.c):
+ * recorded when asked, looked up when a manifest names an incident
+ * (1 asked, 0 not, -1 error), forgotten with their incident and when
+ * older than retention's max_age.
+ */
+int		 catalog_add_request(struct catalog *, const char *incident,
+		    const char *node, int64_t requested_at_us, char *err,
+		    size_t errlen);
+int		 catalog_has_request(struct catalog *, const char *incident,
+		    const char *node);
+int		 catalog_remove_requests_before(struct catalog *,
+		    int64_t before_us, char *err, size_t errlen);
 
 /* 1 stored, 0 not, -1 error. */
 int		 catalog_has_snapshot(struct catalog *, const char *id);
@@ -111,7 +147,8 @@ int		 catalog_set_summary(struct catalog *, const char *id,
 json_t		*catalog_unanalyzed(struct catalog *, int version, int limit);
 
 /*
- * Retention: totals, and the oldest incident (by its newest snapshot):
+ * Retention: totals, and the oldest incident (by its newest snapshot),
+ * in the relay's measures (catalog_add_stored):
  * catalog_oldest_incident returns 1 found, 0 when the catalog is empty,
  * -1 on error.
  */

@@ -56,6 +56,11 @@ enum catalog_statement {
 	CATALOG_INCIDENT_BRIEFS,
 	CATALOG_UNANALYZED,
 	CATALOG_SNAPSHOT,
+	CATALOG_UNMEASURED,
+	CATALOG_INSERT_REQUEST,
+	CATALOG_HAS_REQUEST,
+	CATALOG_DELETE_INCIDENT_REQUESTS,
+	CATALOG_DELETE_OLD_REQUESTS,
 	CATALOG_STATEMENT_COUNT
 };
 
@@ -100,5 +105,13 @@ int		 catalog_summary_from_store(struct catalog *,
 /* catalog_write.c: catalog_rebuild(), with its counts. */
 int		 catalog_rebuild_stats(struct catalog *, const char *store_dir,
 		    struct catalog_rebuild_stats *, char *err, size_t errlen);
+/*
+ * catalog_write.c: indexes again, from the store, the rows that lack the
+ * relay's own measures (a catalog migrated from version 3); nothing
+ * without store_dir (a reader). 0, or -1 with err; on success err is ""
+ * or a warning about rows whose snapshot could not be read.
+ */
+int		 catalog_measure_store(struct catalog *, const char *store_dir,
+		    char *err, size_t errlen);
 
 #endif

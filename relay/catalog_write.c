@@ -1,8 +1,11 @@
 /*
  * Writing the catalog (catalog.h, catalog_sql.h): a stored manifest
- * indexed as one snapshot row and one row per trigger, the whole catalog
- * rebuilt from the store's manifests, and an incident's rows removed.
- * Only the relay's disk thread writes, through its own connection.
+ * indexed as one snapshot row and one row per trigger, with what the
+ * relay measured itself (the bytes on disk, its clock at arrival); the
+ * whole catalog rebuilt from the store's manifests, or the rows that
+ * lack those measures; an incident's rows removed; the incidents the
+ * relay asked each node for. Only the relay's disk thread writes,
+ * through its own connection.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -23,6 +26,10 @@
 #include "catalog_sql.h"
 #include "clock.h"
 #include "errbuf.h"
+#include "store.h"
+
+/* 9999-12-31T23:59:59.999999Z: what a UTC date can still say. */
+#define CATALOG_TAKEN_AT_MAX	253402300799999999LL
 
 /* One manifest, as catalog_insert needs it; strings borrowed. */
 struct catalog_entry {
@@ -31,11 +38,12 @@ struct catalog_entry {
 	size_t		 node_len;
 	const char	*incident;
 	size_t		 incident_len;
-	const char	*taken_at;	/* NULL: formatted from taken_at_us */
 	int64_t		 taken_at_us;
-	int64_t		 bytes;
+	int64_t		 bytes;		/* as the node declared them */
 	json_t		*triggers;	/* an array, or NULL */
 	const char	*rel_path;
+	int64_t		 stored_bytes;	/* measured; -1: none (NULL) */
+	int64_t		 received_at_us; /* the relay's; -1: none (NULL) */
 };
 
 /*
@@ -91,6 +99,7 @@ catalog_entry_parse(struct catalog_entry *e, json_t *manifest,
 	json_t		*value, *files, *file;
 
 	memset(e, 0, sizeof(*e));
+	e->stored_bytes = e->received_at_us = -1;
 	if (!json_is_object(manifest)) {
 		errbuf_set(err, errlen, "manifest is not a JSON object");
 		return -1;
@@ -129,13 +138,14 @@ catalog_entry_parse(struct catalog_entry *e, json_t *manifest,
 	}
 
 	value = json_object_get(manifest, "taken_at_us");
-	if (!json_is_integer(value) || json_integer_value(value) < 0) {
+	if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+	    json_integer_value(value) > CATALOG_TAKEN_AT_MAX) {
 		errbuf_set(err, errlen, "manifest %s has no valid "
 		    "\"taken_at_us\"", e->id);
 		return -1;
 	}
+	/* The text is ours, from the number: a node's taken_at is not read. */
 	e->taken_at_us = json_integer_value(value);
-	e->taken_at = catalog_string(manifest, "taken_at");
 
 	/* "bytes" is the declared total; without it, what files[] add up to. */
 	value = json_object_get(manifest, "bytes");
@@ -185,6 +195,15 @@ end:
 	return text;
 }
 
+/* A measure, or NULL for none (-1). */
+static int
+catalog_bind_measure(sqlite3_stmt *stmt, int index, int64_t value)
+{
+	if (value < 0)
+		return sqlite3_bind_null(stmt, index);
+	return sqlite3_bind_int64(stmt, index, value);
+}
+
 /* Replaces the snapshot's rows; a savepoint, so it nests in a rebuild. */
 static int
 catalog_insert(struct catalog *c, const struct catalog_entry *e,
@@ -196,8 +215,8 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 	};
 	sqlite3_stmt	*stmt = NULL;
 	json_t		*trigger;
-	const char	*source, *reason, *taken_at = e->taken_at;
-	char		*labels = NULL, formatted[64];
+	const char	*source, *reason;
+	char		*labels = NULL, taken_at[64];
 	size_t		 i;
 	int		 rv = -1;
 
@@ -205,11 +224,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 		errbuf_set(err, errlen, "catalog: out of memory");
 		return -1;
 	}
-	if (taken_at == NULL) {
-		clock_format_utc(e->taken_at_us, formatted,
-		    sizeof(formatted));
-		taken_at = formatted;
-	}
+	clock_format_utc(e->taken_at_us, taken_at, sizeof(taken_at));
 	if (catalog_exec(c, "SAVEPOINT catalog_add", err, errlen) == -1) {
 		free(labels);
 		return -1;
@@ -236,6 +251,8 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 	    catalog_bind_text(stmt, 7, e->rel_path, strlen(e->rel_path)) !=
 	    SQLITE_OK ||
 	    catalog_bind_text(stmt, 8, labels, strlen(labels)) != SQLITE_OK ||
+	    catalog_bind_measure(stmt, 9, e->stored_bytes) != SQLITE_OK ||
+	    catalog_bind_measure(stmt, 10, e->received_at_us) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_DONE)
 		goto sqlite_failed;
 	catalog_statement_done(stmt);
@@ -290,6 +307,29 @@ catalog_add(struct catalog *c, json_t *manifest, const char *rel_path,
 	return catalog_insert(c, &e, err, errlen);
 }
 
+int
+catalog_check_manifest(json_t *manifest, const char *rel_path, char *err,
+    size_t errlen)
+{
+	struct catalog_entry	e;
+
+	return catalog_entry_parse(&e, manifest, rel_path, err, errlen);
+}
+
+int
+catalog_add_stored(struct catalog *c, json_t *manifest, const char *rel_path,
+    uint64_t stored_bytes, int64_t received_at_us, char *err, size_t errlen)
+{
+	struct catalog_entry	e;
+
+	if (catalog_entry_parse(&e, manifest, rel_path, err, errlen) == -1)
+		return -1;
+	e.stored_bytes = stored_bytes > INT64_MAX ? INT64_MAX :
+	    (int64_t)stored_bytes;
+	e.received_at_us = received_at_us < 0 ? 0 : received_at_us;
+	return catalog_insert(c, &e, err, errlen);
+}
+
 static void
 catalog_skip(struct catalog_rebuild_stats *stats, const char *rel_path,
     const char *why)
@@ -299,52 +339,111 @@ catalog_skip(struct catalog_rebuild_stats *stats, const char *rel_path,
 		    "%s: %s", rel_path, why);
 }
 
+/*
+ * The relay's clock when the snapshot arrived: the "received_at_us" the
+ * relay wrote into the stored manifest (store_upload_begin), or, in one
+ * stored before it did, the manifest file's modification time.
+ */
+static int64_t
+catalog_received_at(json_t *manifest, const struct stat *st)
+{
+	json_t	*value = json_object_get(manifest, "received_at_us");
+
+	if (json_is_integer(value) && json_integer_value(value) > 0)
+		return json_integer_value(value);
+	return (int64_t)st->st_mtim.tv_sec * 1000000 +
+	    st->st_mtim.tv_nsec / 1000;
+}
+
+/*
+ * Indexes <store_dir>/<rel_path>/manifest.json with the bytes the
+ * snapshot takes on disk. 0 indexed, 1 not indexable (why says why: the
+ * snapshot is unreadable or its manifest invalid), -1 on a catalog error
+ * (err).
+ */
+static int
+catalog_index_one(struct catalog *c, const char *store_dir,
+    const char *rel_path, char *why, size_t whylen, char *err, size_t errlen)
+{
+	struct catalog_entry	 e;
+	struct stat		 st;
+	json_error_t		 json_error;
+	json_t			*manifest;
+	char			 path[PATH_MAX];
+	uint64_t		 stored;
+	int			 fd, rv = 1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/manifest.json",
+	    store_dir, rel_path) >= sizeof(path)) {
+		errbuf_set(why, whylen, "path too long");
+		return 1;
+	}
+	/* O_NONBLOCK: a FIFO in the store must not hang the rebuild. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		/* A plain file where a snapshot directory belongs: not one. */
+		errbuf_set(why, whylen, "%s", errno == ENOTDIR ? "" :
+		    strerror(errno));
+		return 1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		errbuf_set(why, whylen, "manifest.json is not a file");
+		close(fd);
+		return 1;
+	}
+	manifest = json_loadfd(fd, 0, &json_error);
+	close(fd);
+	if (manifest == NULL) {
+		errbuf_set(why, whylen, "%s", json_error.text);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", store_dir, rel_path);
+	if (catalog_entry_parse(&e, manifest, rel_path, why, whylen) == -1)
+		goto end;
+	if (store_disk_bytes(path, &stored) == -1) {
+		errbuf_set(why, whylen, "measuring: %s", strerror(errno));
+		goto end;
+	}
+	e.stored_bytes = stored > INT64_MAX ? INT64_MAX : (int64_t)stored;
+	e.received_at_us = catalog_received_at(manifest, &st);
+	if ((rv = catalog_insert(c, &e, err, errlen)) == 0) {
+		/* Its analysis survives a rebuild: summary.json is stored. */
+		catalog_summary_from_store(c, store_dir, rel_path, e.id);
+	}
+end:
+	json_decref(manifest);
+	return rv;
+}
+
 /* Indexes <store_dir>/<rel_path>/manifest.json, or counts it skipped. */
 static int
 catalog_index_manifest(struct catalog *c, const char *store_dir,
     const char *rel_path, struct catalog_rebuild_stats *stats, char *err,
     size_t errlen)
 {
-	struct catalog_entry	 e;
-	struct stat		 st;
-	json_error_t		 json_error;
-	json_t			*manifest;
-	char			 path[PATH_MAX], why[256];
-	int			 fd, rv = 0;
+	char	 why[256];
+	int	 rv;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s/manifest.json",
-	    store_dir, rel_path) >= sizeof(path)) {
-		catalog_skip(stats, rel_path, "path too long");
-		return 0;
-	}
-	/* O_NONBLOCK: a FIFO in the store must not hang the rebuild. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		/* A plain file where a snapshot directory belongs. */
-		if (errno != ENOTDIR)
-			catalog_skip(stats, rel_path, strerror(errno));
-		return 0;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		catalog_skip(stats, rel_path, "manifest.json is not a file");
-		close(fd);
-		return 0;
-	}
-	manifest = json_loadfd(fd, 0, &json_error);
-	close(fd);
-	if (manifest == NULL) {
-		catalog_skip(stats, rel_path, json_error.text);
-		return 0;
-	}
-	if (catalog_entry_parse(&e, manifest, rel_path, why,
-	    sizeof(why)) == -1)
-		catalog_skip(stats, rel_path, why);
-	else if ((rv = catalog_insert(c, &e, err, errlen)) == 0) {
+	rv = catalog_index_one(c, store_dir, rel_path, why, sizeof(why),
+	    err, errlen);
+	if (rv == 0)
 		stats->indexed++;
-		/* Its analysis survives a rebuild: summary.json is stored. */
-		catalog_summary_from_store(c, store_dir, rel_path, e.id);
-	}
-	json_decref(manifest);
-	return rv;
+	else if (rv == 1 && why[0] != '\0')
+		catalog_skip(stats, rel_path, why);
+	return rv == -1 ? -1 : 0;
+}
+
+int
+catalog_index_stored(struct catalog *c, const char *store_dir,
+    const char *rel_path, char *err, size_t errlen)
+{
+	char	 why[256];
+	int	 rv;
+
+	if ((rv = catalog_index_one(c, store_dir, rel_path, why, sizeof(why),
+	    err, errlen)) == 1)
+		errbuf_set(err, errlen, "catalog: %s: %s", rel_path,
+		    why[0] != '\0' ? why : "not a snapshot");
+	return rv == 0 ? 0 : -1;
 }
 
 /*
@@ -464,6 +563,7 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 		CATALOG_DELETE_INCIDENT_URIS,
 		CATALOG_DELETE_INCIDENT_STATUSES,
 		CATALOG_DELETE_INCIDENT_BRIEFS,
+		CATALOG_DELETE_INCIDENT_REQUESTS,
 		CATALOG_DELETE_INCIDENT_SNAPSHOTS
 	};
 	sqlite3_stmt	*stmt;
@@ -491,5 +591,69 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 		catalog_rollback(c);
 		return -1;
 	}
+	return 0;
+}
+
+int
+catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
+    size_t errlen)
+{
+	struct catalog_rebuild_stats	 stats;
+	sqlite3_stmt			*stmt;
+	json_t				*paths;
+	const char			*path;
+	size_t				 i;
+	int				 rc;
+
+	memset(&stats, 0, sizeof(stats));
+	errbuf_set(err, errlen, "%s", "");
+	if (store_dir == NULL)
+		return 0;
+	/* The list first: a row that stays unmeasured must not loop. */
+	if ((paths = json_array()) == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_UNMEASURED)) == NULL ||
+	    sqlite3_bind_int64(stmt, 1, INT64_MAX) != SQLITE_OK) {
+		json_decref(paths);
+		catalog_sql_error(c, err, errlen, "measure");
+		return -1;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		if ((path = (const char *)sqlite3_column_text(stmt, 0)) != NULL)
+			json_array_append_new(paths, json_string(path));
+	catalog_statement_done(stmt);
+	if (rc != SQLITE_DONE) {
+		json_decref(paths);
+		catalog_sql_error(c, err, errlen, "measure");
+		return -1;
+	}
+	if (json_array_size(paths) == 0) {
+		json_decref(paths);
+		return 0;
+	}
+	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1) {
+		json_decref(paths);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(paths); i++) {
+		path = json_string_value(json_array_get(paths, i));
+		if (!store_is_valid_path(path)) {
+			catalog_skip(&stats, path, "not a store path");
+			continue;
+		}
+		if (catalog_index_manifest(c, store_dir, path, &stats, err,
+		    errlen) == -1)
+			break;
+	}
+	json_decref(paths);
+	if (i < json_array_size(paths) ||
+	    catalog_exec(c, "COMMIT", err, errlen) == -1) {
+		catalog_rollback(c);
+		return -1;
+	}
+	if (stats.skipped > 0)
+		errbuf_set(err, errlen, "catalog: measured %zu snapshots on "
+		    "disk; %zu could not be read and keep their declared "
+		    "figures (first: %s)", stats.indexed, stats.skipped,
+		    stats.first_skipped);
 	return 0;
 }

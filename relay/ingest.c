@@ -1,18 +1,28 @@
 /*
- * Recorder connections: TLS 1.3 with client certificates, then frames
- * (protocol.h). The node name comes from the certificate, fixed at the
- * handshake; nothing a peer sends can change it.
+ * Recorder connections (ingest.h): TLS 1.3 with client certificates,
+ * then frames (protocol.h). The node name comes from the certificate,
+ * fixed at the handshake; nothing a peer sends can change it.
  *
- * Upload data goes to the disk worker as jobs, in frame order. The
- * current store_upload of a connection lives on the worker side: only
- * jobs touch it, and jobs run one at a time, in order. When more than
- * INGEST_QUEUED_HIGH bytes wait for the disk, the connection stops
- * reading until the worker catches up, so a fast sender cannot exhaust
- * the relay's memory and the loop keeps serving everyone else.
- *
- * A malformed frame or a frame out of order is a protocol error: the peer
- * gets FRAME_ERROR and the connection is dropped. A bad upload (path
- * tricks, checksum mismatch, store full) is only refused: ACK "refused".
+ * Nothing a peer does holds the relay's memory or a descriptor for
+ * long:
+ *   - every connection has until [listen] handshake_timeout after its
+ *     accept to finish TLS and say HELLO, and one node keeps one
+ *     connection (a new one replaces the old);
+ *   - a frame is read only once the memory budget ([listen] max_memory)
+ *     has room for all of it and its job: the frame's header says how
+ *     big it is, and a connection waits, unread, until the budget has
+ *     that room, first come, first served. Frames in progress and jobs
+ *     waiting for the disk are what the budget counts, and both come
+ *     back: a frame must be whole within INGEST_FRAME_SECONDS, and jobs
+ *     run. So the relay holds at most max_memory of peers' data, and no
+ *     set of peers can hold it forever;
+ *   - a connection whose jobs wait for the disk past INGEST_QUEUED_HIGH
+ *     is not read until they drain (ingest_upload.c);
+ *   - a peer that does not read what it is sent stops being read past
+ *     INGEST_OUTPUT_HIGH, and is dropped when nothing of its output goes
+ *     out for INGEST_WRITE_SECONDS: PINGs cannot pile up PONGs;
+ *   - after a protocol error the peer gets an ERROR frame and
+ *     INGEST_CLOSING_SECONDS to read it.
  */
 #include <sys/socket.h>
 
@@ -20,6 +30,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,438 +39,354 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
-#include <event2/listener.h>
 #include <openssl/err.h>
 
+#include "clock.h"
+#include "ingest.h"
 #include "log.h"
-#include "protocol.h"
-#include "analysis.h"
-#include "relay.h"
-#include "store.h"
+#include "text.h"
 #include "tls.h"
+#include "worker.h"
 #include "xmalloc.h"
 
-#define INGEST_QUEUED_HIGH	(8 * 1024 * 1024)
-#define INGEST_QUEUED_LOW	(2 * 1024 * 1024)
-#define INGEST_HANDSHAKE_SECONDS 10
 #define INGEST_IDLE_SECONDS	120	/* peers ping every 15 s */
+#define INGEST_WRITE_SECONDS	30	/* output that does not move */
+#define INGEST_FRAME_SECONDS	60	/* from a frame's header to its end */
+#define INGEST_CLOSING_SECONDS	10	/* for the peer to read an ERROR */
+#define INGEST_STRINGIFY(x)	INGEST_STRINGIFY_VALUE(x)
+#define INGEST_STRINGIFY_VALUE(x) #x
 
-enum ingest_state {
-	INGEST_HANDSHAKE,
-	INGEST_HELLO,		/* waiting for the peer's HELLO */
-	INGEST_READY,
-	INGEST_CLOSING,		/* ERROR queued; close once it is out */
-	INGEST_CLOSED,		/* bufferevent gone; jobs still pending */
-};
+static void	ingest_on_read(struct bufferevent *, void *);
 
-struct ingest_conn {
-	struct relay		*relay;
-	struct bufferevent	*bev;
-	enum ingest_state	 state;
-	char			 node[64];
-	char			 address[64];
+const char *
+ingest_printable(const char *s, size_t slen, char *buf, size_t len)
+{
+	if (s == NULL)
+		s = "(none)";
+	text_utf8_copy(buf, len, s, slen);
+	return text_terminal_safe(buf);
+}
 
-	/* Main thread's view of the upload in progress. */
-	unsigned		 generation;	/* of the upload, at BEGIN */
-	int			 is_uploading;
-	int			 is_discarding;	/* refused: skip until END */
-	char			 upload_id[STORE_NAME_MAX];
-	uint64_t		 queued_bytes;	/* waiting for the disk */
-	unsigned		 jobs;		/* submitted, not done */
-	int			 is_read_paused;
+const char *
+ingest_who(const struct ingest_conn *c)
+{
+	static char	 who[sizeof(c->node) + sizeof(c->address) + 4];
 
-	/* Worker side: touched by disk jobs only. */
-	struct store_upload	*upload;
-	int			 has_failed;
+	if (c->node[0] == '\0')
+		return c->address;
+	snprintf(who, sizeof(who), "%s (%s)", c->node, c->address);
+	return who;
+}
 
-	TAILQ_ENTRY(ingest_conn) entry;
-};
+struct ingest *
+ingest_new(struct relay *relay)
+{
+	struct ingest *in;
 
-enum ingest_job_type {
-	INGEST_JOB_BEGIN,
-	INGEST_JOB_CHUNK,
-	INGEST_JOB_END,
-	INGEST_JOB_ABORT,
-};
+	in = xcalloc(1, sizeof(*in));
+	in->memory_max = relay->conf.listen_max_memory;
+	in->max_connections = relay->conf.listen_max_connections;
+	TAILQ_INIT(&in->waiters);
+	return in;
+}
 
-struct ingest_job {
-	enum ingest_job_type	 type;
-	struct ingest_conn	*conn;
-	unsigned		 generation;	/* the upload it belongs to */
-	char			*data;		/* manifest or chunk bytes */
-	size_t			 len;
-	uint32_t		 file_index;
-	uint64_t		 offset;
+void
+ingest_free(struct relay *relay)
+{
+	free(relay->ingest);
+	relay->ingest = NULL;
+}
 
-	int			 is_ok;
-	int			 is_duplicate;
-	int			 is_first_failure; /* answer the peer once */
-	char			 id[STORE_NAME_MAX];
-	char			 path[PATH_MAX];	/* stored, relative */
-	char			 error[512];
-};
+/* Memory from the budget for c's frame: 0, or -1 and c waits its turn. */
+static int
+ingest_budget_take(struct ingest_conn *c, size_t n)
+{
+	struct ingest	*in = c->relay->ingest;
 
-static void	ingest_run(void *);
-static void	ingest_done(void *);
+	/* Waiters first: a stream of small frames must not starve a big one. */
+	if ((!TAILQ_EMPTY(&in->waiters) && !c->is_waiting) ||
+	    in->memory_used + n > in->memory_max) {
+		if (!c->is_waiting) {
+			TAILQ_INSERT_TAIL(&in->waiters, c, wait_entry);
+			c->is_waiting = 1;
+			in->memory_waits++;
+		}
+		c->wanted = n;
+		c->paused |= INGEST_PAUSE_MEMORY;
+		ingest_read_update(c);
+		return -1;
+	}
+	in->memory_used += n;
+	if (in->memory_used > in->memory_peak)
+		in->memory_peak = in->memory_used;
+	c->reserved += n;
+	return 0;
+}
 
 static void
+ingest_budget_leave(struct ingest_conn *c)
+{
+	if (c->is_waiting) {
+		TAILQ_REMOVE(&c->relay->ingest->waiters, c, wait_entry);
+		c->is_waiting = 0;
+	}
+}
+
+/* Budget came back: the first waiters whose frame now fits read again. */
+static void
+ingest_budget_wake(struct relay *relay)
+{
+	struct ingest		*in = relay->ingest;
+	struct ingest_conn	*c;
+
+	struct timeval		 frame = { INGEST_FRAME_SECONDS, 0 };
+
+	while ((c = TAILQ_FIRST(&in->waiters)) != NULL &&
+	    in->memory_used + c->wanted <= in->memory_max) {
+		ingest_budget_leave(c);
+		/* Its turn: the room is its own before it reads. */
+		in->memory_used += c->wanted;
+		if (in->memory_used > in->memory_peak)
+			in->memory_peak = in->memory_used;
+		c->reserved += c->wanted;
+		c->wanted = 0;
+		if (c->deadline != NULL && c->state == INGEST_READY)
+			evtimer_add(c->deadline, &frame);
+		c->paused &= ~INGEST_PAUSE_MEMORY;
+		ingest_read_update(c);
+	}
+}
+
+void
+ingest_charge(struct ingest_conn *c, size_t cost)
+{
+	struct ingest	*in = c->relay->ingest;
+
+	if (in == NULL)
+		return;
+	if (c->reserved >= cost) {
+		c->reserved -= cost;
+		return;
+	}
+	in->memory_used += cost - c->reserved;
+	c->reserved = 0;
+	if (in->memory_used > in->memory_peak)
+		in->memory_peak = in->memory_used;
+}
+
+void
+ingest_uncharge(struct relay *relay, size_t cost)
+{
+	struct ingest	*in = relay->ingest;
+
+	if (in == NULL)
+		return;
+	in->memory_used -= cost;
+	ingest_budget_wake(relay);
+}
+
+/* What c reserved for a frame and did not hand to a job goes back. */
+static void
+ingest_release_reserved(struct ingest_conn *c)
+{
+	size_t	 n = c->reserved;
+
+	c->reserved = 0;
+	if (n > 0)
+		ingest_uncharge(c->relay, n);
+	if (c->deadline != NULL && c->state == INGEST_READY)
+		evtimer_del(c->deadline);
+}
+
+/*
+ * Nothing goes out after an ERROR: it is the peer's last frame, and the
+ * ACKs of jobs still on the disk stay unsaid (the recorder sends those
+ * snapshots again; a stored one is then a duplicate).
+ */
+void
 ingest_send(struct ingest_conn *c, enum frame_type type, json_t *payload)
 {
-	if (c->state != INGEST_CLOSED &&
-	    frame_push_json(bufferevent_get_output(c->bev), type, payload) == -1)
-		log_warnx("%s: cannot queue a %s frame", c->node,
+	int	 is_open = c->state != INGEST_CLOSED &&
+		    c->state != INGEST_CLOSING;
+
+	if (is_open && frame_push_json(c->out, type, payload) == -1)
+		log_warnx("%s: cannot queue a %s frame", ingest_who(c),
 		    frame_type_name(type));
 	json_decref(payload);
+	if (is_open &&
+	    evbuffer_get_length(c->out) > INGEST_OUTPUT_HIGH &&
+	    !(c->paused & INGEST_PAUSE_OUTPUT)) {
+		c->paused |= INGEST_PAUSE_OUTPUT;
+		ingest_read_update(c);
+	}
 }
 
-static void
-ingest_submit(struct ingest_conn *c, enum ingest_job_type type, char *data,
-    size_t len, uint32_t file_index, uint64_t offset)
+void
+ingest_read_update(struct ingest_conn *c)
 {
-	struct ingest_job *job;
-
-	job = xcalloc(1, sizeof(*job));
-	job->type = type;
-	job->conn = c;
-	job->generation = c->generation;
-	job->data = data;
-	job->len = len;
-	job->file_index = file_index;
-	job->offset = offset;
-	c->jobs++;
-	if (type == INGEST_JOB_CHUNK)
-		c->queued_bytes += len;
-	worker_submit(c->relay->disk, ingest_run, ingest_done, job);
+	if (c->bev == NULL || c->state == INGEST_CLOSED ||
+	    c->state == INGEST_CLOSING)
+		return;
+	if (c->paused != 0) {
+		bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	/* What was read before the pause is not announced again: look. */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
+void
+ingest_conn_release(struct ingest_conn *c)
+{
+	if (c->state != INGEST_CLOSED || c->jobs > 0 || c->is_free_pending)
+		return;
+	if (c->flow != NULL)
+		worker_flow_free(c->flow);
+	free(c);
+}
+
+/*
+ * After a drop, on the next turn of the loop: whoever dropped c may
+ * still look at it (c->state) on the way out.
+ */
 static void
+ingest_on_closed(evutil_socket_t fd, short events, void *arg)
+{
+	struct ingest_conn *c = arg;
+
+	(void)fd;
+	(void)events;
+	c->is_free_pending = 0;
+	ingest_conn_release(c);
+}
+
+void
 ingest_drop(struct ingest_conn *c, const char *why)
 {
-	struct relay *relay = c->relay;
+	struct relay	*relay = c->relay;
 
 	if (c->state == INGEST_CLOSED)
 		return;
-	log_info("%s (%s): disconnected: %s", c->node[0] != '\0' ? c->node :
-	    "unknown peer", c->address, why);
-	bufferevent_free(c->bev);
+	if (c->state == INGEST_HANDSHAKE)
+		log_debug("%s: disconnected: %s", ingest_who(c), why);
+	else
+		log_info("%s: disconnected: %s", ingest_who(c), why);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
 	c->bev = NULL;
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	c->deadline = NULL;
 	c->state = INGEST_CLOSED;
 	TAILQ_REMOVE(&relay->conns, c, entry);
 	relay->nconns--;
-	if (c->is_uploading && !c->is_discarding) {
-		relay->stats.uploads_aborted++;
-		log_warnx("%s: upload %s cut off; nothing of it is kept, the "
-		    "recorder sends it again", c->node, c->upload_id);
-	}
-	/* The worker owns the upload: it frees it, after the queued jobs. */
-	ingest_submit(c, INGEST_JOB_ABORT, NULL, 0, 0, 0);
+	ingest_budget_leave(c);
+	ingest_release_reserved(c);
+	ingest_upload_close(c);
+	c->is_free_pending = 1;
+	if (event_base_once(relay->base, -1, EV_TIMEOUT, ingest_on_closed, c,
+	    NULL) == -1)
+		fatalx("event_base_once");
 }
 
-static void
+void
 ingest_protocol_error(struct ingest_conn *c, const char *message)
 {
+	struct timeval	 closing = { INGEST_CLOSING_SECONDS, 0 };
+	char		 printable[512];
+
 	c->relay->stats.protocol_errors++;
-	log_warnx("%s (%s): protocol error: %s", c->node[0] != '\0' ?
-	    c->node : "unknown peer", c->address, message);
+	log_warnx("%s: protocol error: %s", ingest_who(c), ingest_printable(
+	    message, strlen(message), printable, sizeof(printable)));
 	ingest_send(c, FRAME_ERROR, json_pack("{s:s, s:s}", "error",
 	    "protocol", "message", message));
+	c->state = INGEST_CLOSING;
+	if (c->bev == NULL)
+		return;
 	/* Let the ERROR frame out, then close: see ingest_on_write. */
 	bufferevent_disable(c->bev, EV_READ);
-	c->state = INGEST_CLOSING;
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &closing);
+	if (evbuffer_get_length(c->out) == 0)
+		ingest_drop(c, "protocol error");
 }
 
-/* Disk worker: everything that touches the store and the writer catalog. */
+/* A node says HELLO: its older connection, if any, is a dead one. */
 static void
-ingest_run(void *arg)
+ingest_on_hello(struct ingest_conn *c, const struct frame *f)
 {
-	struct ingest_job	*job = arg;
-	struct ingest_conn	*c = job->conn;
-	struct relay		*relay = c->relay;
-	int			 was_failed = c->has_failed;
-
-	switch (job->type) {
-	case INGEST_JOB_BEGIN:
-		store_upload_free(c->upload);
-		c->has_failed = 0;
-		was_failed = 0;
-		c->upload = store_upload_begin(relay->conf.store_dir, c->node,
-		    job->data, job->len, relay->conf.store_min_free,
-		    job->error, sizeof(job->error));
-		if (c->upload == NULL)
-			c->has_failed = 1;
-		else {
-			snprintf(job->id, sizeof(job->id), "%s",
-			    store_upload_id(c->upload));
-			/* Already stored: the recorder lost our ACK. */
-			if (catalog_has_snapshot(relay->catalog_writer,
-			    job->id) == 1)
-				job->is_duplicate = 1;
-		}
-		break;
-	case INGEST_JOB_CHUNK:
-		if (c->has_failed || c->upload == NULL)
-			break;
-		if (store_upload_chunk(c->upload, job->file_index, job->offset,
-		    job->data, job->len, job->error, sizeof(job->error)) == -1)
-			c->has_failed = 1;
-		break;
-	case INGEST_JOB_END:
-		if (c->has_failed || c->upload == NULL)
-			break;
-		snprintf(job->id, sizeof(job->id), "%s",
-		    store_upload_id(c->upload));
-		snprintf(job->path, sizeof(job->path), "%s",
-		    store_upload_path(c->upload));
-		if (store_upload_end(c->upload, &job->is_duplicate, job->error,
-		    sizeof(job->error)) == -1)
-			c->has_failed = 1;
-		else if (!job->is_duplicate &&
-		    catalog_add(relay->catalog_writer,
-		    store_upload_manifest(c->upload),
-		    store_upload_path(c->upload), job->error,
-		    sizeof(job->error)) == -1)
-			/* Stored and durable: the catalog can be rebuilt. */
-			log_warnx("catalog: %s", job->error);
-		store_upload_free(c->upload);
-		c->upload = NULL;
-		break;
-	case INGEST_JOB_ABORT:
-		store_upload_free(c->upload);
-		c->upload = NULL;
-		break;
-	}
-	job->is_ok = !c->has_failed;
-	job->is_first_failure = c->has_failed && !was_failed;
-}
-
-static void
-ingest_resume_reading(struct ingest_conn *c)
-{
-	if (c->is_read_paused && c->queued_bytes < INGEST_QUEUED_LOW &&
-	    c->state != INGEST_CLOSED) {
-		c->is_read_paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-	}
-}
-
-/* Event loop: answers the recorder once a job says how things went. */
-static void
-ingest_done(void *arg)
-{
-	struct ingest_job	*job = arg;
-	struct ingest_conn	*c = job->conn;
-	struct relay		*relay = c->relay;
-
-	c->jobs--;
-	if (job->type == INGEST_JOB_CHUNK)
-		c->queued_bytes -= job->len;
-	/*
-	 * A job of an upload the recorder abandoned, done after the next
-	 * BEGIN: what it found is about the old upload, not this one.
-	 */
-	if (job->generation != c->generation)
-		goto end;
-	if (job->is_first_failure && c->is_uploading) {
-		relay->stats.uploads_refused++;
-		log_warnx("%s: upload %s refused: %s", c->node, c->upload_id,
-		    job->error);
-		ingest_send(c, FRAME_ACK, json_pack("{s:s, s:s, s:s}", "id",
-		    c->upload_id, "status", "refused", "message", job->error));
-		c->is_discarding = 1;
-	} else if (job->type == INGEST_JOB_BEGIN && job->is_duplicate) {
-		relay->stats.uploads_duplicate++;
-		log_info("%s: snapshot %s is already stored", c->node, job->id);
-		ingest_send(c, FRAME_ACK, json_pack("{s:s, s:s}", "id", job->id,
-		    "status", "stored"));
-		c->is_discarding = 1;
-	} else if (job->type == INGEST_JOB_END && job->is_ok &&
-	    c->is_uploading && !c->is_discarding) {
-		if (job->is_duplicate)
-			relay->stats.uploads_duplicate++;
-		else
-			relay->stats.uploads_stored++;
-		log_info("%s: snapshot %s stored%s", c->node, job->id,
-		    job->is_duplicate ? " (already there)" : "");
-		ingest_send(c, FRAME_ACK, json_pack("{s:s, s:s}", "id", job->id,
-		    "status", "stored"));
-		/* After the ACK: the recorder never waits for the analysis. */
-		if (!job->is_duplicate)
-			analysis_submit(relay->analysis, job->id, job->path);
-	}
-	if (job->type == INGEST_JOB_END) {
-		c->is_uploading = 0;
-		c->is_discarding = 0;
-	}
-end:
-	ingest_resume_reading(c);
-	free(job->data);
-	free(job);
-	if (c->state == INGEST_CLOSED && c->jobs == 0)
-		free(c);
-}
-
-/* The snapshot id of a manifest, for logs; the store checks it again. */
-static void
-ingest_manifest_id(const char *manifest, size_t len, char *id, size_t idlen)
-{
-	json_t		*o = json_loadb(manifest, len, 0, NULL);
-	const char	*value = json_string_value(json_object_get(o, "id"));
-
-	snprintf(id, idlen, "%s", value != NULL && store_is_valid_name(value) ?
-	    value : "(invalid id)");
-	json_decref(o);
-}
-
-static void
-ingest_on_begin(struct ingest_conn *c, const struct frame *f)
-{
-	char *manifest;
-
-	if (c->is_uploading) {
-		ingest_protocol_error(c, "upload_begin while an upload is in "
-		    "progress");
-		return;
-	}
-	manifest = xmalloc(f->length + 1);
-	memcpy(manifest, f->payload, f->length);
-	manifest[f->length] = '\0';
-	c->generation++;
-	c->is_uploading = 1;
-	c->is_discarding = 0;
-	ingest_manifest_id(manifest, f->length, c->upload_id,
-	    sizeof(c->upload_id));
-	ingest_submit(c, INGEST_JOB_BEGIN, manifest, f->length, 0, 0);
-}
-
-static void
-ingest_on_chunk(struct ingest_conn *c, const struct frame *f)
-{
-	struct frame_chunk	 chunk;
-	char			 err[256], *data;
-
-	if (!c->is_uploading) {
-		ingest_protocol_error(c, "upload_chunk without upload_begin");
-		return;
-	}
-	if (frame_chunk_decode(f, &chunk, err, sizeof(err)) == -1) {
-		ingest_protocol_error(c, err);
-		return;
-	}
-	if (c->is_discarding)
-		return;
-	c->relay->stats.bytes_received += chunk.length;
-	data = xmalloc(chunk.length + 1);
-	memcpy(data, chunk.data, chunk.length);
-	ingest_submit(c, INGEST_JOB_CHUNK, data, chunk.length,
-	    chunk.file_index, chunk.offset);
-	if (c->queued_bytes > INGEST_QUEUED_HIGH && !c->is_read_paused) {
-		c->is_read_paused = 1;
-		bufferevent_disable(c->bev, EV_READ);
-	}
-}
-
-/* UPLOAD_END {"abandoned":true}: the sender gives the upload up. */
-static int
-ingest_is_abandoned(struct ingest_conn *c, const struct frame *f)
-{
-	char	 err[256];
-	json_t	*o;
-	int	 is_abandoned;
+	struct ingest_conn	*other, *next;
+	char			 err[256];
+	json_t			*o;
 
 	if ((o = frame_json(f, err, sizeof(err))) == NULL) {
-		log_debug("%s: upload_end: %s", c->node, err);
-		return 0;
-	}
-	is_abandoned = json_is_true(json_object_get(o, "abandoned"));
-	json_decref(o);
-	return is_abandoned;
-}
-
-static void
-ingest_on_frame(struct ingest_conn *c, const struct frame *f)
-{
-	char	 err[256];
-	json_t	*o;
-
-	if (c->state == INGEST_HELLO) {
-		if (f->type != FRAME_HELLO) {
-			ingest_protocol_error(c, "the first frame must be "
-			    "hello");
-			return;
-		}
-		if ((o = frame_json(f, err, sizeof(err))) == NULL) {
-			ingest_protocol_error(c, err);
-			return;
-		}
-		if (json_integer_value(json_object_get(o, "version")) !=
-		    PROTOCOL_VERSION) {
-			json_decref(o);
-			ingest_protocol_error(c, "unsupported protocol version");
-			return;
-		}
-		json_decref(o);
-		c->state = INGEST_READY;
-		ingest_send(c, FRAME_HELLO, json_pack("{s:i, s:s, s:s}",
-		    "version", PROTOCOL_VERSION, "node", c->node, "software",
-		    "tracetrap-relay " TRACETRAP_VERSION));
-		log_info("%s (%s): connected", c->node, c->address);
+		ingest_protocol_error(c, err);
 		return;
 	}
-	switch (f->type) {
-	case FRAME_PING:
-		ingest_send(c, FRAME_PONG, json_object());
-		break;
-	case FRAME_PONG:
-		break;
-	case FRAME_UPLOAD_BEGIN:
-		ingest_on_begin(c, f);
-		break;
-	case FRAME_UPLOAD_CHUNK:
-		ingest_on_chunk(c, f);
-		break;
-	case FRAME_UPLOAD_END:
-		if (!c->is_uploading) {
-			ingest_protocol_error(c, "upload_end without "
-			    "upload_begin");
-			return;
-		}
-		if (c->is_discarding) {
-			c->is_uploading = 0;
-			c->is_discarding = 0;
-			return;
-		}
-		if (ingest_is_abandoned(c, f)) {
-			/* The recorder could not send it whole; it retries. */
-			log_info("%s: upload %s abandoned by the recorder",
-			    c->node, c->upload_id);
-			c->relay->stats.uploads_aborted++;
-			c->is_uploading = 0;
-			ingest_submit(c, INGEST_JOB_ABORT, NULL, 0, 0, 0);
-			return;
-		}
-		ingest_submit(c, INGEST_JOB_END, NULL, 0, 0, 0);
-		break;
-	case FRAME_CLUSTER_TRIGGER:
-		if ((o = frame_json(f, err, sizeof(err))) == NULL) {
-			ingest_protocol_error(c, err);
-			return;
-		}
-		fanout_trigger(c->relay, c->node, o);
+	if (json_integer_value(json_object_get(o, "version")) !=
+	    PROTOCOL_VERSION) {
 		json_decref(o);
-		break;
-	case FRAME_ERROR:
-		if ((o = frame_json(f, err, sizeof(err))) != NULL) {
-			log_warnx("%s: peer error: %s", c->node,
-			    json_string_value(json_object_get(o, "message")));
-			json_decref(o);
-		}
-		break;
-	default:
-		snprintf(err, sizeof(err), "unexpected %s frame",
-		    frame_type_name(f->type));
-		ingest_protocol_error(c, err);
-		break;
+		ingest_protocol_error(c, "unsupported protocol version");
+		return;
 	}
+	json_decref(o);
+	for (other = TAILQ_FIRST(&c->relay->conns); other != NULL;
+	    other = next) {
+		next = TAILQ_NEXT(other, entry);
+		if (other == c || other->state != INGEST_READY ||
+		    strcmp(other->node, c->node) != 0)
+			continue;
+		c->relay->ingest->replaced++;
+		ingest_drop(other, "replaced by a new connection of the same "
+		    "node");
+	}
+	c->state = INGEST_READY;
+	if (c->deadline != NULL)
+		evtimer_del(c->deadline);
+	ingest_send(c, FRAME_HELLO, json_pack("{s:i, s:s, s:s}", "version",
+	    PROTOCOL_VERSION, "node", c->node, "software",
+	    "tracetrap-relay " TRACETRAP_VERSION));
+	log_info("%s: connected", ingest_who(c));
+}
+
+/*
+ * The next frame's room in the budget, from its header alone: 1 when it
+ * is all there to handle, 0 when it needs more bytes or room (the read
+ * stops), -1 when its header is wrong (the connection is closing).
+ */
+static int
+ingest_frame_ready(struct ingest_conn *c, struct evbuffer *in)
+{
+	struct timeval	 frame = { INGEST_FRAME_SECONDS, 0 };
+	struct frame	 f;
+	uint8_t		 header[FRAME_HEADER_SIZE];
+	char		 err[256];
+	size_t		 need;
+
+	if (evbuffer_get_length(in) < FRAME_HEADER_SIZE)
+		return 0;
+	evbuffer_copyout(in, header, sizeof(header));
+	if (frame_parse(header, sizeof(header), &f, err, sizeof(err)) == -1) {
+		ingest_protocol_error(c, err);
+		return -1;
+	}
+	/* Before HELLO nothing else is read, not even the rest of it. */
+	if (c->state == INGEST_HELLO && header[4] != FRAME_HELLO) {
+		ingest_protocol_error(c, "the first frame must be hello");
+		return -1;
+	}
+	need = FRAME_HEADER_SIZE + ((size_t)header[0] << 24 |
+	    (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3]) +
+	    INGEST_JOB_COST;
+	if (c->reserved < need) {
+		if (ingest_budget_take(c, need - c->reserved) == -1)
+			return 0;
+		if (c->deadline != NULL && c->state == INGEST_READY)
+			evtimer_add(c->deadline, &frame);
+	}
+	return evbuffer_get_length(in) >= need - INGEST_JOB_COST;
 }
 
 static void
@@ -471,68 +398,94 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	char			 err[256];
 	int			 ret;
 
-	while (c->state == INGEST_HELLO || c->state == INGEST_READY) {
-		if (c->is_read_paused)
+	while ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
+	    c->paused == 0) {
+		if ((ret = ingest_frame_ready(c, in)) != 1)
 			return;
-		if ((ret = frame_pull(in, &f, err, sizeof(err))) == 0)
-			return;
-		if (ret == -1) {
+		if (frame_pull(in, &f, err, sizeof(err)) != 1) {
 			ingest_protocol_error(c, err);
 			return;
 		}
-		ingest_on_frame(c, &f);
+		if (c->state == INGEST_HELLO)
+			ingest_on_hello(c, &f);
+		else
+			ingest_upload_frame(c, &f);
 		if (c->state == INGEST_CLOSED)
 			return;
 		evbuffer_drain(in, FRAME_HEADER_SIZE + f.length);
-		if (c->state == INGEST_CLOSING)
-			return;
+		ingest_release_reserved(c);
 	}
 }
 
-/* After a protocol error, the connection closes once ERROR is out. */
+/* Output drained: below the low mark, or all out after a protocol error. */
 static void
 ingest_on_write(struct bufferevent *bev, void *arg)
 {
 	struct ingest_conn *c = arg;
 
 	(void)bev;
-	if (c->state == INGEST_CLOSING)
+	if (c->state == INGEST_CLOSING) {
 		ingest_drop(c, "protocol error");
+		return;
+	}
+	if ((c->paused & INGEST_PAUSE_OUTPUT) &&
+	    evbuffer_get_length(c->out) <= INGEST_OUTPUT_LOW) {
+		c->paused &= ~INGEST_PAUSE_OUTPUT;
+		ingest_read_update(c);
+	}
+}
+
+/* The handshake is over: the name is ours to check, HELLO is next. */
+static void
+ingest_on_connected(struct ingest_conn *c)
+{
+	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
+	struct timeval	 write = { INGEST_WRITE_SECONDS, 0 };
+	char		 err[256];
+
+	if (tls_peer_name(bufferevent_openssl_get_ssl(c->bev), c->node,
+	    sizeof(c->node), err, sizeof(err)) == -1) {
+		c->relay->stats.handshakes_failed++;
+		c->node[0] = '\0';
+		ingest_drop(c, err);
+		return;
+	}
+	c->state = INGEST_HELLO;
+	c->flow = worker_flow_new(c->relay->disk);
+	bufferevent_set_timeouts(c->bev, &idle, &write);
+	bufferevent_setwatermark(c->bev, EV_WRITE, INGEST_OUTPUT_LOW, 0);
+	/*
+	 * The peer's HELLO may have come with the end of the handshake and
+	 * been read before this event: no read event will follow for it,
+	 * so look at what is already buffered.
+	 */
+	ingest_on_read(c->bev, c);
 }
 
 static void
 ingest_on_event(struct bufferevent *bev, short events, void *arg)
 {
 	struct ingest_conn	*c = arg;
-	struct timeval		 idle = { INGEST_IDLE_SECONDS, 0 };
 	char			 err[256], why[320];
 	unsigned long		 tls_err;
 
 	if (events & BEV_EVENT_CONNECTED) {
-		/* The handshake verified the chain; the name is ours to check. */
-		if (tls_peer_name(bufferevent_openssl_get_ssl(bev), c->node,
-		    sizeof(c->node), err, sizeof(err)) == -1) {
-			c->relay->stats.handshakes_failed++;
-			c->node[0] = '\0';
-			ingest_drop(c, err);
-			return;
-		}
-		c->state = INGEST_HELLO;
-		bufferevent_set_timeouts(bev, &idle, NULL);
-		/*
-		 * The peer's HELLO may have come with the end of the handshake
-		 * and been read before this event: no read event will follow
-		 * for it, so look at what is already buffered.
-		 */
-		ingest_on_read(bev, c);
+		ingest_on_connected(c);
 		return;
 	}
 	if (c->state == INGEST_HANDSHAKE)
 		c->relay->stats.handshakes_failed++;
-	if (events & BEV_EVENT_TIMEOUT)
-		snprintf(err, sizeof(err), "%s", c->state == INGEST_HANDSHAKE ?
-		    "TLS handshake timed out" : "idle timeout");
-	else if ((events & BEV_EVENT_ERROR) &&
+	if (events & BEV_EVENT_TIMEOUT) {
+		c->relay->ingest->timeouts++;
+		if (events & BEV_EVENT_WRITING)
+			snprintf(err, sizeof(err), "it read nothing it was "
+			    "sent for %d s", c->state == INGEST_CLOSING ?
+			    INGEST_CLOSING_SECONDS : INGEST_WRITE_SECONDS);
+		else
+			snprintf(err, sizeof(err), "%s", c->state ==
+			    INGEST_HANDSHAKE ? "TLS handshake timed out" :
+			    "idle timeout");
+	} else if ((events & BEV_EVENT_ERROR) &&
 	    (tls_err = bufferevent_get_openssl_error(bev)) != 0)
 		tls_handshake_error(bufferevent_openssl_get_ssl(bev), tls_err,
 		    err, sizeof(err));
@@ -551,25 +504,43 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 	ingest_drop(c, why);
 }
 
+/* HELLO, or the end of a frame, did not come in time. */
 static void
-ingest_on_accept(struct evconnlistener *listener, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+ingest_on_deadline(evutil_socket_t fd, short events, void *arg)
 {
-	struct relay		*relay = arg;
+	struct ingest_conn *c = arg;
+
+	(void)fd;
+	(void)events;
+	c->relay->ingest->timeouts++;
+	if (c->state == INGEST_HANDSHAKE)
+		c->relay->stats.handshakes_failed++;
+	ingest_drop(c, c->state == INGEST_HANDSHAKE ? "no TLS handshake in "
+	    "time ([listen] handshake_timeout)" : c->state == INGEST_HELLO ?
+	    "no HELLO in time ([listen] handshake_timeout)" : "a frame not "
+	    "sent whole within " INGEST_STRINGIFY(INGEST_FRAME_SECONDS) " s");
+}
+
+void
+ingest_conn_open(struct relay *relay, evutil_socket_t fd,
+    const struct sockaddr *sa, const struct ingest_addr *addr)
+{
 	struct ingest_conn	*c;
-	struct timeval		 handshake = { INGEST_HANDSHAKE_SECONDS, 0 };
+	struct timeval		 deadline;
 	SSL			*ssl;
 	char			 host[INET6_ADDRSTRLEN] = "?";
+	unsigned		 port = 0;
 
-	(void)listener;
-	(void)salen;
-	relay->stats.connections++;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host,
-		    sizeof(host));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr,
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
 		    host, sizeof(host));
+		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, host,
+		    sizeof(host));
+		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+	}
 	if ((ssl = SSL_new(relay->ssl)) == NULL) {
 		log_warnx("SSL_new: %s", tls_error());
 		evutil_closesocket(fd);
@@ -578,10 +549,9 @@ ingest_on_accept(struct evconnlistener *listener, evutil_socket_t fd,
 	c = xcalloc(1, sizeof(*c));
 	c->relay = relay;
 	c->state = INGEST_HANDSHAKE;
-	snprintf(c->address, sizeof(c->address), "%s:%u", host,
-	    sa->sa_family == AF_INET ?
-	    ntohs(((struct sockaddr_in *)sa)->sin_port) :
-	    ntohs(((struct sockaddr_in6 *)sa)->sin6_port));
+	c->addr = *addr;
+	c->accepted_us = (int64_t)clock_monotonic_us();
+	snprintf(c->address, sizeof(c->address), "%s:%u", host, port);
 	c->bev = bufferevent_openssl_socket_new(relay->base, fd, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -591,60 +561,26 @@ ingest_on_accept(struct evconnlistener *listener, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	c->out = bufferevent_get_output(c->bev);
+	c->deadline = evtimer_new(relay->base, ingest_on_deadline, c);
 	TAILQ_INSERT_TAIL(&relay->conns, c, entry);
 	relay->nconns++;
 	bufferevent_setcb(c->bev, ingest_on_read, ingest_on_write,
 	    ingest_on_event, c);
-	bufferevent_set_timeouts(c->bev, &handshake, &handshake);
+	/* Handshake and HELLO, from the accept on: however slowly it trickles. */
+	deadline.tv_sec = (time_t)(relay->conf.listen_handshake_timeout_ms /
+	    1000);
+	deadline.tv_usec = (suseconds_t)(relay->conf.listen_handshake_timeout_ms
+	    % 1000) * 1000;
+	evtimer_add(c->deadline, &deadline);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-}
-
-static void
-ingest_on_listen_error(struct evconnlistener *listener, void *arg)
-{
-	(void)listener;
-	(void)arg;
-	/* EMFILE and friends: log and keep listening. */
-	log_warn("accept");
 }
 
 int
 ingest_listen(struct relay *relay, char *err, size_t errlen)
 {
-	struct evutil_addrinfo	 hints, *ai = NULL;
-	char			 host[256], *port;
-	int			 error;
-
-	snprintf(host, sizeof(host), "%s", relay->conf.listen_address);
-	if ((port = strrchr(host, ':')) == NULL) {
-		snprintf(err, errlen, "[listen] address needs host:port");
-		return -1;
-	}
-	*port++ = '\0';
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = EVUTIL_AI_PASSIVE | EVUTIL_AI_NUMERICHOST;
-	if ((error = evutil_getaddrinfo(host, port, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "[listen] address %s: %s",
-		    relay->conf.listen_address, evutil_gai_strerror(error));
-		return -1;
-	}
-	relay->listener = evconnlistener_new_bind(relay->base, ingest_on_accept,
-	    relay, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	    LEV_OPT_CLOSE_ON_EXEC, 128, ai->ai_addr, (int)ai->ai_addrlen);
-	evutil_freeaddrinfo(ai);
-	if (relay->listener == NULL) {
-		snprintf(err, errlen, "listen on %s: %s",
-		    relay->conf.listen_address, strerror(errno));
-		return -1;
-	}
-	evconnlistener_set_error_cb(relay->listener, ingest_on_listen_error);
-	return 0;
+	relay->ingest = ingest_new(relay);
+	return ingest_listen_start(relay, err, errlen);
 }
 
 unsigned
@@ -652,11 +588,23 @@ ingest_broadcast(struct relay *relay, int type, json_t *payload,
     int (*include)(struct relay *, const char *))
 {
 	struct ingest_conn	*c;
+	const char		*incident;
 	unsigned		 n = 0;
 
+	incident = json_string_value(json_object_get(payload, "incident"));
 	TAILQ_FOREACH(c, &relay->conns, entry) {
 		if (c->state != INGEST_READY || !include(relay, c->node))
 			continue;
+		/* A peer that reads nothing gets nothing more. */
+		if (c->paused & INGEST_PAUSE_OUTPUT) {
+			relay->ingest->requests_skipped++;
+			log_warnx("%s: not asked for %s: it reads nothing it is "
+			    "sent", ingest_who(c), frame_type_name(type));
+			continue;
+		}
+		/* Recorded before the node can answer: in its own flow. */
+		if (type == FRAME_SNAPSHOT_REQUEST && incident != NULL)
+			ingest_upload_request(c, incident);
 		ingest_send(c, type, json_incref(payload));
 		n++;
 	}
@@ -668,9 +616,67 @@ ingest_close_all(struct relay *relay)
 {
 	struct ingest_conn *c;
 
-	if (relay->listener != NULL)
-		evconnlistener_free(relay->listener);
-	relay->listener = NULL;
+	ingest_listen_stop(relay);
 	while ((c = TAILQ_FIRST(&relay->conns)) != NULL)
 		ingest_drop(c, "relay shutting down");
+}
+
+json_t *
+ingest_status(struct relay *relay)
+{
+	struct ingest	*in = relay->ingest;
+
+	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:b}",
+	    "connections", (int)relay->nconns,
+	    "max_connections", (int)in->max_connections,
+	    "max_per_address", (int)relay->conf.listen_max_per_address,
+	    "memory_used", (json_int_t)in->memory_used,
+	    "memory_peak", (json_int_t)in->memory_peak,
+	    "memory_max", (json_int_t)in->memory_max,
+	    "memory_waits", (json_int_t)in->memory_waits,
+	    "refused", (json_int_t)in->refused,
+	    "evicted", (json_int_t)in->evicted,
+	    "replaced", (json_int_t)in->replaced,
+	    "timeouts", (json_int_t)in->timeouts,
+	    "accept_pauses", (json_int_t)in->accept_pauses,
+	    "requests_skipped", (json_int_t)in->requests_skipped,
+	    "accept_paused", in->is_accept_paused);
+}
+
+void
+ingest_metrics(struct relay *relay, struct evbuffer *b)
+{
+	struct ingest	*in = relay->ingest;
+
+	evbuffer_add_printf(b,
+	    "# HELP tracetrap_relay_ingest_memory_bytes Peers' data the relay "
+	    "holds: frames being read and jobs waiting for the disk.\n"
+	    "# TYPE tracetrap_relay_ingest_memory_bytes gauge\n"
+	    "tracetrap_relay_ingest_memory_bytes %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_ingest_memory_max_bytes [listen] "
+	    "max_memory.\n"
+	    "# TYPE tracetrap_relay_ingest_memory_max_bytes gauge\n"
+	    "tracetrap_relay_ingest_memory_max_bytes %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_ingest_memory_waits_total Reads paused "
+	    "until the memory budget had room.\n"
+	    "# TYPE tracetrap_relay_ingest_memory_waits_total counter\n"
+	    "tracetrap_relay_ingest_memory_waits_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_connections_dropped_total Connections "
+	    "refused or closed by the relay's limits, by reason.\n"
+	    "# TYPE tracetrap_relay_connections_dropped_total counter\n"
+	    "tracetrap_relay_connections_dropped_total{reason=\"cap\"} %"
+	    PRIu64 "\n"
+	    "tracetrap_relay_connections_dropped_total{reason=\"evicted\"} %"
+	    PRIu64 "\n"
+	    "tracetrap_relay_connections_dropped_total{reason=\"replaced\"} %"
+	    PRIu64 "\n"
+	    "tracetrap_relay_connections_dropped_total{reason=\"timeout\"} %"
+	    PRIu64 "\n"
+	    "# HELP tracetrap_relay_accept_pauses_total Times accepting "
+	    "stopped for lack of file descriptors.\n"
+	    "# TYPE tracetrap_relay_accept_pauses_total counter\n"
+	    "tracetrap_relay_accept_pauses_total %" PRIu64 "\n",
+	    in->memory_used, in->memory_max, in->memory_waits, in->refused,
+	    in->evicted, in->replaced, in->timeouts, in->accept_pauses);
 }

@@ -73,6 +73,11 @@ relay_retention_run(void *arg)
 		    is_too_big ? "store over max_bytes" : "older than max_age");
 		r->removed++;
 	}
+	/* Incidents asked of nodes that never answered, as old as max_age. */
+	if (c->store_max_age_ms > 0 && r->error[0] == '\0')
+		catalog_remove_requests_before(relay->catalog_writer, now_us -
+		    (int64_t)c->store_max_age_ms * 1000, r->error,
+		    sizeof(r->error));
 }
 
 static void
@@ -82,6 +87,7 @@ relay_retention_done(void *arg)
 
 	if (r->error[0] != '\0')
 		log_warnx("retention: %s", r->error);
+	log_debug("retention: done, %u incident(s) removed", r->removed);
 	free(r);
 }
 
@@ -323,6 +329,7 @@ main(int argc, char **argv)
 	    (unsigned long long)relay->stats.uploads_refused,
 	    (unsigned long long)relay->stats.uploads_aborted);
 	daemon_signals_free(signals);
+	ingest_free(relay);
 	SSL_CTX_free(relay->ssl);
 	event_base_free(relay->base);
 	log_info("stopped");

@@ -5,13 +5,17 @@
  *
  * Where things are:
  *   relay.c           main(), retention, the loop's lag check, SIGHUP
- *   ingest.c          recorders' TLS connections and their frames (the
- *                     wire itself: lib/protocol.h, lib/frame.c)
+ *   ingest.c          recorders' TLS connections, their limits and their
+ *                     frames: ingest_listen.c accepts them, ingest_upload.c
+ *                     takes their uploads to the disk (ingest.h; the wire
+ *                     itself: lib/protocol.h, lib/frame.c)
  *   fanout.c          cluster triggers: the fleet budget, incidents
  *   store.c           the store's layout, names, removal; store_upload.c:
- *                     one upload, verified, made durable, renamed in
+ *                     one upload, verified, made durable, renamed in;
+ *                     store_manifest.c: what a manifest may say
  *   catalog.c         the SQLite index: opening and schema; writes in
- *                     catalog_write.c, queries in catalog_query.c
+ *                     catalog_write.c and catalog_request.c, queries in
+ *                     catalog_query.c
  *   api.c             the HTTP API; download.c and tar.c: manifests and
  *                     archives read off the loop
  *   relay_config.c    relay.conf
@@ -30,8 +34,10 @@
 #include "relay_config.h"
 #include "worker.h"
 
+struct ingest;
 struct ingest_conn;
 TAILQ_HEAD(ingest_conns, ingest_conn);
+struct evbuffer;
 
 struct relay_stats {
 	uint64_t	 connections;		/* accepted TCP connections */
@@ -83,6 +89,7 @@ struct relay {
 	struct worker		*disk;		/* store + catalog writes */
 	struct catalog		*catalog_writer; /* disk thread only */
 	struct analysis		*analysis;	/* its own threads */
+	struct ingest		*ingest;	/* limits, budget: ingest.h */
 	struct ingest_conns	 conns;
 	unsigned		 nconns;
 	struct relay_stats	 stats;
@@ -95,6 +102,10 @@ struct relay {
 /* ingest.c */
 int	 ingest_listen(struct relay *, char *err, size_t errlen);
 void	 ingest_close_all(struct relay *);
+void	 ingest_free(struct relay *);
+/* /v1/status's "ingest" object, and its lines of /metrics. */
+json_t	*ingest_status(struct relay *);
+void	 ingest_metrics(struct relay *, struct evbuffer *);
 /* Sends a frame to every connected recorder whose node include() accepts. */
 unsigned ingest_broadcast(struct relay *, int type, json_t *,
 	    int (*include)(struct relay *, const char *));

@@ -143,6 +143,17 @@ static const struct conf_key relay_config_keys[] = {
 	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "crl",
 	    RELAY_CONFIG_FIELD(listen_crl), "", RELAY_CONFIG_PATH_MAX,
 	    .flags = CONF_EMPTY_OK),
+	CONF_UINT(RELAY_CONFIG_SECTION_LISTEN, "max_connections",
+	    RELAY_CONFIG_FIELD(listen_max_connections), "1024", 1, 1000000),
+	CONF_UINT(RELAY_CONFIG_SECTION_LISTEN, "max_per_address",
+	    RELAY_CONFIG_FIELD(listen_max_per_address), "64", 0, 1000000),
+	/* Room for a whole manifest frame and its job, or nothing fits. */
+	CONF_SIZE(RELAY_CONFIG_SECTION_LISTEN, "max_memory",
+	    RELAY_CONFIG_FIELD(listen_max_memory), "256M", 2 * 1024 * 1024,
+	    UINT64_MAX),
+	CONF_DURATION(RELAY_CONFIG_SECTION_LISTEN, "handshake_timeout",
+	    RELAY_CONFIG_FIELD(listen_handshake_timeout_ms), "10s", 100,
+	    600 * 1000),
 
 	CONF_ADDRESS(RELAY_CONFIG_SECTION_API, "address",
 	    RELAY_CONFIG_FIELD(api_address), "127.0.0.1:5480"),

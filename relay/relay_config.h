@@ -41,6 +41,11 @@ struct relay_config {
 	char		 listen_key[RELAY_CONFIG_PATH_MAX];
 	/* Recorders' certificates this file revokes are refused; "" none. */
 	char		 listen_crl[RELAY_CONFIG_PATH_MAX];
+	/* What peers may hold of the relay: relay/ingest.c. */
+	unsigned	 listen_max_connections;
+	unsigned	 listen_max_per_address;	/* 0 = no cap */
+	uint64_t	 listen_max_memory;
+	uint64_t	 listen_handshake_timeout_ms;
 
 	/* [api]: HTTP, or HTTPS with [listen]'s files when is_api_tls. */
 	char		 api_address[RELAY_CONFIG_ADDRESS_MAX];

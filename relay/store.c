@@ -274,6 +274,30 @@ store_remove_tree(const char *path, int is_keep_root, char *err,
 	return -1;
 }
 
+static __thread uint64_t store_disk_sum;
+
+static int
+store_disk_entry(const char *path, const struct stat *st, int type,
+    struct FTW *ftw)
+{
+	(void)path;
+	(void)type;
+	(void)ftw;
+	store_disk_sum += (uint64_t)st->st_blocks * 512;
+	return 0;
+}
+
+int
+store_disk_bytes(const char *path, uint64_t *bytes)
+{
+	int	 ret;
+
+	store_disk_sum = 0;
+	ret = nftw(path, store_disk_entry, 16, FTW_PHYS | FTW_MOUNT);
+	*bytes = store_disk_sum;
+	return ret == 0 ? 0 : -1;
+}
+
 static int
 store_mkdir(const char *path)
 {

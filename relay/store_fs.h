@@ -8,6 +8,9 @@
 #define TT_STORE_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
 
 #include "store.h"
 
@@ -20,6 +23,8 @@
 /* The longest valid path: STORE_PATH_DEPTH_MAX names and their slashes. */
 #define STORE_PATH_MAX		(STORE_PATH_DEPTH_MAX * STORE_NAME_MAX)
 #define STORE_SHA256_HEX	64
+#define STORE_STRINGIFY(x)	STORE_STRINGIFY_VALUE(x)
+#define STORE_STRINGIFY_VALUE(x) #x
 
 /* Directories an upload created, relative to the dir they were made in. */
 struct store_dirs {
@@ -37,6 +42,23 @@ const char	*store_printable(const char *s, char *buf, size_t len);
 int		 store_is_sha256(const char *hex);
 /* "trace/" then valid names joined by single slashes: NULL, or why not. */
 const char	*store_check_path(const char *path);
+
+/* A file of a manifest's files[]. */
+struct store_file {
+	char		*path;
+	uint64_t	 bytes;
+	char		 sha256[STORE_SHA256_HEX + 1];
+};
+
+/*
+ * store_manifest.c: files[] read into *out (*count entries with a path to
+ * free, even on an error), their bytes added up in *total; then the
+ * manifest's bounds. 0, or -1 with err.
+ */
+int		 store_manifest_files(json_t *files, struct store_file **out,
+		    size_t *count, uint64_t *total, char *err, size_t errlen);
+int		 store_manifest_check(const json_t *manifest, char *err,
+		    size_t errlen);
 
 int		 store_dirs_add(struct store_dirs *, const char *path,
 		    size_t length);

@@ -40,15 +40,10 @@
 
 #define STORE_WRITEBACK_STEP	(4 * 1024 * 1024)
 
-struct store_file {
-	char		*path;
-	uint64_t	 bytes;
-	char		 sha256[STORE_SHA256_HEX + 1];
-};
-
 struct store_upload {
 	char			 id[STORE_NAME_MAX];
 	char			 incident[STORE_NAME_MAX];
+	char			 claimed[STORE_NAME_MAX]; /* "": none */
 	char			 node[STORE_NAME_MAX];
 	char			 rel_path[sizeof(STORE_INCIDENTS) +
 				    3 * STORE_NAME_MAX];
@@ -59,6 +54,8 @@ struct store_upload {
 	struct store_file	*files;
 	size_t			 file_count;
 	uint64_t		 bytes;		/* declared, all files */
+	uint64_t		 stored_bytes;	/* on disk, at the end */
+	int64_t			 received_at_us;
 
 	size_t			 current;	/* file being written */
 	uint64_t		 written;	/* bytes of the current file */
@@ -75,127 +72,6 @@ struct store_upload {
 	int			 is_ended;
 	int			 is_stored;	/* nothing left in .staging */
 };
-
-static int
-store_compare_paths(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * No path twice, and no path that is also another's directory: either
- * would only fail halfway through the upload otherwise.
- */
-static int
-store_check_conflicts(struct store_upload *up, char *err, size_t errlen)
-{
-	char	**sorted, prefix[STORE_PATH_MAX], *key = prefix, *slash;
-	size_t	  i;
-	int	  ret = -1;
-
-	if (up->file_count == 0)
-		return 0;
-	if ((sorted = calloc(up->file_count, sizeof(*sorted))) == NULL) {
-		errbuf_set(err, errlen, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < up->file_count; i++)
-		sorted[i] = up->files[i].path;
-	qsort(sorted, up->file_count, sizeof(*sorted), store_compare_paths);
-	for (i = 1; i < up->file_count; i++) {
-		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
-			errbuf_set(err, errlen, "manifest: duplicate path %s",
-			    sorted[i]);
-			goto end;
-		}
-	}
-	for (i = 0; i < up->file_count; i++) {
-		snprintf(prefix, sizeof(prefix), "%s", up->files[i].path);
-		while ((slash = strrchr(prefix, '/')) != NULL) {
-			*slash = '\0';
-			if (bsearch(&key, sorted, up->file_count,
-			    sizeof(*sorted), store_compare_paths) != NULL) {
-				errbuf_set(err, errlen, "manifest: %s is both "
-				    "a file and a directory", prefix);
-				goto end;
-			}
-		}
-	}
-	ret = 0;
-end:
-	free(sorted);
-	return ret;
-}
-
-static int
-store_parse_files(struct store_upload *up, json_t *files, char *err,
-    size_t errlen)
-{
-	json_t		*file, *path, *bytes, *sha256;
-	const char	*why;
-	char		 printable[80];
-	size_t		 i;
-	uint64_t	 value;
-
-	if (!json_is_array(files)) {
-		errbuf_set(err, errlen, "manifest: files is not an array");
-		return -1;
-	}
-	if (json_array_size(files) > STORE_FILES_MAX) {
-		errbuf_set(err, errlen, "manifest: %zu files, at most %d",
-		    json_array_size(files), STORE_FILES_MAX);
-		return -1;
-	}
-	up->files = calloc(json_array_size(files) + 1, sizeof(*up->files));
-	if (up->files == NULL) {
-		errbuf_set(err, errlen, "out of memory");
-		return -1;
-	}
-	json_array_foreach(files, i, file) {
-		path = json_object_get(file, "path");
-		bytes = json_object_get(file, "bytes");
-		sha256 = json_object_get(file, "sha256");
-		if (!json_is_string(path)) {
-			errbuf_set(err, errlen, "manifest: files[%zu] has no "
-			    "path", i);
-			return -1;
-		}
-		if ((why = store_check_path(json_string_value(path))) != NULL) {
-			errbuf_set(err, errlen, "manifest: path \"%s\": %s",
-			    store_printable(json_string_value(path), printable,
-			    sizeof(printable)), why);
-			return -1;
-		}
-		if (!json_is_integer(bytes) || json_integer_value(bytes) < 0) {
-			errbuf_set(err, errlen, "manifest: %s: bytes is not a "
-			    "non-negative integer", json_string_value(path));
-			return -1;
-		}
-		if (!json_is_string(sha256) ||
-		    !store_is_sha256(json_string_value(sha256))) {
-			errbuf_set(err, errlen, "manifest: %s: sha256 is not "
-			    "64 lowercase hex digits", json_string_value(path));
-			return -1;
-		}
-		value = (uint64_t)json_integer_value(bytes);
-		if (up->bytes > UINT64_MAX - value) {
-			errbuf_set(err, errlen, "manifest: declared bytes "
-			    "overflow");
-			return -1;
-		}
-		up->bytes += value;
-		if ((up->files[i].path = strdup(json_string_value(path))) ==
-		    NULL) {
-			errbuf_set(err, errlen, "out of memory");
-			return -1;
-		}
-		up->files[i].bytes = value;
-		memcpy(up->files[i].sha256, json_string_value(sha256),
-		    sizeof(up->files[i].sha256));
-		up->file_count = i + 1;
-	}
-	return store_check_conflicts(up, err, errlen);
-}
 
 static int
 store_check_room(const char *dir, uint64_t bytes, uint64_t min_free_bytes,
@@ -474,11 +350,14 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 		    json_string_value(incident));
 	else
 		snprintf(up->incident, sizeof(up->incident), "%s", up->id);
+	if (strcmp(up->incident, up->id) != 0)
+		snprintf(up->claimed, sizeof(up->claimed), "%s", up->incident);
 	snprintf(up->rel_path, sizeof(up->rel_path), "%s/%s/%s/%s",
 	    STORE_INCIDENTS, up->incident, up->node, up->id);
 
-	if (store_parse_files(up, json_object_get(up->manifest, "files"), err,
-	    errlen) == -1)
+	if (store_manifest_files(json_object_get(up->manifest, "files"),
+	    &up->files, &up->file_count, &up->bytes, err, errlen) == -1 ||
+	    store_manifest_check(up->manifest, err, errlen) == -1)
 		goto error;
 	if (store_check_room(dir, up->bytes, min_free_bytes, err,
 	    errlen) == -1)
@@ -488,8 +367,9 @@ store_upload_begin(const char *dir, const char *node, const char *manifest,
 	json_object_set_new(up->manifest, "node", json_string(up->node));
 	json_object_set_new(up->manifest, "incident",
 	    json_string(up->incident));
+	up->received_at_us = clock_realtime_us();
 	json_object_set_new(up->manifest, "received_at_us",
-	    json_integer((json_int_t)clock_realtime_us()));
+	    json_integer((json_int_t)up->received_at_us));
 
 	if ((up->md = EVP_MD_CTX_new()) == NULL) {
 		errbuf_set(err, errlen, "out of memory");
@@ -585,6 +465,33 @@ end:
 }
 
 /*
+ * A sync after the rename failed: the snapshot may not survive a crash
+ * in place, and it will not be acknowledged, so it goes back to staging
+ * (and from there, away) with the directories made for it; the recorder
+ * sends it again. If even that fails it stays, whole: the next upload of
+ * it finds it stored.
+ */
+static void
+store_unpublish(struct store_upload *up, int parent_fd,
+    const struct store_dirs *created, char *err, size_t errlen)
+{
+	char	 more[256];
+	size_t	 i;
+
+	if (renameat(parent_fd, up->id, up->staging_root_fd,
+	    up->staging_name) == -1) {
+		snprintf(more, sizeof(more), "%s", err);
+		errbuf_set(err, errlen, "%s (and it stays in place: %s)", more,
+		    strerror(errno));
+		return;
+	}
+	up->is_stored = 0;
+	for (i = created->count; i > 0; i--)
+		(void)unlinkat(up->store_fd, created->paths[i - 1],
+		    AT_REMOVEDIR);
+}
+
+/*
  * Moves the staging dir to incidents/<incident>/<node>/<id>, creating
  * what is missing on the way; each new entry is made durable by syncing
  * the directory that holds it.
@@ -595,6 +502,7 @@ store_publish(struct store_upload *up, int *is_duplicate, char *err,
 {
 	struct store_dirs	 created;
 	char			 parent[sizeof(up->rel_path)], *slash;
+	char			 dir[sizeof(up->rel_path)];
 	size_t			 i;
 	int			 parent_fd, ret = -1;
 
@@ -623,16 +531,19 @@ store_publish(struct store_upload *up, int *is_duplicate, char *err,
 	up->is_stored = 1;
 	if (fsync(parent_fd) == -1 || fsync(up->staging_root_fd) == -1) {
 		store_io_error(err, errlen, errno, "syncing", parent);
+		store_unpublish(up, parent_fd, &created, err, errlen);
 		goto end;
 	}
 	for (i = 0; i < created.count; i++) {
-		slash = strrchr(created.paths[i], '/');
+		snprintf(dir, sizeof(dir), "%s", created.paths[i]);
+		slash = strrchr(dir, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		if (store_fsync_dir(up->store_fd, slash != NULL ?
-		    created.paths[i] : "") == -1) {
+		if (store_fsync_dir(up->store_fd, slash != NULL ? dir : "") ==
+		    -1) {
 			store_io_error(err, errlen, errno, "syncing",
-			    slash != NULL ? created.paths[i] : ".");
+			    slash != NULL ? dir : ".");
+			store_unpublish(up, parent_fd, &created, err, errlen);
 			goto end;
 		}
 	}
@@ -679,6 +590,12 @@ store_upload_end(struct store_upload *up, int *is_duplicate, char *err,
 		store_io_error(err, errlen, errno, "syncing", up->staging_path);
 		return -1;
 	}
+	/* What retention counts: the node's "bytes" are only its word. */
+	if (store_disk_bytes(up->staging_path, &up->stored_bytes) == -1) {
+		store_io_error(err, errlen, errno, "measuring",
+		    up->staging_path);
+		return -1;
+	}
 	return store_publish(up, is_duplicate, err, errlen);
 }
 
@@ -712,6 +629,49 @@ const char *
 store_upload_id(const struct store_upload *up)
 {
 	return up->id;
+}
+
+const char *
+store_upload_claimed_incident(const struct store_upload *up)
+{
+	return up->claimed[0] != '\0' ? up->claimed : NULL;
+}
+
+void
+store_upload_keep_own_incident(struct store_upload *up)
+{
+	if (up->claimed[0] == '\0' || strcmp(up->incident, up->id) == 0)
+		return;
+	snprintf(up->incident, sizeof(up->incident), "%s", up->id);
+	snprintf(up->rel_path, sizeof(up->rel_path), "%s/%s/%s/%s",
+	    STORE_INCIDENTS, up->incident, up->node, up->id);
+	json_object_set_new(up->manifest, "incident",
+	    json_string(up->incident));
+	json_object_set_new(up->manifest, "claimed_incident",
+	    json_string(up->claimed));
+}
+
+int
+store_upload_is_stored(const struct store_upload *up)
+{
+	char		 path[sizeof(up->rel_path) + sizeof(STORE_MANIFEST)];
+	struct stat	 st;
+
+	snprintf(path, sizeof(path), "%s/%s", up->rel_path, STORE_MANIFEST);
+	return fstatat(up->store_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode);
+}
+
+uint64_t
+store_upload_stored_bytes(const struct store_upload *up)
+{
+	return up->stored_bytes;
+}
+
+int64_t
+store_upload_received_at(const struct store_upload *up)
+{
+	return up->received_at_us;
 }
 
 const char *

@@ -5,19 +5,33 @@ usage: ttframe.py --port N --ca CA [--cert C --key K] SCENARIO [ARGS]
 
 Scenarios (each prints one line saying what the relay did):
   handshake                 connect, say hello; "ok NODE" or "refused ..."
-  upload MANIFEST DIR [--lie-bytes N]
+  upload MANIFEST DIR [--lie-bytes N] [--pause-after-first FILE]
                             upload a snapshot: the manifest file as is,
-                            then every files[] entry read from DIR
+                            then every files[] entry read from DIR; with
+                            --pause-after-first, only BEGIN and the first
+                            chunk until FILE exists
   oversized | truncated | unknown-type | chunk-first | reserved-bits
                             a malformed frame after hello; prints the
                             relay's ERROR message or how it closed
+  peer-error TEXT           an ERROR frame carrying TEXT, then a PING:
+                            "pong" once the relay answered it
+  stall-begin SECONDS       the header of a 1 MiB UPLOAD_BEGIN and 100 kB
+                            of it, then nothing for SECONDS: "held" or
+                            how the relay closed it
+  ping-flood MEGABYTES [HOLD]
+                            PINGs, never reading the PONGs, until
+                            MEGABYTES went out or the relay stops reading:
+                            "blocked after N bytes" or "sent N bytes";
+                            then, still reading nothing, HOLD seconds more
 """
 import argparse
 import json
 import socket
+import os
 import ssl
 import struct
 import sys
+import time
 
 HELLO, PING, PONG, ERROR = 1, 2, 3, 4
 BEGIN, CHUNK, END, ACK = 10, 11, 12, 13
@@ -87,7 +101,7 @@ def answer(sock):
     return "frame %d" % ftype
 
 
-def upload(sock, manifest_path, data_dir, lie_bytes):
+def upload(sock, manifest_path, data_dir, lie_bytes, pause_file=None):
     with open(manifest_path, "rb") as f:
         manifest = f.read()
     files = json.loads(manifest)["files"]
@@ -106,6 +120,8 @@ def upload(sock, manifest_path, data_dir, lie_bytes):
             sock.sendall(frame(CHUNK, struct.pack(">IQ", index, offset) +
                                part))
             offset += len(part)
+            while pause_file and not os.path.exists(pause_file):
+                time.sleep(0.05)
     sock.sendall(jframe(END, {"id": json.loads(manifest)["id"]}))
     return answer(sock)
 
@@ -117,6 +133,7 @@ def main():
     parser.add_argument("--cert")
     parser.add_argument("--key")
     parser.add_argument("--lie-bytes", type=int, default=0)
+    parser.add_argument("--pause-after-first")
     parser.add_argument("scenario")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
@@ -128,7 +145,8 @@ def main():
     if args.scenario == "handshake":
         print("ok %s" % hello.get("node"))
     elif args.scenario == "upload":
-        print(upload(sock, args.rest[0], args.rest[1], args.lie_bytes))
+        print(upload(sock, args.rest[0], args.rest[1], args.lie_bytes,
+                     args.pause_after_first))
     elif args.scenario == "oversized":
         sock.sendall(struct.pack(">IB", 64 * 1024 * 1024, BEGIN) + b"\0" * 3)
         print(answer(sock))
@@ -145,6 +163,39 @@ def main():
     elif args.scenario == "chunk-first":
         sock.sendall(frame(CHUNK, struct.pack(">IQ", 0, 0) + b"data"))
         print(answer(sock))
+    elif args.scenario == "peer-error":
+        sock.sendall(jframe(ERROR, {"error": "x", "message": args.rest[0]}))
+        sock.sendall(jframe(PING, {}))
+        ftype, _ = read_frame(sock)
+        print("pong" if ftype == PONG else "frame %s" % ftype)
+    elif args.scenario == "stall-begin":
+        sock.sendall(struct.pack(">IB", 1024 * 1024, BEGIN) + b"\0" * 3 +
+                     b" " * 100000)
+        sock.settimeout(float(args.rest[0]))
+        try:
+            data = sock.recv(1)
+            print("closed" if not data else "frame")
+        except socket.timeout:
+            print("held")
+        except (ssl.SSLError, OSError) as e:
+            print("closed (%s)" % e.__class__.__name__)
+    elif args.scenario == "ping-flood":
+        limit = int(args.rest[0]) * 1024 * 1024
+        ping = jframe(PING, {}) * 512
+        sock.settimeout(3)
+        sent = 0
+        try:
+            while sent < limit:
+                sock.sendall(ping)
+                sent += len(ping)
+            print("sent %d bytes" % sent)
+        except (socket.timeout, ssl.SSLError, OSError) as e:
+            print("blocked after %d bytes (%s)" % (sent,
+                                                   e.__class__.__name__),
+                  flush=True)
+            # Still reading nothing: the relay's write timeout is next.
+            if len(args.rest) > 1:
+                time.sleep(float(args.rest[1]))
     else:
         print("unknown scenario", file=sys.stderr)
         return 2

@@ -24,15 +24,28 @@ is "the newest three stay" "$(ls "$T/store/incidents" | tr '\n' ' ')" "$(snap_id
 is "the catalog agrees" "$(catalog_rows)" 3
 ok "each removal is logged" grep -q "retention: removed incident $(snap_id node1 1) (store over max_bytes)" "$T/relay.log"
 
+# Age goes by the relay's clock when a snapshot arrived, not by the
+# taken_at_us its node declares: a node's clock (or its lie) neither
+# expires a snapshot early nor keeps one forever.
 kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
 old=$(snap_id node1 6)
 make_snapshot "$old" node1 trace/ust/data 1000000
 tt_relay_config "max_bytes = 1G
 max_age = 1h"
 tt_start_relay
-is "an incident from 1970 is stored first" "$(upload_snapshot node1 "$old")" "ack stored "
+is "a snapshot declaring 1970 is stored" "$(upload_snapshot node1 "$old")" "ack stored "
 kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
+: >"$T/relay.log"
 tt_start_relay
-ok "and removed as older than max_age" wait_until 10 '[ ! -e "$T/store/incidents/$old" ]'
+wait_until 10 'grep -q "retention: done" "$T/relay.log"' || :
+is "and kept: it arrived just now" "$(catalog_rows)" 4
+ok "its incident is in the store" test -d "$T/store/incidents/$old"
+# Two hours ago by the relay's clock: now max_age takes it.
+kill -TERM "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
+sqlite3 "$T/store/catalog.db" "update snapshots set received_at_us = \
+    $(( $(date +%s%6N) - 2 * 3600 * 1000000 )) where id = '$old'"
+tt_start_relay
+ok "arrived two hours ago, it is removed as older than max_age" \
+    wait_until 10 '[ ! -e "$T/store/incidents/$old" ]'
 is "the recent ones stay" "$(catalog_rows)" 3
 done_testing

@@ -394,7 +394,8 @@ test_unknown(void **state)
 	assert_string_equal(err,
 	    "relay.conf:1: key 'stray' outside of any [section]\n"
 	    "relay.conf:3: [listen] unknown key 'port' (expected address, ca, "
-	    "cert, key, crl)\n"
+	    "cert, key, crl, max_connections, max_per_address, max_memory, "
+	    "handshake_timeout)\n"
 	    "relay.conf:4: unknown section [lisen] (expected relay, listen, "
 	    "api, store, fleet or analysis)\n"
 	    "relay.conf:6: unknown section [Store] (expected relay, listen, "

@@ -74,6 +74,10 @@ test_manifest(const char *id, const char *extra, const struct test_file *files,
 	assert_non_null(m);
 	if (id != NULL)
 		json_object_set_new(m, "id", json_string(id));
+	/* A recorder's manifest says when; the store refuses one that does not. */
+	if (json_object_get(m, "taken_at_us") == NULL)
+		json_object_set_new(m, "taken_at_us",
+		    json_integer(1767225600000000LL));
 	array = json_array();
 	for (i = 0; i < count; i++) {
 		test_sha256(files[i].data, strlen(files[i].data), hex);
@@ -182,7 +186,8 @@ static const struct test_file test_files[] = {
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* A manifest of one file, spelled out to say what a builder would not. */
 #define TEST_FILE_JSON(path, bytes, sha256) \
-	("{\"id\":\"" TEST_ID("n", 1) "\",\"files\":[{\"path\":\"" path \
+	("{\"id\":\"" TEST_ID("n", 1) "\",\"taken_at_us\":1,"	\
+	"\"files\":[{\"path\":\"" path \
 	"\",\"bytes\":" bytes \
 	",\"sha256\":\"" sha256 "\"}]}")
 
@@ -751,10 +756,205 @@ test_remove_incident(void **state)
 	assert_int_equal(stat(path, &st), 0);
 }
 
+/* What a manifest's triggers may carry, and its taken_at_us. */
+static void
+test_manifest_bounds(void **state)
+{
+	struct test_store	*ts = *state;
+	static const struct {
+		const char	*extra;
+		const char	*error;
+	} bad[] = {
+		{ "{\"taken_at_us\":null}", "taken_at_us" },
+		{ "{\"taken_at_us\":\"1\"}", "taken_at_us" },
+		{ "{\"taken_at_us\":-1}", "taken_at_us" },
+		{ "{\"taken_at_us\":253402300800000000}", "taken_at_us" },
+		{ "{\"triggers\":{}}", "triggers is not an array" },
+		{ "{\"triggers\":[1]}", "triggers[0]: not an object" },
+		{ "{\"triggers\":[{\"a\":[1]}]}", "triggers[0]: an array" },
+		{ "{\"triggers\":[{},{\"labels\":{\"k\":{}}}]}",
+		    "triggers[1]: a label that is not a string" },
+	};
+	struct store_upload	*up;
+	json_t			*m, *triggers, *labels;
+	char			*text, *reason, key[80];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		text = test_manifest(TEST_ID("n", 1), bad[i].extra, test_files,
+		    TEST_FILES);
+		assert_null(test_begin(ts, "n", text));
+		if (strstr(ts->err, bad[i].error) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", bad[i].extra,
+			    ts->err, bad[i].error);
+		free(text);
+	}
+
+	/* 256 triggers of 4096-byte reasons and 64 labels: a recorder's max. */
+	assert_non_null(reason = calloc(1, STORE_TEXT_MAX + 2));
+	memset(reason, 'r', STORE_TEXT_MAX);
+	m = json_object();
+	triggers = json_array();
+	labels = json_object();
+	for (i = 0; i < STORE_LABELS_MAX - 1; i++) {
+		snprintf(key, sizeof(key), "label_%zu", i);
+		json_object_set_new(labels, key, json_string("v"));
+	}
+	memset(key, 'k', STORE_KEY_MAX);
+	key[STORE_KEY_MAX] = '\0';
+	json_object_set_new(labels, key, json_string("longest key"));
+	for (i = 0; i < STORE_TRIGGERS_MAX; i++)
+		json_array_append_new(triggers, json_pack("{s:s, s:s, s:O, "
+		    "s:{s:i}}", "source", "app", "reason", reason, "labels",
+		    labels, "sender", "pid", 1));
+	json_object_set_new(m, "triggers", triggers);
+	text = json_dumps(m, 0);
+	free(reason);
+	reason = test_manifest(TEST_ID("n", 2), text, test_files, TEST_FILES);
+	free(text);
+	assert_true(strlen(reason) < 1024 * 1024 + 512 * 1024);
+	up = test_begin(ts, "n", reason);
+	if (up == NULL)
+		fail_msg("%s", ts->err);
+	store_upload_free(up);
+	free(reason);
+
+	/* One more of anything is refused, and says what. */
+	json_array_append(triggers, json_array_get(triggers, 0));
+	text = json_dumps(m, 0);
+	reason = test_manifest(TEST_ID("n", 3), text, test_files, TEST_FILES);
+	assert_null(test_begin(ts, "n", reason));
+	assert_string_equal(ts->err, "manifest: 257 triggers, at most 256");
+	free(text);
+	free(reason);
+	json_array_remove(triggers, STORE_TRIGGERS_MAX);
+	json_object_set_new(labels, "one_too_many", json_string("v"));
+	text = json_dumps(m, 0);
+	reason = test_manifest(TEST_ID("n", 4), text, test_files, TEST_FILES);
+	assert_null(test_begin(ts, "n", reason));
+	assert_non_null(strstr(ts->err, "triggers[0]: more than 64 labels"));
+	free(text);
+	free(reason);
+	json_object_del(labels, "one_too_many");
+	json_object_del(labels, key);
+	strcat(key, "k");
+	json_object_set_new(labels, key, json_string("v"));
+	text = json_dumps(m, 0);
+	reason = test_manifest(TEST_ID("n", 5), text, test_files, TEST_FILES);
+	assert_null(test_begin(ts, "n", reason));
+	assert_non_null(strstr(ts->err, "a key longer than 64 bytes"));
+	free(text);
+	free(reason);
+	json_object_del(labels, key);
+	assert_non_null(reason = calloc(1, STORE_TEXT_MAX + 2));
+	memset(reason, 'r', STORE_TEXT_MAX + 1);
+	json_object_set_new(json_array_get(triggers, 7), "reason",
+	    json_string(reason));
+	free(reason);
+	text = json_dumps(m, 0);
+	reason = test_manifest(TEST_ID("n", 6), text, test_files, TEST_FILES);
+	assert_null(test_begin(ts, "n", reason));
+	assert_non_null(strstr(ts->err, "triggers[7]: a value longer than "
+	    "4096 bytes"));
+	free(text);
+	free(reason);
+	json_decref(labels);
+	json_decref(m);
+}
+
+/* What the relay measures itself, and what it finds already stored. */
+static void
+test_stored_figures(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, path[PATH_MAX];
+	int			 is_duplicate;
+	uint64_t		 bytes;
+
+	text = test_manifest(TEST_ID("n", 21), "{\"bytes\":0}", test_files,
+	    TEST_FILES);
+	up = test_begin(ts, "n", text);
+	assert_non_null(up);
+	assert_true(store_upload_received_at(up) > 1600000000LL * 1000000);
+	assert_int_equal(store_upload_is_stored(up), 0);
+	test_send_all(ts, up, test_files, TEST_FILES);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), 0);
+	snprintf(path, sizeof(path), "%s/%s", ts->dir, store_upload_path(up));
+	assert_int_equal(store_disk_bytes(path, &bytes), 0);
+	/* Declared 0: on disk, its files, directories and manifest. */
+	assert_int_equal(store_upload_stored_bytes(up), bytes);
+	assert_true(bytes >= 12 + 17 + 5);
+	store_upload_free(up);
+
+	/* The next upload of it knows before a byte is sent. */
+	up = test_begin(ts, "n", text);
+	assert_non_null(up);
+	assert_int_equal(store_upload_is_stored(up), 1);
+	store_upload_free(up);
+	free(text);
+}
+
+/* An incident this relay did not ask for: the snapshot is its own. */
+static void
+test_own_incident(void **state)
+{
+	struct test_store	*ts = *state;
+	struct store_upload	*up;
+	char			*text, *stored, path[PATH_MAX];
+	int			 is_duplicate;
+	json_t			*m;
+
+	text = test_manifest(TEST_ID("n", 31),
+	    "{\"incident\":\"incident-20260101T000000Z-1\"}", test_files,
+	    TEST_FILES);
+	up = test_begin(ts, "n", text);
+	free(text);
+	assert_non_null(up);
+	assert_string_equal(store_upload_claimed_incident(up),
+	    "incident-20260101T000000Z-1");
+	store_upload_keep_own_incident(up);
+	assert_string_equal(store_upload_incident(up), TEST_ID("n", 31));
+	assert_string_equal(store_upload_path(up), "incidents/"
+	    TEST_ID("n", 31) "/n/" TEST_ID("n", 31));
+	test_send_all(ts, up, test_files, TEST_FILES);
+	assert_int_equal(store_upload_end(up, &is_duplicate, ts->err,
+	    sizeof(ts->err)), 0);
+	store_upload_free(up);
+	snprintf(path, sizeof(path), "%s/incidents/" TEST_ID("n", 31) "/n/"
+	    TEST_ID("n", 31), ts->dir);
+	assert_non_null(stored = test_read(path, "manifest.json"));
+	m = json_loads(stored, 0, NULL);
+	free(stored);
+	assert_string_equal(json_string_value(json_object_get(m, "incident")),
+	    TEST_ID("n", 31));
+	assert_string_equal(json_string_value(json_object_get(m,
+	    "claimed_incident")), "incident-20260101T000000Z-1");
+	json_decref(m);
+	snprintf(path, sizeof(path), "%s/incidents/incident-20260101T000000Z-1",
+	    ts->dir);
+	assert_int_equal(access(path, F_OK), -1);
+
+	/* Its own id, or none: nothing claimed. */
+	text = test_manifest(TEST_ID("n", 32), "{\"incident\":\""
+	    TEST_ID("n", 32) "\"}", test_files, TEST_FILES);
+	up = test_begin(ts, "n", text);
+	free(text);
+	assert_null(store_upload_claimed_incident(up));
+	store_upload_free(up);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_manifest_bounds,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_stored_figures,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_own_incident,
+		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_happy_path, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_incident_from_manifest,

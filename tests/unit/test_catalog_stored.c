@@ -1,0 +1,385 @@
+/*
+ * Unit tests of what the catalog keeps of the store itself (catalog.c
+ * version 4, catalog_write.c, catalog_request.c): retention goes by the
+ * bytes a snapshot takes on disk and the relay's clock at its arrival,
+ * so a node declaring "bytes": 0 or a taken_at_us in the far future
+ * cannot pin the store full; a version 3 catalog is migrated in place
+ * and measured from the store; a stored snapshot whose row is missing is
+ * indexed again from its stored manifest; what the catalog would refuse
+ * is told before anything is stored; the incidents asked of each node.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "store.h"
+
+#define T0	1795000000000000LL	/* 2026-11-18T11:06:40Z */
+#define HOUR	3600000000LL
+
+struct fixture {
+	char		 dir[PATH_MAX];
+	char		 db[PATH_MAX];
+	char		 store[PATH_MAX];
+	struct catalog	*catalog;
+};
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_catalog_stored.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->db, sizeof(f->db), "%s/catalog.db", f->dir);
+	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	catalog_close(f->catalog);
+	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void
+open_catalog(struct fixture *f, const char *store, char *warning,
+    size_t len)
+{
+	char err[512];
+
+	if ((f->catalog = catalog_open(f->db, store, NULL, err,
+	    sizeof(err))) == NULL)
+		fail_msg("catalog_open: %s", err);
+	if (warning != NULL)
+		snprintf(warning, len, "%s", err);
+}
+
+static json_t *
+manifest(const char *id, const char *node, int64_t taken_at_us,
+    int64_t declared_bytes, int64_t received_at_us)
+{
+	json_t *m;
+
+	m = json_pack("{s:s, s:s, s:I, s:I, s:[{s:s, s:s}]}", "id", id,
+	    "node", node, "taken_at_us", (json_int_t)taken_at_us, "bytes",
+	    (json_int_t)declared_bytes, "triggers", "source", "app",
+	    "reason", "x");
+	if (received_at_us > 0)
+		json_object_set_new(m, "received_at_us",
+		    json_integer((json_int_t)received_at_us));
+	return m;
+}
+
+/* A snapshot on disk: its manifest and one file of data_bytes. */
+static void
+store_snapshot(struct fixture *f, const char *rel, json_t *m,
+    size_t data_bytes)
+{
+	char	 path[PATH_MAX * 2], cmd[PATH_MAX * 3];
+	FILE	*fp;
+	char	*buf;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/%s/trace", f->store, rel);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/%s/manifest.json", f->store, rel);
+	assert_int_equal(json_dump_file(m, path, 0), 0);
+	snprintf(path, sizeof(path), "%s/%s/trace/data", f->store, rel);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_non_null(buf = calloc(1, data_bytes + 1));
+	memset(buf, 'x', data_bytes);
+	assert_int_equal(fwrite(buf, 1, data_bytes, fp), data_bytes);
+	fclose(fp);
+	free(buf);
+	json_decref(m);
+}
+
+static uint64_t
+disk(struct fixture *f, const char *rel)
+{
+	char		 path[PATH_MAX * 2];
+	uint64_t	 bytes;
+
+	snprintf(path, sizeof(path), "%s/%s", f->store, rel);
+	assert_int_equal(store_disk_bytes(path, &bytes), 0);
+	return bytes;
+}
+
+static int64_t
+column(struct fixture *f, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*stmt;
+	int64_t		 value = -1;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+		value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return value;
+}
+
+/*
+ * A node that declares "bytes": 0 and a taken_at_us a century ahead: its
+ * snapshot counts what it takes, and is as old as its arrival.
+ */
+static void
+test_retention_goes_by_measures(void **state)
+{
+	struct fixture	*f = *state;
+	json_t		*m;
+	char		 id[64], err[512];
+	int64_t		 last;
+	uint64_t	 bytes;
+
+	open_catalog(f, NULL, NULL, 0);
+	m = manifest("liar", "web1", T0 + 100 * 8760 * HOUR, 0, 0);
+	assert_int_equal(catalog_add_stored(f->catalog, m,
+	    "incidents/liar/web1/liar", 5000000, T0, err, sizeof(err)), 0);
+	json_decref(m);
+	m = manifest("honest", "web2", T0 + HOUR, 1000, 0);
+	assert_int_equal(catalog_add_stored(f->catalog, m,
+	    "incidents/honest/web2/honest", 4096, T0 + HOUR, err,
+	    sizeof(err)), 0);
+	json_decref(m);
+	assert_int_equal(catalog_total_bytes(f->catalog), 5000000 + 4096);
+	assert_int_equal(catalog_oldest_incident(f->catalog, id, sizeof(id),
+	    &last, &bytes), 1);
+	assert_string_equal(id, "liar");
+	assert_int_equal(last, T0);
+	assert_int_equal(bytes, 5000000);
+	/* The API still shows what the node said it took. */
+	m = catalog_snapshot(f->catalog, "liar");
+	assert_int_equal(json_integer_value(json_object_get(m, "bytes")), 0);
+	json_decref(m);
+}
+
+/* What the catalog refuses is known before anything is stored. */
+static void
+test_check_manifest(void **state)
+{
+	json_t	*m;
+	char	 err[512];
+
+	(void)state;
+	m = manifest("a", "web1", T0, 1, 0);
+	assert_int_equal(catalog_check_manifest(m, "incidents/a/web1/a", err,
+	    sizeof(err)), 0);
+	json_object_del(m, "taken_at_us");
+	assert_int_equal(catalog_check_manifest(m, "incidents/a/web1/a", err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "taken_at_us"));
+	json_object_set_new(m, "taken_at_us", json_string("yesterday"));
+	assert_int_equal(catalog_check_manifest(m, "incidents/a/web1/a", err,
+	    sizeof(err)), -1);
+	json_object_set_new(m, "taken_at_us", json_integer(-5));
+	assert_int_equal(catalog_check_manifest(m, "incidents/a/web1/a", err,
+	    sizeof(err)), -1);
+	/* Past the year 9999 no date can be written for it. */
+	json_object_set_new(m, "taken_at_us",
+	    json_integer(253402300800000000LL));
+	assert_int_equal(catalog_check_manifest(m, "incidents/a/web1/a", err,
+	    sizeof(err)), -1);
+	json_decref(m);
+}
+
+/*
+ * A version 3 catalog (declared figures only) with the store beside it:
+ * the writer migrates it and measures every row from the store; a row
+ * whose snapshot is gone keeps the declared figures, and a warning says
+ * so.
+ */
+static void
+test_migrate_from_version_3(void **state)
+{
+	struct fixture	*f = *state;
+	sqlite3		*db;
+	json_t		*m;
+	char		 warning[512], err[512];
+
+	store_snapshot(f, "incidents/i1/web1/s1", manifest("s1", "web1",
+	    T0 + 50 * 8760 * HOUR, 0, T0 + 5), 100000);
+	store_snapshot(f, "incidents/i2/web1/s2", manifest("s2", "web1",
+	    T0, 7, 0), 20000);
+	open_catalog(f, NULL, NULL, 0);
+	m = manifest("s1", "web1", T0 + 50 * 8760 * HOUR, 0, T0 + 5);
+	assert_int_equal(catalog_add(f->catalog, m, "incidents/i1/web1/s1",
+	    err, sizeof(err)), 0);
+	json_decref(m);
+	m = manifest("s2", "web1", T0, 7, 0);
+	assert_int_equal(catalog_add(f->catalog, m, "incidents/i2/web1/s2",
+	    err, sizeof(err)), 0);
+	json_decref(m);
+	m = manifest("gone", "web3", T0, 9, 0);
+	assert_int_equal(catalog_add(f->catalog, m,
+	    "incidents/i3/web3/gone", err, sizeof(err)), 0);
+	json_decref(m);
+	catalog_close(f->catalog);
+	f->catalog = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE incident_requests;"
+	    "ALTER TABLE snapshots DROP COLUMN stored_bytes;"
+	    "ALTER TABLE snapshots DROP COLUMN received_at_us;"
+	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	/* A reader migrates the schema, and measures nothing. */
+	open_catalog(f, NULL, warning, sizeof(warning));
+	assert_string_equal(warning, "");
+	assert_int_equal(column(f, "PRAGMA user_version"), 4);
+	assert_int_equal(column(f, "SELECT count(*) FROM snapshots WHERE "
+	    "stored_bytes IS NULL"), 3);
+	catalog_close(f->catalog);
+
+	open_catalog(f, f->store, warning, sizeof(warning));
+	assert_non_null(strstr(warning, "measured 2 snapshots"));
+	assert_non_null(strstr(warning, "incidents/i3/web3/gone"));
+	assert_int_equal(column(f, "SELECT stored_bytes FROM snapshots WHERE "
+	    "id = 's1'"), (int64_t)disk(f, "incidents/i1/web1/s1"));
+	assert_true(disk(f, "incidents/i1/web1/s1") >= 100000);
+	assert_int_equal(column(f, "SELECT received_at_us FROM snapshots "
+	    "WHERE id = 's1'"), T0 + 5);
+	/* Without the relay's receive time: the manifest file's. */
+	assert_true(column(f, "SELECT received_at_us FROM snapshots WHERE "
+	    "id = 's2'") > T0);
+	assert_int_equal(column(f, "SELECT stored_bytes FROM snapshots WHERE "
+	    "id = 'gone'"), -1);
+	assert_int_equal(catalog_total_bytes(f->catalog),
+	    disk(f, "incidents/i1/web1/s1") +
+	    disk(f, "incidents/i2/web1/s2") + 9);
+	/* The requests table is there: version 4 whole. */
+	assert_int_equal(catalog_add_request(f->catalog, "incident-x", "web1",
+	    T0, err, sizeof(err)), 0);
+	catalog_close(f->catalog);
+	/* Measured once: the next open has nothing left to do. */
+	open_catalog(f, f->store, warning, sizeof(warning));
+	assert_non_null(strstr(warning, "measured 0 snapshots"));
+}
+
+/* A stored snapshot without its row (a failed catalog write) gets it. */
+static void
+test_index_stored(void **state)
+{
+	struct fixture	*f = *state;
+	json_t		*s;
+	char		 err[512];
+
+	store_snapshot(f, "incidents/i1/web1/r1", manifest("r1", "web1", T0,
+	    0, T0 + 9), 30000);
+	open_catalog(f, f->store, NULL, 0);
+	assert_int_equal(catalog_has_snapshot(f->catalog, "r1"), 1);
+	assert_int_equal(catalog_remove_incident(f->catalog, "i1", err,
+	    sizeof(err)), 0);
+	assert_int_equal(catalog_has_snapshot(f->catalog, "r1"), 0);
+	assert_int_equal(catalog_index_stored(f->catalog, f->store,
+	    "incidents/i1/web1/r1", err, sizeof(err)), 0);
+	s = catalog_snapshot(f->catalog, "r1");
+	assert_non_null(s);
+	assert_string_equal(json_string_value(json_object_get(s, "node")),
+	    "web1");
+	json_decref(s);
+	assert_int_equal(catalog_total_bytes(f->catalog),
+	    disk(f, "incidents/i1/web1/r1"));
+	/* Nothing there: an error that says which. */
+	assert_int_equal(catalog_index_stored(f->catalog, f->store,
+	    "incidents/i9/web1/none", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "incidents/i9/web1/none"));
+}
+
+static void
+test_requests(void **state)
+{
+	struct fixture	*f = *state;
+	json_t		*m;
+	char		 err[512];
+
+	open_catalog(f, NULL, NULL, 0);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-1", "web1"),
+	    0);
+	assert_int_equal(catalog_add_request(f->catalog, "incident-1", "web1",
+	    T0, err, sizeof(err)), 0);
+	assert_int_equal(catalog_add_request(f->catalog, "incident-1", "web2",
+	    T0, err, sizeof(err)), 0);
+	assert_int_equal(catalog_add_request(f->catalog, "incident-2", "web1",
+	    T0 + HOUR, err, sizeof(err)), 0);
+	/* Asked again: one row. */
+	assert_int_equal(catalog_add_request(f->catalog, "incident-2", "web1",
+	    T0 + HOUR, err, sizeof(err)), 0);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-1", "web1"),
+	    1);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-1", "web3"),
+	    0);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-3", "web1"),
+	    0);
+	/* Retention removes an incident's requests with its rows. */
+	m = manifest("a", "web1", T0, 1, 0);
+	assert_int_equal(catalog_add(f->catalog, m, "incidents/incident-1/"
+	    "web1/a", err, sizeof(err)), 0);
+	json_decref(m);
+	assert_int_equal(catalog_remove_incident(f->catalog, "incident-1",
+	    err, sizeof(err)), 0);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-1", "web2"),
+	    0);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-2", "web1"),
+	    1);
+	/* And those older than max_age. */
+	assert_int_equal(catalog_remove_requests_before(f->catalog,
+	    T0 + 2 * HOUR, err, sizeof(err)), 0);
+	assert_int_equal(catalog_has_request(f->catalog, "incident-2", "web1"),
+	    0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_retention_goes_by_measures,
+		    setup, teardown),
+		cmocka_unit_test(test_check_manifest),
+		cmocka_unit_test_setup_teardown(test_migrate_from_version_3,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_stored, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_requests, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
