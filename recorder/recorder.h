@@ -13,9 +13,11 @@
  *                     unix_socket.c: both sockets' setup and peer checks
  *   snapshot.c        what a trigger becomes: policy, coalescing, delay,
  *                     recording, manifest (policy.c, policy_limits.c)
- *   session.c         the LTTng worker: the session, snapshots, disk work
+ *   session.c         the LTTng worker (the session, records) and the
+ *                     disk worker (publish, manifests, removal)
  *   spool.c           the spool on disk; relay_link.c: the link to the
- *                     relay and the uploader
+ *                     relay; relay_upload.c: its uploader
+ *                     (relay_link_int.h between the two)
  *   config.c          recorder.conf (its [trigger.*] sections:
  *                     triggers/trigger_config.c)
  */
