@@ -70,11 +70,11 @@ ingest_printable(const char *s, size_t slen, char *buf, size_t len)
 const char *
 ingest_who(const struct ingest_conn *c)
 {
-	static char	 who[sizeof(c->node) + sizeof(c->address) + 4];
+	static char	 who[sizeof(c->node) + sizeof(c->address) + 16];
 
-	if (c->node[0] == '\0')
-		return c->address;
-	snprintf(who, sizeof(who), "%s (%s)", c->node, c->address);
+	/* Before the handshake names it, the peer is only an address. */
+	snprintf(who, sizeof(who), "%s (%s)", c->node[0] != '\0' ? c->node :
+	    "unknown peer", c->address);
 	return who;
 }
 

@@ -113,7 +113,7 @@ max_memory = 2M"
 tt_start_relay
 # (And one more peer that PINGs and never reads, left to the relay's
 # write timeout: checked at the end.)
-frame_as deaf ping-flood 200 45 >"$T/deaf.out" &
+frame_as deaf ping-flood 200 120 >"$T/deaf.out" &
 tt_pids="$tt_pids $!"
 stallers=""
 for i in 1 2 3 4 5; do
@@ -176,6 +176,6 @@ is "the stored manifest keeps what it claimed" \
 # Item 4: the peer that reads nothing is dropped once nothing of its
 # output has gone out for 30 s (INGEST_WRITE_SECONDS).
 ok "a peer reading nothing is dropped by the write timeout" \
-    wait_for 45 grep -q "deaf (.*): disconnected: .*it read nothing it was sent for 30 s" "$T/relay.log"
+    wait_for 120 grep -q "deaf (.*): disconnected: .*it read nothing it was sent for 30 s" "$T/relay.log"
 ok "the relay is still the same process" kill -0 "$RELAY_PID"
 done_testing
