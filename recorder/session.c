@@ -7,8 +7,10 @@
  * because per-PID buffers die with their process (Apache recycles its
  * children), and carry vpid/vtid/procname so a trace says who did what.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@
 #define SESSION_UST_CHANNEL	"tracetrap"
 #define SESSION_KERNEL_CHANNEL	"tracetrap-kernel"
 #define SESSION_OUTPUT_NAME	"snapshot"
+#define SESSION_DISK_NICE	10	/* the disk worker's, over the loop's */
 
 struct session {
 	struct worker		*worker;	/* liblttng-ctl calls only */
@@ -715,6 +718,27 @@ session_run_item(void *arg)
 	session_run(job->session, job);
 }
 
+/*
+ * The disk worker yields to the loop and the LTTng worker: hashing a
+ * large snapshot takes a core for a while, and the next trigger's
+ * dispatch and record must not wait for a CPU behind it. (Linux: a
+ * thread's nice value is its own; refused, it runs at the default.)
+ */
+static void
+session_run_disk_item(void *arg)
+{
+	static __thread int	 is_niced;
+
+	if (!is_niced) {
+		is_niced = 1;
+		if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+		    SESSION_DISK_NICE) == -1)
+			log_debug("disk worker: setpriority: %s",
+			    strerror(errno));
+	}
+	session_run_item(arg);
+}
+
 static void
 session_done_item(void *arg)
 {
@@ -742,8 +766,8 @@ session_submit(struct session *s, struct session_job *job)
 	case SESSION_JOB_PUBLISH:
 	case SESSION_JOB_MANIFEST:
 	case SESSION_JOB_REMOVE:
-		worker_submit(s->disk, session_run_item, session_done_item,
-		    job);
+		worker_submit(s->disk, session_run_disk_item,
+		    session_done_item, job);
 		break;
 	default:
 		worker_submit(s->worker, session_run_item, session_done_item,
