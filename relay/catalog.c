@@ -329,6 +329,19 @@ catalog_statement_done(sqlite3_stmt *stmt)
 	sqlite3_clear_bindings(stmt);
 }
 
+int
+catalog_statement_exists(sqlite3_stmt *stmt, int rc)
+{
+	if (stmt != NULL && rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	else if (rc == SQLITE_OK)
+		rc = SQLITE_ERROR;
+	catalog_statement_done(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* For constant SQL only (transactions, schema): never carries a value. */
 int
 catalog_exec(struct catalog *c, const char *sql, char *err, size_t errlen)

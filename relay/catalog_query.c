@@ -24,19 +24,12 @@ int
 catalog_has_snapshot(struct catalog *c, const char *id)
 {
 	sqlite3_stmt	*stmt;
-	int		 rc;
 
 	if (id == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_HAS_SNAPSHOT)) == NULL)
 		return -1;
-	if (catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK)
-		rc = SQLITE_ERROR;
-	else
-		rc = sqlite3_step(stmt);
-	catalog_statement_done(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return catalog_statement_exists(stmt,
+	    catalog_bind_text(stmt, 1, id, strlen(id)));
 }
 
 /* A path that does not fit len is -1 too: a cut path would be wrong. */

@@ -41,14 +41,10 @@ catalog_has_request(struct catalog *c, const char *incident,
 	int		 rc = SQLITE_ERROR;
 
 	if ((stmt = catalog_statement(c, CATALOG_HAS_REQUEST)) != NULL &&
-	    catalog_bind_text(stmt, 1, incident, strlen(incident)) ==
-	    SQLITE_OK &&
-	    catalog_bind_text(stmt, 2, node, strlen(node)) == SQLITE_OK)
-		rc = sqlite3_step(stmt);
-	catalog_statement_done(stmt);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	    (rc = catalog_bind_text(stmt, 1, incident, strlen(incident))) ==
+	    SQLITE_OK)
+		rc = catalog_bind_text(stmt, 2, node, strlen(node));
+	return catalog_statement_exists(stmt, rc);
 }
 
 int

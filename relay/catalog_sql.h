@@ -85,6 +85,12 @@ void		 catalog_sql_error(struct catalog *, char *err, size_t errlen,
  */
 sqlite3_stmt	*catalog_statement(struct catalog *, enum catalog_statement);
 void		 catalog_statement_done(sqlite3_stmt *);
+/*
+ * For a statement that asks whether a row exists, bound: steps it (rc
+ * SQLITE_OK; anything else is an earlier failure), releases it, and
+ * returns 1 found, 0 not, -1 on error.
+ */
+int		 catalog_statement_exists(sqlite3_stmt *, int rc);
 /* For constant SQL only (transactions, schema): never carries a value. */
 int		 catalog_exec(struct catalog *, const char *sql, char *err,
 		    size_t errlen);
