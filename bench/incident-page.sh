@@ -49,7 +49,7 @@ upload() {	# UPLOADS [--incident NAME]
 	    >>"$T/upload.log" 2>&1 || bail "upload_client: $(tail -2 "$T/upload.log")"
 }
 upload 39
-upload 1 --incident incident-bench-50 --reason "a 50-node incident"
+upload 1 --cluster --reason "a 50-node incident"
 total=$(api /v1/status | jq .stats.uploads_stored)
 echo "store: $total snapshots stored"
 wait_until 1200 '[ "$(api /v1/status | jq ".analysis.done + .analysis.failed")" -ge '"$total"' ]' ||
@@ -58,6 +58,9 @@ echo "analysis: $(api /v1/status | jq -c '.analysis | {done, failed}')"
 # PERF=FILE: the relay under perf record -g while the page is measured.
 [ -n "$PERF" ] && { perf record -q -g -p "$RELAY_PID" -o "$PERF" \
     >/dev/null 2>&1 & perf_pid=$!; sleep 1; }
+incident=$(api '/v1/incidents?limit=10' | jq -r '[.incidents[] | select(.snapshots == 50)][0].id')
+[ "$(api "/v1/incidents/$incident" | jq '.snapshots | length')" = 50 ] ||
+    bail "no 50-node incident: $(api "/v1/incidents/$incident" | head -c 300)"
 (cd "$TT_ROOT" && node bench/incident_page.mjs \
-    "http://127.0.0.1:$RELAY_API_PORT" incident-bench-50 50 "$RUNS")
+    "http://127.0.0.1:$RELAY_API_PORT" "$incident" 50 "$RUNS")
 if [ -n "$PERF" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi

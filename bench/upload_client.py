@@ -4,7 +4,7 @@
 usage: upload_client.py --port N --pki DIR --nodes A,B,.. [--snap-mb 20]
                         [--files 4] [--chunk-kb 128] [--uploads 0]
                         [--duration 60] [--started FILE] [--stopped FILE]
-                        [--timeout 120] [--trace DIR] [--incident NAME]
+                        [--timeout 120] [--trace DIR] [--incident NAME] [--cluster]
                         [--reason TEXT] OUT
 
 One relay-link connection per node (TLS 1.3, DIR/NODE.pem and .key, the
@@ -27,7 +27,10 @@ under a new id each time: <node>-<yyyymmddThhmmssZ>-<n>. The client's own
 per-byte work is then only TLS encryption. With --trace DIR, the files are
 those of a real CTF trace directory instead (its metadata and streams), so
 the relay's analysis has something to read; --incident files every
-snapshot under that incident, --reason sets the trigger's reason.
+snapshot under that incident (the relay keeps the name only if it asked
+that node for it), --cluster sends one cluster trigger first and files
+every snapshot under the incident the relay's requests name, --reason
+sets the trigger's reason.
 
 For each upload acknowledged "stored", one line in OUT:
     CONN BEGIN_NS ACK_NS BYTES
@@ -49,6 +52,7 @@ import time
 
 HELLO, PING, PONG, ERROR = 1, 2, 3, 4
 BEGIN, CHUNK, END, ACK = 10, 11, 12, 13
+CLUSTER_TRIGGER, SNAPSHOT_REQUEST = 20, 21
 HEADER = 8
 WRITE_SLICE = 1024 * 1024	# bytes handed to TLS between drains
 METADATA_BYTES = 4096
@@ -168,6 +172,7 @@ class Link:
         self.reader = None
         self.writer = None
         self.ack = None
+        self.incident = None    # a SNAPSHOT_REQUEST's, future
 
     async def connect(self):
         a = self.run.args
@@ -206,6 +211,9 @@ class Link:
                     self.ack.set_result(body)
                 elif ftype == PING:
                     self.writer.write(jframe(PONG, {}))
+                elif ftype == SNAPSHOT_REQUEST and self.incident is not None \
+                        and not self.incident.done():
+                    self.incident.set_result(body.get("incident"))
                 elif ftype == ERROR:
                     self.run.fail("%s: relay error: %s"
                                   % (self.node, body.get("message")))
@@ -224,8 +232,10 @@ class Link:
         snap_id = "%s-%s-%d" % (self.node, stamp, seq)
         self.ack = run.loop.create_future()
         begin = time.monotonic_ns()
-        self.writer.write(frame(BEGIN, json.dumps(
-            snap.manifest(snap_id, self.node)).encode()))
+        manifest = snap.manifest(snap_id, self.node)
+        if self.incident is not None:
+            manifest["incident"] = self.incident.result()
+        self.writer.write(frame(BEGIN, json.dumps(manifest).encode()))
         body = snap.body
         for offset in range(0, len(body), WRITE_SLICE):
             # An early ACK (refused): the rest would only be skipped.
@@ -299,6 +309,15 @@ async def main_async(args):
     print("upload_client: %d links, snapshot %d bytes in %d files"
           % (len(links), snap.bytes, len(snap.files)), file=sys.stderr)
 
+    if args.cluster:
+        # One cluster trigger: the relay asks every link for a snapshot
+        # of one incident (only such an incident may be named).
+        for link in links:
+            link.incident = loop.create_future()
+        links[0].writer.write(jframe(CLUSTER_TRIGGER, {
+            "source": "bench", "reason": args.reason}))
+        await guarded(run, asyncio.gather(*(l.incident for l in links)),
+                      "the relay's snapshot requests", 30)
     run.t0 = time.monotonic_ns()
     if args.started:
         open(args.started, "w").close()
@@ -331,6 +350,7 @@ def main():
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--trace")
     p.add_argument("--incident")
+    p.add_argument("--cluster", action="store_true")
     p.add_argument("--reason", default="relay-load")
     p.add_argument("out")
     args = p.parse_args()

@@ -26,52 +26,9 @@
 
 #include "analyze.h"
 #include "catalog.h"
+#include "catalog_fixture.h"
 
-#define T0	1795000000000000LL	/* 2026-11-18T11:06:40Z */
 #define MINUTE	60000000LL
-
-struct fixture {
-	char		 dir[PATH_MAX];
-	char		 db[PATH_MAX];
-	char		 store[PATH_MAX];
-	struct catalog	*catalog;
-};
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_catalog_summary.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->db, sizeof(f->db), "%s/catalog.db", f->dir);
-	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	catalog_close(f->catalog);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
 
 static void
 open_catalog(struct fixture *f, const char *store)
