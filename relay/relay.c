@@ -260,6 +260,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s", err);
 		exit(1);
 	}
+	/* Read and checked, not served yet: never run on the wrong store. */
+	if (relay->conf.store_backend != RELAY_STORE_LOCAL ||
+	    relay->conf.catalog_backend != RELAY_CATALOG_SQLITE) {
+		fprintf(stderr, "%s: [store] backend = s3 and [catalog] "
+		    "backend = postgresql are not served by this build yet\n",
+		    o.path);
+		exit(1);
+	}
 	if (o.is_check_only)
 		daemon_check_ok();
 	daemon_start(&o);

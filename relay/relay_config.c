@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "ini.h"
 #include "relay_config.h"
+#include "s3.h"
 #include "tls.h"
 
 #define RELAY_CONFIG_TOKEN_MIN	16
@@ -37,6 +38,8 @@ enum relay_config_section {
 	RELAY_CONFIG_SECTION_STORE,
 	RELAY_CONFIG_SECTION_FLEET,
 	RELAY_CONFIG_SECTION_ANALYSIS,
+	RELAY_CONFIG_SECTION_NODE,
+	RELAY_CONFIG_SECTION_CATALOG,
 	RELAY_CONFIG_SECTION_COUNT
 };
 
@@ -119,6 +122,94 @@ relay_config_parse_nodes(void *arg, const struct conf_key *k,
 	    CONF_LIST_UNIQUE, "node name", expected, err, errlen);
 }
 
+CONF_CHOICE_PARSER(relay_config_parse_store_backend, "store backend",
+    "local", "s3")
+CONF_CHOICE_PARSER(relay_config_parse_catalog_backend, "catalog backend",
+    "sqlite", "postgresql")
+
+/* http://HOST[:PORT] or https://...: S3 clients address the bucket by path. */
+static int
+relay_config_parse_endpoint(void *arg, const struct conf_key *k,
+    const char *value, void *dst, char *err, size_t errlen)
+{
+	const char	*host;
+	size_t		 i, len = strlen(value);
+
+	(void)arg;
+	if (len == 0) {
+		*(char *)dst = '\0';
+		return 0;
+	}
+	if (strncmp(value, "http://", 7) == 0)
+		host = value + 7;
+	else if (strncmp(value, "https://", 8) == 0)
+		host = value + 8;
+	else
+		host = NULL;
+	for (i = 0; host != NULL && host[i] != '\0'; i++) {
+		if (!conf_is_name(host + i, 1) && host[i] != ':' &&
+		    host[i] != '[' && host[i] != ']')
+			break;
+	}
+	if (host == NULL || *host == '\0' || host[i] != '\0' ||
+	    len >= k->size) {
+		snprintf(err, errlen, "invalid endpoint '%s' (expected "
+		    "http://HOST[:PORT] or https://HOST[:PORT], no path, at "
+		    "most %zu bytes)", value, k->size - 1);
+		return -1;
+	}
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
+/*
+ * S3 bucket names (3 to 63 of [a-z0-9.-]) and key prefixes (the relay's
+ * own path characters and '/', no "..", no leading '/').
+ */
+static int
+relay_config_parse_bucket(void *arg, const struct conf_key *k,
+    const char *value, void *dst, char *err, size_t errlen)
+{
+	size_t	 i, len = strlen(value);
+
+	(void)arg;
+	for (i = 0; i < len; i++) {
+		if (!((value[i] >= 'a' && value[i] <= 'z') ||
+		    (value[i] >= '0' && value[i] <= '9') || value[i] == '.' ||
+		    value[i] == '-'))
+			break;
+	}
+	if (i != len || len < 3 || len > 63 || len >= k->size) {
+		snprintf(err, errlen, "invalid bucket '%s' (expected 3 to 63 "
+		    "of a-z, 0-9, '.' and '-')", value);
+		return -1;
+	}
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
+static int
+relay_config_parse_prefix(void *arg, const struct conf_key *k,
+    const char *value, void *dst, char *err, size_t errlen)
+{
+	size_t	 i, len = strlen(value);
+
+	(void)arg;
+	for (i = 0; i < len; i++) {
+		if (!conf_is_name(value + i, 1) && value[i] != '/')
+			break;
+	}
+	if (i != len || len >= k->size || value[0] == '/' ||
+	    strstr(value, "..") != NULL || strstr(value, "//") != NULL) {
+		snprintf(err, errlen, "invalid prefix '%s' (expected \"\" or "
+		    "letters, digits, '.', '_', '-' and '/', not starting with "
+		    "'/', without \"..\" or \"//\")", value);
+		return -1;
+	}
+	memcpy(dst, value, len + 1);
+	return 0;
+}
+
 #define RELAY_CONFIG_FIELD(f)	CONF_FIELD(struct relay_config, f)
 
 /*
@@ -127,6 +218,8 @@ relay_config_parse_nodes(void *arg, const struct conf_key *k,
  */
 static const struct conf_key relay_config_keys[] = {
 	CONF_NAME(RELAY_CONFIG_SECTION_RELAY, "name", RELAY_CONFIG_FIELD(name),
+	    NULL),
+	CONF_NAME(RELAY_CONFIG_SECTION_NODE, "name", RELAY_CONFIG_FIELD(name),
 	    NULL),
 
 	CONF_ADDRESS(RELAY_CONFIG_SECTION_LISTEN, "address",
@@ -176,6 +269,35 @@ static const struct conf_key relay_config_keys[] = {
 	    RELAY_CONFIG_FIELD(store_max_age_ms), "720h", 0, UINT64_MAX),
 	CONF_SIZE(RELAY_CONFIG_SECTION_STORE, "min_free",
 	    RELAY_CONFIG_FIELD(store_min_free), "256M", 0, UINT64_MAX),
+	CONF_KEY(RELAY_CONFIG_SECTION_STORE, "backend",
+	    relay_config_parse_store_backend,
+	    RELAY_CONFIG_FIELD(store_backend), "local"),
+	CONF_KEY(RELAY_CONFIG_SECTION_STORE, "s3_endpoint",
+	    relay_config_parse_endpoint, RELAY_CONFIG_FIELD(store_s3_endpoint),
+	    ""),
+	CONF_KEY(RELAY_CONFIG_SECTION_STORE, "s3_region", conf_parse_name,
+	    RELAY_CONFIG_FIELD(store_s3_region), "us-east-1"),
+	CONF_KEY(RELAY_CONFIG_SECTION_STORE, "s3_bucket",
+	    relay_config_parse_bucket, RELAY_CONFIG_FIELD(store_s3_bucket),
+	    "tracetrap"),
+	CONF_KEY(RELAY_CONFIG_SECTION_STORE, "s3_prefix",
+	    relay_config_parse_prefix, RELAY_CONFIG_FIELD(store_s3_prefix), ""),
+	CONF_PATH(RELAY_CONFIG_SECTION_STORE, "s3_credentials",
+	    RELAY_CONFIG_FIELD(store_s3_credentials),
+	    "/etc/tracetrap/s3-credentials", RELAY_CONFIG_PATH_MAX,
+	    .flags = CONF_PRIVATE),
+	CONF_PATH(RELAY_CONFIG_SECTION_STORE, "s3_ca",
+	    RELAY_CONFIG_FIELD(store_s3_ca), "", RELAY_CONFIG_PATH_MAX,
+	    .flags = CONF_EMPTY_OK),
+	CONF_SIZE(RELAY_CONFIG_SECTION_STORE, "s3_part_size",
+	    RELAY_CONFIG_FIELD(store_s3_part_size), "64M", S3_PART_SIZE_MIN,
+	    5ULL << 30),
+
+	CONF_KEY(RELAY_CONFIG_SECTION_CATALOG, "backend",
+	    relay_config_parse_catalog_backend,
+	    RELAY_CONFIG_FIELD(catalog_backend), "sqlite"),
+	CONF_KEY(RELAY_CONFIG_SECTION_CATALOG, "conninfo", conf_parse_text,
+	    RELAY_CONFIG_FIELD(catalog_conninfo), ""),
 
 	CONF_DURATION(RELAY_CONFIG_SECTION_FLEET, "cooldown",
 	    RELAY_CONFIG_FIELD(fleet_cooldown_ms), "30s", 0, UINT64_MAX),
@@ -215,6 +337,8 @@ static const struct conf_section relay_config_sections[] = {
 	{ "store",	RELAY_CONFIG_SECTION_STORE },
 	{ "fleet",	RELAY_CONFIG_SECTION_FLEET },
 	{ "analysis",	RELAY_CONFIG_SECTION_ANALYSIS },
+	{ "node",	RELAY_CONFIG_SECTION_NODE },
+	{ "catalog",	RELAY_CONFIG_SECTION_CATALOG },
 };
 
 static const struct conf_table relay_config_table = {
@@ -222,7 +346,7 @@ static const struct conf_table relay_config_table = {
 	sizeof relay_config_keys / sizeof relay_config_keys[0],
 	relay_config_sections,
 	sizeof relay_config_sections / sizeof relay_config_sections[0],
-	"relay, listen, api, store, fleet or analysis"
+	"node, relay, listen, api, store, catalog, fleet or analysis"
 };
 
 /* Fills what follows from the keys: split addresses, the catalog path. */
@@ -285,7 +409,7 @@ relay_config_check(void *arg, const char *name, int flags, char *err,
 {
 	struct relay_config_state	*st = arg;
 	static const char		*files[] = { "ca", "cert", "key" };
-	const struct conf_key		*listen, *api, *crl;
+	const struct conf_key		*listen, *api, *crl, *s3;
 	const struct relay_config	*conf = &st->conf;
 	char				 why[1024];
 	size_t				 i;
@@ -314,6 +438,33 @@ relay_config_check(void *arg, const char *name, int flags, char *err,
 			    &st->cs, crl, NULL), "[listen] crl: %s", why);
 			nerrors++;
 		}
+	}
+
+	/* The bucket needs an endpoint and keys; nothing else reads them. */
+	if (conf->store_backend == RELAY_STORE_S3) {
+		s3 = conf_find_key(&relay_config_table,
+		    RELAY_CONFIG_SECTION_STORE, "s3_endpoint");
+		if (conf->store_s3_endpoint[0] == '\0' &&
+		    !conf_is_refused(&st->cs, s3)) {
+			ini_append_error(err, errlen, name, conf_check_line(
+			    &st->cs, s3, conf_find_key(&relay_config_table,
+			    RELAY_CONFIG_SECTION_STORE, "backend")),
+			    "[store] s3_endpoint: empty with backend = s3 "
+			    "(expected http://HOST[:PORT] of the S3 store)");
+			nerrors++;
+		}
+		if (!(flags & RELAY_CONFIG_NO_FILE_CHECKS) &&
+		    conf_check_file(&st->cs, conf_find_key(
+		    &relay_config_table, RELAY_CONFIG_SECTION_STORE,
+		    "s3_credentials"), NULL, conf, " (the default path)", name,
+		    err, errlen) == -1)
+			nerrors++;
+		if (!(flags & RELAY_CONFIG_NO_FILE_CHECKS) &&
+		    conf->store_s3_ca[0] != '\0' && conf_check_file(&st->cs,
+		    conf_find_key(&relay_config_table,
+		    RELAY_CONFIG_SECTION_STORE, "s3_ca"), NULL, conf, "", name,
+		    err, errlen) == -1)
+			nerrors++;
 	}
 
 	/* One port cannot serve both; a wildcard takes it on every host. */

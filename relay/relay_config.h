@@ -16,6 +16,18 @@
 #define RELAY_CONFIG_ADDRESS_MAX	(RELAY_CONFIG_HOST_MAX + 8)
 #define RELAY_CONFIG_TOKEN_MAX		256
 #define RELAY_CONFIG_LIST_MAX		4096	/* a line of the file */
+#define RELAY_CONFIG_URL_MAX		512	/* [store] s3_endpoint */
+#define RELAY_CONFIG_CONNINFO_MAX	1024	/* [catalog] conninfo */
+
+/* [store] backend and [catalog] backend: where snapshots and rows live. */
+enum relay_store_backend {
+	RELAY_STORE_LOCAL,	/* [store] dir is the store */
+	RELAY_STORE_S3		/* dir is staging; the bucket is the store */
+};
+enum relay_catalog_backend {
+	RELAY_CATALOG_SQLITE,	/* one file, this relay's own */
+	RELAY_CATALOG_POSTGRESQL	/* shared by every relay of the tier */
+};
 
 /*
  * relay_config_load*() flags. NO_FILE_CHECKS leaves out the checks of the
@@ -25,7 +37,7 @@
 #define RELAY_CONFIG_NO_FILE_CHECKS	0x1
 
 struct relay_config {
-	/* [relay] */
+	/* [node] name (or [relay] name): in the API, logs, the registry */
 	char		 name[RELAY_CONFIG_NAME_MAX];	/* default: hostname */
 
 	/*
@@ -62,6 +74,18 @@ struct relay_config {
 	uint64_t	 store_max_bytes;
 	uint64_t	 store_max_age_ms;		/* 0 = no age limit */
 	uint64_t	 store_min_free;		/* bytes left free */
+	int		 store_backend;		/* enum relay_store_backend */
+	char		 store_s3_endpoint[RELAY_CONFIG_URL_MAX];
+	char		 store_s3_region[RELAY_CONFIG_NAME_MAX];
+	char		 store_s3_bucket[RELAY_CONFIG_NAME_MAX];
+	char		 store_s3_prefix[RELAY_CONFIG_PATH_MAX];	/* "" none */
+	char		 store_s3_credentials[RELAY_CONFIG_PATH_MAX];
+	char		 store_s3_ca[RELAY_CONFIG_PATH_MAX];	/* "" system */
+	uint64_t	 store_s3_part_size;
+
+	/* [catalog] */
+	int		 catalog_backend;	/* enum relay_catalog_backend */
+	char		 catalog_conninfo[RELAY_CONFIG_CONNINFO_MAX];
 
 	/* [fleet] */
 	uint64_t	 fleet_cooldown_ms;

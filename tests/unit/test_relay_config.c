@@ -396,14 +396,15 @@ test_unknown(void **state)
 	    "relay.conf:3: [listen] unknown key 'port' (expected address, ca, "
 	    "cert, key, crl, max_connections, max_per_address, max_memory, "
 	    "handshake_timeout)\n"
-	    "relay.conf:4: unknown section [lisen] (expected relay, listen, "
-	    "api, store, fleet or analysis)\n"
-	    "relay.conf:6: unknown section [Store] (expected relay, listen, "
-	    "api, store, fleet or analysis)\n"
+	    "relay.conf:4: unknown section [lisen] (expected node, relay, "
+	    "listen, api, store, catalog, fleet or analysis)\n"
+	    "relay.conf:6: unknown section [Store] (expected node, relay, "
+	    "listen, api, store, catalog, fleet or analysis)\n"
 	    "relay.conf:8: [store] unknown key 'path' (expected dir, catalog, "
-	    "max_bytes, max_age, min_free)\n"
-	    "relay.conf:9: unknown section [session] (expected relay, listen, "
-	    "api, store, fleet or analysis)\n"
+	    "max_bytes, max_age, min_free, backend, s3_endpoint, s3_region, "
+	    "s3_bucket, s3_prefix, s3_credentials, s3_ca, s3_part_size)\n"
+	    "relay.conf:9: unknown section [session] (expected node, relay, "
+	    "listen, api, store, catalog, fleet or analysis)\n"
 	    "relay.conf:11: [api] unknown key 'bearer' (expected address, "
 	    "token, tls)\n"
 	    "relay.conf:13: [fleet] unknown key 'nodes_list' (expected "
@@ -445,8 +446,8 @@ test_many_errors(void **state)
 	    "# comment)\n"
 	    "relay.conf:10: [store] max_age: invalid duration '1y' (expected "
 	    "e.g. 500ms, 2s, 5m, 1h)\n"
-	    "relay.conf:11: unknown section [bogus] (expected relay, listen, "
-	    "api, store, fleet or analysis)\n"
+	    "relay.conf:11: unknown section [bogus] (expected node, relay, "
+	    "listen, api, store, catalog, fleet or analysis)\n"
 	    "relay.conf:14: [fleet] max_per_hour: invalid integer 'many' "
 	    "(expected a decimal integer from 0 to 1024)\n"
 	    "relay.conf:6: [api] address: 127.0.0.1:5443 takes the port of "
@@ -508,6 +509,61 @@ test_address_conflict(void **state)
 }
 
 /* Loading the shipped file changes nothing: it documents the defaults. */
+/* [store] backend = s3 and [catalog] backend = postgresql, and their keys. */
+static void
+test_scale_out_keys(void **state)
+{
+	struct relay_config	 conf;
+	char			 err[ERR_MAX];
+
+	(void)state;
+	relay_config_defaults(&conf);
+	assert_int_equal(conf.store_backend, RELAY_STORE_LOCAL);
+	assert_int_equal(conf.catalog_backend, RELAY_CATALOG_SQLITE);
+	assert_string_equal(conf.store_s3_bucket, "tracetrap");
+	assert_string_equal(conf.store_s3_region, "us-east-1");
+	assert_string_equal(conf.store_s3_credentials,
+	    "/etc/tracetrap/s3-credentials");
+	assert_int_equal(conf.store_s3_part_size, 64ULL << 20);
+
+	assert_int_equal(load(&conf, "[node]\nname = relay-2\n"
+	    "[store]\nbackend = s3\ns3_endpoint = http://127.0.0.1:17480\n"
+	    "s3_bucket = tt-snapshots\ns3_prefix = fleet-a/\n"
+	    "s3_part_size = 5M\ns3_region = default\n"
+	    "[catalog]\nbackend = postgresql\n"
+	    "conninfo = host=127.0.0.1 port=17432 dbname=tracetrap\n", err), 0);
+	assert_string_equal(conf.name, "relay-2");
+	assert_int_equal(conf.store_backend, RELAY_STORE_S3);
+	assert_string_equal(conf.store_s3_endpoint, "http://127.0.0.1:17480");
+	assert_string_equal(conf.store_s3_bucket, "tt-snapshots");
+	assert_string_equal(conf.store_s3_prefix, "fleet-a/");
+	assert_string_equal(conf.store_s3_region, "default");
+	assert_int_equal(conf.store_s3_part_size, 5ULL << 20);
+	assert_int_equal(conf.catalog_backend, RELAY_CATALOG_POSTGRESQL);
+	assert_string_equal(conf.catalog_conninfo,
+	    "host=127.0.0.1 port=17432 dbname=tracetrap");
+
+	/* s3 without an endpoint: named at the backend line. */
+	assert_int_equal(load(&conf, "[store]\nbackend = s3\n", err), -1);
+	assert_non_null(strstr(err, "relay.conf:2: [store] s3_endpoint: "
+	    "empty with backend = s3"));
+
+	assert_int_equal(load(&conf, "[store]\nbackend = nfs\n"
+	    "s3_endpoint = ftp://x\ns3_endpoint = http://h/path\n"
+	    "s3_bucket = Big_Bucket\ns3_prefix = ../up\ns3_prefix = /abs\n"
+	    "s3_part_size = 1M\n[catalog]\nbackend = oracle\n", err), -1);
+	assert_non_null(strstr(err, "relay.conf:2: "));
+	assert_non_null(strstr(err, "'nfs'"));
+	assert_non_null(strstr(err, "relay.conf:3: "));
+	assert_non_null(strstr(err, "relay.conf:4: "));
+	assert_non_null(strstr(err, "invalid bucket 'Big_Bucket'"));
+	assert_non_null(strstr(err, "relay.conf:6: "));
+	assert_non_null(strstr(err, "relay.conf:7: "));
+	assert_non_null(strstr(err, "relay.conf:8: "));
+	assert_non_null(strstr(err, "relay.conf:10: "));
+	assert_non_null(strstr(err, "'oracle'"));
+}
+
 static void
 test_reference_conf(void **state)
 {
@@ -872,6 +928,7 @@ main(void)
 		cmocka_unit_test(test_unknown),
 		cmocka_unit_test(test_many_errors),
 		cmocka_unit_test(test_address_conflict),
+		cmocka_unit_test(test_scale_out_keys),
 		cmocka_unit_test(test_reference_conf),
 		cmocka_unit_test(test_reference_every_key),
 		cmocka_unit_test(test_tls_files),
