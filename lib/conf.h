@@ -194,6 +194,14 @@ int	conf_parse_bool(void *, const struct conf_key *, const char *, void *,
 	    char *, size_t);
 
 /*
+ * A URL key: "" or one of schemes (NULL-terminated, "net://"...) and a
+ * non-empty rest of is_char bytes, copied to dst (size bytes). 0, or -1
+ * for the caller's message.
+ */
+int	conf_parse_url(const char *value, const char *const *schemes,
+	    int (*is_char)(char), void *dst, size_t size);
+
+/*
  * The index of value in names (NULL-terminated), or -1 with "invalid
  * WHAT 'VALUE' (expected a, b or c)" in err.
  */

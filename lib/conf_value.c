@@ -482,3 +482,32 @@ conf_list_parse(const char *value, char *dst, size_t size,
 	memcpy(dst, list, used + 1);
 	return 0;
 }
+
+/*
+ * A URL key: "" (the key's "none"), or one of schemes (NULL-terminated,
+ * each with its "://") followed by a non-empty rest whose every byte
+ * passes is_char; copied into dst of size bytes. 0, or -1 for the caller
+ * to say what it expected.
+ */
+int
+conf_parse_url(const char *value, const char *const *schemes,
+    int (*is_char)(char), void *dst, size_t size)
+{
+	const char	*rest = NULL;
+	size_t		 i, len = strlen(value);
+
+	for (i = 0; len != 0 && schemes[i] != NULL; i++) {
+		if (strncmp(value, schemes[i], strlen(schemes[i])) == 0) {
+			rest = value + strlen(schemes[i]);
+			break;
+		}
+	}
+	if (len >= size || (len != 0 && (rest == NULL || *rest == '\0')))
+		return -1;
+	for (; rest != NULL && *rest != '\0'; rest++) {
+		if (!is_char(*rest))
+			return -1;
+	}
+	memcpy(dst, value, len + 1);
+	return 0;
+}

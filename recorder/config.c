@@ -124,36 +124,28 @@ config_parse_events(void *arg, const struct conf_key *k, const char *value,
 	    "':', '.', '-' and '*'", err, errlen);
 }
 
+/* The URL goes to lttng as one argument: no spaces in it. */
+static int
+config_is_output_char(char c)
+{
+	return ((unsigned char)c > ' ' && c != 0x7f);
+}
+
 static int
 config_parse_output(void *arg, const struct conf_key *k, const char *value,
     void *dst, char *err, size_t errlen)
 {
-	static const char	*schemes[] = { "net://", "net6://", "tcp://" };
-	size_t			 i, len = strlen(value), prefix = 0;
+	static const char *const schemes[] = { "net://", "net6://", "tcp://",
+	    NULL };
 
 	(void)arg;
-	if (len == 0) {
-		*(char *)dst = '\0';
-		return 0;
-	}
-	for (i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
-		if (strncmp(value, schemes[i], strlen(schemes[i])) == 0) {
-			prefix = strlen(schemes[i]);
-			break;
-		}
-	}
-	/* The URL goes to lttng as one argument: no spaces in it. */
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)value[i] <= ' ' || value[i] == 0x7f)
-			break;
-	}
-	if (prefix == 0 || len == prefix || i != len || len >= k->size) {
+	if (conf_parse_url(value, schemes, config_is_output_char, dst,
+	    k->size) == -1) {
 		snprintf(err, errlen, "invalid output '%s' (expected \"\" for "
 		    "the spool, or net://HOST, net6://HOST or tcp://HOST "
 		    "for an lttng-relayd)", value);
 		return -1;
 	}
-	memcpy(dst, value, len + 1);
 	return 0;
 }
 

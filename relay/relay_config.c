@@ -127,38 +127,27 @@ CONF_CHOICE_PARSER(relay_config_parse_store_backend, "store backend",
 CONF_CHOICE_PARSER(relay_config_parse_catalog_backend, "catalog backend",
     "sqlite", "postgresql")
 
-/* http://HOST[:PORT] or https://...: S3 clients address the bucket by path. */
+/* An endpoint is HOST[:PORT] or [IPv6]:PORT: S3 clients address by path. */
+static int
+relay_config_is_endpoint_char(char c)
+{
+	return (conf_is_name(&c, 1) || c == ':' || c == '[' || c == ']');
+}
+
 static int
 relay_config_parse_endpoint(void *arg, const struct conf_key *k,
     const char *value, void *dst, char *err, size_t errlen)
 {
-	const char	*host;
-	size_t		 i, len = strlen(value);
+	static const char *const schemes[] = { "http://", "https://", NULL };
 
 	(void)arg;
-	if (len == 0) {
-		*(char *)dst = '\0';
-		return 0;
-	}
-	if (strncmp(value, "http://", 7) == 0)
-		host = value + 7;
-	else if (strncmp(value, "https://", 8) == 0)
-		host = value + 8;
-	else
-		host = NULL;
-	for (i = 0; host != NULL && host[i] != '\0'; i++) {
-		if (!conf_is_name(host + i, 1) && host[i] != ':' &&
-		    host[i] != '[' && host[i] != ']')
-			break;
-	}
-	if (host == NULL || *host == '\0' || host[i] != '\0' ||
-	    len >= k->size) {
+	if (conf_parse_url(value, schemes, relay_config_is_endpoint_char, dst,
+	    k->size) == -1) {
 		snprintf(err, errlen, "invalid endpoint '%s' (expected "
 		    "http://HOST[:PORT] or https://HOST[:PORT], no path, at "
 		    "most %zu bytes)", value, k->size - 1);
 		return -1;
 	}
-	memcpy(dst, value, len + 1);
 	return 0;
 }
 

@@ -797,6 +797,39 @@ test_choice(void **state)
 	assert_int_equal(strlen(err), 19);
 }
 
+static int
+is_lower(char c)
+{
+	return (c >= 'a' && c <= 'z');
+}
+
+/* conf_parse_url: "" or a scheme and a rest of allowed bytes. */
+static void
+test_parse_url(void **state)
+{
+	static const char *const schemes[] = { "a://", "bb://", NULL };
+	char	 dst[8];
+
+	(void)state;
+	memset(dst, 'x', sizeof dst);
+	assert_int_equal(conf_parse_url("", schemes, is_lower, dst,
+	    sizeof dst), 0);
+	assert_string_equal(dst, "");
+	assert_int_equal(conf_parse_url("bb://xy", schemes, is_lower, dst,
+	    sizeof dst), 0);
+	assert_string_equal(dst, "bb://xy");
+	/* No rest, another scheme, a bad byte, one byte too long. */
+	assert_int_equal(conf_parse_url("a://", schemes, is_lower, dst,
+	    sizeof dst), -1);
+	assert_int_equal(conf_parse_url("c://x", schemes, is_lower, dst,
+	    sizeof dst), -1);
+	assert_int_equal(conf_parse_url("a://x/y", schemes, is_lower, dst,
+	    sizeof dst), -1);
+	assert_int_equal(conf_parse_url("a://xyzw", schemes, is_lower, dst,
+	    sizeof dst), -1);
+	assert_string_equal(dst, "bb://xy");
+}
+
 int
 main(void)
 {
@@ -817,6 +850,7 @@ main(void)
 		cmocka_unit_test(test_check_file),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_load_large_file),
+		cmocka_unit_test(test_parse_url),
 	};
 
 	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
