@@ -307,7 +307,8 @@ DEB_PKGS	+= libcurl4-openssl-dev $(TIER_PKGS)
 TIER_DIR	?= /tmp/tracetrap-tier
 .PHONY: tier tier-stop
 tier: deps
-	TIER_DIR=$(TIER_DIR) ./conf/tier.sh start
+	$(MAKE) all $(TTAPP)
+	BUILD=$(abspath $(BUILD)) TIER_DIR=$(TIER_DIR) ./conf/tier.sh start
 	@TIER_DIR=$(TIER_DIR) ./conf/tier.sh env
 
 tier-stop:

@@ -4,7 +4,8 @@
 # frontend) and a PostgreSQL 15 cluster, all under one state directory, on
 # loopback ports only. See README.md, "Scaling out".
 #
-#   conf/tier.sh start  [DIR] [ceph|postgresql]...   start (default: both)
+#   conf/tier.sh start  [DIR] [ceph|postgresql|nodes]...
+#                                                    start (default: all)
 #   conf/tier.sh stop   [DIR]                        stop what start started
 #   conf/tier.sh status [DIR]                        what runs, with pids
 #   conf/tier.sh env    [DIR]                        shell assignments
@@ -13,7 +14,16 @@
 #
 # DIR defaults to $TIER_DIR or /tmp/tracetrap-tier. Ports: TIER_PORT (the
 # base, default 17400): the monitor on BASE, radosgw on BASE+1, PostgreSQL
-# on BASE+2, the OSD's messenger between BASE+10 and BASE+39.
+# on BASE+2, the OSD's messenger between BASE+10 and BASE+39; relay-1
+# listens for recorders on BASE+3 (API BASE+4), relay-2 on BASE+5 (API
+# BASE+6).
+#
+# The nodes part needs ceph and postgresql up and a built tree (BUILD,
+# default the checkout's build/): dev certificates in DIR/pki, two relays
+# on the bucket and the PostgreSQL catalog, and two recorders (node-a,
+# node-b), each in its own mount namespace with its own lttng-sessiond
+# and a demo app, listing both relays (node-a relay-1 first, node-b
+# relay-2 first) so that either fails over to the other.
 #
 # Why these choices, learned from Ceph's own one-node scripts (vstart.sh,
 # go-ceph's micro-osd.sh): `auth ... = none` because the tier listens on
@@ -41,6 +51,10 @@ REGION=${TIER_REGION:-default}
 BUCKET=${TIER_BUCKET:-tracetrap}
 PG_USER_OS=${TIER_PG_OS_USER:-postgres}
 CONF=$DIR/ceph/ceph.conf
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+RELAYS="relay-1 relay-2"
+NODES="node-a node-b"
 PG_BIN=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin \
     2>/dev/null | sort -V | tail -1)
 
@@ -274,6 +288,146 @@ stop_postgresql() {
 	rm -f "$DIR/run/postgresql.pid"
 }
 
+# relay_port NAME: where relay-N listens for recorders (its API is +1).
+relay_port() { echo $((BASE + 1 + 2 * ${1#relay-})); }
+
+# wait_ready FIFO LOG: the READY=1 a daemon writes once it serves.
+wait_ready() {
+	[ "$(timeout 30 head -n1 "$1")" = "READY=1" ] ||
+	    die "$(basename "$(dirname "$1")") did not become ready: $(tail -3 "$2")"
+}
+
+start_relay() {
+	local name=$1 dir=$DIR/$1 port
+	port=$(relay_port "$name")
+	if ! port_free "$port" || ! port_free $((port + 1)); then
+		die "port $port or $((port + 1)) is in use (set TIER_PORT)"
+	fi
+	mkdir -p "$dir/staging"
+	cat >"$dir/relay.conf" <<EOF
+# Written by conf/tier.sh; conf/relay.conf documents every key.
+[node]
+name = $name
+[listen]
+address = 127.0.0.1:$port
+ca = $DIR/pki/ca.pem
+cert = $DIR/pki/relay.pem
+key = $DIR/pki/relay.key
+[api]
+address = 127.0.0.1:$((port + 1))
+[store]
+dir = $dir/staging
+min_free = 0
+backend = s3
+s3_endpoint = http://127.0.0.1:$RGW_PORT
+s3_region = $REGION
+s3_bucket = $BUCKET
+s3_credentials = $DIR/s3-credentials
+[catalog]
+backend = postgresql
+conninfo = host=127.0.0.1 port=$PG_PORT dbname=tracetrap user=tracetrap
+[fleet]
+cooldown = 10s
+EOF
+	rm -f "$dir/ready"
+	mkfifo "$dir/ready"
+	PGPASSFILE=$DIR/pgpass setsid "$BUILD/tracetrap-relay" -d -f \
+	    "$dir/relay.conf" --ready-fd 3 3<>"$dir/ready" \
+	    >>"$dir/relay.log" 2>&1 </dev/null &
+	echo $! >"$DIR/run/$name.pid"
+	wait_ready "$dir/ready" "$dir/relay.log"
+}
+
+# A recorder in a mount namespace of its own: its /run/lttng and
+# /dev/shm are private, so its lttng-sessiond is its own.
+start_recorder() {
+	local name=$1 dir=$DIR/$1 first=$2 second=$3
+	mkdir -p "$dir/home"
+	cat >"$dir/recorder.conf" <<EOF
+# Written by conf/tier.sh; conf/recorder.conf documents every key.
+[node]
+name = $name
+[session]
+subbuf_size = 256k
+subbuf_count = 4
+[control]
+socket = $dir/control.sock
+mode = 0666
+[trigger]
+socket = $dir/trigger.sock
+mode = 0666
+[spool]
+dir = $dir/spool
+[limits]
+cooldown = 2s
+[relay]
+address = 127.0.0.1:$(relay_port "$first"), 127.0.0.1:$(relay_port "$second")
+ca = $DIR/pki/ca.pem
+cert = $DIR/pki/$name.pem
+key = $DIR/pki/$name.key
+reconnect_min = 100ms
+reconnect_max = 2s
+EOF
+	rm -f "$dir/ready"
+	mkfifo "$dir/ready"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	setsid unshare -m --propagation private bash -c '
+		mount -t tmpfs -o mode=0755 tmpfs /run/lttng
+		mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+		export LTTNG_HOME=$1/home
+		lttng-sessiond --daemonize --no-kernel >>"$1/sessiond.log" 2>&1
+		for pid in $(pgrep -x lttng-sessiond); do
+			[ "$(readlink /proc/$pid/ns/mnt)" = \
+			    "$(readlink /proc/self/ns/mnt)" ] && echo "$pid"
+		done >"$3/$4-sessiond.pid"
+		"$2/tests/ttapp" 0 "$1/app.state" >>"$1/app.log" 2>&1 &
+		echo $! >"$3/$4-app.pid"
+		echo $$ >"$3/$4.pid"
+		exec "$2/tracetrap-recorder" -d -f "$1/recorder.conf" \
+		    --ready-fd 3 3<>"$1/ready" >>"$1/recorder.log" 2>&1
+	' node "$dir" "$BUILD" "$DIR/run" "$name" </dev/null >/dev/null 2>&1 &
+	wait_ready "$dir/ready" "$dir/recorder.log"
+}
+
+start_nodes() {
+	local t0=$SECONDS name exe file
+	for exe in tracetrap-relay tracetrap-recorder tests/ttapp; do
+		[ -x "$BUILD/$exe" ] ||
+		    die "build first: make all $BUILD/tests/ttapp (or make tier)"
+	done
+	for file in s3-credentials pgpass; do
+		[ -f "$DIR/$file" ] ||
+		    die "the nodes need ceph and postgresql: conf/tier.sh start $DIR"
+	done
+	need lttng-sessiond unshare setsid
+	[ "$(id -u)" = 0 ] || die "the recorders' mount namespaces need root"
+	# shellcheck disable=SC2086 # two names
+	"$ROOT/conf/make-dev-certs.sh" "$DIR/pki" $NODES >>"$DIR/log/setup.log" \
+	    2>&1 || die "making certificates failed"
+	for name in $RELAYS; do
+		pid_of "$name" tracetrap-relay >/dev/null &&
+		    die "$name already running in $DIR"
+		start_relay "$name"
+	done
+	start_recorder node-a relay-1 relay-2
+	start_recorder node-b relay-2 relay-1
+	say "2 relays + 2 recorders ready in $((SECONDS - t0)) s" \
+	    "(APIs http://127.0.0.1:$(( $(relay_port relay-1) + 1 ))/ and" \
+	    "http://127.0.0.1:$(( $(relay_port relay-2) + 1 ))/)"
+}
+
+stop_nodes() {
+	local name
+	for name in $NODES; do
+		stop_pid "$name" tracetrap-recorder
+		stop_pid "$name-app" ttapp
+		stop_pid "$name-sessiond" lttng-sessiond
+	done
+	for name in $RELAYS; do
+		stop_pid "$name" tracetrap-relay
+	done
+}
+
 print_env() {
 	if [ -f "$DIR/s3-credentials" ]; then
 		cat <<EOF
@@ -290,12 +444,21 @@ TT_PG_CONNINFO='host=127.0.0.1 port=$PG_PORT dbname=tracetrap user=tracetrap'
 PGPASSFILE=$DIR/pgpass
 EOF
 	fi
+	if [ -f "$DIR/relay-1/relay.conf" ]; then
+		cat <<EOF
+TT_RELAY_1_API=http://127.0.0.1:$(( $(relay_port relay-1) + 1 ))
+TT_RELAY_2_API=http://127.0.0.1:$(( $(relay_port relay-2) + 1 ))
+TT_NODE_A_SOCKET=$DIR/node-a/control.sock
+TT_NODE_B_SOCKET=$DIR/node-b/control.sock
+EOF
+	fi
 }
 
 show_status() {
 	local name exe pid state=0
 	for name in mon.a:ceph-mon osd.0:ceph-osd client.rgw.tier:radosgw \
-	    postgresql:postgres; do
+	    postgresql:postgres relay-1:tracetrap-relay relay-2:tracetrap-relay \
+	    node-a:tracetrap-recorder node-b:tracetrap-recorder; do
 		exe=${name#*:}
 		name=${name%%:*}
 		if pid=$(pid_of "$name" "$exe"); then
@@ -314,18 +477,20 @@ start)
 	t_start=$SECONDS
 	mkdir -p "$DIR"
 	chmod 0755 "$DIR"
-	parts=${*:-ceph postgresql}
+	parts=${*:-ceph postgresql nodes}
 	for part in $parts; do
 		case $part in
 		ceph) start_ceph ;;
 		postgresql) start_postgresql ;;
-		*) die "unknown part $part (ceph, postgresql)" ;;
+		nodes) start_nodes ;;
+		*) die "unknown part $part (ceph, postgresql, nodes)" ;;
 		esac
 	done
 	print_env >"$DIR/tier.env"
 	say "tier ready in $((SECONDS - t_start)) s; conf/tier.sh env $DIR"
 	;;
 stop)
+	stop_nodes
 	stop_pid client.rgw.tier radosgw
 	stop_pid osd.0 ceph-osd
 	stop_pid mon.a ceph-mon
