@@ -218,7 +218,8 @@ config_parse_relay_address(void *arg, const struct conf_key *k,
 			snprintf(err, errlen, "invalid address '%.*s' in '%s' "
 			    "(expected comma-separated HOST:PORT or "
 			    "[IPv6]:PORT, HOST of letters, digits, '.' and "
-			    "'-', PORT from 1 to 65535)", (int)len, item, value);
+			    "'-', PORT from 1 to 65535)", (int)len, item,
+			    value);
 			return -1;
 		}
 		for (i = 0; i < n; i++) {

@@ -26,7 +26,7 @@
 #define LINK_REFUSED_RETRY_US	(60 * 1000000ULL)
 #define LINK_UPLOADED_MARKER	".uploaded"
 #define LINK_PEERS_MAX		64	/* addresses the entries give */
-#define LINK_FAILED_HOLD_US	(30 * 1000000ULL)	/* a failed peer rests */
+#define LINK_FAILED_HOLD_US	(30 * 1000000ULL)	/* set aside for */
 
 enum link_state {
 	LINK_DISCONNECTED,	/* waiting for the next attempt */
@@ -98,7 +98,7 @@ struct relay_link {
 	int			 is_new_round;	/* forget the failures */
 	char			 last_peer[INET6_ADDRSTRLEN + 8];
 	uint64_t		 failovers;
-	unsigned		 round_attempts;	/* failures in this round */
+	unsigned		 round_attempts;	/* failed, this round */
 
 	char			 name[64];	/* what the relay calls us */
 	char			 last_error[256];
