@@ -271,21 +271,37 @@ print_relay(json_t *relay)
 		    "spool\n");
 		return;
 	}
-	if (json_is_true(json_object_get(relay, "connected")))
+	/* Which relay of the list, and at which address. */
+	if (json_is_true(json_object_get(relay, "connected")) &&
+	    strcmp(json_text(relay, "entry", ""), json_text(relay, "peer",
+	    "")) != 0)
+		printf("relay     %s at %s: connected as %s since %s",
+		    json_text(relay, "entry", "?"),
+		    json_text(relay, "peer", "?"),
+		    json_text(relay, "node_name", "?"),
+		    json_text(relay, "connected_since", "?"));
+	else if (json_is_true(json_object_get(relay, "connected")))
 		printf("relay     %s: connected as %s since %s",
-		    json_text(relay, "address", "?"),
+		    json_text(relay, "entry", "?"),
 		    json_text(relay, "node_name", "?"),
 		    json_text(relay, "connected_since", "?"));
 	else
 		printf("relay     %s: %s%s%s", json_text(relay, "address", "?"),
 		    state, *json_text(relay, "last_error", "") != '\0' ?
 		    ", last error: " : "", json_text(relay, "last_error", ""));
-	printf("; %lld uploaded, %lld refused%s%s\n",
+	printf("; %lld uploaded, %lld refused%s%s",
 	    json_integer_value(json_object_get(relay, "uploads")),
 	    json_integer_value(json_object_get(relay, "refused")),
 	    json_is_string(json_object_get(relay, "uploading")) ?
 	    ", uploading " : "",
 	    json_text(relay, "uploading", ""));
+	/* A list of relays, or a name of several: how far it has moved. */
+	if (json_integer_value(json_object_get(relay, "addresses")) > 1 ||
+	    json_integer_value(json_object_get(relay, "failovers")) > 0)
+		printf("; %lld relay addresses, %lld failovers",
+		    json_integer_value(json_object_get(relay, "addresses")),
+		    json_integer_value(json_object_get(relay, "failovers")));
+	printf("\n");
 }
 
 static int

@@ -20,9 +20,11 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "config.h"
@@ -146,6 +148,94 @@ config_parse_output(void *arg, const struct conf_key *k, const char *value,
 		    "for an lttng-relayd)", value);
 		return -1;
 	}
+	return 0;
+}
+
+/* The host and port of one entry of [relay] address; -1 if it is none. */
+static int
+config_relay_split(const char *item, size_t len, struct config_relay *relay)
+{
+	if (len == 0 || len >= sizeof relay->address)
+		return -1;
+	memcpy(relay->address, item, len);
+	relay->address[len] = '\0';
+	return conf_split_address(relay->address, relay->host,
+	    sizeof relay->host, &relay->port);
+}
+
+/*
+ * Two entries name one relay when their ports match and so do their
+ * hosts: DNS names whatever their case, IPv6 addresses by value ("::1"
+ * is "0:0::1"). Such a list is a typing mistake, and the second entry
+ * would double the first one's share of the fleet's connections.
+ */
+static int
+config_relay_is_same(const struct config_relay *a,
+    const struct config_relay *b)
+{
+	struct in6_addr	 a6, b6;
+
+	if (a->port != b->port)
+		return 0;
+	if (inet_pton(AF_INET6, a->host, &a6) == 1 &&
+	    inet_pton(AF_INET6, b->host, &b6) == 1)
+		return memcmp(&a6, &b6, sizeof a6) == 0;
+	return strcasecmp(a->host, b->host) == 0;
+}
+
+/*
+ * [relay] address: one HOST:PORT, which reads (and fails) exactly as the
+ * address type of every other key, or several, comma-separated, the
+ * relays the recorder picks from. Stored without the spaces around the
+ * entries; config_resolve() splits it into relays[].
+ */
+static int
+config_parse_relay_address(void *arg, const struct conf_key *k,
+    const char *value, void *dst, char *err, size_t errlen)
+{
+	struct config_relay	 relays[CONFIG_RELAYS_MAX];
+	char			 list[CONFIG_RELAYS_MAX * CONFIG_ADDRESS_MAX];
+	const char		*cursor = value, *item;
+	size_t			 n = 0, used = 0, len, i;
+
+	if (strchr(value, ',') == NULL)
+		return conf_parse_address(arg, k, value, dst, err, errlen);
+	while (conf_list_next(&cursor, &item, &len)) {
+		if (n == CONFIG_RELAYS_MAX) {
+			snprintf(err, errlen, "too many addresses in '%s' (at "
+			    "most %d)", value, CONFIG_RELAYS_MAX);
+			return -1;
+		}
+		if (config_relay_split(item, len, &relays[n]) == -1) {
+			snprintf(err, errlen, "invalid address '%.*s' in '%s' "
+			    "(expected comma-separated HOST:PORT or "
+			    "[IPv6]:PORT, HOST of letters, digits, '.' and "
+			    "'-', PORT from 1 to 65535)", (int)len, item,
+			    value);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (config_relay_is_same(&relays[i], &relays[n])) {
+				snprintf(err, errlen, "address '%s' in '%s' "
+				    "repeats '%s' (list each relay once)",
+				    relays[n].address, value,
+				    relays[i].address);
+				return -1;
+			}
+		}
+		if (used != 0)
+			list[used++] = ',';
+		memcpy(list + used, item, len);
+		used += len;
+		n++;
+	}
+	list[used] = '\0';
+	if (used >= k->size) {
+		snprintf(err, errlen, "list too long (at most %zu bytes)",
+		    k->size - 1);
+		return -1;
+	}
+	memcpy(dst, list, used + 1);
 	return 0;
 }
 
@@ -329,7 +419,7 @@ static const struct conf_key config_keys[] = {
 	CONF_DURATION(CONFIG_SECTION_LIMITS, "delay", CONFIG_FIELD(delay_ms),
 	    "0", 0, 60 * 1000),
 
-	CONF_ADDRESS(CONFIG_SECTION_RELAY, "address",
+	CONF_KEY(CONFIG_SECTION_RELAY, "address", config_parse_relay_address,
 	    CONFIG_FIELD(relay_address), "", .flags = CONF_EMPTY_OK),
 	CONF_PATH(CONFIG_SECTION_RELAY, "ca", CONFIG_FIELD(relay_ca),
 	    "/etc/tracetrap/ca.pem", CONFIG_PATH_MAX),
@@ -458,6 +548,29 @@ config_handler(void *arg, unsigned long line, const char *section,
 	return 0;
 }
 
+/* [relay] address into relays[]: the list was checked when it was read. */
+static void
+config_resolve_relays(struct config *conf)
+{
+	const char	*cursor = conf->relay_address, *item;
+	size_t		 len;
+
+	conf->nrelays = 0;
+	if (conf->relay_address[0] == '\0')
+		return;
+	while (conf_list_next(&cursor, &item, &len) &&
+	    conf->nrelays < CONFIG_RELAYS_MAX) {
+		if (config_relay_split(item, len,
+		    &conf->relays[conf->nrelays]) == -1) {
+			conf->nrelays = 0;
+			break;
+		}
+		conf->nrelays++;
+	}
+	if (conf->nrelays == 0)
+		conf->relay_address[0] = '\0';
+}
+
 /*
  * Runs once the whole file is read, because [limits] may come after the
  * [source.NAME] sections that inherit from it.
@@ -495,13 +608,7 @@ config_resolve(void *arg)
 			source->is_enabled = 0;
 	}
 
-	/* The address was checked when it was read. */
-	st->conf.relay_host[0] = '\0';
-	st->conf.relay_port = 0;
-	if (st->conf.relay_address[0] != '\0' &&
-	    conf_split_address(st->conf.relay_address, st->conf.relay_host,
-	    sizeof st->conf.relay_host, &st->conf.relay_port) == -1)
-		st->conf.relay_address[0] = '\0';
+	config_resolve_relays(&st->conf);
 }
 
 /*

@@ -19,6 +19,14 @@
 #define CONFIG_LIST_MAX		1024
 #define CONFIG_HOST_MAX		256	/* a DNS name (253) with its NUL */
 #define CONFIG_ADDRESS_MAX	(CONFIG_HOST_MAX + 8)	/* [HOST]:PORT */
+#define CONFIG_RELAYS_MAX	16	/* entries of [relay] address */
+
+/* One entry of [relay] address. */
+struct config_relay {
+	char		 address[CONFIG_ADDRESS_MAX];	/* as written */
+	char		 host[CONFIG_HOST_MAX];	/* without IPv6 brackets */
+	uint16_t	 port;
+};
 
 struct config {
 	/* [node] */
@@ -62,13 +70,15 @@ struct config {
 	/*
 	 * [relay]: "" = no relay, snapshots stay in the spool. When address
 	 * is set, ca, cert and key existed at load time and key was not
-	 * readable by group or others. relay_host and relay_port are
-	 * address split (the host without the brackets of an IPv6 address),
-	 * what connect() and the certificate check need.
+	 * readable by group or others. address is a comma list of HOST:PORT
+	 * or [IPv6]:PORT, stored without the spaces around its entries;
+	 * relays[] is that list split (each host without the brackets of an
+	 * IPv6 address), what the resolver and the certificate check need.
+	 * No two entries name the same host and port.
 	 */
-	char		 relay_address[CONFIG_ADDRESS_MAX];	/* HOST:PORT */
-	char		 relay_host[CONFIG_HOST_MAX];	/* "" without address */
-	uint16_t	 relay_port;			/* 0 without address */
+	char		 relay_address[CONFIG_RELAYS_MAX * CONFIG_ADDRESS_MAX];
+	struct config_relay relays[CONFIG_RELAYS_MAX];
+	size_t		 nrelays;			/* 0 without address */
 	char		 relay_ca[CONFIG_PATH_MAX];	/* the fleet CA */
 	char		 relay_cert[CONFIG_PATH_MAX];	/* this node's, CN=name */
 	char		 relay_key[CONFIG_PATH_MAX];

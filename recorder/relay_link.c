@@ -2,14 +2,18 @@
  * The recorder's link to tracetrap-relay (DESIGN.md "Relay link"): one
  * persistent TLS 1.3 connection, both sides authenticated against the
  * fleet CA; reconnects with jittered exponential backoff; PING keepalive.
+ * [relay] address may name several relays: relay_peers.c resolves them
+ * and picks one; on a failure the link moves straight to another, and
+ * backs off only once all of them have failed.
  *
  * Store and forward: every snapshot in the spool is uploaded, oldest
  * first, one at a time. A snapshot is marked uploaded (an ".uploaded"
  * marker in its directory, so a restart remembers) only after the relay's
  * ACK "stored", which the relay sends once the snapshot is durable. A cut
- * connection restarts the upload from the beginning; the relay drops the
- * partial copy. The uploader is relay_upload.c; this file keeps the
- * connection, its frames and its figures.
+ * connection restarts the upload from the beginning, on whichever relay
+ * the link reaches next; the relay drops the partial copy. The uploader
+ * is relay_upload.c; this file keeps the connection, its frames and its
+ * figures.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +39,35 @@
 
 static void	relay_link_connect(struct relay_link *);
 
+static const struct link_peer *
+relay_link_peer(const struct relay_link *link)
+{
+	if (link->current < 0 || (size_t)link->current >= link->npeers)
+		return NULL;
+	return &link->peers[link->current];
+}
+
+/*
+ * Which relay the messages are about: the entry of [relay] address,
+ * with the address it resolved to when that says more.
+ */
+static void
+relay_link_where(const struct relay_link *link, char *buf, size_t len)
+{
+	const struct link_peer	*p = relay_link_peer(link);
+	const char		*entry;
+
+	if (p == NULL) {
+		snprintf(buf, len, "%s", link->rec->conf.relay_address);
+		return;
+	}
+	entry = link->entries[p->entry].address;
+	if (strcmp(entry, p->text) == 0)
+		snprintf(buf, len, "%s", entry);
+	else
+		snprintf(buf, len, "%s (%s)", entry, p->text);
+}
+
 static void
 relay_link_schedule(struct relay_link *link)
 {
@@ -51,23 +84,48 @@ relay_link_schedule(struct relay_link *link)
 	evtimer_add(link->retry_ev, &tv);
 }
 
+/*
+ * After a failure: straight on to another relay while one has not failed
+ * lately (the spool waits meanwhile, nothing is lost), so losing one
+ * relay costs a connect, not a backoff. Once every one has failed the
+ * round is over: the link backs off, then gives them all another chance.
+ * A name whose records change at every lookup could feed the link fresh
+ * addresses forever; LINK_PEERS_MAX attempts end a round too.
+ */
+static void
+relay_link_retry(struct relay_link *link)
+{
+	struct timeval	 now = { 0, 0 };
+
+	if (relay_peers_has_eligible(link) &&
+	    ++link->round_attempts < LINK_PEERS_MAX) {
+		evtimer_add(link->retry_ev, &now);
+		return;
+	}
+	link->is_new_round = 1;
+	relay_link_schedule(link);
+}
+
 static void
 relay_link_lost(struct relay_link *link, const char *why)
 {
+	char	 where[CONFIG_ADDRESS_MAX + sizeof(link->peers[0].text) + 4];
+
+	relay_link_where(link, where, sizeof(where));
+	/* With several relays, each one that fails is worth a line. */
 	if (link->state == LINK_READY || link->state == LINK_HELLO)
-		log_warnx("relay %s:%s: link lost: %s", link->host, link->port,
-		    why);
-	else if (strcmp(link->last_error, why) != 0)
-		log_warnx("relay %s:%s: cannot connect: %s", link->host,
-		    link->port, why);
+		log_warnx("relay %s: link lost: %s", where, why);
+	else if (strcmp(link->last_error, why) != 0 || link->npeers > 1)
+		log_warnx("relay %s: cannot connect: %s", where, why);
 	snprintf(link->last_error, sizeof(link->last_error), "%s", why);
 	if (link->bev != NULL)
 		bufferevent_free(link->bev);
 	link->bev = NULL;
+	relay_peers_fail(link, link->current);
 	link->state = LINK_DISCONNECTED;
 	evtimer_del(link->ping_ev);
 	relay_link_cancel_upload(link);
-	relay_link_schedule(link);
+	relay_link_retry(link);
 }
 
 void
@@ -78,6 +136,36 @@ relay_link_send(struct relay_link *link, enum frame_type type, json_t *o)
 		log_warnx("relay: cannot queue a %s frame",
 		    frame_type_name(type));
 	json_decref(o);
+}
+
+/*
+ * HELLO answered. The link came up on another address than last time:
+ * a failover, which the status and the metrics count.
+ */
+static void
+relay_link_ready(struct relay_link *link)
+{
+	const struct link_peer	*p = relay_link_peer(link);
+	char			 where[CONFIG_ADDRESS_MAX +
+				    sizeof(link->peers[0].text) + 4];
+
+	link->state = LINK_READY;
+	link->backoff_ms = link->rec->conf.relay_reconnect_min_ms;
+	link->round_attempts = 0;
+	link->connected_at_us = clock_realtime_us();
+	link->connects++;
+	link->last_error[0] = '\0';
+	relay_link_where(link, where, sizeof(where));
+	if (p != NULL && link->last_peer[0] != '\0' &&
+	    strcmp(link->last_peer, p->text) != 0) {
+		link->failovers++;
+		log_info("relay %s: connected as %s, failing over from %s",
+		    where, link->name, link->last_peer);
+	} else
+		log_info("relay %s: connected as %s", where, link->name);
+	if (p != NULL)
+		snprintf(link->last_peer, sizeof(link->last_peer), "%s",
+		    p->text);
 }
 
 /* The relay asks for a snapshot of a cluster incident. */
@@ -142,13 +230,7 @@ relay_link_on_frame(struct relay_link *link, const struct frame *f)
 		snprintf(link->name, sizeof(link->name), "%s",
 		    json_string_value(json_object_get(o, "node")) != NULL ?
 		    json_string_value(json_object_get(o, "node")) : "?");
-		link->state = LINK_READY;
-		link->backoff_ms = link->rec->conf.relay_reconnect_min_ms;
-		link->connected_at_us = clock_realtime_us();
-		link->connects++;
-		link->last_error[0] = '\0';
-		log_info("relay %s:%s: connected as %s", link->host, link->port,
-		    link->name);
+		relay_link_ready(link);
 		/* The relay takes only ids that start with the cert's name. */
 		if (strcmp(link->name, link->rec->conf.node_name) != 0)
 			log_warnx("relay: this node's certificate names it %s "
@@ -236,9 +318,6 @@ relay_link_on_event(struct bufferevent *bev, short events, void *arg)
 		if ((code = bufferevent_get_openssl_error(bev)) != 0)
 			tls_handshake_error(bufferevent_openssl_get_ssl(bev),
 			    code, err, sizeof(err));
-		else if (bufferevent_socket_get_dns_error(bev) != 0)
-			snprintf(err, sizeof(err), "%s", evutil_gai_strerror(
-			    bufferevent_socket_get_dns_error(bev)));
 		else
 			snprintf(err, sizeof(err), "%s",
 			    evutil_socket_error_to_string(
@@ -270,14 +349,19 @@ relay_link_on_ping(evutil_socket_t fd, short events, void *arg)
 	relay_link_next(link);
 }
 
+/*
+ * Connects to the peer picked. The certificate must name the entry's
+ * host, as the operator wrote it, not the address it resolved to.
+ */
 static void
-relay_link_connect(struct relay_link *link)
+relay_link_connect_peer(struct relay_link *link)
 {
-	struct timeval	 timeout;
-	SSL		*ssl;
+	const struct link_peer	*p = relay_link_peer(link);
+	struct timeval		 timeout;
+	SSL			*ssl;
 
 	if ((ssl = SSL_new(link->ssl)) == NULL ||
-	    tls_client_expect(ssl, link->host) == -1) {
+	    tls_client_expect(ssl, link->entries[p->entry].host) == -1) {
 		SSL_free(ssl);
 		relay_link_lost(link, tls_error());
 		return;
@@ -300,10 +384,39 @@ relay_link_connect(struct relay_link *link)
 	bufferevent_set_timeouts(link->bev, &timeout, &timeout);
 	bufferevent_enable(link->bev, EV_READ | EV_WRITE);
 	link->state = LINK_CONNECTING;
-	/* Names resolve through evdns: no blocking lookup on the loop. */
-	if (bufferevent_socket_connect_hostname(link->bev, link->dns,
-	    AF_UNSPEC, link->host, atoi(link->port)) == -1)
-		relay_link_lost(link, "connect failed");
+	if (bufferevent_socket_connect(link->bev,
+	    (const struct sockaddr *)&p->addr, (int)p->addrlen) == -1)
+		relay_link_lost(link, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+}
+
+/* relay_peers.c looked the entries up: on to one of the relays. */
+void
+relay_link_resolved(struct relay_link *link)
+{
+	if (link->is_new_round) {
+		relay_peers_clear(link);
+		link->is_new_round = 0;
+		link->round_attempts = 0;
+	}
+	if ((link->current = relay_peers_pick(link)) == -1) {
+		if (link->npeers > 0)
+			relay_link_lost(link, "every relay address failed in "
+			    "the last 30 s");
+		else
+			relay_link_lost(link, link->resolve_error[0] != '\0' ?
+			    link->resolve_error : "no relay address");
+		return;
+	}
+	relay_link_connect_peer(link);
+}
+
+/* Every attempt looks the entries up again: records change. */
+static void
+relay_link_connect(struct relay_link *link)
+{
+	link->state = LINK_RESOLVING;
+	relay_peers_resolve(link);
 }
 
 static void
@@ -318,22 +431,17 @@ struct relay_link *
 relay_link_open(struct recorder *rec, char *err, size_t errlen)
 {
 	struct relay_link	*link;
-	const char		*address = rec->conf.relay_address;
-	const char		*colon = strrchr(address, ':');
 	char			 why[256];
-	size_t			 hostlen;
 
-	if (address[0] == '\0')
+	if (rec->conf.nrelays == 0)
 		return NULL;
 	link = xcalloc(1, sizeof(*link));
 	link->rec = rec;
-	hostlen = colon != NULL ? (size_t)(colon - address) : 0;
-	if (hostlen > 1 && address[0] == '[') {
-		address++;
-		hostlen -= 2;
-	}
-	snprintf(link->host, sizeof(link->host), "%.*s", (int)hostlen, address);
-	snprintf(link->port, sizeof(link->port), "%s", colon + 1);
+	/* The config may be reloaded under the link: it keeps its own. */
+	memcpy(link->entries, rec->conf.relays,
+	    rec->conf.nrelays * sizeof(link->entries[0]));
+	link->nentries = rec->conf.nrelays;
+	link->current = -1;
 	link->ssl = tls_client_context(rec->conf.relay_ca, rec->conf.relay_cert,
 	    rec->conf.relay_key, rec->conf.relay_crl, err, errlen);
 	if (link->ssl == NULL) {
@@ -385,25 +493,32 @@ relay_link_cluster_trigger(struct relay_link *link, json_t *trigger)
 json_t *
 relay_link_status(const struct relay_link *link)
 {
-	static const char *names[] = { "disconnected", "connecting", "hello",
-	    "connected" };
-	char when[64] = "";
+	static const char *names[] = { "disconnected", "resolving",
+	    "connecting", "hello", "connected" };
+	const struct link_peer	*p;
+	char			 when[64] = "";
 
 	if (link == NULL)
 		return json_pack("{s:s, s:b}", "state", "not_configured",
 		    "connected", 0);
 	if (link->connected_at_us != 0)
 		clock_format_utc(link->connected_at_us, when, sizeof(when));
+	/* Which relay: only while the link is on one. */
+	p = link->state >= LINK_CONNECTING ? relay_link_peer(link) : NULL;
 	return json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, "
-	    "s:s?}", "address", link->rec->conf.relay_address,
-	    "state", names[link->state], "connected",
-	    link->state == LINK_READY, "node_name", link->name,
+	    "s:s?, s:s?, s:s?, s:I, s:I}", "address",
+	    link->rec->conf.relay_address, "state", names[link->state],
+	    "connected", link->state == LINK_READY, "node_name", link->name,
 	    "connected_since", when, "last_error", link->last_error,
 	    "connects", (json_int_t)link->connects,
 	    "uploads", (json_int_t)link->uploads,
 	    "refused", (json_int_t)link->refused,
 	    "bytes_sent", (json_int_t)link->bytes_sent,
-	    "uploading", link->upload != NULL ? link->upload->id : NULL);
+	    "uploading", link->upload != NULL ? link->upload->id : NULL,
+	    "entry", p != NULL ? link->entries[p->entry].address : NULL,
+	    "peer", p != NULL ? p->text : NULL,
+	    "addresses", (json_int_t)link->npeers,
+	    "failovers", (json_int_t)link->failovers);
 }
 
 /* What /metrics shows of the link. */
@@ -414,6 +529,8 @@ struct relay_link_figures {
 	uint64_t	 refused;
 	uint64_t	 bytes_sent;
 	uint64_t	 pending;
+	uint64_t	 addresses;
+	uint64_t	 failovers;
 };
 
 static const struct metric relay_link_rows[] = {
@@ -435,6 +552,14 @@ static const struct metric relay_link_rows[] = {
 	METRIC_GAUGE(struct relay_link_figures, pending,
 	    "tracetrap_relay_pending_snapshots", NULL,
 	    "Spooled snapshots not yet on the relay."),
+	METRIC_GAUGE(struct relay_link_figures, addresses,
+	    "tracetrap_relay_addresses", NULL,
+	    "Relay addresses [relay] address resolved to at the last "
+	    "connect."),
+	METRIC_COUNTER(struct relay_link_figures, failovers,
+	    "tracetrap_relay_failovers_total", NULL,
+	    "Times the link came up on another relay address than the one "
+	    "it was on before."),
 };
 
 void
@@ -454,6 +579,8 @@ relay_link_metrics(const struct relay_link *link, struct evbuffer *b)
 	f.uploads = link->uploads;
 	f.refused = link->refused;
 	f.bytes_sent = link->bytes_sent;
+	f.addresses = link->npeers;
+	f.failovers = link->failovers;
 	metrics_text(b, METRICS(relay_link_rows), &f);
 }
 
@@ -470,7 +597,12 @@ relay_link_close(struct relay_link *link)
 	worker_stop(link->reader);
 	event_free(link->retry_ev);
 	event_free(link->ping_ev);
-	evdns_base_free(link->dns, 0);
+	/*
+	 * Lookups in flight are answered with an error as the base goes;
+	 * forgotten, they free themselves without touching the link.
+	 */
+	relay_peers_forget(link);
+	evdns_base_free(link->dns, 1);
 	SSL_CTX_free(link->ssl);
 	free(link);
 }

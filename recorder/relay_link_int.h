@@ -6,6 +6,9 @@
 #ifndef TT_RELAY_LINK_INT_H
 #define TT_RELAY_LINK_INT_H
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,9 +25,12 @@
 #define LINK_OUTPUT_LOW		(256 * 1024)	/* resume */
 #define LINK_REFUSED_RETRY_US	(60 * 1000000ULL)
 #define LINK_UPLOADED_MARKER	".uploaded"
+#define LINK_PEERS_MAX		64	/* addresses the entries give */
+#define LINK_FAILED_HOLD_US	(30 * 1000000ULL)	/* set aside for */
 
 enum link_state {
 	LINK_DISCONNECTED,	/* waiting for the next attempt */
+	LINK_RESOLVING,		/* looking the entries up */
 	LINK_CONNECTING,	/* TCP + TLS handshake */
 	LINK_HELLO,		/* HELLO sent, waiting for the relay's */
 	LINK_READY,
@@ -51,6 +57,17 @@ struct link_upload {
 	char			 error[256];
 };
 
+/* One address an entry of [relay] address stands for (relay_peers.c). */
+struct link_peer {
+	size_t			 entry;		/* in relay_link.entries[] */
+	struct sockaddr_storage	 addr;
+	socklen_t		 addrlen;
+	char			 text[INET6_ADDRSTRLEN + 8];	/* [::1]:5443 */
+	uint64_t		 failed_at_us;	/* monotonic; 0: has not */
+};
+
+struct link_lookup;
+
 struct relay_link {
 	struct recorder		*rec;
 	SSL_CTX			*ssl;
@@ -62,8 +79,27 @@ struct relay_link {
 	struct event		*ping_ev;
 	uint64_t		 backoff_ms;
 	struct link_upload	*upload;
-	char			 host[256];
-	char			 port[16];
+
+	/*
+	 * [relay] address as the link was opened with (a reload makes a
+	 * new link), the lookups of a round and the peers they gave.
+	 */
+	struct config_relay	 entries[CONFIG_RELAYS_MAX];
+	size_t			 nentries;
+	char			 entry_errors[CONFIG_RELAYS_MAX][64];
+	struct link_lookup	*lookups[CONFIG_RELAYS_MAX];	/* in flight */
+	size_t			 nlookups;
+	struct link_peer	 found[LINK_PEERS_MAX];	/* the round's */
+	size_t			 nfound;
+	char			 resolve_error[320];
+	struct link_peer	 peers[LINK_PEERS_MAX];
+	size_t			 npeers;
+	int			 current;	/* in peers[]; -1: none */
+	int			 is_new_round;	/* forget the failures */
+	char			 last_peer[INET6_ADDRSTRLEN + 8];
+	uint64_t		 failovers;
+	unsigned		 round_attempts;	/* failed, this round */
+
 	char			 name[64];	/* what the relay calls us */
 	char			 last_error[256];
 	int64_t			 connected_at_us;
@@ -75,6 +111,15 @@ struct relay_link {
 
 /* relay_link.c */
 void	relay_link_send(struct relay_link *, enum frame_type, json_t *);
+void	relay_link_resolved(struct relay_link *);
+
+/* relay_peers.c */
+void	relay_peers_resolve(struct relay_link *);
+void	relay_peers_forget(struct relay_link *);
+int	relay_peers_has_eligible(const struct relay_link *);
+int	relay_peers_pick(struct relay_link *);
+void	relay_peers_fail(struct relay_link *, int);
+void	relay_peers_clear(struct relay_link *);
 
 /* relay_upload.c */
 void	relay_link_next(struct relay_link *);

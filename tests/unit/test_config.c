@@ -97,8 +97,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.delay_ms, 0);
 
 	assert_string_equal(conf.relay_address, "");
-	assert_string_equal(conf.relay_host, "");
-	assert_int_equal(conf.relay_port, 0);
+	assert_int_equal(conf.nrelays, 0);
 	assert_string_equal(conf.relay_ca, "/etc/tracetrap/ca.pem");
 	assert_string_equal(conf.relay_cert, "/etc/tracetrap/node.pem");
 	assert_string_equal(conf.relay_key, "/etc/tracetrap/node.key");
@@ -1087,8 +1086,10 @@ test_relay_keys(void **state)
 	assert_int_equal(load(&conf, text, err), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(conf.relay_address, "relay.example.com:5443");
-	assert_string_equal(conf.relay_host, "relay.example.com");
-	assert_int_equal(conf.relay_port, 5443);
+	assert_int_equal(conf.nrelays, 1);
+	assert_string_equal(conf.relays[0].address, "relay.example.com:5443");
+	assert_string_equal(conf.relays[0].host, "relay.example.com");
+	assert_int_equal(conf.relays[0].port, 5443);
 	snprintf(path, sizeof path, "%s/ca.pem", dir);
 	assert_string_equal(conf.relay_ca, path);
 	snprintf(path, sizeof path, "%s/node.pem", dir);
@@ -1118,14 +1119,13 @@ test_relay_keys(void **state)
 	    "cert = /nonexistent/node.pem\n"
 	    "key = /nonexistent/node.key\n", err), 0);
 	assert_string_equal(conf.relay_address, "");
-	assert_string_equal(conf.relay_host, "");
-	assert_int_equal(conf.relay_port, 0);
+	assert_int_equal(conf.nrelays, 0);
 	assert_string_equal(conf.relay_key, "/nonexistent/node.key");
 
 	/* A later empty address turns the relay off again. */
 	snprintf(text, sizeof text, "[relay]\naddress = r:1\naddress = \"\"\n");
 	assert_int_equal(load(&conf, text, err), 0);
-	assert_string_equal(conf.relay_host, "");
+	assert_int_equal(conf.nrelays, 0);
 
 	/* [relay] crl is read with the CA that signs it: "PEM" is neither. */
 	snprintf(extra, sizeof extra, "crl = %s/node.pem\n", dir);
@@ -1222,10 +1222,162 @@ test_relay_address_split(void **state)
 		if (load(&conf, text, err) != 0)
 			fail_msg("%s", err);
 		assert_string_equal(conf.relay_address, cases[i].address);
-		assert_string_equal(conf.relay_host, cases[i].host);
-		assert_int_equal(conf.relay_port, cases[i].port);
+		assert_int_equal(conf.nrelays, 1);
+		assert_string_equal(conf.relays[0].address, cases[i].address);
+		assert_string_equal(conf.relays[0].host, cases[i].host);
+		assert_int_equal(conf.relays[0].port, cases[i].port);
 	}
 	rmdir_tls(dir);
+}
+
+/*
+ * Several relays: each entry is read as a single address is, stored
+ * without the spaces around it, and split into relays[] in its order.
+ */
+static void
+test_relay_address_lists(void **state)
+{
+	struct config	 conf, other;
+	char		*dir, text[8192], extra[6144], err[ERR_MAX];
+	size_t		 i, len;
+
+	(void)state;
+	dir = make_tls_dir();
+	relay_text(text, sizeof text, dir, "address = relay1:5443, "
+	    "relay2.example.com:5444 ,\t[2001:db8::5]:443,10.0.0.7:1\n");
+	if (load(&conf, text, err) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(conf.relay_address, "relay1:5443,"
+	    "relay2.example.com:5444,[2001:db8::5]:443,10.0.0.7:1");
+	assert_int_equal(conf.nrelays, 4);
+	assert_string_equal(conf.relays[0].address, "relay1:5443");
+	assert_string_equal(conf.relays[0].host, "relay1");
+	assert_int_equal(conf.relays[0].port, 5443);
+	assert_string_equal(conf.relays[1].host, "relay2.example.com");
+	assert_int_equal(conf.relays[1].port, 5444);
+	assert_string_equal(conf.relays[2].address, "[2001:db8::5]:443");
+	assert_string_equal(conf.relays[2].host, "2001:db8::5");
+	assert_int_equal(conf.relays[2].port, 443);
+	assert_string_equal(conf.relays[3].host, "10.0.0.7");
+	assert_int_equal(conf.relays[3].port, 1);
+
+	/* One host on two ports, or two hosts on one port, are two relays. */
+	relay_text(text, sizeof text, dir,
+	    "address = relay:1,relay:2,[::1]:1,127.0.0.1:1\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_int_equal(conf.nrelays, 4);
+
+	/* A later line replaces the list, whole; "" turns the relay off. */
+	relay_text(text, sizeof text, dir,
+	    "address = a:1,b:2,c:3\naddress = d:4\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_int_equal(conf.nrelays, 1);
+	assert_string_equal(conf.relays[0].address, "d:4");
+	relay_text(text, sizeof text, dir, "address = a:1,b:2\naddress = \"\"\n");
+	assert_int_equal(load(&conf, text, err), 0);
+	assert_int_equal(conf.nrelays, 0);
+	assert_string_equal(conf.relay_address, "");
+
+	/* Up to 16 entries; a reload sees a list that changed. */
+	extra[0] = '\0';
+	len = snprintf(extra, sizeof extra, "address = ");
+	for (i = 0; i < 16; i++)
+		len += snprintf(extra + len, sizeof extra - len, "%srelay%zu:%zu",
+		    i == 0 ? "" : ",", i, 5000 + i);
+	snprintf(extra + len, sizeof extra - len, "\n");
+	relay_text(text, sizeof text, dir, extra);
+	if (load(&conf, text, err) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(conf.nrelays, 16);
+	assert_string_equal(conf.relays[15].address, "relay15:5015");
+	other = conf;
+	other.relay_address[strlen(other.relay_address) - 1] = '6';
+	assert_int_equal(config_relay_differs(&conf, &other), 1);
+	assert_int_equal(config_relay_differs(&conf, &conf), 0);
+	rmdir_tls(dir);
+}
+
+/* A bad entry, a repeated one, one too many: file:line, all in one pass. */
+static void
+test_relay_address_list_errors(void **state)
+{
+	static const struct {
+		const char	*list;
+		const char	*bad;
+	} bad[] = {
+		{ "a:1,b", "b" },
+		{ "a:1,,b:2", "" },
+		{ "a:1,", "" },
+		{ ",a:1", "" },
+		{ "a:1,b:0", "b:0" },
+		{ "a:1,b:65536", "b:65536" },
+		{ "a:1,::1:5443", "::1:5443" },
+		{ "a:1,[::1]", "[::1]" },
+		{ "a:1,[1.2.3.4]:1", "[1.2.3.4]:1" },
+		{ "a:1,http://b:2", "http://b:2" },
+		{ "a:1,re_lay:2", "re_lay:2" },
+		{ "a:1,b:2 c:3", "b:2 c:3" },
+		{ "a:1;b:2,c:3", "a:1;b:2" },
+	};
+	static const struct {
+		const char	*list;
+		const char	*again;
+		const char	*first;
+	} repeated[] = {
+		{ "relay:1,relay:1", "relay:1", "relay:1" },
+		{ "relay:1, RELAY:1", "RELAY:1", "relay:1" },
+		{ "a:1,relay:05443,relay:5443", "relay:5443", "relay:05443" },
+		{ "[::1]:5443,[0:0::1]:5443", "[0:0::1]:5443", "[::1]:5443" },
+		{ "[2001:DB8::5]:1,b:2,[2001:db8::5]:1", "[2001:db8::5]:1",
+		    "[2001:DB8::5]:1" },
+	};
+	struct config	 conf;
+	char		 text[8192], want[8192], err[ERR_MAX];
+	size_t		 i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(text, sizeof text, "[relay]\naddress = %s\n",
+		    bad[i].list);
+		snprintf(want, sizeof want, "recorder.conf:2: [relay] "
+		    "address: invalid address '%s' in '%s' (expected "
+		    "comma-separated HOST:PORT or [IPv6]:PORT, HOST of "
+		    "letters, digits, '.' and '-', PORT from 1 to 65535)\n",
+		    bad[i].bad, bad[i].list);
+		assert_int_equal(load(&conf, text, err), -1);
+		assert_string_equal(err, want);
+	}
+	for (i = 0; i < sizeof repeated / sizeof repeated[0]; i++) {
+		snprintf(text, sizeof text, "[relay]\naddress = %s\n",
+		    repeated[i].list);
+		snprintf(want, sizeof want, "recorder.conf:2: [relay] "
+		    "address: address '%s' in '%s' repeats '%s' (list each "
+		    "relay once)\n", repeated[i].again, repeated[i].list,
+		    repeated[i].first);
+		assert_int_equal(load(&conf, text, err), -1);
+		assert_string_equal(err, want);
+	}
+
+	/* 17 entries. */
+	len = snprintf(text, sizeof text, "[relay]\naddress = ");
+	for (i = 0; i < 17; i++)
+		len += snprintf(text + len, sizeof text - len, "%sr%zu:1",
+		    i == 0 ? "" : ",", i);
+	snprintf(text + len, sizeof text - len, "\n");
+	assert_int_equal(load(&conf, text, err), -1);
+	assert_non_null(strstr(err, "recorder.conf:2: [relay] address: too "
+	    "many addresses in 'r0:1,"));
+	assert_non_null(strstr(err, "' (at most 16)\n"));
+
+	/* Every bad line in one pass, each with its own line. */
+	assert_int_equal(load(&conf, "[relay]\naddress = a:1,b\n"
+	    "address = c:1,c:1\n", err), -1);
+	assert_string_equal(err, "recorder.conf:2: [relay] address: invalid "
+	    "address 'b' in 'a:1,b' (expected comma-separated HOST:PORT or "
+	    "[IPv6]:PORT, HOST of letters, digits, '.' and '-', PORT from 1 "
+	    "to 65535)\n"
+	    "recorder.conf:3: [relay] address: address 'c:1' in 'c:1,c:1' "
+	    "repeats 'c:1' (list each relay once)\n");
 }
 
 /*
@@ -1459,6 +1611,8 @@ main(void)
 		cmocka_unit_test(test_relay_keys),
 		cmocka_unit_test(test_relay_address_forms),
 		cmocka_unit_test(test_relay_address_split),
+		cmocka_unit_test(test_relay_address_lists),
+		cmocka_unit_test(test_relay_address_list_errors),
 		cmocka_unit_test(test_relay_files),
 		cmocka_unit_test(test_relay_reconnect),
 		cmocka_unit_test(test_relay_differs),
