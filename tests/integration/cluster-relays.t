@@ -9,71 +9,12 @@
 # lists both relays and their nodes; a recorder asked twice for one
 # incident snapshots once.
 . "$(dirname "$0")/lib.sh"
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-	echo "1..0 # SKIP PostgreSQL is not installed (make deps installs it)"
-	exit 0
-fi
 tt_enter "$@"
-TIER=$T/tier
-
-pg_cleanup() {
-	local status=$?
-	"$TT_ROOT/conf/tier.sh" stop "$TIER" >/dev/null 2>&1
-	(exit "$status")
-	tt_cleanup
-}
-trap pg_cleanup EXIT
-
-"$TT_ROOT/conf/tier.sh" start "$TIER" postgresql >"$T/tier.log" 2>&1 ||
-    bail "PostgreSQL did not start: $(tail -3 "$T/tier.log")"
-eval "$("$TT_ROOT/conf/tier.sh" env "$TIER")"
-export PGPASSFILE
-sql() { psql "$TT_PG_CONNINFO" -v ON_ERROR_STOP=1 -Atqc "$1"; }
+. "$(dirname "$0")/cluster-lib.sh"
 
 tt_certs nodeA nodeB
 
-# relay_conf N [FLEET LINES]: $T/rN/relay.conf, ports 544N and 548N.
-relay_conf() {
-	mkdir -p "$T/r$1"
-	cat >"$T/r$1/relay.conf" <<EOF
-[relay]
-name = relay$1
-[listen]
-address = 127.0.0.1:544$1
-ca = $T/pki/ca.pem
-cert = $T/pki/relay.pem
-key = $T/pki/relay.key
-[api]
-address = 127.0.0.1:548$1
-[store]
-dir = $T/r$1/store
-min_free = 1M
-[catalog]
-backend = postgresql
-conninfo = "$TT_PG_CONNINFO"
-[fleet]
-cooldown = 0
-max_per_hour = 1
-node_max_per_hour = 0
-heartbeat = 500ms
-catch_up = 30s
-$2
-EOF
-}
-
-# start_relay N: runs relay N, its pid in RELAY_PIDS[N].
-declare -a RELAY_PIDS
-start_relay() {
-	rm -f "$T/r$1/ready"
-	mkfifo "$T/r$1/ready"
-	"$RELAY" -d -v -f "$T/r$1/relay.conf" --ready-fd 3 3>"$T/r$1/ready" \
-	    >>"$T/relay$1.log" 2>&1 &
-	RELAY_PIDS[$1]=$!
-	tt_pids="$tt_pids $!"
-	[ "$(timeout 20 head -n1 "$T/r$1/ready")" = "READY=1" ] ||
-	    bail "relay $1 did not become ready: $(tail -3 "$T/relay$1.log")"
-}
-status() { curl -s "http://127.0.0.1:548$1/v1/status" | jq -r "$2"; }
+status() { relay_status "$@"; }
 # Snapshots of NODE filed under INCIDENT in relay N's store.
 filed() {
 	find "$T/r$1/store/incidents/$3/$2" -mindepth 1 -maxdepth 1 -type d \
@@ -86,13 +27,19 @@ newest_incident() {
 	done
 }
 
-relay_conf 1
-relay_conf 2
+fleet="cooldown = 0
+max_per_hour = 1
+node_max_per_hour = 0
+heartbeat = 500ms
+catch_up = 30s"
+relay_conf 1 "$fleet"
+relay_conf 2 "$fleet"
 start_relay 1
 start_relay 2
 for n in 1 2; do
-	ok "relay $n connects to PostgreSQL and LISTENs" wait_until 20 \
-	    "[ \"\$(status $n .cluster.connected)\" = true ]"
+	ok "relay $n connects to PostgreSQL and LISTENs" wait_for 20 \
+	    grep -q "cluster: listening for cluster triggers; relay relay$n registered" \
+	    "$T/relay$n.log"
 done
 is "the schema's cluster part is at version 1" \
     "$(sql "select version from tracetrap_schema where part = 'cluster'")" 1
