@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 """fanout_client: simulated recorders for bench/fanout-latency.sh.
 
-usage: fanout_client.py --port N --ca CA --cert C --key K
+usage: fanout_client.py --port N[,N...] --ca CA
+                        (--cert C --key K | --cert-prefix P)
                         [--conns 50] [--triggers 200] [--warmup 3]
                         [--gap-ms 10] [--timeout 5] OUT
+
+With several ports (several relays sharing cluster triggers through
+PostgreSQL: bench/fanout-relays.sh), connection i goes to the i-th port,
+round robin, and connection 0 sends the triggers. With --cert-prefix P,
+connection i is node P<i> (P<i>.pem, P<i>.key): its own certificate, as
+relays keep one connection per node.
 
 Opens CONNS relay-link connections (TLS 1.3, client certificate; one
 certificate may serve them all), says HELLO on each and waits for every
@@ -153,10 +160,18 @@ async def guarded(fleet, aw, timeout, what):
 
 async def run(args):
     loop = asyncio.get_running_loop()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.load_verify_locations(args.ca)
-    ctx.load_cert_chain(args.cert, args.key)
+    ports = [int(p) for p in args.port.split(",")]
+
+    def context(i):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        ctx.load_verify_locations(args.ca)
+        if args.cert_prefix:
+            ctx.load_cert_chain("%s%d.pem" % (args.cert_prefix, i),
+                                "%s%d.key" % (args.cert_prefix, i))
+        else:
+            ctx.load_cert_chain(args.cert, args.key)
+        return ctx
     fleet = Fleet(args.conns, loop)
     links = [Link(fleet, i) for i in range(args.conns)]
 
@@ -165,9 +180,9 @@ async def run(args):
 
     async def connect(link):
         async with sem:
-            await loop.create_connection(lambda: link, "127.0.0.1",
-                                         args.port, ssl=ctx,
-                                         server_hostname="127.0.0.1")
+            await loop.create_connection(
+                lambda: link, "127.0.0.1", ports[link.index % len(ports)],
+                ssl=context(link.index), server_hostname="127.0.0.1")
             return await link.hello
 
     connecting = asyncio.gather(*(connect(l) for l in links))
@@ -213,10 +228,11 @@ async def run(args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--port", required=True)
     p.add_argument("--ca", required=True)
-    p.add_argument("--cert", required=True)
-    p.add_argument("--key", required=True)
+    p.add_argument("--cert")
+    p.add_argument("--key")
+    p.add_argument("--cert-prefix")
     p.add_argument("--conns", type=int, default=50)
     p.add_argument("--triggers", type=int, default=200)
     p.add_argument("--warmup", type=int, default=3)

@@ -103,6 +103,8 @@ int	remote_get_json(const struct http_endpoint *, const char *target,
 /* The same, but a 404 "not_found" returns REMOTE_NOT_FOUND silently. */
 int	remote_get_json_quiet(const struct http_endpoint *,
 	    const char *target, const char *what, json_t **json);
+/* status_relay.c: `tracetrap status --relay URL`. */
+int	status_relay(const struct remote_opts *, int is_json);
 /* Appends "[?&]key=value", the value percent-encoded. -1 if no room. */
 int	remote_query_add(char *query, size_t len, const char *key,
 	    const char *value);

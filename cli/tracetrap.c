@@ -3,7 +3,7 @@
  *
  *   tracetrap snapshot [--reason TEXT] [--cluster] [--wait] [--label K=V]
  *                      [--socket PATH]
- *   tracetrap status [--json] [--socket PATH]
+ *   tracetrap status [--json] [--socket PATH | --relay URL]
  *   tracetrap list [--relay URL] [--node N] [--source S] [--since T] [--json]
  *   tracetrap fetch ID [-o DIR] [--relay URL]
  *   tracetrap show ID|INCIDENT|DIR [--json]
@@ -40,7 +40,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tracetrap snapshot [--reason TEXT] [--cluster] [--wait] "
 	    "[--label KEY=VALUE]... [--socket PATH]\n"
-	    "       tracetrap status [--json] [--socket PATH]\n"
+	    "       tracetrap status [--json] [--socket PATH | --relay URL "
+	    "[--token TOKEN]]\n"
 	    "       tracetrap list [--relay URL] [--token TOKEN] [--node NODE] "
 	    "[--source SOURCE]\n"
 	    "                      [--since TIME] [--until TIME] [--limit N] "
@@ -310,17 +311,25 @@ cmd_status(int argc, char **argv)
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
+		REMOTE_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char		*socket_path = default_socket();
+	struct remote_opts	 ro;
 	struct http_response	 res;
 	json_t			*s = NULL, *session, *limiter, *spool, *counters;
 	json_t			*tokens;
 	char			*text;
-	int			 ch, is_json = 0;
+	int			 ch, is_json = 0, is_relay = 0;
 
+	remote_opts_init(&ro);
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "js:", options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "js:r:t:", options, NULL)) != -1) {
+		/* Any relay option: the relay's status, not the recorder's. */
+		if (remote_opts_take(&ro, ch, optarg)) {
+			is_relay = 1;
+			continue;
+		}
 		switch (ch) {
 		case 'j':
 			is_json = 1;
@@ -337,6 +346,8 @@ cmd_status(int argc, char **argv)
 		usage();
 		return EXIT_USAGE;
 	}
+	if (is_relay)
+		return status_relay(&ro, is_json);
 	if (request(socket_path, "GET", "/v1/status", NULL, &res, &s) == -1)
 		return EXIT_USAGE;
 	if (res.status != 200 || s == NULL) {

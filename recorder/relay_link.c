@@ -168,6 +168,27 @@ relay_link_ready(struct relay_link *link)
 		    p->text);
 }
 
+/*
+ * 1 when the relay already asked for this incident: relays that share
+ * cluster triggers may ask twice (a catch-up after a reconnection, a
+ * failover to another relay), and one incident wants one snapshot of a
+ * node. The last RELAY_LINK_SEEN ids are remembered.
+ */
+#define RELAY_LINK_SEEN	32
+static int
+relay_link_seen(const char *incident)
+{
+	static char	 seen[RELAY_LINK_SEEN][SPOOL_ID_MAX];
+	static unsigned	 next;
+	unsigned	 i;
+
+	for (i = 0; i < RELAY_LINK_SEEN; i++)
+		if (strcmp(seen[i], incident) == 0)
+			return 1;
+	snprintf(seen[next++ % RELAY_LINK_SEEN], SPOOL_ID_MAX, "%s", incident);
+	return 0;
+}
+
 /* The relay asks for a snapshot of a cluster incident. */
 static void
 relay_link_on_request(struct relay_link *link, json_t *o)
@@ -184,6 +205,11 @@ relay_link_on_request(struct relay_link *link, json_t *o)
 	if (incident == NULL || !spool_is_valid_id(incident)) {
 		log_warnx("relay: snapshot request without a valid incident "
 		    "id ignored");
+		return;
+	}
+	if (relay_link_seen(incident)) {
+		log_info("relay: snapshot request for incident %s dropped: "
+		    "already asked for it", incident);
 		return;
 	}
 	snprintf(when, sizeof(when), "%lld", (long long)json_integer_value(

@@ -71,11 +71,14 @@ api_status_reply(struct relay *relay, struct evhttp_request *req,
 	    "archive_bytes", (json_int_t)dl->archive_bytes,
 	    "transfers", (int)dl->active);
 	http_json_reply(req, 200, json_pack("{s:s, s:s, s:i, s:o, s:o, s:o, "
-	    "s:o, s:o}", "name", relay->conf.name, "version", TRACETRAP_VERSION,
+	    "s:o, s:o, s:o}", "name", relay->conf.name, "version",
+	    TRACETRAP_VERSION,
 	    "connections", (int)relay->nconns, "stats", stats,
 	    "store", store, "api", http,
 	    "analysis", api_status_analysis(relay),
-	    "ingest", ingest_status(relay)));
+	    "ingest", ingest_status(relay),
+	    /* null with SQLite: the relay is the whole fleet. */
+	    "cluster", cluster_status(relay)));
 }
 
 static void

@@ -6,7 +6,10 @@
  * socket, cannot spend the whole fleet's hour) and
  * sends one SNAPSHOT_REQUEST, with one incident id, to every connected
  * recorder of the fleet over the connections already open: no connection
- * setup stands between the trigger and the snapshots.
+ * setup stands between the trigger and the snapshots. With [catalog]
+ * backend = postgresql the budget and the incident are the fleet's, in
+ * the database, across relays (cluster.c); this relay's recorders are
+ * still asked by fanout_send().
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,16 +68,56 @@ fanout_includes(struct relay *relay, const char *node)
 	return relay_config_fleet_includes(&relay->conf, node);
 }
 
-void
-fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
+/*
+ * One SNAPSHOT_REQUEST to every connected recorder of the fleet ([fleet]
+ * nodes), each recorded so that its upload naming the incident is
+ * accepted. Returns how many were asked.
+ */
+unsigned
+fanout_send(struct relay *relay, const struct fanout_request *r)
 {
-	char		 incident[128], stamp[32];
-	const char	*limit;
-	int64_t		 now = clock_realtime_us();
-	time_t		 sec = (time_t)(now / 1000000);
-	struct tm	 tm;
 	json_t		*request;
 	unsigned	 n;
+	int64_t		 now = clock_realtime_us();
+
+	request = json_pack("{s:s, s:s, s:s, s:O?, s:s, s:I, s:I}",
+	    "incident", r->incident, "source", r->source, "reason", r->reason,
+	    "labels", r->labels, "requested_by", r->requested_by,
+	    "requested_at_us", (json_int_t)r->requested_at_us,
+	    /* When the origin recorder read the trigger: fan-out latency. */
+	    "trigger_received_at_us", (json_int_t)r->trigger_received_at_us);
+	n = ingest_broadcast(relay, FRAME_SNAPSHOT_REQUEST, request,
+	    fanout_includes);
+	json_decref(request);
+	relay->stats.incidents++;
+	if (r->via != NULL)
+		log_info("incident %s: cluster trigger from %s via relay %s, "
+		    "snapshot requested from %u recorders %lld us after it "
+		    "was accepted", r->incident, r->requested_by, r->via, n,
+		    (long long)(now - r->requested_at_us));
+	else
+		log_info("incident %s: cluster trigger from %s, snapshot "
+		    "requested from %u recorders in %lld us", r->incident,
+		    r->requested_by, n, (long long)(clock_realtime_us() -
+		    r->requested_at_us));
+	return n;
+}
+
+/*
+ * The fleet budget and the fan-out of this relay alone: the embedded
+ * default, and a cluster relay's fallback while PostgreSQL is out of
+ * reach (then the incident id names the relay: another relay's
+ * sequence may give the same number).
+ */
+void
+fanout_local(struct relay *relay, const char *node, json_t *trigger)
+{
+	struct fanout_request	 r;
+	char			 incident[128], stamp[32];
+	const char		*limit;
+	int64_t			 now = clock_realtime_us();
+	time_t			 sec = (time_t)(now / 1000000);
+	struct tm		 tm;
 
 	if ((limit = fanout_budget(&relay->fleet, &relay->conf, node, now))
 	    != NULL) {
@@ -86,24 +129,36 @@ fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
 	fanout_spend(&relay->fleet, node, now);
 	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(incident, sizeof(incident), "incident-%s-%llu", stamp,
-	    (unsigned long long)++relay->fleet.sequence);
-	request = json_pack("{s:s, s:s, s:s, s:O?, s:s, s:I, s:I}",
-	    "incident", incident,
-	    "source", json_string_value(json_object_get(trigger, "source")) ?
-	    json_string_value(json_object_get(trigger, "source")) : "cluster",
-	    "reason", json_string_value(json_object_get(trigger, "reason")) ?
-	    json_string_value(json_object_get(trigger, "reason")) : "",
-	    "labels", json_object_get(trigger, "labels"),
-	    "requested_by", node, "requested_at_us", (json_int_t)now,
-	    /* When the origin recorder read the trigger: fan-out latency. */
-	    "trigger_received_at_us", json_integer_value(json_object_get(
-	    trigger, "received_at_us")));
-	n = ingest_broadcast(relay, FRAME_SNAPSHOT_REQUEST, request,
-	    fanout_includes);
-	json_decref(request);
-	relay->stats.incidents++;
-	log_info("incident %s: cluster trigger from %s, snapshot requested "
-	    "from %u recorders in %lld us", incident, node, n,
-	    (long long)(clock_realtime_us() - now));
+	if (relay->conf.catalog_backend == RELAY_CATALOG_POSTGRESQL) {
+		log_warnx("cluster trigger from %s: PostgreSQL is out of reach, "
+		    "asking this relay's recorders only", node);
+		snprintf(incident, sizeof(incident), "incident-%s-%s-%llu",
+		    stamp, relay->conf.name,
+		    (unsigned long long)++relay->fleet.sequence);
+	} else
+		snprintf(incident, sizeof(incident), "incident-%s-%llu", stamp,
+		    (unsigned long long)++relay->fleet.sequence);
+	memset(&r, 0, sizeof(r));
+	r.incident = incident;
+	r.source = json_string_value(json_object_get(trigger, "source"));
+	if (r.source == NULL)
+		r.source = "cluster";
+	r.reason = json_string_value(json_object_get(trigger, "reason"));
+	if (r.reason == NULL)
+		r.reason = "";
+	r.labels = json_object_get(trigger, "labels");
+	r.requested_by = node;
+	r.requested_at_us = now;
+	r.trigger_received_at_us = json_integer_value(json_object_get(trigger,
+	    "received_at_us"));
+	fanout_send(relay, &r);
+}
+
+/* A recorder's CLUSTER_TRIGGER: to the fleet's budget, wherever it is. */
+void
+fanout_trigger(struct relay *relay, const char *node, json_t *trigger)
+{
+	if (relay->cluster != NULL && cluster_trigger(relay, node, trigger) == 0)
+		return;
+	fanout_local(relay, node, trigger);
 }

@@ -266,6 +266,7 @@ void
 ingest_drop(struct ingest_conn *c, const char *why)
 {
 	struct relay	*relay = c->relay;
+	int		 was_ready = c->state == INGEST_READY;
 
 	if (c->state == INGEST_CLOSED)
 		return;
@@ -282,6 +283,8 @@ ingest_drop(struct ingest_conn *c, const char *why)
 	c->state = INGEST_CLOSED;
 	TAILQ_REMOVE(&relay->conns, c, entry);
 	relay->nconns--;
+	if (was_ready)
+		cluster_node_down(relay, c->node);
 	ingest_budget_leave(c);
 	ingest_release_reserved(c);
 	ingest_upload_close(c);
@@ -349,6 +352,7 @@ ingest_on_hello(struct ingest_conn *c, const struct frame *f)
 	    PROTOCOL_VERSION, "node", c->node, "software",
 	    "tracetrap-relay " TRACETRAP_VERSION));
 	log_info("%s: connected", ingest_who(c));
+	cluster_node_up(c->relay, c->node);
 }
 
 /*
@@ -609,6 +613,29 @@ ingest_broadcast(struct relay *relay, int type, json_t *payload,
 		n++;
 	}
 	return n;
+}
+
+int
+ingest_is_connected(struct relay *relay, const char *node)
+{
+	struct ingest_conn *c;
+
+	TAILQ_FOREACH(c, &relay->conns, entry)
+		if (c->state == INGEST_READY && strcmp(c->node, node) == 0)
+			return 1;
+	return 0;
+}
+
+json_t *
+ingest_nodes(struct relay *relay)
+{
+	struct ingest_conn	*c;
+	json_t			*nodes = json_array();
+
+	TAILQ_FOREACH(c, &relay->conns, entry)
+		if (c->state == INGEST_READY)
+			json_array_append_new(nodes, json_string(c->node));
+	return nodes;
 }
 
 void

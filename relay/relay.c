@@ -175,6 +175,7 @@ relay_reload(struct relay *relay)
 	relay->conf.fleet_node_max_per_hour = next->fleet_node_max_per_hour;
 	memcpy(relay->conf.fleet_nodes, next->fleet_nodes,
 	    sizeof(relay->conf.fleet_nodes));
+	relay->conf.fleet_catch_up_ms = next->fleet_catch_up_ms;
 	relay->conf.store_max_bytes = next->store_max_bytes;
 	relay->conf.store_max_age_ms = next->store_max_age_ms;
 	relay->conf.store_min_free = next->store_min_free;
@@ -260,12 +261,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s", err);
 		exit(1);
 	}
-	/* Read and checked, not served yet: never run on the wrong store. */
-	if (relay->conf.store_backend != RELAY_STORE_LOCAL ||
-	    relay->conf.catalog_backend != RELAY_CATALOG_SQLITE) {
-		fprintf(stderr, "%s: [store] backend = s3 and [catalog] "
-		    "backend = postgresql are not served by this build yet\n",
-		    o.path);
+	/*
+	 * Read and checked, not served yet: never run on the wrong store.
+	 * [catalog] backend = postgresql carries the cluster triggers and
+	 * the relay registry (cluster.c); the catalog itself stays SQLite
+	 * until its PostgreSQL driver lands.
+	 */
+	if (relay->conf.store_backend != RELAY_STORE_LOCAL) {
+		fprintf(stderr, "%s: [store] backend = s3 is not served by "
+		    "this build yet\n", o.path);
 		exit(1);
 	}
 	if (o.is_check_only)
@@ -300,6 +304,9 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (api_listen(relay, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (relay->conf.catalog_backend == RELAY_CATALOG_POSTGRESQL &&
+	    cluster_start(relay, err, sizeof(err)) == -1)
+		fatalx("cluster: %s", err);
 	signals = daemon_signals_new(relay->base, relay_on_signal, relay);
 	retention = event_new(relay->base, -1, EV_PERSIST, relay_on_retention,
 	    relay);
@@ -317,6 +324,7 @@ main(int argc, char **argv)
 	event_base_dispatch(relay->base);
 
 	ingest_close_all(relay);
+	cluster_stop(relay);
 	api_close(relay);
 	/* The disk's last jobs may still hand a snapshot to the analysis. */
 	worker_stop(relay->disk);

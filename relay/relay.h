@@ -10,6 +10,8 @@
  *                     takes their uploads to the disk (ingest.h; the wire
  *                     itself: lib/protocol.h, lib/frame.c)
  *   fanout.c          cluster triggers: the fleet budget, incidents
+ *   cluster.c         the same across relays through PostgreSQL, and
+ *                     the relay registry; cluster_sql.c: its statements
  *   store.c           the store's layout, names, removal; store_upload.c:
  *                     one upload, verified, made durable, renamed in;
  *                     store_manifest.c: what a manifest may say
@@ -34,6 +36,7 @@
 #include "relay_config.h"
 #include "worker.h"
 
+struct cluster;
 struct ingest;
 struct ingest_conn;
 TAILQ_HEAD(ingest_conns, ingest_conn);
@@ -97,6 +100,19 @@ struct relay {
 	int			 ready_fd;
 	int			 is_shutting_down;
 	struct event		*drain_event;	/* shutdown: wait for the disk */
+	struct cluster		*cluster;	/* PostgreSQL's link, or NULL */
+};
+
+/* A cluster incident's SNAPSHOT_REQUEST, as fanout_send() sends it. */
+struct fanout_request {
+	const char	*incident;
+	const char	*source;
+	const char	*reason;
+	json_t		*labels;		/* or NULL */
+	const char	*requested_by;		/* the origin node */
+	const char	*via;			/* its relay; NULL: this one */
+	int64_t		 requested_at_us;	/* the budget let it through */
+	int64_t		 trigger_received_at_us; /* the origin read it */
 };
 
 /* ingest.c */
@@ -109,11 +125,25 @@ void	 ingest_metrics(struct relay *, struct evbuffer *);
 /* Sends a frame to every connected recorder whose node include() accepts. */
 unsigned ingest_broadcast(struct relay *, int type, json_t *,
 	    int (*include)(struct relay *, const char *));
+/* 1 when node has a connection past its HELLO. */
+int	 ingest_is_connected(struct relay *, const char *node);
+/* The names of the connected nodes, a JSON array. */
+json_t	*ingest_nodes(struct relay *);
 
 /* fanout.c */
 void	 fanout_trigger(struct relay *, const char *node, json_t *trigger);
 const char *fanout_budget(const struct relay_fleet *,
 	    const struct relay_config *, const char *node, int64_t now_us);
 void	 fanout_spend(struct relay_fleet *, const char *node, int64_t now_us);
+void	 fanout_local(struct relay *, const char *node, json_t *trigger);
+unsigned fanout_send(struct relay *, const struct fanout_request *);
+
+/* cluster.c: cluster triggers and the registry through PostgreSQL */
+int	 cluster_start(struct relay *, char *err, size_t errlen);
+void	 cluster_stop(struct relay *);
+int	 cluster_trigger(struct relay *, const char *node, json_t *trigger);
+void	 cluster_node_up(struct relay *, const char *node);
+void	 cluster_node_down(struct relay *, const char *node);
+json_t	*cluster_status(struct relay *);
 
 #endif

@@ -296,6 +296,10 @@ static const struct conf_key relay_config_keys[] = {
 	    RELAY_CONFIG_FIELD(fleet_node_max_per_hour), "4", 0, 1024),
 	CONF_KEY(RELAY_CONFIG_SECTION_FLEET, "nodes", relay_config_parse_nodes,
 	    RELAY_CONFIG_FIELD(fleet_nodes), ""),
+	CONF_DURATION(RELAY_CONFIG_SECTION_FLEET, "catch_up",
+	    RELAY_CONFIG_FIELD(fleet_catch_up_ms), "30s", 0, 3600 * 1000),
+	CONF_DURATION(RELAY_CONFIG_SECTION_FLEET, "heartbeat",
+	    RELAY_CONFIG_FIELD(fleet_heartbeat_ms), "10s", 100, 3600 * 1000),
 
 	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "workers",
 	    RELAY_CONFIG_FIELD(analysis_workers), "1", 0, 16),

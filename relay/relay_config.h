@@ -92,6 +92,9 @@ struct relay_config {
 	unsigned	 fleet_max_per_hour;		/* 0 = no hourly cap */
 	unsigned	 fleet_node_max_per_hour;	/* 0 = no share */
 	char		 fleet_nodes[RELAY_CONFIG_LIST_MAX];	/* "a,b", "" */
+	/* Cluster triggers through PostgreSQL (cluster.c). */
+	uint64_t	 fleet_catch_up_ms;	/* older ones are not replayed */
+	uint64_t	 fleet_heartbeat_ms;	/* the relay registry's */
 
 	/* [analysis]: analysis.h */
 	unsigned	 analysis_workers;

@@ -86,6 +86,8 @@ test_defaults(void **state)
 	assert_int_equal(conf.fleet_max_per_hour, 12);
 	assert_int_equal(conf.fleet_node_max_per_hour, 4);
 	assert_string_equal(conf.fleet_nodes, "");
+	assert_int_equal(conf.fleet_catch_up_ms, 30000);
+	assert_int_equal(conf.fleet_heartbeat_ms, 10000);
 }
 
 static void
@@ -117,7 +119,9 @@ test_every_key(void **state)
 	    "cooldown = 0\n"
 	    "max_per_hour = 1024\n"
 	    "node_max_per_hour = 0\n"
-	    "nodes = web-01, web-02 ,db_1\n", err), 0);
+	    "nodes = web-01, web-02 ,db_1\n"
+	    "catch_up = 2m\n"
+	    "heartbeat = 500ms\n", err), 0);
 	assert_string_equal(err, "");
 
 	assert_string_equal(conf.name, "relay-01.example.com");
@@ -142,6 +146,8 @@ test_every_key(void **state)
 	assert_int_equal(conf.fleet_max_per_hour, 1024);
 	assert_int_equal(conf.fleet_node_max_per_hour, 0);
 	assert_string_equal(conf.fleet_nodes, "web-01,web-02,db_1");
+	assert_int_equal(conf.fleet_catch_up_ms, 120000);
+	assert_int_equal(conf.fleet_heartbeat_ms, 500);
 }
 
 static void
@@ -408,7 +414,7 @@ test_unknown(void **state)
 	    "relay.conf:11: [api] unknown key 'bearer' (expected address, "
 	    "token, tls)\n"
 	    "relay.conf:13: [fleet] unknown key 'nodes_list' (expected "
-	    "cooldown, max_per_hour, node_max_per_hour, nodes)\n"
+	    "cooldown, max_per_hour, node_max_per_hour, nodes, catch_up, heartbeat)\n"
 	    "relay.conf:15: [relay] unknown key 'hostname' (expected "
 	    "name)\n");
 }
