@@ -14,7 +14,7 @@ FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 10
 
 PKGS		= lttng-ctl libevent libevent_pthreads libevent_openssl jansson \
-		  openssl sqlite3 libcurl
+		  openssl sqlite3 libcurl libpq
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) babeltrace2 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # libbabeltrace2: only the programs that read traces (relay, CLI).
