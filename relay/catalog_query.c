@@ -274,6 +274,24 @@ catalog_where_param(struct catalog_where *w, const char *before,
 	catalog_where_sql(w, after);
 }
 
+/* What both listings filter a snapshot s by; NULL or 0: no filter. */
+static void
+catalog_where_snapshot(struct catalog_where *w, const char *node,
+    const char *source, int64_t since_us, int64_t until_us)
+{
+	if (node != NULL)
+		catalog_where_param(w, " AND s.node = ", node, 0, "");
+	if (source != NULL)
+		catalog_where_param(w, " AND s.id IN (SELECT t.snapshot_id"
+		    " FROM triggers t WHERE t.source = ", source, 0, ")");
+	if (since_us != 0)
+		catalog_where_param(w, " AND s.taken_at_us >= ", NULL,
+		    since_us, "");
+	if (until_us != 0)
+		catalog_where_param(w, " AND s.taken_at_us < ", NULL,
+		    until_us, "");
+}
+
 /* The statement, prepared for this one use and bound; NULL on error. */
 static struct db_stmt *
 catalog_where_prepare(struct catalog *c, struct catalog_where *w)
@@ -308,17 +326,8 @@ catalog_snapshots(struct catalog *c, const struct catalog_filter *filter)
 
 	catalog_where_sql(&w, "SELECT " CATALOG_SNAPSHOT_COLUMNS
 	    " FROM snapshots s WHERE 1 = 1");
-	if (f->node != NULL)
-		catalog_where_param(&w, " AND s.node = ", f->node, 0, "");
-	if (f->source != NULL)
-		catalog_where_param(&w, " AND s.id IN (SELECT t.snapshot_id"
-		    " FROM triggers t WHERE t.source = ", f->source, 0, ")");
-	if (f->since_us != 0)
-		catalog_where_param(&w, " AND s.taken_at_us >= ", NULL,
-		    f->since_us, "");
-	if (f->until_us != 0)
-		catalog_where_param(&w, " AND s.taken_at_us < ", NULL,
-		    f->until_us, "");
+	catalog_where_snapshot(&w, f->node, f->source, f->since_us,
+	    f->until_us);
 	if (f->min_slowest_us > 0)
 		catalog_where_param(&w, " AND s.slowest_us >= ", NULL,
 		    f->min_slowest_us, "");
@@ -575,11 +584,8 @@ catalog_incidents(struct catalog *c, const struct catalog_incident_filter *f)
 		return NULL;
 	catalog_where_sql(&w, "WITH top AS (SELECT incident, "
 	    "max(taken_at_us) AS last_us FROM snapshots s WHERE 1 = 1");
-	if (f->node != NULL)
-		catalog_where_param(&w, " AND s.node = ", f->node, 0, "");
-	if (f->source != NULL)
-		catalog_where_param(&w, " AND s.id IN (SELECT snapshot_id FROM "
-		    "triggers WHERE source = ", f->source, 0, ")");
+	catalog_where_snapshot(&w, f->node, f->source, f->since_us,
+	    f->until_us);
 	/*
 	 * Case-insensitive in ASCII alone on both engines: SQLite's LIKE,
 	 * and lower() of PostgreSQL's "C" collation (catalog_pg.c).
@@ -588,12 +594,6 @@ catalog_incidents(struct catalog *c, const struct catalog_incident_filter *f)
 		catalog_where_param(&w, " AND s.id IN (SELECT snapshot_id FROM "
 		    "triggers WHERE lower(reason) LIKE ", like, 0,
 		    " ESCAPE '\\')");
-	if (f->since_us != 0)
-		catalog_where_param(&w, " AND s.taken_at_us >= ", NULL,
-		    f->since_us, "");
-	if (f->until_us != 0)
-		catalog_where_param(&w, " AND s.taken_at_us < ", NULL,
-		    f->until_us, "");
 	catalog_where_param(&w, " GROUP BY incident "
 	    "ORDER BY last_us DESC, incident DESC LIMIT ", NULL,
 	    catalog_limit(f->limit), ") SELECT top.incident, "
