@@ -200,6 +200,13 @@ $(TTS3): tests/apps/tts3.c $(BUILD)/librelay.a $(BUILD)/libttutil.a
 	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS)
 integration: $(TTS3)
 
+# ttcatalog: a catalog filled through its own code (bench/catalog-pg.sh).
+TTCATALOG	= $(BUILD)/tests/ttcatalog
+$(TTCATALOG): tests/apps/ttcatalog.c $(BUILD)/librelay.a \
+    $(BUILD)/libttanalyze.a $(BUILD)/libttutil.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(INCLUDES_tests) -o $@ $^ $(LIBS) $(BT_LIBS)
+
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
@@ -292,7 +299,8 @@ run: deps
 	./conf/run-local.sh $(abspath $(BUILD))
 
 bench: deps
-	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(BROWSER_MODULES)
+	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(TTCATALOG) \
+	    $(BROWSER_MODULES)
 	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
 
 # The S3 client (relay/s3*.c), and the scale-out tier (conf/tier.sh): a

@@ -82,9 +82,10 @@ api_read_run_one(void *arg)
 	struct catalog	*c;
 	char		 err[512];
 
+	/* A PostgreSQL catalog down or restarting: a moment's outage. */
 	if ((c = catalog_reader(r->catalog_path, err, sizeof(err))) == NULL) {
 		log_warnx("api: %s", err);
-		api_answer_error(&r->answer, 500, "internal", "the catalog "
+		api_answer_error(&r->answer, 503, "unavailable", "the catalog "
 		    "cannot be read; see the relay's log");
 		return;
 	}
@@ -136,7 +137,7 @@ api_read(struct relay *relay, struct evhttp_request *req, api_read_run run,
 	}
 	/* A copy: a reload may replace the configuration meanwhile. */
 	snprintf(r->catalog_path, sizeof(r->catalog_path), "%s",
-	    relay->conf.store_catalog_path);
+	    relay->catalog_path);
 	r->run = run;
 	r->done = done;
 	r->arg = arg;

@@ -1,11 +1,14 @@
 /*
- * The relay's catalog: an SQLite index of incidents and snapshots. The
- * filesystem is the source of truth; the catalog can always be rebuilt
- * from the stored manifests, and is when it is missing or corrupt.
+ * The relay's catalog: an index of incidents and snapshots, on SQLite
+ * (one file per relay; the store is the source of truth, and the catalog
+ * is rebuilt from the stored manifests when it is missing or corrupt) or
+ * on PostgreSQL (shared by the relays of a tier, and the source of truth
+ * itself: migrated, never rebuilt).
  *
- * One struct catalog is one SQLite connection, used by one thread: the
- * relay's disk thread writes through its own, the event loop reads
- * through another (WAL mode lets both work at once). Errors go to err.
+ * One struct catalog is one connection, used by one thread, never the
+ * event loop (its calls block): the relay's disk thread writes through
+ * its own, the API's read threads and the analysis threads have theirs.
+ * Errors go to err.
  */
 #ifndef TT_CATALOG_H
 #define TT_CATALOG_H
@@ -18,23 +21,36 @@
 struct catalog;
 
 /*
- * Opens (creating the schema if needed) db_path. When the file is not a
- * valid catalog (corrupt, wrong schema version), it is moved aside to
- * db_path.corrupt and a fresh catalog rebuilt from store_dir's manifests;
- * *was_rebuilt tells. store_dir may be NULL for a reader connection.
+ * The catalog's address, what catalog_open and catalog_reader take: the
+ * SQLite file's path, or "postgresql:" and a libpq conninfo. -1 when it
+ * does not fit len.
  */
-struct catalog	*catalog_open(const char *db_path, const char *store_dir,
+int		 catalog_address(char *address, size_t len, int is_postgresql,
+		    const char *path, const char *conninfo);
+/*
+ * Opens the catalog at address, creating or migrating its schema. An
+ * SQLite file that is not a valid catalog (corrupt, wrong schema version)
+ * is moved aside to <path>.corrupt and a fresh catalog rebuilt from
+ * store_dir's manifests; *was_rebuilt tells. store_dir may be NULL for a
+ * reader connection, and is not read for PostgreSQL. On success err holds
+ * "" or a note worth logging (a rebuild's skipped manifests, a
+ * PostgreSQL migration).
+ */
+struct catalog	*catalog_open(const char *address, const char *store_dir,
 		    int *was_rebuilt, char *err, size_t errlen);
 void		 catalog_close(struct catalog *);
 /*
- * The calling thread's own connection to db_path for reads, opened at
+ * The calling thread's own connection to address for reads, opened at
  * its first use and closed when the thread ends: the API's reads run on
  * threads of their own (api_read.c), none on the event loop.
  */
-struct catalog	*catalog_reader(const char *db_path, char *err,
+struct catalog	*catalog_reader(const char *address, char *err,
 		    size_t errlen);
 
-/* Empties the catalog and indexes every manifest.json of the store. */
+/*
+ * Empties the catalog and indexes every manifest.json of the store
+ * (SQLite only: a PostgreSQL catalog is refused).
+ */
 int		 catalog_rebuild(struct catalog *, const char *store_dir,
 		    char *err, size_t errlen);
 

@@ -5,13 +5,13 @@
  * The event loop reads through its own connection; each listing is one
  * read transaction, bounded by a page size.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "catalog.h"
 #include "catalog_sql.h"
@@ -23,13 +23,13 @@
 int
 catalog_has_snapshot(struct catalog *c, const char *id)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 
 	if (id == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_HAS_SNAPSHOT)) == NULL)
 		return -1;
 	return catalog_statement_exists(stmt,
-	    catalog_bind_text(stmt, 1, id, strlen(id)));
+	    db_bind_text(stmt, 1, id, strlen(id)));
 }
 
 /* A path that does not fit len is -1 too: a cut path would be wrong. */
@@ -37,16 +37,16 @@ int
 catalog_snapshot_path(struct catalog *c, const char *id, char *path,
     size_t len)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	const char	*value;
 	int		 rv = -1;
 
 	if (id == NULL || path == NULL || len == 0 ||
 	    (stmt = catalog_statement(c, CATALOG_SNAPSHOT_PATH)) == NULL)
 		return -1;
-	if (catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW &&
-	    (value = (const char *)sqlite3_column_text(stmt, 0)) != NULL &&
+	if (db_bind_text(stmt, 1, id, strlen(id)) == DB_OK &&
+	    db_step(stmt) == DB_ROW &&
+	    (value = db_column_text(stmt, 0)) != NULL &&
 	    strlen(value) < len) {
 		memcpy(path, value, strlen(value) + 1);
 		rv = 0;
@@ -56,12 +56,12 @@ catalog_snapshot_path(struct catalog *c, const char *id, char *path,
 }
 
 static json_t *
-catalog_column_string(sqlite3_stmt *stmt, int column)
+catalog_column_string(struct db_stmt *stmt, int column)
 {
-	const char	*text = (const char *)sqlite3_column_text(stmt, column);
+	const char	*text = db_column_text(stmt, column);
 
 	return json_stringn(text != NULL ? text : "",
-	    text != NULL ? (size_t)sqlite3_column_bytes(stmt, column) : 0);
+	    text != NULL ? (size_t)db_column_bytes(stmt, column) : 0);
 }
 
 /*
@@ -70,10 +70,10 @@ catalog_column_string(sqlite3_stmt *stmt, int column)
  * thousands of triggers costs a lookup each, not a scan of the list.
  */
 static int
-catalog_append_unique(json_t *array, json_t *seen, sqlite3_stmt *stmt,
+catalog_append_unique(json_t *array, json_t *seen, struct db_stmt *stmt,
     int column)
 {
-	const char *value = (const char *)sqlite3_column_text(stmt, column);
+	const char *value = db_column_text(stmt, column);
 
 	if (value == NULL || *value == '\0' ||
 	    json_object_get(seen, value) != NULL)
@@ -87,20 +87,20 @@ static int
 catalog_snapshot_triggers(struct catalog *c, const char *id, json_t *sources,
     json_t *reasons)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	json_t		*sources_seen = json_object();
 	json_t		*reasons_seen = json_object();
-	int		 rc = SQLITE_NOMEM;
+	int		 rc = DB_ERROR;
 
 	if (sources_seen == NULL || reasons_seen == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_SNAPSHOT_TRIGGERS)) == NULL)
 		goto end;
-	if ((rc = catalog_bind_text(stmt, 1, id, strlen(id))) == SQLITE_OK) {
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if ((rc = db_bind_text(stmt, 1, id, strlen(id))) == DB_OK) {
+		while ((rc = db_step(stmt)) == DB_ROW) {
 			if (catalog_append_unique(sources, sources_seen, stmt,
 			    0) == -1 || catalog_append_unique(reasons,
 			    reasons_seen, stmt, 1) == -1) {
-				rc = SQLITE_NOMEM;
+				rc = DB_ERROR;
 				break;
 			}
 		}
@@ -109,15 +109,15 @@ catalog_snapshot_triggers(struct catalog *c, const char *id, json_t *sources,
 end:
 	json_decref(sources_seen);
 	json_decref(reasons_seen);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* An integer column, or JSON null when it is NULL (not analyzed). */
 static json_t *
-catalog_column_int_or_null(sqlite3_stmt *stmt, int column)
+catalog_column_int_or_null(struct db_stmt *stmt, int column)
 {
-	return sqlite3_column_type(stmt, column) == SQLITE_NULL ? json_null() :
-	    json_integer(sqlite3_column_int64(stmt, column));
+	return db_column_is_null(stmt, column) ? json_null() :
+	    json_integer(db_column_int64(stmt, column));
 }
 
 /*
@@ -125,9 +125,9 @@ catalog_column_int_or_null(sqlite3_stmt *stmt, int column)
  * analysis, events, requests, slowest_us, errors, history_lost.
  */
 static int
-catalog_analysis_fields(json_t *object, sqlite3_stmt *row, int col)
+catalog_analysis_fields(json_t *object, struct db_stmt *row, int col)
 {
-	const char *analysis = (const char *)sqlite3_column_text(row, col + 1);
+	const char *analysis = db_column_text(row, col + 1);
 
 	return json_object_set_new(object, "analysis", json_string(
 	    analysis != NULL ? analysis : "pending")) == -1 ||
@@ -140,15 +140,15 @@ catalog_analysis_fields(json_t *object, sqlite3_stmt *row, int col)
 	    json_object_set_new(object, "errors",
 	    catalog_column_int_or_null(row, col + 5)) == -1 ||
 	    json_object_set_new(object, "history_lost",
-	    json_boolean(sqlite3_column_int(row, col + 6))) == -1 ? -1 : 0;
+	    json_boolean(db_column_int64(row, col + 6))) == -1 ? -1 : 0;
 }
 
 /* One snapshot object from a row of CATALOG_SNAPSHOT_COLUMNS. */
 static json_t *
-catalog_snapshot_object(struct catalog *c, sqlite3_stmt *row)
+catalog_snapshot_object(struct catalog *c, struct db_stmt *row)
 {
 	json_t		*object, *sources, *reasons, *labels;
-	const char	*id = (const char *)sqlite3_column_text(row, 0);
+	const char	*id = db_column_text(row, 0);
 	const char	*labels_json;
 
 	if (id == NULL)
@@ -161,7 +161,7 @@ catalog_snapshot_object(struct catalog *c, sqlite3_stmt *row)
 		json_decref(reasons);
 		return NULL;
 	}
-	labels_json = (const char *)sqlite3_column_text(row, 6);
+	labels_json = db_column_text(row, 6);
 	labels = labels_json != NULL ? json_loads(labels_json, 0, NULL) : NULL;
 	if (!json_is_object(labels)) {
 		json_decref(labels);
@@ -178,9 +178,9 @@ catalog_snapshot_object(struct catalog *c, sqlite3_stmt *row)
 	    json_object_set_new(object, "taken_at",
 	    catalog_column_string(row, 3)) == -1 ||
 	    json_object_set_new(object, "taken_at_us",
-	    json_integer(sqlite3_column_int64(row, 4))) == -1 ||
+	    json_integer(db_column_int64(row, 4))) == -1 ||
 	    json_object_set_new(object, "bytes",
-	    json_integer(sqlite3_column_int64(row, 5))) == -1 ||
+	    json_integer(db_column_int64(row, 5))) == -1 ||
 	    json_object_set(object, "sources", sources) == -1 ||
 	    json_object_set(object, "reasons", reasons) == -1 ||
 	    json_object_set(object, "labels", labels) == -1 ||
@@ -198,21 +198,21 @@ catalog_snapshot_object(struct catalog *c, sqlite3_stmt *row)
 
 /* Steps through rows of CATALOG_SNAPSHOT_COLUMNS into an array. */
 static json_t *
-catalog_snapshot_array(struct catalog *c, sqlite3_stmt *stmt)
+catalog_snapshot_array(struct catalog *c, struct db_stmt *stmt)
 {
 	json_t	*array, *object;
 	int	 rc;
 
 	if ((array = json_array()) == NULL)
 		return NULL;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		if ((object = catalog_snapshot_object(c, stmt)) == NULL ||
 		    json_array_append_new(array, object) == -1) {
-			rc = SQLITE_NOMEM;
+			rc = DB_ERROR;
 			break;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		json_decref(array);
 		return NULL;
 	}
@@ -228,57 +228,124 @@ catalog_limit(int limit)
 }
 
 /*
+ * A statement with a filter: SQL made of constant fragments, each
+ * condition's value a parameter numbered in the order the conditions
+ * come, so that the statement names every parameter it binds (which
+ * PostgreSQL needs to tell their types).
+ */
+struct catalog_where {
+	char		 sql[2048];
+	size_t		 len;
+	int		 count;
+	int		 is_too_long;
+	const char	*texts[DB_PARAMS_MAX];	/* NULL: an integer */
+	int64_t		 values[DB_PARAMS_MAX];
+};
+
+static void
+catalog_where_sql(struct catalog_where *w, const char *sql)
+{
+	size_t	len = strlen(sql);
+
+	if (w->len + len >= sizeof(w->sql)) {
+		w->is_too_long = 1;
+		return;
+	}
+	memcpy(w->sql + w->len, sql, len + 1);
+	w->len += len;
+}
+
+/* Appends before, the next parameter (text, or value when NULL), after. */
+static void
+catalog_where_param(struct catalog_where *w, const char *before,
+    const char *text, int64_t value, const char *after)
+{
+	char	param[16];
+
+	if (w->count == DB_PARAMS_MAX) {
+		w->is_too_long = 1;
+		return;
+	}
+	w->texts[w->count] = text;
+	w->values[w->count] = value;
+	snprintf(param, sizeof(param), "?%d", ++w->count);
+	catalog_where_sql(w, before);
+	catalog_where_sql(w, param);
+	catalog_where_sql(w, after);
+}
+
+/* What both listings filter a snapshot s by; NULL or 0: no filter. */
+static void
+catalog_where_snapshot(struct catalog_where *w, const char *node,
+    const char *source, int64_t since_us, int64_t until_us)
+{
+	if (node != NULL)
+		catalog_where_param(w, " AND s.node = ", node, 0, "");
+	if (source != NULL)
+		catalog_where_param(w, " AND s.id IN (SELECT t.snapshot_id"
+		    " FROM triggers t WHERE t.source = ", source, 0, ")");
+	if (since_us != 0)
+		catalog_where_param(w, " AND s.taken_at_us >= ", NULL,
+		    since_us, "");
+	if (until_us != 0)
+		catalog_where_param(w, " AND s.taken_at_us < ", NULL,
+		    until_us, "");
+}
+
+/* The statement, prepared for this one use and bound; NULL on error. */
+static struct db_stmt *
+catalog_where_prepare(struct catalog *c, struct catalog_where *w)
+{
+	struct db_stmt	*stmt;
+	int		 i, rc = DB_OK;
+
+	if (w->is_too_long || (stmt = db_prepare(c->db, w->sql, 0)) == NULL)
+		return NULL;
+	for (i = 0; i < w->count && rc == DB_OK; i++)
+		rc = w->texts[i] != NULL ? db_bind_string(stmt, i + 1,
+		    w->texts[i]) : db_bind_int64(stmt, i + 1, w->values[i]);
+	if (rc != DB_OK) {
+		db_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+/*
  * A limit of 0 (or less) is CATALOG_LIMIT_DEFAULT; any limit is capped
  * at CATALOG_LIMIT_MAX, since it may come straight from an HTTP query.
- *
- * The WHERE clause only ever gains constant fragments; the values go to
- * numbered parameters, which SQLite lets us bind whether or not the
- * fragment using them is present.
  */
 json_t *
 catalog_snapshots(struct catalog *c, const struct catalog_filter *filter)
 {
 	static const struct catalog_filter no_filter;
-	sqlite3_stmt	*stmt = NULL;
-	json_t		*array = NULL;
-	char		 sql[2048];
+	struct catalog_where	 w = { .len = 0 };
+	struct db_stmt		*stmt = NULL;
+	json_t			*array = NULL;
 	const struct catalog_filter *f = filter != NULL ? filter : &no_filter;
 
-	snprintf(sql, sizeof(sql), "SELECT " CATALOG_SNAPSHOT_COLUMNS
-	    " FROM snapshots s WHERE 1%s%s%s%s%s%s%s"
-	    " ORDER BY s.taken_at_us DESC, s.id DESC LIMIT ?5",
-	    f->node != NULL ? " AND s.node = ?1" : "",
-	    f->source != NULL ? " AND s.id IN (SELECT t.snapshot_id"
-	    " FROM triggers t WHERE t.source = ?2)" : "",
-	    f->since_us != 0 ? " AND s.taken_at_us >= ?3" : "",
-	    f->until_us != 0 ? " AND s.taken_at_us < ?4" : "",
-	    f->min_slowest_us > 0 ? " AND s.slowest_us >= ?6" : "",
-	    f->uri != NULL ? " AND s.id IN (SELECT u.snapshot_id"
-	    " FROM snapshot_uris u WHERE u.uri = ?7)" : "",
-	    f->status > 0 ? " AND s.id IN (SELECT st.snapshot_id"
-	    " FROM snapshot_statuses st WHERE st.status = ?8)" : "");
-	if (sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
-	    catalog_read_begin(c) == -1)
-		goto end;
-	if (catalog_bind_text(stmt, 1, f->node,
-	    f->node != NULL ? strlen(f->node) : 0) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 2, f->source,
-	    f->source != NULL ? strlen(f->source) : 0) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 3, f->since_us) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, f->until_us) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 5, catalog_limit(f->limit)) != SQLITE_OK ||
-	    /* SQLite refuses a parameter past the highest the SQL names. */
-	    (f->min_slowest_us > 0 && sqlite3_bind_int64(stmt, 6,
-	    f->min_slowest_us) != SQLITE_OK) ||
-	    (f->uri != NULL && catalog_bind_text(stmt, 7, f->uri,
-	    strlen(f->uri)) != SQLITE_OK) ||
-	    (f->status > 0 && sqlite3_bind_int(stmt, 8, f->status) !=
-	    SQLITE_OK))
-		goto end;
-	array = catalog_snapshot_array(c, stmt);
-end:
-	sqlite3_finalize(stmt);
-	catalog_read_end(c);
+	catalog_where_sql(&w, "SELECT " CATALOG_SNAPSHOT_COLUMNS
+	    " FROM snapshots s WHERE 1 = 1");
+	catalog_where_snapshot(&w, f->node, f->source, f->since_us,
+	    f->until_us);
+	if (f->min_slowest_us > 0)
+		catalog_where_param(&w, " AND s.slowest_us >= ", NULL,
+		    f->min_slowest_us, "");
+	if (f->uri != NULL)
+		catalog_where_param(&w, " AND s.id IN (SELECT u.snapshot_id"
+		    " FROM snapshot_uris u WHERE u.uri = ", f->uri, 0, ")");
+	if (f->status > 0)
+		catalog_where_param(&w, " AND s.id IN (SELECT st.snapshot_id"
+		    " FROM snapshot_statuses st WHERE st.status = ", NULL,
+		    f->status, ")");
+	catalog_where_param(&w, " ORDER BY s.taken_at_us DESC, s.id DESC"
+	    " LIMIT ", NULL, catalog_limit(f->limit), "");
+	if ((stmt = catalog_where_prepare(c, &w)) != NULL &&
+	    catalog_read_begin(c) == 0) {
+		array = catalog_snapshot_array(c, stmt);
+		catalog_read_end(c);
+	}
+	db_finalize(stmt);
 	return array;
 }
 
@@ -305,17 +372,17 @@ struct catalog_summary {
 };
 
 static void
-catalog_summary_analysis(struct catalog_summary *sum, sqlite3_stmt *stmt,
+catalog_summary_analysis(struct catalog_summary *sum, struct db_stmt *stmt,
     int col)
 {
 	const char	*analysis;
-	int64_t		 taken_at_us = sqlite3_column_int64(stmt, col + 6);
+	int64_t		 taken_at_us = db_column_int64(stmt, col + 6);
 
 	if (sum->count == 1 || taken_at_us < sum->first_us)
 		sum->first_us = taken_at_us;
 	if (sum->count == 1 || taken_at_us > sum->last_us)
 		sum->last_us = taken_at_us;
-	analysis = (const char *)sqlite3_column_text(stmt, col + 7);
+	analysis = db_column_text(stmt, col + 7);
 	if (analysis == NULL) {
 		sum->pending++;
 		return;
@@ -323,12 +390,12 @@ catalog_summary_analysis(struct catalog_summary *sum, sqlite3_stmt *stmt,
 	sum->analyzed++;
 	if (strcmp(analysis, "failed") == 0)
 		sum->failed++;
-	if (sqlite3_column_type(stmt, col + 8) != SQLITE_NULL &&
-	    sqlite3_column_int64(stmt, col + 8) > sum->slowest_us)
-		sum->slowest_us = sqlite3_column_int64(stmt, col + 8);
-	sum->is_history_lost |= sqlite3_column_int(stmt, col + 9) != 0;
-	sum->requests += sqlite3_column_int64(stmt, col + 10);
-	sum->errors += sqlite3_column_int64(stmt, col + 11);
+	if (!db_column_is_null(stmt, col + 8) &&
+	    db_column_int64(stmt, col + 8) > sum->slowest_us)
+		sum->slowest_us = db_column_int64(stmt, col + 8);
+	sum->is_history_lost |= db_column_int64(stmt, col + 9) != 0;
+	sum->requests += db_column_int64(stmt, col + 10);
+	sum->errors += db_column_int64(stmt, col + 11);
 }
 
 static int
@@ -354,20 +421,20 @@ catalog_summary_begin(struct catalog_summary *sum)
  * SQLite code.
  */
 static int
-catalog_summary_add(struct catalog_summary *sum, sqlite3_stmt *stmt, int col)
+catalog_summary_add(struct catalog_summary *sum, struct db_stmt *stmt, int col)
 {
-	const char *snapshot_id = (const char *)sqlite3_column_text(stmt, col);
+	const char *snapshot_id = db_column_text(stmt, col);
 
 	if (snapshot_id == NULL)
-		return SQLITE_ERROR;
+		return DB_ERROR;
 	/* The join repeats a snapshot once per trigger. */
 	if (sum->previous_id == NULL ||
 	    strcmp(sum->previous_id, snapshot_id) != 0) {
 		free(sum->previous_id);
 		if ((sum->previous_id = strdup(snapshot_id)) == NULL)
-			return SQLITE_NOMEM;
+			return DB_ERROR;
 		sum->count++;
-		sum->bytes += sqlite3_column_int64(stmt, col + 3);
+		sum->bytes += db_column_int64(stmt, col + 3);
 		catalog_summary_analysis(sum, stmt, col);
 		json_decref(sum->last);
 		sum->last = catalog_column_string(stmt, col + 2);
@@ -375,13 +442,13 @@ catalog_summary_add(struct catalog_summary *sum, sqlite3_stmt *stmt, int col)
 			sum->first = json_incref(sum->last);
 		if (catalog_append_unique(sum->nodes, sum->seen[0], stmt,
 		    col + 1) == -1)
-			return SQLITE_NOMEM;
+			return DB_ERROR;
 	}
 	if (catalog_append_unique(sum->sources, sum->seen[1], stmt,
 	    col + 4) == -1 || catalog_append_unique(sum->reasons,
 	    sum->seen[2], stmt, col + 5) == -1)
-		return SQLITE_NOMEM;
-	return SQLITE_OK;
+		return DB_ERROR;
+	return DB_OK;
 }
 
 /*
@@ -453,19 +520,19 @@ catalog_incident_summary(struct catalog *c, const char *id,
     json_t *snapshots)
 {
 	struct catalog_summary	 sum;
-	sqlite3_stmt		*stmt = NULL;
-	int			 rc = SQLITE_ERROR;
+	struct db_stmt		*stmt = NULL;
+	int			 rc = DB_ERROR;
 
 	if (catalog_summary_begin(&sum) == 0 &&
 	    (stmt = catalog_statement(c, CATALOG_INCIDENT_ROWS)) != NULL &&
-	    catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK) {
-		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	    db_bind_text(stmt, 1, id, strlen(id)) == DB_OK) {
+		while ((rc = db_step(stmt)) == DB_ROW)
 			if ((rc = catalog_summary_add(&sum, stmt, 0)) !=
-			    SQLITE_OK)
+			    DB_OK)
 				break;
 	}
 	catalog_statement_done(stmt);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		json_decref(catalog_summary_end(&sum, id, snapshots));
 		return NULL;
 	}
@@ -473,8 +540,8 @@ catalog_incident_summary(struct catalog *c, const char *id,
 }
 
 /*
- * "%text%" for LIKE, with the pattern characters of text escaped (the
- * statement says ESCAPE '\\'). NULL when out of memory.
+ * "%text%" for LIKE, lowercase, with the pattern characters of text
+ * escaped (the statement says ESCAPE '\\'). NULL when out of memory.
  */
 static char *
 catalog_like_pattern(const char *text)
@@ -487,7 +554,7 @@ catalog_like_pattern(const char *text)
 	for (; *text != '\0'; text++) {
 		if (*text == '%' || *text == '_' || *text == '\\')
 			*p++ = '\\';
-		*p++ = *text;
+		*p++ = (char)tolower((unsigned char)*text);
 	}
 	*p++ = '%';
 	*p = '\0';
@@ -504,52 +571,46 @@ catalog_incidents(struct catalog *c, const struct catalog_incident_filter *f)
 {
 	static const struct catalog_incident_filter no_filter;
 	struct catalog_summary	 sum;
-	sqlite3_stmt		*stmt = NULL;
+	struct db_stmt		*stmt = NULL;
 	json_t			*array, *object;
 	const char		*incident;
-	char			*current = NULL, *like = NULL, sql[2048];
-	int			 rc = SQLITE_ERROR, is_open = 0;
+	struct catalog_where	 w = { .len = 0 };
+	char			*current = NULL, *like = NULL;
+	int			 rc = DB_ERROR, is_open = 0;
 
 	if (f == NULL)
 		f = &no_filter;
-	snprintf(sql, sizeof(sql), "WITH top AS (SELECT incident, "
-	    "max(taken_at_us) AS last_us FROM snapshots s WHERE 1%s%s%s%s%s "
-	    "GROUP BY incident ORDER BY last_us DESC, incident DESC "
-	    "LIMIT ?1) SELECT top.incident, " CATALOG_INCIDENT_ROW_COLUMNS
+	if (f->text != NULL && (like = catalog_like_pattern(f->text)) == NULL)
+		return NULL;
+	catalog_where_sql(&w, "WITH top AS (SELECT incident, "
+	    "max(taken_at_us) AS last_us FROM snapshots s WHERE 1 = 1");
+	catalog_where_snapshot(&w, f->node, f->source, f->since_us,
+	    f->until_us);
+	/*
+	 * Case-insensitive in ASCII alone on both engines: SQLite's LIKE,
+	 * and lower() of PostgreSQL's "C" collation (catalog_pg.c).
+	 */
+	if (like != NULL)
+		catalog_where_param(&w, " AND s.id IN (SELECT snapshot_id FROM "
+		    "triggers WHERE lower(reason) LIKE ", like, 0,
+		    " ESCAPE '\\')");
+	catalog_where_param(&w, " GROUP BY incident "
+	    "ORDER BY last_us DESC, incident DESC LIMIT ", NULL,
+	    catalog_limit(f->limit), ") SELECT top.incident, "
+	    CATALOG_INCIDENT_ROW_COLUMNS
 	    " FROM top JOIN snapshots s ON s.incident = top.incident "
 	    "LEFT JOIN triggers t ON t.snapshot_id = s.id "
 	    "ORDER BY top.last_us DESC, top.incident DESC, s.taken_at_us, "
-	    "s.id, t.seq",
-	    f->node != NULL ? " AND s.node = ?2" : "",
-	    f->source != NULL ? " AND s.id IN (SELECT snapshot_id FROM "
-	    "triggers WHERE source = ?3)" : "",
-	    f->text != NULL ? " AND s.id IN (SELECT snapshot_id FROM "
-	    "triggers WHERE reason LIKE ?4 ESCAPE '\\')" : "",
-	    f->since_us != 0 ? " AND s.taken_at_us >= ?5" : "",
-	    f->until_us != 0 ? " AND s.taken_at_us < ?6" : "");
-	if (f->text != NULL && (like = catalog_like_pattern(f->text)) == NULL)
-		return NULL;
+	    "s.id, t.seq");
 	if ((array = json_array()) == NULL ||
-	    sqlite3_prepare_v2(c->db, sql, -1, &stmt, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int(stmt, 1, catalog_limit(f->limit)) != SQLITE_OK ||
-	    /* SQLite refuses a parameter past the highest the SQL names. */
-	    (f->node != NULL && catalog_bind_text(stmt, 2, f->node,
-	    strlen(f->node)) != SQLITE_OK) ||
-	    (f->source != NULL && catalog_bind_text(stmt, 3, f->source,
-	    strlen(f->source)) != SQLITE_OK) ||
-	    (like != NULL && catalog_bind_text(stmt, 4, like,
-	    strlen(like)) != SQLITE_OK) ||
-	    (f->since_us != 0 && sqlite3_bind_int64(stmt, 5, f->since_us) !=
-	    SQLITE_OK) ||
-	    (f->until_us != 0 && sqlite3_bind_int64(stmt, 6, f->until_us) !=
-	    SQLITE_OK) ||
+	    (stmt = catalog_where_prepare(c, &w)) == NULL ||
 	    catalog_read_begin(c) == -1)
 		goto error;
 	is_open = 1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if ((incident = (const char *)sqlite3_column_text(stmt,
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		if ((incident = db_column_text(stmt,
 		    0)) == NULL) {
-			rc = SQLITE_ERROR;
+			rc = DB_ERROR;
 			break;
 		}
 		/* Rows come incident by incident: a new one ends the last. */
@@ -559,34 +620,34 @@ catalog_incidents(struct catalog *c, const struct catalog_incident_filter *f)
 				    NULL);
 				if (object == NULL || json_array_append_new(
 				    array, object) == -1) {
-					rc = SQLITE_ERROR;
+					rc = DB_ERROR;
 					break;
 				}
 			}
 			free(current);
 			if ((current = strdup(incident)) == NULL ||
 			    catalog_summary_begin(&sum) == -1) {
-				rc = SQLITE_NOMEM;
+				rc = DB_ERROR;
 				break;
 			}
 		}
-		if ((rc = catalog_summary_add(&sum, stmt, 1)) != SQLITE_OK)
+		if ((rc = catalog_summary_add(&sum, stmt, 1)) != DB_OK)
 			break;
 	}
-	if (rc == SQLITE_DONE && current != NULL) {
+	if (rc == DB_DONE && current != NULL) {
 		object = catalog_summary_end(&sum, current, NULL);
 		if (object == NULL || json_array_append_new(array, object) == -1)
-			rc = SQLITE_ERROR;
+			rc = DB_ERROR;
 	} else if (current != NULL)
 		json_decref(catalog_summary_end(&sum, current, NULL));
 	free(current);
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		goto end;
 error:
 	json_decref(array);
 	array = NULL;
 end:
-	sqlite3_finalize(stmt);
+	db_finalize(stmt);
 	free(like);
 	if (is_open)
 		catalog_read_end(c);
@@ -596,13 +657,13 @@ end:
 json_t *
 catalog_snapshot(struct catalog *c, const char *id)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	json_t		*array = NULL, *object = NULL;
 
 	if (id == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_SNAPSHOT)) == NULL)
 		return NULL;
-	if (catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK)
+	if (db_bind_text(stmt, 1, id, strlen(id)) == DB_OK)
 		array = catalog_snapshot_array(c, stmt);
 	catalog_statement_done(stmt);
 	if (json_array_size(array) == 1)
@@ -615,14 +676,14 @@ catalog_snapshot(struct catalog *c, const char *id)
 json_t *
 catalog_incident(struct catalog *c, const char *id)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	json_t		*snapshots = NULL, *object = NULL;
 
 	if (id == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_INCIDENT_SNAPSHOTS)) == NULL ||
 	    catalog_read_begin(c) == -1)
 		return NULL;
-	if (catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK)
+	if (db_bind_text(stmt, 1, id, strlen(id)) == DB_OK)
 		snapshots = catalog_snapshot_array(c, stmt);
 	catalog_statement_done(stmt);
 	if (snapshots != NULL && json_array_size(snapshots) > 0)
@@ -637,14 +698,14 @@ catalog_incident(struct catalog *c, const char *id)
 uint64_t
 catalog_total_bytes(struct catalog *c)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	uint64_t	 total = 0;
 
 	if ((stmt = catalog_statement(c, CATALOG_TOTAL_BYTES)) == NULL)
 		return 0;
-	if (sqlite3_step(stmt) == SQLITE_ROW &&
-	    sqlite3_column_int64(stmt, 0) > 0)
-		total = (uint64_t)sqlite3_column_int64(stmt, 0);
+	if (db_step(stmt) == DB_ROW &&
+	    db_column_int64(stmt, 0) > 0)
+		total = (uint64_t)db_column_int64(stmt, 0);
 	catalog_statement_done(stmt);
 	return total;
 }
@@ -659,24 +720,24 @@ int
 catalog_oldest_incident(struct catalog *c, char *id, size_t len,
     int64_t *last_taken_at_us, uint64_t *bytes)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	const char	*value;
 	int		 rc, rv = -1;
 
 	if (id == NULL || len == 0 ||
 	    (stmt = catalog_statement(c, CATALOG_OLDEST_INCIDENT)) == NULL)
 		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_DONE)
+	rc = db_step(stmt);
+	if (rc == DB_DONE)
 		rv = 0;
-	else if (rc == SQLITE_ROW &&
-	    (value = (const char *)sqlite3_column_text(stmt, 0)) != NULL &&
+	else if (rc == DB_ROW &&
+	    (value = db_column_text(stmt, 0)) != NULL &&
 	    strlen(value) < len) {
 		memcpy(id, value, strlen(value) + 1);
 		if (last_taken_at_us != NULL)
-			*last_taken_at_us = sqlite3_column_int64(stmt, 1);
+			*last_taken_at_us = db_column_int64(stmt, 1);
 		if (bytes != NULL)
-			*bytes = (uint64_t)sqlite3_column_int64(stmt, 2);
+			*bytes = (uint64_t)db_column_int64(stmt, 2);
 		rv = 1;
 	}
 	catalog_statement_done(stmt);

@@ -7,7 +7,6 @@
  */
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "catalog.h"
 #include "catalog_sql.h"
@@ -16,17 +15,17 @@ int
 catalog_add_request(struct catalog *c, const char *incident,
     const char *node, int64_t requested_at_us, char *err, size_t errlen)
 {
-	sqlite3_stmt	*stmt;
-	int		 rc = SQLITE_ERROR;
+	struct db_stmt	*stmt;
+	int		 rc = DB_ERROR;
 
 	if ((stmt = catalog_statement(c, CATALOG_INSERT_REQUEST)) != NULL &&
-	    catalog_bind_text(stmt, 1, incident, strlen(incident)) ==
-	    SQLITE_OK &&
-	    catalog_bind_text(stmt, 2, node, strlen(node)) == SQLITE_OK &&
-	    sqlite3_bind_int64(stmt, 3, requested_at_us) == SQLITE_OK)
-		rc = sqlite3_step(stmt);
+	    db_bind_text(stmt, 1, incident, strlen(incident)) ==
+	    DB_OK &&
+	    db_bind_text(stmt, 2, node, strlen(node)) == DB_OK &&
+	    db_bind_int64(stmt, 3, requested_at_us) == DB_OK)
+		rc = db_step(stmt);
 	catalog_statement_done(stmt);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		catalog_sql_error(c, err, errlen, "add request");
 		return -1;
 	}
@@ -37,13 +36,13 @@ int
 catalog_has_request(struct catalog *c, const char *incident,
     const char *node)
 {
-	sqlite3_stmt	*stmt;
-	int		 rc = SQLITE_ERROR;
+	struct db_stmt	*stmt;
+	int		 rc = DB_ERROR;
 
 	if ((stmt = catalog_statement(c, CATALOG_HAS_REQUEST)) != NULL &&
-	    (rc = catalog_bind_text(stmt, 1, incident, strlen(incident))) ==
-	    SQLITE_OK)
-		rc = catalog_bind_text(stmt, 2, node, strlen(node));
+	    (rc = db_bind_text(stmt, 1, incident, strlen(incident))) ==
+	    DB_OK)
+		rc = db_bind_text(stmt, 2, node, strlen(node));
 	return catalog_statement_exists(stmt, rc);
 }
 
@@ -51,14 +50,14 @@ int
 catalog_remove_requests_before(struct catalog *c, int64_t before_us,
     char *err, size_t errlen)
 {
-	sqlite3_stmt	*stmt;
-	int		 rc = SQLITE_ERROR;
+	struct db_stmt	*stmt;
+	int		 rc = DB_ERROR;
 
 	if ((stmt = catalog_statement(c, CATALOG_DELETE_OLD_REQUESTS)) !=
-	    NULL && sqlite3_bind_int64(stmt, 1, before_us) == SQLITE_OK)
-		rc = sqlite3_step(stmt);
+	    NULL && db_bind_int64(stmt, 1, before_us) == DB_OK)
+		rc = db_step(stmt);
 	catalog_statement_done(stmt);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		catalog_sql_error(c, err, errlen, "remove old requests");
 		return -1;
 	}

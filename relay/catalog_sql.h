@@ -1,9 +1,11 @@
 /*
- * What the catalog's three files share and nothing else of the relay
- * uses (the relay's interface is catalog.h):
- *   catalog.c        the schema, the connection and its statements,
- *                    opening (and moving aside and rebuilding a file
- *                    that is not a valid catalog)
+ * What the catalog's files share and nothing else of the relay uses (the
+ * relay's interface is catalog.h; the SQL drivers' is db.h):
+ *   catalog.c        the statements (SQL both engines accept), opening
+ *                    by address, the per-thread readers
+ *   catalog_sqlite.c SQLite's schema and its versions, and moving aside
+ *                    and rebuilding a file that is not a valid catalog
+ *   catalog_pg.c     PostgreSQL's schema, migrated in versions
  *   catalog_write.c  indexing a stored manifest, rebuilding from the
  *                    store, removing an incident's rows
  *   catalog_query.c  the listings and lookups the API and retention ask
@@ -14,7 +16,10 @@
 
 #include <stddef.h>
 
-#include <sqlite3.h>
+#include "db.h"
+
+/* An address (catalog_open) that is a PostgreSQL conninfo after this. */
+#define CATALOG_POSTGRESQL	"postgresql:"
 
 /* The columns catalog_snapshot_object reads, in this order. */
 #define CATALOG_SNAPSHOT_COLUMNS					\
@@ -65,8 +70,9 @@ enum catalog_statement {
 };
 
 struct catalog {
-	sqlite3		*db;
-	sqlite3_stmt	*statements[CATALOG_STATEMENT_COUNT];
+	struct db	*db;
+	struct db_stmt	*statements[CATALOG_STATEMENT_COUNT];
+	int		 is_shared;	/* PostgreSQL: no rebuild, no measure */
 };
 
 struct catalog_rebuild_stats {
@@ -81,27 +87,38 @@ void		 catalog_sql_error(struct catalog *, char *err, size_t errlen,
 /*
  * A cached statement, reset and unbound. Reset it again when done
  * (catalog_statement_done), so that no read transaction stays open
- * between calls: a lingering reader would stop WAL checkpoints.
+ * between calls: a lingering SQLite reader would stop WAL checkpoints.
  */
-sqlite3_stmt	*catalog_statement(struct catalog *, enum catalog_statement);
-void		 catalog_statement_done(sqlite3_stmt *);
+struct db_stmt	*catalog_statement(struct catalog *, enum catalog_statement);
+void		 catalog_statement_done(struct db_stmt *);
 /*
  * For a statement that asks whether a row exists, bound: steps it (rc
- * SQLITE_OK; anything else is an earlier failure), releases it, and
- * returns 1 found, 0 not, -1 on error.
+ * DB_OK; anything else is an earlier failure), releases it, and returns
+ * 1 found, 0 not, -1 on error.
  */
-int		 catalog_statement_exists(sqlite3_stmt *, int rc);
-/* For constant SQL only (transactions, schema): never carries a value. */
+int		 catalog_statement_exists(struct db_stmt *, int rc);
+/* For constant SQL only (schema): never carries a value. */
 int		 catalog_exec(struct catalog *, const char *sql, char *err,
 		    size_t errlen);
+/* A write transaction, or a savepoint inside one (db_begin). */
+int		 catalog_begin(struct catalog *, char *err, size_t errlen);
+int		 catalog_commit(struct catalog *, char *err, size_t errlen);
 /* After a failure: a failed statement may already have rolled back. */
 void		 catalog_rollback(struct catalog *);
 /* One read transaction, so that a listing's queries see one state. */
 int		 catalog_read_begin(struct catalog *);
 void		 catalog_read_end(struct catalog *);
-/* Binds len bytes of text, or NULL when text is. */
-int		 catalog_bind_text(sqlite3_stmt *, int index, const char *text,
-		    size_t len);
+
+/*
+ * catalog_sqlite.c, catalog_pg.c: c->db connected and its schema
+ * current; 0, or -1 with err. On success err holds "" or a note worth
+ * logging (a rebuild's skipped manifests, a migration).
+ */
+int		 catalog_sqlite_open(struct catalog *c, const char *path,
+		    const char *store_dir, int *was_rebuilt, char *err,
+		    size_t errlen);
+int		 catalog_pg_open(struct catalog *c, const char *conninfo,
+		    char *err, size_t errlen);
 
 /* catalog_summary.c: a stored summary.json, indexed if current. */
 int		 catalog_summary_from_store(struct catalog *,

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "analyze.h"
 #include "catalog.h"
@@ -24,17 +23,17 @@
 
 static int
 catalog_step_done(struct catalog *c, enum catalog_statement which,
-    const char *id, sqlite3_stmt **stmt)
+    const char *id, struct db_stmt **stmt)
 {
 	int rc;
 
 	if ((*stmt = catalog_statement(c, which)) == NULL ||
-	    catalog_bind_text(*stmt, 1, id, strlen(id)) != SQLITE_OK)
+	    db_bind_text(*stmt, 1, id, strlen(id)) != DB_OK)
 		return -1;
-	rc = sqlite3_step(*stmt);
+	rc = db_step(*stmt);
 	catalog_statement_done(*stmt);
 	*stmt = NULL;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 /* The key figures of a summary, as the catalog keeps them. */
@@ -81,22 +80,22 @@ static int
 catalog_update_figures(struct catalog *c, const char *id,
     const struct catalog_figures *f)
 {
-	sqlite3_stmt	*stmt;
-	int		 rc = SQLITE_ERROR;
+	struct db_stmt	*stmt;
+	int		 rc = DB_ERROR;
 
 	if ((stmt = catalog_statement(c, CATALOG_SET_SUMMARY)) != NULL &&
-	    catalog_bind_text(stmt, 1, id, strlen(id)) == SQLITE_OK &&
-	    sqlite3_bind_int64(stmt, 2, f->version) == SQLITE_OK &&
-	    catalog_bind_text(stmt, 3, f->analysis, strlen(f->analysis)) ==
-	    SQLITE_OK &&
-	    sqlite3_bind_int64(stmt, 4, f->events) == SQLITE_OK &&
-	    sqlite3_bind_int64(stmt, 5, f->discarded) == SQLITE_OK &&
-	    sqlite3_bind_int64(stmt, 6, f->requests) == SQLITE_OK &&
-	    (f->slowest_us >= 0 ? sqlite3_bind_int64(stmt, 7, f->slowest_us) :
-	    sqlite3_bind_null(stmt, 7)) == SQLITE_OK &&
-	    sqlite3_bind_int64(stmt, 8, f->errors) == SQLITE_OK &&
-	    sqlite3_bind_int(stmt, 9, f->is_history_lost) == SQLITE_OK)
-		rc = sqlite3_step(stmt);
+	    db_bind_text(stmt, 1, id, strlen(id)) == DB_OK &&
+	    db_bind_int64(stmt, 2, f->version) == DB_OK &&
+	    db_bind_text(stmt, 3, f->analysis, strlen(f->analysis)) ==
+	    DB_OK &&
+	    db_bind_int64(stmt, 4, f->events) == DB_OK &&
+	    db_bind_int64(stmt, 5, f->discarded) == DB_OK &&
+	    db_bind_int64(stmt, 6, f->requests) == DB_OK &&
+	    (f->slowest_us >= 0 ? db_bind_int64(stmt, 7, f->slowest_us) :
+	    db_bind_null(stmt, 7)) == DB_OK &&
+	    db_bind_int64(stmt, 8, f->errors) == DB_OK &&
+	    db_bind_int64(stmt, 9, f->is_history_lost) == DB_OK)
+		rc = db_step(stmt);
 	catalog_statement_done(stmt);
 	return rc;
 }
@@ -124,17 +123,17 @@ catalog_write_summary(struct catalog *c, const char *id,
     const json_t *summary, char *err, size_t errlen)
 {
 	struct catalog_figures	 f;
-	sqlite3_stmt		*stmt = NULL;
+	struct db_stmt		*stmt = NULL;
 	const json_t		*u, *n;
 	const char		*uri, *code;
 	char			*brief = NULL;
 	size_t			 i;
 
 	catalog_figures(summary, &f);
-	if (catalog_update_figures(c, id, &f) != SQLITE_DONE)
+	if (catalog_update_figures(c, id, &f) != DB_DONE)
 		goto failed;
 	/* Retention removed it meanwhile: no rows of a snapshot not here. */
-	if (sqlite3_changes(c->db) == 0) {
+	if (db_changes(c->db) == 0) {
 		errbuf_set(err, errlen, "catalog: no snapshot %s (removed "
 		    "meanwhile)", id);
 		return -1;
@@ -147,15 +146,15 @@ catalog_write_summary(struct catalog *c, const char *id,
 		    NULL)
 			continue;
 		if ((stmt = catalog_statement(c, CATALOG_INSERT_URI)) == NULL ||
-		    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
-		    catalog_bind_text(stmt, 2, uri, strlen(uri)) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 3, json_integer_value(
-		    json_object_get(u, "count"))) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 4, json_integer_value(
-		    json_object_get(u, "errors"))) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 5, json_integer_value(
-		    json_object_get(u, "max_us"))) != SQLITE_OK ||
-		    sqlite3_step(stmt) != SQLITE_DONE)
+		    db_bind_text(stmt, 1, id, strlen(id)) != DB_OK ||
+		    db_bind_text(stmt, 2, uri, strlen(uri)) != DB_OK ||
+		    db_bind_int64(stmt, 3, json_integer_value(
+		    json_object_get(u, "count"))) != DB_OK ||
+		    db_bind_int64(stmt, 4, json_integer_value(
+		    json_object_get(u, "errors"))) != DB_OK ||
+		    db_bind_int64(stmt, 5, json_integer_value(
+		    json_object_get(u, "max_us"))) != DB_OK ||
+		    db_step(stmt) != DB_DONE)
 			goto failed;
 		catalog_statement_done(stmt);
 		stmt = NULL;
@@ -164,19 +163,19 @@ catalog_write_summary(struct catalog *c, const char *id,
 	    "status_counts"), code, n) {
 		if ((stmt = catalog_statement(c, CATALOG_INSERT_STATUS)) ==
 		    NULL ||
-		    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
-		    sqlite3_bind_int(stmt, 2, atoi(code)) != SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 3, json_integer_value(n)) !=
-		    SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE)
+		    db_bind_text(stmt, 1, id, strlen(id)) != DB_OK ||
+		    db_bind_int64(stmt, 2, atoi(code)) != DB_OK ||
+		    db_bind_int64(stmt, 3, json_integer_value(n)) !=
+		    DB_OK || db_step(stmt) != DB_DONE)
 			goto failed;
 		catalog_statement_done(stmt);
 		stmt = NULL;
 	}
 	if ((brief = catalog_brief_text(summary)) == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_INSERT_BRIEF)) == NULL ||
-	    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 2, brief, strlen(brief)) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE)
+	    db_bind_text(stmt, 1, id, strlen(id)) != DB_OK ||
+	    db_bind_text(stmt, 2, brief, strlen(brief)) != DB_OK ||
+	    db_step(stmt) != DB_DONE)
 		goto failed;
 	catalog_statement_done(stmt);
 	free(brief);
@@ -184,7 +183,7 @@ catalog_write_summary(struct catalog *c, const char *id,
 failed:
 	free(brief);
 	errbuf_set(err, errlen, "catalog: summary of %s: %s", id,
-	    sqlite3_errmsg(c->db));
+	    db_errmsg(c->db));
 	catalog_statement_done(stmt);
 	return -1;
 }
@@ -193,10 +192,10 @@ int
 catalog_set_summary(struct catalog *c, const char *id, const json_t *summary,
     char *err, size_t errlen)
 {
-	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1)
+	if (catalog_begin(c, err, errlen) == -1)
 		return -1;
 	if (catalog_write_summary(c, id, summary, err, errlen) == -1 ||
-	    catalog_exec(c, "COMMIT", err, errlen) == -1) {
+	    catalog_commit(c, err, errlen) == -1) {
 		catalog_rollback(c);
 		return -1;
 	}
@@ -228,18 +227,18 @@ catalog_summary_from_store(struct catalog *c, const char *store_dir,
 json_t *
 catalog_unanalyzed(struct catalog *c, int version, int limit)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	json_t		*todo = json_array();
 	const char	*id, *path;
 
 	if (todo == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL)
 		return todo;
-	if (sqlite3_bind_int(stmt, 1, version) == SQLITE_OK &&
-	    sqlite3_bind_int(stmt, 2, limit) == SQLITE_OK) {
-		while (sqlite3_step(stmt) == SQLITE_ROW) {
-			id = (const char *)sqlite3_column_text(stmt, 0);
-			path = (const char *)sqlite3_column_text(stmt, 1);
+	if (db_bind_int64(stmt, 1, version) == DB_OK &&
+	    db_bind_int64(stmt, 2, limit) == DB_OK) {
+		while (db_step(stmt) == DB_ROW) {
+			id = db_column_text(stmt, 0);
+			path = db_column_text(stmt, 1);
 			if (id != NULL && path != NULL)
 				json_array_append_new(todo, json_pack(
 				    "{s:s, s:s}", "id", id, "path", path));
@@ -252,29 +251,29 @@ catalog_unanalyzed(struct catalog *c, int version, int limit)
 json_t *
 catalog_incident_briefs(struct catalog *c, const char *incident)
 {
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	json_t		*briefs = json_object();
 	const char	*id, *text;
-	int		 rc = SQLITE_ERROR;
+	int		 rc = DB_ERROR;
 
 	if (briefs != NULL &&
 	    (stmt = catalog_statement(c, CATALOG_INCIDENT_BRIEFS)) != NULL) {
-		if (catalog_bind_text(stmt, 1, incident, strlen(incident)) ==
-		    SQLITE_OK)
-			while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-				id = (const char *)sqlite3_column_text(stmt, 0);
-				text = (const char *)sqlite3_column_text(stmt,
+		if (db_bind_text(stmt, 1, incident, strlen(incident)) ==
+		    DB_OK)
+			while ((rc = db_step(stmt)) == DB_ROW) {
+				id = db_column_text(stmt, 0);
+				text = db_column_text(stmt,
 				    1);
 				if (id == NULL || text == NULL ||
 				    json_object_set_new(briefs, id,
 				    json_string(text)) == -1) {
-					rc = SQLITE_ERROR;
+					rc = DB_ERROR;
 					break;
 				}
 			}
 		catalog_statement_done(stmt);
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		json_decref(briefs);
 		return NULL;
 	}

@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "catalog.h"
 #include "catalog_sql.h"
@@ -197,14 +196,17 @@ end:
 
 /* A measure, or NULL for none (-1). */
 static int
-catalog_bind_measure(sqlite3_stmt *stmt, int index, int64_t value)
+catalog_bind_measure(struct db_stmt *stmt, int index, int64_t value)
 {
 	if (value < 0)
-		return sqlite3_bind_null(stmt, index);
-	return sqlite3_bind_int64(stmt, index, value);
+		return db_bind_null(stmt, index);
+	return db_bind_int64(stmt, index, value);
 }
 
-/* Replaces the snapshot's rows; a savepoint, so it nests in a rebuild. */
+/*
+ * Replaces the snapshot's rows: a transaction of its own, or a savepoint
+ * inside a rebuild's.
+ */
 static int
 catalog_insert(struct catalog *c, const struct catalog_entry *e,
     char *err, size_t errlen)
@@ -213,7 +215,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 		CATALOG_DELETE_TRIGGERS, CATALOG_DELETE_URIS,
 		CATALOG_DELETE_STATUSES, CATALOG_DELETE_BRIEF,
 	};
-	sqlite3_stmt	*stmt = NULL;
+	struct db_stmt	*stmt = NULL;
 	json_t		*trigger;
 	const char	*source, *reason;
 	char		*labels = NULL, taken_at[64];
@@ -225,7 +227,7 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 		return -1;
 	}
 	clock_format_utc(e->taken_at_us, taken_at, sizeof(taken_at));
-	if (catalog_exec(c, "SAVEPOINT catalog_add", err, errlen) == -1) {
+	if (catalog_begin(c, err, errlen) == -1) {
 		free(labels);
 		return -1;
 	}
@@ -233,28 +235,28 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 	/* A snapshot indexed again starts without its analysis's rows. */
 	for (i = 0; i < sizeof(clears) / sizeof(clears[0]); i++) {
 		if ((stmt = catalog_statement(c, clears[i])) == NULL ||
-		    catalog_bind_text(stmt, 1, e->id, strlen(e->id)) !=
-		    SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE)
-			goto sqlite_failed;
+		    db_bind_text(stmt, 1, e->id, strlen(e->id)) !=
+		    DB_OK || db_step(stmt) != DB_DONE)
+			goto sql_failed;
 		catalog_statement_done(stmt);
 	}
 
 	if ((stmt = catalog_statement(c, CATALOG_INSERT_SNAPSHOT)) == NULL ||
-	    catalog_bind_text(stmt, 1, e->id, strlen(e->id)) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 2, e->node, e->node_len) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 3, e->incident,
-	    e->incident_len) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 4, e->taken_at_us) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 5, taken_at, strlen(taken_at)) !=
-	    SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, 6, e->bytes) != SQLITE_OK ||
-	    catalog_bind_text(stmt, 7, e->rel_path, strlen(e->rel_path)) !=
-	    SQLITE_OK ||
-	    catalog_bind_text(stmt, 8, labels, strlen(labels)) != SQLITE_OK ||
-	    catalog_bind_measure(stmt, 9, e->stored_bytes) != SQLITE_OK ||
-	    catalog_bind_measure(stmt, 10, e->received_at_us) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE)
-		goto sqlite_failed;
+	    db_bind_text(stmt, 1, e->id, strlen(e->id)) != DB_OK ||
+	    db_bind_text(stmt, 2, e->node, e->node_len) != DB_OK ||
+	    db_bind_text(stmt, 3, e->incident,
+	    e->incident_len) != DB_OK ||
+	    db_bind_int64(stmt, 4, e->taken_at_us) != DB_OK ||
+	    db_bind_text(stmt, 5, taken_at, strlen(taken_at)) !=
+	    DB_OK ||
+	    db_bind_int64(stmt, 6, e->bytes) != DB_OK ||
+	    db_bind_text(stmt, 7, e->rel_path, strlen(e->rel_path)) !=
+	    DB_OK ||
+	    db_bind_text(stmt, 8, labels, strlen(labels)) != DB_OK ||
+	    catalog_bind_measure(stmt, 9, e->stored_bytes) != DB_OK ||
+	    catalog_bind_measure(stmt, 10, e->received_at_us) != DB_OK ||
+	    db_step(stmt) != DB_DONE)
+		goto sql_failed;
 	catalog_statement_done(stmt);
 
 	json_array_foreach(e->triggers, i, trigger) {
@@ -264,33 +266,31 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 		reason = catalog_string(trigger, "reason");
 		if ((stmt = catalog_statement(c,
 		    CATALOG_INSERT_TRIGGER)) == NULL ||
-		    catalog_bind_text(stmt, 1, e->id, strlen(e->id)) !=
-		    SQLITE_OK ||
-		    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)i) !=
-		    SQLITE_OK ||
-		    catalog_bind_text(stmt, 3, source,
-		    source != NULL ? strlen(source) : 0) != SQLITE_OK ||
-		    catalog_bind_text(stmt, 4, reason,
-		    reason != NULL ? strlen(reason) : 0) != SQLITE_OK ||
-		    sqlite3_step(stmt) != SQLITE_DONE)
-			goto sqlite_failed;
+		    db_bind_text(stmt, 1, e->id, strlen(e->id)) !=
+		    DB_OK ||
+		    db_bind_int64(stmt, 2, (int64_t)i) !=
+		    DB_OK ||
+		    db_bind_text(stmt, 3, source,
+		    source != NULL ? strlen(source) : 0) != DB_OK ||
+		    db_bind_text(stmt, 4, reason,
+		    reason != NULL ? strlen(reason) : 0) != DB_OK ||
+		    db_step(stmt) != DB_DONE)
+			goto sql_failed;
 		catalog_statement_done(stmt);
 	}
 	stmt = NULL;
 
-	if (catalog_exec(c, "RELEASE catalog_add", err, errlen) == -1)
+	if (catalog_commit(c, err, errlen) == -1)
 		goto rollback;
 	rv = 0;
 	goto end;
 
-sqlite_failed:
+sql_failed:
 	errbuf_set(err, errlen, "catalog: add %s: %s", e->id,
-	    sqlite3_errmsg(c->db));
+	    db_errmsg(c->db));
 	catalog_statement_done(stmt);
 rollback:
-	/* Either may fail when SQLite already rolled the transaction back. */
-	sqlite3_exec(c->db, "ROLLBACK TO catalog_add", NULL, NULL, NULL);
-	sqlite3_exec(c->db, "RELEASE catalog_add", NULL, NULL, NULL);
+	catalog_rollback(c);
 end:
 	free(labels);
 	return rv;
@@ -513,11 +513,17 @@ catalog_rebuild_stats(struct catalog *c, const char *store_dir,
 {
 	memset(stats, 0, sizeof(*stats));
 	errbuf_set(err, errlen, "%s", "");
+	/* Shared by relays, it is the truth: no one store can rebuild it. */
+	if (c->is_shared) {
+		errbuf_set(err, errlen, "catalog: a PostgreSQL catalog is not "
+		    "rebuilt from a store");
+		return -1;
+	}
 	if (store_dir == NULL) {
 		errbuf_set(err, errlen, "catalog: no store to rebuild from");
 		return -1;
 	}
-	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1)
+	if (catalog_begin(c, err, errlen) == -1)
 		return -1;
 	if (catalog_exec(c, "DELETE FROM triggers", err, errlen) == -1 ||
 	    catalog_exec(c, "DELETE FROM snapshot_uris", err, errlen) == -1 ||
@@ -527,7 +533,7 @@ catalog_rebuild_stats(struct catalog *c, const char *store_dir,
 	    catalog_exec(c, "DELETE FROM snapshots", err, errlen) == -1 ||
 	    catalog_walk(c, store_dir, "incidents", 0, stats, err,
 	    errlen) == -1 ||
-	    catalog_exec(c, "COMMIT", err, errlen) == -1) {
+	    catalog_commit(c, err, errlen) == -1) {
 		catalog_rollback(c);
 		return -1;
 	}
@@ -566,28 +572,28 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 		CATALOG_DELETE_INCIDENT_REQUESTS,
 		CATALOG_DELETE_INCIDENT_SNAPSHOTS
 	};
-	sqlite3_stmt	*stmt;
+	struct db_stmt	*stmt;
 	size_t		 i;
 
 	if (id == NULL) {
 		errbuf_set(err, errlen, "catalog: no incident id");
 		return -1;
 	}
-	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1)
+	if (catalog_begin(c, err, errlen) == -1)
 		return -1;
 	for (i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
 		if ((stmt = catalog_statement(c, deletes[i])) == NULL ||
-		    catalog_bind_text(stmt, 1, id, strlen(id)) != SQLITE_OK ||
-		    sqlite3_step(stmt) != SQLITE_DONE) {
+		    db_bind_text(stmt, 1, id, strlen(id)) != DB_OK ||
+		    db_step(stmt) != DB_DONE) {
 			errbuf_set(err, errlen, "catalog: remove incident "
-			    "%s: %s", id, sqlite3_errmsg(c->db));
+			    "%s: %s", id, db_errmsg(c->db));
 			catalog_statement_done(stmt);
 			catalog_rollback(c);
 			return -1;
 		}
 		catalog_statement_done(stmt);
 	}
-	if (catalog_exec(c, "COMMIT", err, errlen) == -1) {
+	if (catalog_commit(c, err, errlen) == -1) {
 		catalog_rollback(c);
 		return -1;
 	}
@@ -599,7 +605,7 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
     size_t errlen)
 {
 	struct catalog_rebuild_stats	 stats;
-	sqlite3_stmt			*stmt;
+	struct db_stmt			*stmt;
 	json_t				*paths;
 	const char			*path;
 	size_t				 i;
@@ -607,21 +613,21 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
 
 	memset(&stats, 0, sizeof(stats));
 	errbuf_set(err, errlen, "%s", "");
-	if (store_dir == NULL)
+	if (store_dir == NULL || c->is_shared)
 		return 0;
 	/* The list first: a row that stays unmeasured must not loop. */
 	if ((paths = json_array()) == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_UNMEASURED)) == NULL ||
-	    sqlite3_bind_int64(stmt, 1, INT64_MAX) != SQLITE_OK) {
+	    db_bind_int64(stmt, 1, INT64_MAX) != DB_OK) {
 		json_decref(paths);
 		catalog_sql_error(c, err, errlen, "measure");
 		return -1;
 	}
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		if ((path = (const char *)sqlite3_column_text(stmt, 0)) != NULL)
+	while ((rc = db_step(stmt)) == DB_ROW)
+		if ((path = db_column_text(stmt, 0)) != NULL)
 			json_array_append_new(paths, json_string(path));
 	catalog_statement_done(stmt);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		json_decref(paths);
 		catalog_sql_error(c, err, errlen, "measure");
 		return -1;
@@ -630,7 +636,7 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
 		json_decref(paths);
 		return 0;
 	}
-	if (catalog_exec(c, "BEGIN IMMEDIATE", err, errlen) == -1) {
+	if (catalog_begin(c, err, errlen) == -1) {
 		json_decref(paths);
 		return -1;
 	}
@@ -646,7 +652,7 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
 	}
 	json_decref(paths);
 	if (i < json_array_size(paths) ||
-	    catalog_exec(c, "COMMIT", err, errlen) == -1) {
+	    catalog_commit(c, err, errlen) == -1) {
 		catalog_rollback(c);
 		return -1;
 	}

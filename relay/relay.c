@@ -261,15 +261,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s", err);
 		exit(1);
 	}
-	/*
-	 * Read and checked, not served yet: never run on the wrong store.
-	 * [catalog] backend = postgresql carries the cluster triggers and
-	 * the relay registry (cluster.c); the catalog itself stays SQLite
-	 * until its PostgreSQL driver lands.
-	 */
+	/* Read and checked, not served yet: never run on the wrong store. */
 	if (relay->conf.store_backend != RELAY_STORE_LOCAL) {
 		fprintf(stderr, "%s: [store] backend = s3 is not served by "
 		    "this build yet\n", o.path);
+		exit(1);
+	}
+	if (catalog_address(relay->catalog_path, sizeof(relay->catalog_path),
+	    relay->conf.catalog_backend == RELAY_CATALOG_POSTGRESQL,
+	    relay->conf.store_catalog_path, relay->conf.catalog_conninfo) ==
+	    -1) {
+		fprintf(stderr, "%s: [catalog] conninfo is too long\n",
+		    o.path);
 		exit(1);
 	}
 	if (o.is_check_only)
@@ -280,10 +283,13 @@ main(int argc, char **argv)
 		fatalx("event_base_new");
 	if (store_open(relay->conf.store_dir, err, sizeof(err)) == -1)
 		fatalx("store: %s", err);
-	relay->catalog_writer = catalog_open(relay->conf.store_catalog_path,
+	/* PostgreSQL unreachable: no uploads could be indexed; say so. */
+	relay->catalog_writer = catalog_open(relay->catalog_path,
 	    relay->conf.store_dir, &was_rebuilt, err, sizeof(err));
 	if (relay->catalog_writer == NULL)
-		fatalx("catalog: %s", err);
+		fatalx("%s", err);
+	if (err[0] != '\0')
+		log_info("%s", err);
 	if (was_rebuilt)
 		log_warnx("catalog %s was missing or corrupt: rebuilt from the "
 		    "store's manifests", relay->conf.store_catalog_path);
@@ -297,7 +303,7 @@ main(int argc, char **argv)
 	relay->disk = worker_start(relay->base);
 	relay_analysis_config(&relay->conf, &analysis_conf);
 	if ((relay->analysis = analysis_start(relay->base,
-	    relay->conf.store_dir, relay->conf.store_catalog_path,
+	    relay->conf.store_dir, relay->catalog_path,
 	    &analysis_conf, err, sizeof(err))) == NULL)
 		fatalx("analysis: %s", err);
 	if (ingest_listen(relay, err, sizeof(err)) == -1)

@@ -24,62 +24,16 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
 #include <sqlite3.h>
 
 #include "catalog.h"
 #include "store.h"
 
-/* 2026-11-18T11:06:40Z; one "minute" below is 60 s of microseconds. */
-#define T0		1795000000000000LL
+#include "catalog_fixture.h"
+
+/* One "minute" below is 60 s of microseconds. */
 #define MINUTE		60000000LL
-
-struct fixture {
-	char		 dir[PATH_MAX];
-	char		 db[PATH_MAX];
-	char		 store[PATH_MAX];
-	struct catalog	*catalog;
-};
-
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fixture	*f;
-
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_catalog.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->db, sizeof(f->db), "%s/catalog.db", f->dir);
-	snprintf(f->store, sizeof(f->store), "%s/store", f->dir);
-	if (mkdir(f->store, 0755) == -1)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture	*f = *state;
-
-	catalog_close(f->catalog);
-	nftw(f->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(f);
-	return 0;
-}
 
 static void
 open_catalog(struct fixture *f)
@@ -770,6 +724,7 @@ test_rebuild(void **state)
 	json_t		*m, *array;
 	char		 path[PATH_MAX], err[512];
 
+	FIXTURE_SQLITE_ONLY(f);
 	store_tree(f);
 	/* Not at the manifest depth, or hidden: never looked at. */
 	store_manifest_at(f, "incidents/.trash/web1/h-1",
@@ -828,7 +783,7 @@ test_rebuild(void **state)
 
 	/* A clean store: no warning. */
 	snprintf(path, sizeof(path), "%s/incidents/inc-2/web3", f->store);
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	nftw(path, fixture_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	assert_int_equal(catalog_rebuild(f->catalog, f->store, err,
 	    sizeof(err)), 0);
 	assert_string_equal(err, "");
@@ -849,6 +804,7 @@ test_open_missing_db(void **state)
 	char		 err[512], empty[PATH_MAX];
 	int		 was_rebuilt = -1;
 
+	FIXTURE_SQLITE_ONLY(f);
 	/* A new catalog over an empty store is created, not rebuilt. */
 	snprintf(empty, sizeof(empty), "%s/empty", f->dir);
 	assert_int_equal(mkdir(empty, 0755), 0);
@@ -894,6 +850,7 @@ test_open_error(void **state)
 	char		 path[PATH_MAX], err[512];
 	int		 was_rebuilt = -1;
 
+	FIXTURE_SQLITE_ONLY(f);
 	snprintf(path, sizeof(path), "%s/no/such/dir/catalog.db", f->dir);
 	assert_null(catalog_open(path, NULL, &was_rebuilt, err, sizeof(err)));
 	assert_non_null(strstr(err, path));
@@ -909,6 +866,7 @@ test_open_garbage(void **state)
 	char		 garbage[8192];
 	int		 was_rebuilt = -1;
 
+	FIXTURE_SQLITE_ONLY(f);
 	store_tree(f);
 	memset(garbage, 'g', sizeof(garbage) - 1);
 	garbage[sizeof(garbage) - 1] = '\0';
@@ -947,6 +905,7 @@ test_open_corrupt_pages(void **state)
 	FILE		*fp;
 	int		 was_rebuilt = -1;
 
+	FIXTURE_SQLITE_ONLY(f);
 	store_tree(f);
 	f->catalog = catalog_open(f->db, f->store, &was_rebuilt, err,
 	    sizeof(err));
@@ -988,6 +947,7 @@ test_open_wrong_version(void **state)
 	char		 corrupt[PATH_MAX], err[512];
 	int		 was_rebuilt = -1;
 
+	FIXTURE_SQLITE_ONLY(f);
 	open_catalog(f);
 	add(f, "stale", "web9", "inc-9", T0, 1, NULL);
 	catalog_close(f->catalog);
@@ -1026,6 +986,7 @@ test_two_connections(void **state)
 	char		 err[512];
 	int		 was_rebuilt = -1;
 
+	FIXTURE_SQLITE_ONLY(f);
 	store_tree(f);
 	f->catalog = catalog_open(f->db, f->store, &was_rebuilt, err,
 	    sizeof(err));

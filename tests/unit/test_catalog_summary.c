@@ -363,6 +363,7 @@ test_rebuild_reads_summaries(void **state)
 	char			 dir[PATH_MAX];
 	json_t			*s;
 
+	FIXTURE_SQLITE_ONLY(f);
 	snprintf(dir, sizeof(dir), "%s/incidents/i1/web1/r1", f->store);
 	write_json(dir, "manifest.json", manifest("r1", "web1", T0, "app",
 	    "x"));
@@ -398,6 +399,7 @@ test_migrate_from_version_1(void **state)
 	sqlite3		*db;
 	json_t		*s;
 
+	FIXTURE_SQLITE_ONLY(f);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 	    "PRAGMA journal_mode = WAL;"
@@ -439,6 +441,7 @@ test_migrate_from_version_2(void **state)
 	sqlite3		*db;
 	json_t		*briefs;
 
+	FIXTURE_SQLITE_ONLY(f);
 	open_catalog(f, NULL);
 	add(f, "v2", "web1", "inc", T0, "app", "x");
 	catalog_close(f->catalog);
