@@ -128,7 +128,8 @@ tt_pids="$tt_pids $!"
     bail "the second relay did not start: $(tail -3 "$T/relay2.log")"
 ok "the second relay, on the existing schema, migrated nothing" \
     sh -c "! grep -q 'schema migrated' '$T/relay2.log'"
-is "still one row of version" "$(psql_value 'select count(*) from tracetrap_schema')" 1
+is "still one row of the catalog's version" \
+    "$(psql_value "select count(*) from tracetrap_schema where part = 'catalog'")" 1
 ok "db1 uploads 2 snapshots to the second relay" upload 5444 db1 2
 is "the first relay lists the second's" \
     "$(api '/v1/snapshots?node=db1' | jq '.snapshots | length')" 2

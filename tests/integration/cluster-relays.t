@@ -74,9 +74,12 @@ d=$(find "$T/r2/store/incidents/$inc1/nodeB" -mindepth 1 -maxdepth 1 -type d)
 is "B's manifest names the incident" "$(jq -r .incident "$d/manifest.json")" "$inc1"
 is "and the reason given at A" "$(jq -r '.triggers[0].reason' "$d/manifest.json")" \
     "errors everywhere"
-is "relay 2's API lists the incident with node B" \
-    "$(curl -s "http://127.0.0.1:5482/v1/incidents/$inc1" | jq -r '[.snapshots[].node] | join(",")')" \
-    nodeB
+# One catalog (PostgreSQL): one incident with both nodes, whichever relay.
+for port in 5481 5482; do
+	is "the API on $port lists the incident with both nodes" \
+	    "$(curl -s "http://127.0.0.1:$port/v1/incidents/$inc1" | jq -r '[.snapshots[].node] | sort | join(",")')" \
+	    nodeA,nodeB
+done
 is "one row for it in cluster_triggers" \
     "$(sql "select origin_relay || ' ' || origin_node from cluster_triggers where incident = '$inc1'")" \
     "relay1 nodeA"
