@@ -158,15 +158,15 @@ end:
 void
 relay_peers_resolve(struct relay_link *link)
 {
-	struct evutil_addrinfo	 hints;
+	const struct evutil_addrinfo hints = {
+		.ai_family = AF_UNSPEC,		/* A and AAAA: every relay */
+		.ai_socktype = SOCK_STREAM,
+		.ai_protocol = IPPROTO_TCP,
+	};
 	struct link_lookup	*lookup;
 	char			 port[8];
 	size_t			 i;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
 	link->nfound = 0;
 	link->resolve_error[0] = '\0';
 	/*
