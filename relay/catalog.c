@@ -51,13 +51,31 @@
 	"discarded = NULL, requests = NULL, slowest_us = NULL, "	\
 	"errors = NULL, history_lost = NULL"
 
+/* catalog_set_relay(): set once at start-up, before any thread opens one. */
+char		 catalog_relay_name[CATALOG_RELAY_MAX];
+static int	 catalog_is_scoped;
+
+void
+catalog_set_relay(const char *name, int is_scoped)
+{
+	snprintf(catalog_relay_name, sizeof(catalog_relay_name), "%s", name);
+	catalog_is_scoped = is_scoped;
+}
+
+const char *
+catalog_scope(void)
+{
+	return catalog_is_scoped ? catalog_relay_name : "";
+}
+
 static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_DELETE_TRIGGERS] =
 	    "DELETE FROM triggers WHERE snapshot_id = ?1",
 	[CATALOG_INSERT_SNAPSHOT] =
 	    "INSERT INTO snapshots (id, node, incident, taken_at_us, "
 	    "taken_at, bytes, path, labels_json, stored_bytes, "
-	    "received_at_us) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "received_at_us, relay) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10, ?11) "
 	    CATALOG_REPLACE_SNAPSHOT,
 	[CATALOG_INSERT_TRIGGER] =
 	    "INSERT INTO triggers (snapshot_id, seq, source, reason) "
@@ -85,12 +103,12 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	 */
 	[CATALOG_TOTAL_BYTES] =
 	    "SELECT coalesce(sum(coalesce(stored_bytes, bytes)), 0) "
-	    "FROM snapshots",
+	    "FROM snapshots WHERE ?1 = '' OR relay = ?1",
 	[CATALOG_OLDEST_INCIDENT] =
 	    "SELECT incident, max(coalesce(received_at_us, taken_at_us)) "
 	    "AS last_us, sum(coalesce(stored_bytes, bytes)) "
-	    "FROM snapshots GROUP BY incident ORDER BY last_us, incident "
-	    "LIMIT 1",
+	    "FROM snapshots WHERE ?1 = '' OR relay = ?1 "
+	    "GROUP BY incident ORDER BY last_us, incident LIMIT 1",
 	[CATALOG_UNMEASURED] =
 	    "SELECT path FROM snapshots WHERE stored_bytes IS NULL LIMIT ?1",
 	[CATALOG_INSERT_REQUEST] =
@@ -102,23 +120,29 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	    "SELECT 1 FROM incident_requests WHERE incident = ?1 AND "
 	    "node = ?2",
 	[CATALOG_DELETE_INCIDENT_REQUESTS] =
-	    "DELETE FROM incident_requests WHERE incident = ?1",
+	    "DELETE FROM incident_requests WHERE incident = ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM snapshots WHERE incident = ?1)",
 	[CATALOG_DELETE_OLD_REQUESTS] =
 	    "DELETE FROM incident_requests WHERE requested_at_us < ?1",
 	[CATALOG_DELETE_INCIDENT_TRIGGERS] =
 	    "DELETE FROM triggers WHERE snapshot_id IN "
-	    "(SELECT id FROM snapshots WHERE incident = ?1)",
+	    "(SELECT id FROM snapshots WHERE incident = ?1 "
+	    "AND (?2 = '' OR relay = ?2))",
 	[CATALOG_DELETE_INCIDENT_SNAPSHOTS] =
-	    "DELETE FROM snapshots WHERE incident = ?1",
+	    "DELETE FROM snapshots WHERE incident = ?1 "
+	    "AND (?2 = '' OR relay = ?2)",
 	[CATALOG_DELETE_INCIDENT_URIS] =
 	    "DELETE FROM snapshot_uris WHERE snapshot_id IN "
-	    "(SELECT id FROM snapshots WHERE incident = ?1)",
+	    "(SELECT id FROM snapshots WHERE incident = ?1 "
+	    "AND (?2 = '' OR relay = ?2))",
 	[CATALOG_DELETE_INCIDENT_STATUSES] =
 	    "DELETE FROM snapshot_statuses WHERE snapshot_id IN "
-	    "(SELECT id FROM snapshots WHERE incident = ?1)",
+	    "(SELECT id FROM snapshots WHERE incident = ?1 "
+	    "AND (?2 = '' OR relay = ?2))",
 	[CATALOG_DELETE_INCIDENT_BRIEFS] =
 	    "DELETE FROM snapshot_briefs WHERE snapshot_id IN "
-	    "(SELECT id FROM snapshots WHERE incident = ?1)",
+	    "(SELECT id FROM snapshots WHERE incident = ?1 "
+	    "AND (?2 = '' OR relay = ?2))",
 	[CATALOG_SET_SUMMARY] =
 	    "UPDATE snapshots SET analyzer_version = ?2, analysis = ?3, "
 	    "events = ?4, discarded = ?5, requests = ?6, slowest_us = ?7, "
@@ -152,8 +176,9 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	    "SELECT " CATALOG_SNAPSHOT_COLUMNS " FROM snapshots s "
 	    "WHERE s.id = ?1",
 	[CATALOG_UNANALYZED] =
-	    "SELECT id, path FROM snapshots WHERE analyzer_version IS NULL "
-	    "OR analyzer_version < ?1 ORDER BY taken_at_us DESC LIMIT ?2",
+	    "SELECT id, path FROM snapshots WHERE (analyzer_version IS NULL "
+	    "OR analyzer_version < ?1) AND (?3 = '' OR relay = ?3) "
+	    "ORDER BY taken_at_us DESC LIMIT ?2",
 };
 
 void

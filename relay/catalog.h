@@ -21,6 +21,18 @@
 struct catalog;
 
 /*
+ * The relay whose catalog handles this process opens (call before the
+ * first): its name goes into every row it writes. is_scoped limits
+ * retention (catalog_total_bytes, catalog_oldest_incident,
+ * catalog_remove_incident) and catalog_unanalyzed to the rows this relay
+ * wrote: for relays that share a catalog but not a store, where another
+ * relay's rows name files this one does not have. Without a call, rows
+ * name no relay and nothing is scoped.
+ */
+#define CATALOG_RELAY_MAX	64
+void		 catalog_set_relay(const char *name, int is_scoped);
+
+/*
  * The catalog's address, what catalog_open and catalog_reader take: the
  * SQLite file's path, or "postgresql:" and a libpq conninfo. -1 when it
  * does not fit len.

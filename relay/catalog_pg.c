@@ -98,6 +98,10 @@ static const char *const catalog_pg_migrations[] = {
 	"  ON snapshot_statuses (status, snapshot_id);"
 	"CREATE INDEX incident_requests_at"
 	"  ON incident_requests (requested_at_us);",
+	/* 2: the relay that stored each snapshot (catalog_set_relay). */
+	"ALTER TABLE snapshots"
+	"  ADD COLUMN relay TEXT COLLATE \"C\" NOT NULL DEFAULT '';"
+	"CREATE INDEX snapshots_relay ON snapshots (relay, incident);",
 };
 
 #define CATALOG_PG_VERSION						\
@@ -120,6 +124,24 @@ catalog_pg_version(struct catalog *c, int64_t *version)
 		*version = db_column_int64(stmt, 0);
 	db_finalize(stmt);
 	return rc == DB_ROW || rc == DB_DONE ? 0 : -1;
+}
+
+/* 1 when tracetrap_schema exists and says our part is current. */
+static int
+catalog_pg_is_current(struct catalog *c)
+{
+	struct db_stmt	*stmt;
+	int64_t		 exists = 0, version = 0;
+
+	if ((stmt = db_prepare(c->db, "SELECT CASE WHEN "
+	    "to_regclass('tracetrap_schema') IS NULL THEN 0 ELSE 1 END",
+	    0)) == NULL)
+		return 0;
+	if (db_step(stmt) == DB_ROW)
+		exists = db_column_int64(stmt, 0);
+	db_finalize(stmt);
+	return exists == 1 && catalog_pg_version(c, &version) == 0 &&
+	    version == CATALOG_PG_VERSION;
 }
 
 static int
@@ -150,6 +172,14 @@ catalog_pg_migrate(struct catalog *c, char *err, size_t errlen)
 	int64_t	version;
 	int	i;
 
+	/*
+	 * Up to date: no DDL at all. PostgreSQL checks the CREATE privilege
+	 * before IF NOT EXISTS, and a role may lose it after the first start.
+	 */
+	if (catalog_pg_is_current(c)) {
+		errbuf_set(err, errlen, "%s", "");
+		return 0;
+	}
 	if (catalog_begin(c, err, errlen) == -1)
 		return -1;
 	/* The lock first: CREATE TABLE IF NOT EXISTS alone can race. */

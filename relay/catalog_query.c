@@ -703,7 +703,8 @@ catalog_total_bytes(struct catalog *c)
 
 	if ((stmt = catalog_statement(c, CATALOG_TOTAL_BYTES)) == NULL)
 		return 0;
-	if (db_step(stmt) == DB_ROW &&
+	if (db_bind_text(stmt, 1, catalog_scope(), strlen(catalog_scope())) ==
+	    DB_OK && db_step(stmt) == DB_ROW &&
 	    db_column_int64(stmt, 0) > 0)
 		total = (uint64_t)db_column_int64(stmt, 0);
 	catalog_statement_done(stmt);
@@ -727,7 +728,9 @@ catalog_oldest_incident(struct catalog *c, char *id, size_t len,
 	if (id == NULL || len == 0 ||
 	    (stmt = catalog_statement(c, CATALOG_OLDEST_INCIDENT)) == NULL)
 		return -1;
-	rc = db_step(stmt);
+	if ((rc = db_bind_text(stmt, 1, catalog_scope(),
+	    strlen(catalog_scope()))) == DB_OK)
+		rc = db_step(stmt);
 	if (rc == DB_DONE)
 		rv = 0;
 	else if (rc == DB_ROW &&

@@ -81,6 +81,10 @@ struct catalog_rebuild_stats {
 	char		 first_skipped[512];
 };
 
+/* catalog.c: catalog_set_relay()'s name, and the scope ("" = all). */
+extern char	 catalog_relay_name[];
+const char	*catalog_scope(void);
+
 /* catalog.c */
 void		 catalog_sql_error(struct catalog *, char *err, size_t errlen,
 		    const char *what);

@@ -25,10 +25,11 @@
  * Bump on any schema change. An older catalog is migrated when
  * catalog_migrate() knows how (version 1: the analysis's columns and
  * tables; version 2: the briefs; version 3: what the relay measured
- * itself, and the incidents it asked nodes for), else moved aside and
- * rebuilt from the store.
+ * itself, and the incidents it asked nodes for; version 4: the relay
+ * that stored each snapshot), else moved aside and rebuilt from the
+ * store.
  */
-#define CATALOG_SCHEMA_VERSION		4
+#define CATALOG_SCHEMA_VERSION		5
 /* 0x54546361, "TTca": tells our files from any other SQLite database. */
 #define CATALOG_APPLICATION_ID		1414816609
 
@@ -133,7 +134,8 @@ static const char catalog_schema[] =
 	"  errors INTEGER,"
 	"  history_lost INTEGER,"
 	"  stored_bytes INTEGER,"
-	"  received_at_us INTEGER"
+	"  received_at_us INTEGER,"
+	"  relay TEXT NOT NULL DEFAULT ''"
 	");"
 	/* One row per trigger, in manifest order (seq). */
 	"CREATE TABLE IF NOT EXISTS triggers ("
@@ -157,7 +159,7 @@ static const char catalog_schema[] =
 	"PRAGMA user_version = " CATALOG_STRINGIFY(CATALOG_SCHEMA_VERSION) ";"
 	"PRAGMA application_id = " CATALOG_STRINGIFY(CATALOG_APPLICATION_ID) ";";
 
-/* From versions 1, 2 and 3, inside catalog_migrate()'s transaction. */
+/* From versions 1 to 4, inside catalog_migrate()'s transaction. */
 static const char catalog_migrate_1[] =
 	CATALOG_ANALYSIS_COLUMNS
 	CATALOG_ANALYSIS_TABLES
@@ -169,6 +171,10 @@ static const char catalog_migrate_3[] =
 	CATALOG_STORED_COLUMNS
 	CATALOG_REQUESTS_TABLE
 	"PRAGMA user_version = 4;";
+/* Rows from before are this relay's: its own file has no other. */
+static const char catalog_migrate_4[] =
+	"ALTER TABLE snapshots ADD COLUMN relay TEXT NOT NULL DEFAULT '';"
+	"PRAGMA user_version = 5;";
 
 /* What catalog_check found in an existing file. */
 enum catalog_state {
@@ -332,7 +338,7 @@ end:
 }
 
 /*
- * Brings a version 1, 2 or 3 catalog to version 4 in one transaction.
+ * Brings a version 1 to 4 catalog to version 5 in one transaction.
  * Two connections may try at once: the second, once through the lock,
  * finds the work done. Version 4's measures are filled in afterwards, by
  * the writer (catalog_measure_store), from the store.
@@ -357,6 +363,9 @@ catalog_migrate(struct catalog *c, char *err, size_t errlen)
 	    catalog_migrate_2, err, errlen) == -1)
 		goto error;
 	if (version >= 1 && version <= 3 && catalog_exec(c, catalog_migrate_3,
+	    err, errlen) == -1)
+		goto error;
+	if (version >= 1 && version <= 4 && catalog_exec(c, catalog_migrate_4,
 	    err, errlen) == -1)
 		goto error;
 	if (catalog_commit(c, err, errlen) == 0)

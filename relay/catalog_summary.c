@@ -235,7 +235,9 @@ catalog_unanalyzed(struct catalog *c, int version, int limit)
 	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL)
 		return todo;
 	if (db_bind_int64(stmt, 1, version) == DB_OK &&
-	    db_bind_int64(stmt, 2, limit) == DB_OK) {
+	    db_bind_int64(stmt, 2, limit) == DB_OK &&
+	    db_bind_text(stmt, 3, catalog_scope(), strlen(catalog_scope())) ==
+	    DB_OK) {
 		while (db_step(stmt) == DB_ROW) {
 			id = db_column_text(stmt, 0);
 			path = db_column_text(stmt, 1);

@@ -255,6 +255,8 @@ catalog_insert(struct catalog *c, const struct catalog_entry *e,
 	    db_bind_text(stmt, 8, labels, strlen(labels)) != DB_OK ||
 	    catalog_bind_measure(stmt, 9, e->stored_bytes) != DB_OK ||
 	    catalog_bind_measure(stmt, 10, e->received_at_us) != DB_OK ||
+	    db_bind_text(stmt, 11, catalog_relay_name,
+	    strlen(catalog_relay_name)) != DB_OK ||
 	    db_step(stmt) != DB_DONE)
 		goto sql_failed;
 	catalog_statement_done(stmt);
@@ -564,14 +566,16 @@ int
 catalog_remove_incident(struct catalog *c, const char *id, char *err,
     size_t errlen)
 {
+	/* The requests go once no relay holds a snapshot of it any more. */
 	static const enum catalog_statement deletes[] = {
 		CATALOG_DELETE_INCIDENT_TRIGGERS,
 		CATALOG_DELETE_INCIDENT_URIS,
 		CATALOG_DELETE_INCIDENT_STATUSES,
 		CATALOG_DELETE_INCIDENT_BRIEFS,
-		CATALOG_DELETE_INCIDENT_REQUESTS,
-		CATALOG_DELETE_INCIDENT_SNAPSHOTS
+		CATALOG_DELETE_INCIDENT_SNAPSHOTS,
+		CATALOG_DELETE_INCIDENT_REQUESTS
 	};
+	const char	*scope = catalog_scope();
 	struct db_stmt	*stmt;
 	size_t		 i;
 
@@ -584,6 +588,8 @@ catalog_remove_incident(struct catalog *c, const char *id, char *err,
 	for (i = 0; i < sizeof(deletes) / sizeof(deletes[0]); i++) {
 		if ((stmt = catalog_statement(c, deletes[i])) == NULL ||
 		    db_bind_text(stmt, 1, id, strlen(id)) != DB_OK ||
+		    (deletes[i] != CATALOG_DELETE_INCIDENT_REQUESTS &&
+		    db_bind_text(stmt, 2, scope, strlen(scope)) != DB_OK) ||
 		    db_step(stmt) != DB_DONE) {
 			errbuf_set(err, errlen, "catalog: remove incident "
 			    "%s: %s", id, db_errmsg(c->db));
@@ -608,7 +614,7 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
 	struct db_stmt			*stmt;
 	json_t				*paths;
 	const char			*path;
-	size_t				 i;
+	size_t				 i, n;
 	int				 rc;
 
 	memset(&stats, 0, sizeof(stats));
@@ -640,7 +646,8 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
 		json_decref(paths);
 		return -1;
 	}
-	for (i = 0; i < json_array_size(paths); i++) {
+	n = json_array_size(paths);
+	for (i = 0; i < n; i++) {
 		path = json_string_value(json_array_get(paths, i));
 		if (!store_is_valid_path(path)) {
 			catalog_skip(&stats, path, "not a store path");
@@ -651,8 +658,7 @@ catalog_measure_store(struct catalog *c, const char *store_dir, char *err,
 			break;
 	}
 	json_decref(paths);
-	if (i < json_array_size(paths) ||
-	    catalog_commit(c, err, errlen) == -1) {
+	if (i < n || catalog_commit(c, err, errlen) == -1) {
 		catalog_rollback(c);
 		return -1;
 	}

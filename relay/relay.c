@@ -170,6 +170,23 @@ relay_reload(struct relay *relay)
 	    strcmp(next->api_address, relay->conf.api_address) != 0)
 		log_warnx("reload: [listen], [api] address and [store] dir "
 		    "change only at restart; keeping the current ones");
+	/* Where snapshots and rows live, and who this relay is to the tier. */
+	if (strcmp(next->name, relay->conf.name) != 0 ||
+	    next->store_backend != relay->conf.store_backend ||
+	    strcmp(next->store_s3_endpoint, relay->conf.store_s3_endpoint) != 0 ||
+	    strcmp(next->store_s3_bucket, relay->conf.store_s3_bucket) != 0 ||
+	    strcmp(next->store_s3_prefix, relay->conf.store_s3_prefix) != 0 ||
+	    strcmp(next->store_s3_region, relay->conf.store_s3_region) != 0 ||
+	    strcmp(next->store_s3_credentials,
+	    relay->conf.store_s3_credentials) != 0 ||
+	    strcmp(next->store_s3_ca, relay->conf.store_s3_ca) != 0 ||
+	    next->store_s3_part_size != relay->conf.store_s3_part_size ||
+	    next->catalog_backend != relay->conf.catalog_backend ||
+	    strcmp(next->catalog_conninfo, relay->conf.catalog_conninfo) != 0 ||
+	    next->fleet_heartbeat_ms != relay->conf.fleet_heartbeat_ms)
+		log_warnx("reload: [node] name, [store] backend and s3_*, "
+		    "[catalog] and [fleet] heartbeat change only at restart; "
+		    "keeping the current ones");
 	relay->conf.fleet_cooldown_ms = next->fleet_cooldown_ms;
 	relay->conf.fleet_max_per_hour = next->fleet_max_per_hour;
 	relay->conf.fleet_node_max_per_hour = next->fleet_node_max_per_hour;
@@ -267,6 +284,13 @@ main(int argc, char **argv)
 		    "this build yet\n", o.path);
 		exit(1);
 	}
+	/*
+	 * Relays that share a catalog but not a store each retain (and
+	 * analyze) what they stored; on one bucket, retention is the tier's.
+	 */
+	catalog_set_relay(relay->conf.name,
+	    relay->conf.catalog_backend == RELAY_CATALOG_POSTGRESQL &&
+	    relay->conf.store_backend == RELAY_STORE_LOCAL);
 	if (catalog_address(relay->catalog_path, sizeof(relay->catalog_path),
 	    relay->conf.catalog_backend == RELAY_CATALOG_POSTGRESQL,
 	    relay->conf.store_catalog_path, relay->conf.catalog_conninfo) ==

@@ -138,6 +138,10 @@ open_thread(void *arg)
 	return catalog_open(address, NULL, NULL, err, sizeof(err));
 }
 
+/* The catalog part's version this relay's migrations reach. */
+#define CATALOG_PG_TEST_VERSION	2
+#define CATALOG_PG_TEST_STRING	"2"
+
 /* Relays starting at once: one migrates, none fails, none twice. */
 static void
 test_concurrent_migrations(void **state)
@@ -158,7 +162,7 @@ test_concurrent_migrations(void **state)
 		catalog_close(c);
 	}
 	assert_int_equal(pg_query_int("SELECT version FROM tracetrap_schema "
-	    "WHERE part = 'catalog'"), 1);
+	    "WHERE part = 'catalog'"), CATALOG_PG_TEST_VERSION);
 	assert_int_equal(pg_query_int("SELECT count(*) FROM "
 	    "tracetrap_schema"), 1);
 }
@@ -185,8 +189,8 @@ test_migrate_once(void **state)
 	    "'catalog'");
 	assert_null(catalog_open(address, NULL, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	pg_exec("UPDATE tracetrap_schema SET version = 1 WHERE part = "
-	    "'catalog'");
+	pg_exec("UPDATE tracetrap_schema SET version = "
+	    CATALOG_PG_TEST_STRING " WHERE part = 'catalog'");
 }
 
 static json_t *

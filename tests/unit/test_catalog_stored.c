@@ -201,6 +201,7 @@ test_migrate_from_version_3(void **state)
 	f->catalog = NULL;
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE incident_requests;"
+	    "ALTER TABLE snapshots DROP COLUMN relay;"
 	    "ALTER TABLE snapshots DROP COLUMN stored_bytes;"
 	    "ALTER TABLE snapshots DROP COLUMN received_at_us;"
 	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
@@ -209,7 +210,7 @@ test_migrate_from_version_3(void **state)
 	/* A reader migrates the schema, and measures nothing. */
 	open_catalog(f, NULL, warning, sizeof(warning));
 	assert_string_equal(warning, "");
-	assert_int_equal(column(f, "PRAGMA user_version"), 4);
+	assert_int_equal(column(f, "PRAGMA user_version"), 5);
 	assert_int_equal(column(f, "SELECT count(*) FROM snapshots WHERE "
 	    "stored_bytes IS NULL"), 3);
 	catalog_close(f->catalog);
@@ -316,6 +317,71 @@ test_requests(void **state)
 	    0);
 }
 
+/*
+ * Relays sharing a catalog but not a store: each one's retention sees and
+ * removes only the rows it wrote, even of an incident they share; and
+ * with no scope, the whole catalog counts.
+ */
+static void
+add_as(struct fixture *f, const char *relay, const char *id,
+    const char *incident, const char *node, uint64_t bytes, int64_t at)
+{
+	json_t	*m;
+	char	 path[256], err[512];
+
+	catalog_set_relay(relay, 1);
+	m = manifest(id, node, at, (int64_t)bytes, 0);
+	json_object_set_new(m, "incident", json_string(incident));
+	snprintf(path, sizeof(path), "incidents/%s/%s/%s", incident, node, id);
+	if (catalog_add_stored(f->catalog, m, path, bytes, at, err,
+	    sizeof(err)) != 0)
+		fail_msg("catalog_add_stored: %s", err);
+	json_decref(m);
+}
+
+static void
+test_retention_scoped_to_relay(void **state)
+{
+	struct fixture	*f = *state;
+	json_t		*m;
+	char		 id[64], err[512];
+
+	open_catalog(f, NULL, NULL, 0);
+	add_as(f, "r1", "a1", "inc-a", "web1", 4096, T0);
+	add_as(f, "r2", "b1", "inc-a", "web2", 8192, T0 - HOUR);
+	add_as(f, "r2", "b2", "inc-b", "web2", 100, T0 - 2 * HOUR);
+
+	catalog_set_relay("r1", 1);
+	assert_int_equal(catalog_total_bytes(f->catalog), 4096);
+	assert_int_equal(catalog_oldest_incident(f->catalog, id, sizeof(id),
+	    NULL, NULL), 1);
+	assert_string_equal(id, "inc-a");
+	assert_int_equal(catalog_remove_incident(f->catalog, "inc-a", err,
+	    sizeof(err)), 0);
+	assert_null(m = catalog_snapshot(f->catalog, "a1"));
+	/* r2's snapshot of that incident stays, and so do its requests. */
+	assert_non_null(m = catalog_snapshot(f->catalog, "b1"));
+	json_decref(m);
+	assert_int_equal(catalog_total_bytes(f->catalog), 0);
+	assert_int_equal(catalog_oldest_incident(f->catalog, id, sizeof(id),
+	    NULL, NULL), 0);
+
+	catalog_set_relay("r2", 1);
+	assert_int_equal(catalog_total_bytes(f->catalog), 8192 + 100);
+	assert_int_equal(catalog_oldest_incident(f->catalog, id, sizeof(id),
+	    NULL, NULL), 1);
+	assert_string_equal(id, "inc-b");
+
+	catalog_set_relay("r2", 0);
+	assert_int_equal(catalog_total_bytes(f->catalog), 8192 + 100);
+	add_as(f, "", "c1", "inc-c", "web3", 1, T0);
+	catalog_set_relay("", 0);
+	assert_int_equal(catalog_total_bytes(f->catalog), 8192 + 100 + 1);
+	assert_int_equal(catalog_remove_incident(f->catalog, "inc-a", err,
+	    sizeof(err)), 0);
+	assert_null(catalog_snapshot(f->catalog, "b1"));
+}
+
 int
 main(void)
 {
@@ -323,6 +389,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retention_goes_by_measures,
 		    setup, teardown),
 		cmocka_unit_test(test_check_manifest),
+		cmocka_unit_test_setup_teardown(test_retention_scoped_to_relay,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_3,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_stored, setup,

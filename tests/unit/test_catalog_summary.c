@@ -450,6 +450,7 @@ test_migrate_from_version_2(void **state)
 	/* What versions 3 and 4 added goes, as a version 2 never had it. */
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE snapshot_briefs;"
 	    "DROP TABLE incident_requests;"
+	    "ALTER TABLE snapshots DROP COLUMN relay;"
 	    "ALTER TABLE snapshots DROP COLUMN stored_bytes;"
 	    "ALTER TABLE snapshots DROP COLUMN received_at_us;"
 	    "PRAGMA user_version = 2;", NULL, NULL, NULL), SQLITE_OK);
