@@ -20,7 +20,8 @@
  *     is not read until they drain (ingest_upload.c);
  *   - a peer that does not read what it is sent stops being read past
  *     INGEST_OUTPUT_HIGH, and is dropped when nothing of its output goes
- *     out for INGEST_WRITE_SECONDS: PINGs cannot pile up PONGs;
+ *     out for INGEST_WRITE_SECONDS: PINGs cannot pile up PONGs. The
+ *     kernel's send buffer is bounded too (INGEST_SNDBUF);
  *   - after a protocol error the peer gets an ERROR frame and
  *     INGEST_CLOSING_SECONDS to read it.
  */
@@ -428,8 +429,16 @@ ingest_on_write(struct bufferevent *bev, void *arg)
 	struct ingest_conn *c = arg;
 
 	(void)bev;
+	/*
+	 * libevent defers this callback and checks the low mark when it
+	 * schedules it: one scheduled before the ERROR was queued, under
+	 * INGEST_OUTPUT_LOW, runs with the ERROR still to go. Only an empty
+	 * buffer means the peer has it; otherwise the next drain, or the
+	 * closing timeout, ends the connection.
+	 */
 	if (c->state == INGEST_CLOSING) {
-		ingest_drop(c, "protocol error");
+		if (evbuffer_get_length(c->out) == 0)
+			ingest_drop(c, "protocol error");
 		return;
 	}
 	if ((c->paused & INGEST_PAUSE_OUTPUT) &&
@@ -498,8 +507,11 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 		    EVUTIL_SOCKET_ERROR()));
 	else
 		snprintf(err, sizeof(err), "connection closed");
-	/* Bytes of an unfinished frame left behind: say so, it is the cause. */
-	if (c->state != INGEST_HANDSHAKE &&
+	/*
+	 * Bytes of an unfinished frame left behind: say so, it is the cause
+	 * (not once closing: what is left then is the frame in error).
+	 */
+	if ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		snprintf(why, sizeof(why), "connection closed in the middle of "
 		    "a frame (%s)", err);
@@ -534,6 +546,7 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 	SSL			*ssl;
 	char			 host[INET6_ADDRSTRLEN] = "?";
 	unsigned		 port = 0;
+	int			 sndbuf = INGEST_SNDBUF;
 
 	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
@@ -545,6 +558,10 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 		    sizeof(host));
 		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
 	}
+	/* Harmless if refused: the output high mark still bounds it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)) == -1)
+		log_debug("%s:%u: SO_SNDBUF: %s", host, port, strerror(errno));
 	if ((ssl = SSL_new(relay->ssl)) == NULL) {
 		log_warnx("SSL_new: %s", tls_error());
 		evutil_closesocket(fd);

@@ -46,6 +46,16 @@
  */
 #define INGEST_OUTPUT_HIGH	(256 * 1024)
 #define INGEST_OUTPUT_LOW	(64 * 1024)
+/*
+ * The kernel's send buffer of a recorder's socket (SO_SNDBUF; Linux
+ * doubles it for its own bookkeeping). The relay sends recorders little:
+ * HELLO, PONGs, ACKs, SNAPSHOT_REQUESTs, an ERROR. Left to autotuning, a
+ * peer that reads nothing would get megabytes of kernel memory each
+ * (tcp_wmem's maximum, 4 MiB by default) before INGEST_OUTPUT_HIGH is
+ * ever reached: bounded, a connection holds at most this and the high
+ * mark, and a peer that stops reading is seen to stop at once.
+ */
+#define INGEST_SNDBUF		(64 * 1024)
 
 /* Why a connection is not read: a bit each, all clear to read again. */
 #define INGEST_PAUSE_QUEUE	0x1	/* its disk jobs are over the mark */

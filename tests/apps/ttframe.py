@@ -23,6 +23,14 @@ Scenarios (each prints one line saying what the relay did):
                             MEGABYTES went out or the relay stops reading:
                             "blocked after N bytes" or "sent N bytes";
                             then, still reading nothing, HOLD seconds more
+  error-unread PINGS UNTIL  PINGS pings, never reading the PONGs, then a
+                            frame of an unknown type: "error sent after N
+                            pings"; then still nothing read until the file
+                            UNTIL exists (60 s at most), and then all that
+                            arrived: "read N bytes, ERROR frame received|
+                            not received, then how it ended". With
+                            --rcvbuf, set it small: the relay's PONGs then
+                            fill the kernel's buffers soon
 """
 import argparse
 import json
@@ -70,7 +78,12 @@ def connect(args):
     ctx.load_verify_locations(args.ca)
     if args.cert:
         ctx.load_cert_chain(args.cert, args.key)
-    raw = socket.create_connection(("127.0.0.1", args.port), timeout=10)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Before connect(), or the window is agreed on already.
+    if args.rcvbuf:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", args.port))
     sock = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
     # TLS 1.3 reports a refused client certificate only on the first read.
     sock.sendall(jframe(HELLO, {"version": 1, "software": "ttframe"}))
@@ -126,6 +139,47 @@ def upload(sock, manifest_path, data_dir, lie_bytes, pause_file=None):
     return answer(sock)
 
 
+def error_unread(sock, pings, until):
+    ping = jframe(PING, {})
+    sock.settimeout(10)
+    sent = 0
+    try:
+        while sent < pings:
+            n = min(512, pings - sent)
+            sock.sendall(ping * n)
+            sent += n
+        sock.sendall(frame(99, b"{}"))
+    except (socket.timeout, ssl.SSLError, OSError) as e:
+        print("blocked after %d pings (%s)" % (sent, e.__class__.__name__))
+        return
+    print("error sent after %d pings" % sent, flush=True)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(until) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Now read it all: PONGs, and the ERROR if it ever got out.
+    sock.settimeout(2)
+    data = b""
+    try:
+        while True:
+            part = sock.recv(65536)
+            if not part:
+                how = "closed"
+                break
+            data += part
+    except socket.timeout:
+        how = "still open"
+    except (ssl.SSLError, OSError) as e:
+        how = "cut (%s)" % e.__class__.__name__
+    has_error = False
+    offset = 0
+    while offset + 8 <= len(data):
+        length, ftype = struct.unpack(">IB", data[offset:offset + 5])
+        has_error = has_error or ftype == ERROR
+        offset += 8 + length
+    print("read %d bytes, ERROR frame %s, then %s" % (
+        len(data), "received" if has_error else "not received", how))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -134,6 +188,7 @@ def main():
     parser.add_argument("--key")
     parser.add_argument("--lie-bytes", type=int, default=0)
     parser.add_argument("--pause-after-first")
+    parser.add_argument("--rcvbuf", type=int, default=0)
     parser.add_argument("scenario")
     parser.add_argument("rest", nargs="*")
     args = parser.parse_args()
@@ -196,6 +251,8 @@ def main():
             # Still reading nothing: the relay's write timeout is next.
             if len(args.rest) > 1:
                 time.sleep(float(args.rest[1]))
+    elif args.scenario == "error-unread":
+        error_unread(sock, int(args.rest[0]), args.rest[1])
     else:
         print("unknown scenario", file=sys.stderr)
         return 2
