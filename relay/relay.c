@@ -22,11 +22,13 @@
 #include "log.h"
 #include "relay.h"
 #include "store.h"
+#include "store_backend.h"
 #include "tls.h"
 #include "xmalloc.h"
 
 #define RELAY_DEFAULT_CONFIG	"/etc/tracetrap/relay.conf"
 #define RELAY_RETENTION_SECONDS	60
+#define RELAY_BUCKET_THREADS	2	/* concurrent commits to S3 */
 
 static void	relay_analysis_config(const struct relay_config *,
 		    struct analysis_config *);
@@ -39,9 +41,12 @@ struct relay_retention {
 
 /*
  * Disk worker: oldest incidents go first, while the store is over its
- * byte bound or they are older than max_age. The store goes before the
- * catalog row: a crash in between leaves a row the next rebuild drops,
- * never a snapshot the catalog forgot.
+ * byte bound or they are older than max_age. Local store: the files go
+ * before the catalog row: a crash in between leaves a row the next
+ * rebuild drops, never a snapshot the catalog forgot. S3: the row goes
+ * first, so that the catalog never lists a snapshot whose objects are
+ * gone; objects a crash or an unreachable bucket leaves behind are
+ * orphans, which the sweeper deletes.
  */
 static void
 relay_retention_run(void *arg)
@@ -64,8 +69,18 @@ relay_retention_run(void *arg)
 		    (int64_t)c->store_max_age_ms * 1000;
 		if (!is_too_big && !is_too_old)
 			break;
-		if (store_remove_incident(c->store_dir, id, r->error,
-		    sizeof(r->error)) == -1 ||
+		if (store_backend_is_s3()) {
+			if (catalog_remove_incident(relay->catalog_writer, id,
+			    r->error, sizeof(r->error)) == -1)
+				break;
+			if (store_remove(c->store_dir, id, r->error,
+			    sizeof(r->error)) != STORE_OK)
+				log_warnx("retention: incident %s: %s; the "
+				    "sweeper deletes what is left", id,
+				    r->error);
+			r->error[0] = '\0';
+		} else if (store_remove(c->store_dir, id, r->error,
+		    sizeof(r->error)) != STORE_OK ||
 		    catalog_remove_incident(relay->catalog_writer, id, r->error,
 		    sizeof(r->error)) == -1)
 			break;
@@ -78,6 +93,7 @@ relay_retention_run(void *arg)
 		catalog_remove_requests_before(relay->catalog_writer, now_us -
 		    (int64_t)c->store_max_age_ms * 1000, r->error,
 		    sizeof(r->error));
+	store_cache_trim(c->store_dir);
 }
 
 static void
@@ -89,6 +105,43 @@ relay_retention_done(void *arg)
 		log_warnx("retention: %s", r->error);
 	log_debug("retention: done, %u incident(s) removed", r->removed);
 	free(r);
+}
+
+/* The bucket worker, every sixth of s3_sweep_grace: the bucket's orphans. */
+static void
+relay_sweep_run(void *arg)
+{
+	struct relay_retention	*r = arg;
+
+	if (store_sweep(r->relay->conf.store_catalog_path, (unsigned)
+	    (r->relay->conf.store_s3_sweep_grace_ms / 1000), r->error,
+	    sizeof(r->error)) == STORE_OK)
+		r->error[0] = '\0';
+}
+
+static void
+relay_sweep_done(void *arg)
+{
+	struct relay_retention *r = arg;
+
+	if (r->error[0] != '\0')
+		log_warnx("store: sweep: %s", r->error);
+	free(r);
+}
+
+static void
+relay_on_sweep(evutil_socket_t fd, short events, void *arg)
+{
+	struct relay		*relay = arg;
+	struct relay_retention	*r;
+
+	(void)fd;
+	(void)events;
+	if (relay->bucket == NULL)
+		return;
+	r = xcalloc(1, sizeof(*r));
+	r->relay = relay;
+	worker_submit(relay->bucket, relay_sweep_run, relay_sweep_done, r);
 }
 
 static void
@@ -136,7 +189,8 @@ relay_is_drained(void *arg)
 {
 	struct relay *relay = arg;
 
-	return worker_pending(relay->disk) == 0;
+	return worker_pending(relay->disk) == 0 && (relay->bucket == NULL ||
+	    worker_pending(relay->bucket) == 0);
 }
 
 /*
@@ -234,7 +288,8 @@ main(int argc, char **argv)
 	struct daemon_options	 o;
 	struct daemon_signals	*signals;
 	struct relay		*relay;
-	struct event		*retention, *lag_check;
+	struct event		*retention, *lag_check, *sweep = NULL;
+	struct timeval		 sweep_period = { 0, 0 };
 	struct timeval		 lag_period = { 0, RELAY_LAG_PERIOD_US };
 	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
 	struct analysis_config	 analysis_conf;
@@ -261,11 +316,9 @@ main(int argc, char **argv)
 		exit(1);
 	}
 	/* Read and checked, not served yet: never run on the wrong store. */
-	if (relay->conf.store_backend != RELAY_STORE_LOCAL ||
-	    relay->conf.catalog_backend != RELAY_CATALOG_SQLITE) {
-		fprintf(stderr, "%s: [store] backend = s3 and [catalog] "
-		    "backend = postgresql are not served by this build yet\n",
-		    o.path);
+	if (relay->conf.catalog_backend != RELAY_CATALOG_SQLITE) {
+		fprintf(stderr, "%s: [catalog] backend = postgresql is not "
+		    "served by this build yet\n", o.path);
 		exit(1);
 	}
 	if (o.is_check_only)
@@ -275,6 +328,8 @@ main(int argc, char **argv)
 	if ((relay->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	if (store_open(relay->conf.store_dir, err, sizeof(err)) == -1)
+		fatalx("store: %s", err);
+	if (store_backend_open(&relay->conf, err, sizeof(err)) == -1)
 		fatalx("store: %s", err);
 	relay->catalog_writer = catalog_open(relay->conf.store_catalog_path,
 	    relay->conf.store_dir, &was_rebuilt, err, sizeof(err));
@@ -291,6 +346,14 @@ main(int argc, char **argv)
 	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
 		log_warnx("TLS: %s: %s", relay->conf.listen_cert, err);
 	relay->disk = worker_start(relay->base);
+	/*
+	 * S3: bucket writes (a PUT can take seconds) on threads of their
+	 * own, so that the disk worker, which every connection's chunks go
+	 * through, never waits on the network; and the sweeper.
+	 */
+	if (store_backend_is_s3())
+		relay->bucket = worker_start_threads(relay->base,
+		    RELAY_BUCKET_THREADS);
 	relay_analysis_config(&relay->conf, &analysis_conf);
 	if ((relay->analysis = analysis_start(relay->base,
 	    relay->conf.store_dir, relay->conf.store_catalog_path,
@@ -308,16 +371,38 @@ main(int argc, char **argv)
 	    relay);
 	event_add(lag_check, &lag_period);
 	relay_on_retention(-1, 0, relay);
+	if (relay->bucket != NULL && was_rebuilt)
+		/* A catalog rebuilt from the cache misses what only the
+		 * bucket holds: sweeping by it would delete snapshots. */
+		log_warnx("store: the catalog was rebuilt from the local "
+		    "cache; the bucket's orphan sweeper stays off until a "
+		    "restart with a catalog that holds every snapshot");
+	else if (relay->bucket != NULL) {
+		sweep_period.tv_sec = (time_t)(relay->conf.store_s3_sweep_grace_ms
+		    / 6000);
+		if (sweep_period.tv_sec < 5)
+			sweep_period.tv_sec = 5;
+		if (sweep_period.tv_sec > 600)
+			sweep_period.tv_sec = 600;
+		sweep = event_new(relay->base, -1, EV_PERSIST, relay_on_sweep,
+		    relay);
+		event_add(sweep, &sweep_period);
+	}
 	log_info("tracetrap-relay %s: recorders on %s (TLS 1.3, client "
-	    "certificates from %s), store %s", TRACETRAP_VERSION,
+	    "certificates from %s), store %s (%s)", TRACETRAP_VERSION,
 	    relay->conf.listen_address, relay->conf.listen_ca,
-	    relay->conf.store_dir);
+	    relay->conf.store_dir, store_backend_name());
 	daemon_ready(&relay->ready_fd);
 
 	event_base_dispatch(relay->base);
 
 	ingest_close_all(relay);
 	api_close(relay);
+	/* Commits first: their last step is a catalog write on the disk. */
+	if (relay->bucket != NULL) {
+		worker_stop(relay->bucket);
+		relay->bucket = NULL;
+	}
 	/* The disk's last jobs may still hand a snapshot to the analysis. */
 	worker_stop(relay->disk);
 	analysis_stop(relay->analysis);
@@ -325,6 +410,8 @@ main(int argc, char **argv)
 	catalog_close(relay->catalog_writer);
 	event_free(retention);
 	event_free(lag_check);
+	if (sweep != NULL)
+		event_free(sweep);
 	if (relay->drain_event != NULL)
 		event_free(relay->drain_event);
 	log_info("event loop: %llu checks, max lag %llu us, %llu over 10 ms; "

@@ -87,6 +87,7 @@ struct relay {
 	SSL_CTX			*ssl;
 	struct evconnlistener	*listener;
 	struct worker		*disk;		/* store + catalog writes */
+	struct worker		*bucket;	/* S3 commits, sweeps; or NULL */
 	struct catalog		*catalog_writer; /* disk thread only */
 	struct analysis		*analysis;	/* its own threads */
 	struct ingest		*ingest;	/* limits, budget: ingest.h */
