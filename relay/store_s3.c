@@ -457,6 +457,7 @@ store_localize(const char *dir, const char *path, char *err, size_t errlen)
 	char			 local[PATH_MAX], manifest[PATH_MAX + 16];
 	char			 key[S3_KEY_MAX + 1], tmp[PATH_MAX];
 	size_t			 i;
+	int			 error;
 
 	snprintf(local, sizeof(local), "%s/%s", dir, path);
 	snprintf(manifest, sizeof(manifest), "%s/" STORE_MANIFEST, local);
@@ -465,8 +466,9 @@ store_localize(const char *dir, const char *path, char *err, size_t errlen)
 		return STORE_OK;
 	}
 	if (!store.is_s3) {
-		errbuf_set(err, errlen, "%s: %s", local, strerror(errno));
-		return errno == ENOENT ? STORE_NOT_FOUND : STORE_FAILED;
+		error = errno;
+		errbuf_set(err, errlen, "%s: %s", manifest, strerror(error));
+		return error == ENOENT ? STORE_NOT_FOUND : STORE_FAILED;
 	}
 	memset(&f, 0, sizeof(f));
 	f.fd = -1;
@@ -527,7 +529,7 @@ store_read_file(const char *dir, const char *path, const char *file,
 	struct s3_client	*c;
 	enum s3_result		 r;
 	char			 local[PATH_MAX], key[S3_KEY_MAX + 1];
-	int			 fd;
+	int			 fd, error;
 
 	*data = NULL;
 	*len = 0;
@@ -541,8 +543,9 @@ store_read_file(const char *dir, const char *path, const char *file,
 		return *data != NULL ? STORE_OK : STORE_FAILED;
 	}
 	if (!store.is_s3 || errno != ENOENT) {
-		errbuf_set(err, errlen, "%s: %s", local, strerror(errno));
-		return errno == ENOENT ? STORE_NOT_FOUND : STORE_FAILED;
+		error = errno;
+		errbuf_set(err, errlen, "%s: %s", local, strerror(error));
+		return error == ENOENT ? STORE_NOT_FOUND : STORE_FAILED;
 	}
 	if ((c = store_client(err, errlen)) == NULL)
 		return store_result(S3_LOCAL, err);

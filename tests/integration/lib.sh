@@ -34,6 +34,17 @@ tt_need() {
 	done
 }
 
+# tt_need_ceph: skips the test unless the tier's Ceph daemons are there.
+tt_need_ceph() {
+	local c
+	for c in ceph-mon ceph-osd radosgw radosgw-admin; do
+		if ! command -v "$c" >/dev/null; then
+			echo "1..0 # SKIP $c is not installed (make deps installs the tier's packages)"
+			exit 0
+		fi
+	done
+}
+
 tt_enter() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root for a private lttng-sessiond and namespaces"
