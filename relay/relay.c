@@ -37,6 +37,9 @@ struct relay_retention {
 	struct relay	*relay;
 	unsigned	 removed;
 	char		 error[512];
+	/* s3: incidents whose rows are gone, their objects next. */
+	char		(*doomed)[STORE_NAME_MAX];
+	size_t		 ndoomed;
 };
 
 /*
@@ -45,8 +48,9 @@ struct relay_retention {
  * before the catalog row: a crash in between leaves a row the next
  * rebuild drops, never a snapshot the catalog forgot. S3: the row goes
  * first, so that the catalog never lists a snapshot whose objects are
- * gone; objects a crash or an unreachable bucket leaves behind are
- * orphans, which the sweeper deletes.
+ * gone, and the objects after, on the bucket worker (a bucket out of
+ * reach must not hold up the disk); what a crash or an unreachable
+ * bucket leaves behind is an orphan, for the sweeper.
  */
 static void
 relay_retention_run(void *arg)
@@ -55,6 +59,7 @@ relay_retention_run(void *arg)
 	struct relay		*relay = r->relay;
 	struct relay_config	*c = &relay->conf;
 	char			 id[STORE_NAME_MAX];
+	char			(*doomed)[STORE_NAME_MAX];
 	int64_t			 last_us, now_us = clock_realtime_us();
 	uint64_t		 bytes;
 	int			 is_too_big, is_too_old;
@@ -73,12 +78,11 @@ relay_retention_run(void *arg)
 			if (catalog_remove_incident(relay->catalog_writer, id,
 			    r->error, sizeof(r->error)) == -1)
 				break;
-			if (store_remove(c->store_dir, id, r->error,
-			    sizeof(r->error)) != STORE_OK)
-				log_warnx("retention: incident %s: %s; the "
-				    "sweeper deletes what is left", id,
-				    r->error);
-			r->error[0] = '\0';
+			if ((doomed = realloc(r->doomed, (r->ndoomed + 1) *
+			    sizeof(*r->doomed))) == NULL)
+				fatalx("retention: out of memory");
+			r->doomed = doomed;
+			memcpy(r->doomed[r->ndoomed++], id, sizeof(id));
 		} else if (store_remove(c->store_dir, id, r->error,
 		    sizeof(r->error)) != STORE_OK ||
 		    catalog_remove_incident(relay->catalog_writer, id, r->error,
@@ -96,6 +100,29 @@ relay_retention_run(void *arg)
 	store_cache_trim(c->store_dir);
 }
 
+/* Bucket worker: the objects and cache copies of the doomed incidents. */
+static void
+relay_retention_objects(void *arg)
+{
+	struct relay_retention	*r = arg;
+	size_t			 i;
+
+	for (i = 0; i < r->ndoomed; i++)
+		if (store_remove(r->relay->conf.store_dir, r->doomed[i],
+		    r->error, sizeof(r->error)) != STORE_OK)
+			log_warnx("retention: incident %s: %s; the sweeper "
+			    "deletes what is left", r->doomed[i], r->error);
+}
+
+static void
+relay_retention_free(void *arg)
+{
+	struct relay_retention *r = arg;
+
+	free(r->doomed);
+	free(r);
+}
+
 static void
 relay_retention_done(void *arg)
 {
@@ -104,7 +131,12 @@ relay_retention_done(void *arg)
 	if (r->error[0] != '\0')
 		log_warnx("retention: %s", r->error);
 	log_debug("retention: done, %u incident(s) removed", r->removed);
-	free(r);
+	if (r->ndoomed > 0 && r->relay->bucket != NULL) {
+		worker_submit(r->relay->bucket, relay_retention_objects,
+		    relay_retention_free, r);
+		return;
+	}
+	relay_retention_free(r);
 }
 
 /* The bucket worker, every sixth of s3_sweep_grace: the bucket's orphans. */
