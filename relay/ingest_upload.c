@@ -251,7 +251,9 @@ ingest_catalog(struct ingest_job *job, struct ingest_upload *u)
 		if (catalog_index_stored(relay->catalog_writer,
 		    relay->conf.store_dir, path, job->error,
 		    sizeof(job->error)) == 0) {
-			job->is_duplicate = 1;
+			/* s3: it just went to the bucket, from the copy a
+			 * refused upload left here: stored now, not before. */
+			job->is_duplicate = job->type != INGEST_JOB_CATALOG;
 			job->is_repaired = 1;
 			return;
 		}
