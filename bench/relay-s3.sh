@@ -18,7 +18,10 @@
 # relays sharing one bucket need the shared catalog (PostgreSQL).
 # Store, cache and staging under /tmp (the disk). Prints figures only.
 #
-# usage: bench/relay-s3.sh   (root; RUNS=3 UPLOADS=8 SNAP_MB=32 PART=16M)
+# NODES=2: two connections upload at once (UPLOADS each), so that one's
+# bucket PUT overlaps the other's receipt; the anchor PUTs as many bytes.
+#
+# usage: bench/relay-s3.sh   (root; RUNS=3 UPLOADS=8 SNAP_MB=32 PART=16M NODES=1)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -34,6 +37,8 @@ RUNS=${RUNS:-3}
 UPLOADS=${UPLOADS:-8}
 SNAP_MB=${SNAP_MB:-32}
 PART=${PART:-16M}
+NODES=${NODES:-1}
+nodes=$(seq -f 'node%g' -s, "$NODES")
 TIER=$T/tier
 
 bench_cleanup() {
@@ -51,7 +56,8 @@ eval "$("$TT_ROOT/conf/tier.sh" env "$TIER")"
 set +a
 access=$(awk '$1 == "access_key" { print $3 }' "$TT_S3_CREDENTIALS")
 secret=$(awk '$1 == "secret_key" { print $3 }' "$TT_S3_CREDENTIALS")
-tt_certs node1
+# shellcheck disable=SC2046 # one argument per node
+tt_certs $(echo "$nodes" | tr , ' ')
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -72,14 +78,14 @@ $extra
 workers = 0"
 	tt_start_relay
 	python3 "$BENCH/upload_client.py" --port "$RELAY_PORT" --pki "$T/pki" \
-	    --nodes node1 --snap-mb "$SNAP_MB" --uploads "$UPLOADS" \
+	    --nodes "$nodes" --snap-mb "$SNAP_MB" --uploads "$UPLOADS" \
 	    --duration 0 "$out" 2>>"$T/client.log" ||
 	    bail "upload_client failed: $(tail -2 "$T/client.log")"
 	kill -TERM "$RELAY_PID"
 	wait "$RELAY_PID" 2>/dev/null
 	rm -rf "$store"
-	[ "$(wc -l <"$out")" -eq "$UPLOADS" ] ||
-	    bail "$1: $(wc -l <"$out") of $UPLOADS uploads stored"
+	[ "$(wc -l <"$out")" -eq $((UPLOADS * NODES)) ] ||
+	    bail "$1: $(wc -l <"$out") of $((UPLOADS * NODES)) uploads stored"
 	awk '{ b += $4; if (min == "" || $2 < min) min = $2
 	       if ($3 > max) max = $3 }
 	     END { printf "%.1f\n", b / 1e6 / ((max - min) / 1e9) }' "$out"
@@ -94,7 +100,7 @@ for i in 0 1 2 3; do
 done
 head -c 4096 /dev/urandom >"$T/files/metadata"
 curl_args=()
-for u in $(seq "$UPLOADS"); do
+for u in $(seq $((UPLOADS * NODES))); do
 	for f in f0 f1 f2 f3 metadata; do
 		[ ${#curl_args[@]} -gt 0 ] && curl_args+=(--next)
 		curl_args+=(-sf -o /dev/null -X PUT --aws-sigv4
@@ -103,9 +109,9 @@ for u in $(seq "$UPLOADS"); do
 		    -T "$T/files/$f" "$TT_S3_ENDPOINT/$TT_S3_BUCKET/curl/$u/$f")
 	done
 done
-total=$(( (per * 4 + 4096) * UPLOADS ))
+total=$(( (per * 4 + 4096) * UPLOADS * NODES ))
 
-echo "relay-s3: $UPLOADS snapshots of $SNAP_MB MB, one node, $RUNS runs" \
+echo "relay-s3: $UPLOADS snapshots of $SNAP_MB MB from each of $NODES node(s), $RUNS runs" \
     "(MB/s, median; each run); s3_part_size = $PART"
 curl "${curl_args[@]}" || bail "curl PUT failed"	# warm-up
 : >"$T/local.mbps"
