@@ -440,6 +440,7 @@ main(int argc, char **argv)
 	analysis_stop(relay->analysis);
 	relay->analysis = NULL;
 	catalog_close(relay->catalog_writer);
+	store_backend_close();
 	event_free(retention);
 	event_free(lag_check);
 	if (sweep != NULL)

@@ -254,6 +254,17 @@ tt_start_relay() {
 	fi
 }
 
+# tt_config_for_relay NODE: $T/recorder.conf of a recorder named NODE
+# that uploads to the test relay with NODE's certificate, no limits.
+tt_config_for_relay() {
+	tt_config "[limits]
+cooldown = 0
+burst = 0
+coalesce = 0
+$(tt_relay_section "$1")"
+	sed -i "s/^name = testnode\$/name = $1/" "$T/recorder.conf"
+}
+
 # The [relay] section of a recorder that uploads to the test relay.
 tt_relay_section() {
 	cat <<EOF

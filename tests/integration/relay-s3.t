@@ -130,12 +130,7 @@ is "three snapshots in the bucket" "$(bucket_snapshots)" 3
 
 # A real recorder: snapshots taken while the bucket is away all arrive.
 tt_start_sessiond
-tt_config "[limits]
-cooldown = 0
-burst = 0
-coalesce = 0
-$(tt_relay_section node1)"
-sed -i 's/^name = testnode$/name = node1/' "$T/recorder.conf"
+tt_config_for_relay node1
 tt_start_recorder
 tt_start_app 20000 300
 wait_for 20 test -s "$T/app.state" || bail "ttapp did not run"
