@@ -22,6 +22,7 @@
 #include "isolate.h"
 #include "log.h"
 #include "store.h"
+#include "store_backend.h"
 #include "trace_events.h"
 #include "worker.h"
 
@@ -153,9 +154,17 @@ analysis_run(struct analysis *a, struct catalog *catalog,
 		    "path for it");
 		return;
 	}
-	if (access(dir, F_OK) == -1) {
+	/* s3: from the cache, where an upload leaves it; else fetched. */
+	switch (store_localize(a->store_dir, job->rel, err, sizeof(err))) {
+	case STORE_OK:
+		break;
+	case STORE_NOT_FOUND:
 		/* Retention got there first (its row goes with it). */
 		log_debug("analysis: %s: gone before its analysis", job->id);
+		return;
+	default:
+		/* Left unanalyzed: the backfill comes back to it. */
+		log_warnx("analysis: %s: %s", job->id, err);
 		return;
 	}
 	summary = isolate_exec(argv, analysis_limits(a, conf, &limits), err,
@@ -173,6 +182,10 @@ analysis_run(struct analysis *a, struct catalog *catalog,
 		json_decref(summary);
 		return;
 	}
+	/* Next to the snapshot's objects; the catalog has it either way. */
+	if (store_put_summary(a->store_dir, job->rel, err, sizeof(err)) !=
+	    STORE_OK)
+		log_warnx("analysis: %s: summary.json: %s", job->id, err);
 	if (catalog != NULL && catalog_set_summary(catalog, job->id, summary,
 	    err, sizeof(err)) == -1)
 		log_warnx("analysis: %s: catalog: %s", job->id, err);
@@ -465,6 +478,25 @@ analysis_query_run(void *arg)
 		return;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", a->store_dir, qr->rel);
+	/* s3: the trace fetched into the cache when it is not there. */
+	switch (store_localize(a->store_dir, qr->rel, err, sizeof(err))) {
+	case STORE_OK:
+		break;
+	case STORE_NOT_FOUND:
+		qr->status = 404;
+		break;
+	case STORE_UNAVAILABLE:
+		qr->status = 503;
+		break;
+	default:
+		qr->status = 500;
+		break;
+	}
+	if (qr->status != 200) {
+		file_remove_tree(tmp);
+		snprintf(qr->error, sizeof(qr->error), "%s", err);
+		return;
+	}
 	snprintf(num[0], sizeof(num[0]), "%" PRId64, qr->q.from_ns);
 	snprintf(num[1], sizeof(num[1]), "%" PRId64, qr->q.to_ns);
 	snprintf(num[2], sizeof(num[2]), "%" PRId64, qr->q.vpid);

@@ -476,15 +476,13 @@ static void
 api_file_found(struct evhttp_request *req, void *arg, struct api_answer *ans)
 {
 	struct api_listing	*l = arg;
-	char			 dir[DOWNLOAD_PATH_MAX * 2];
 
 	if (ans->status != 200 || api_current == NULL) {
 		http_json_error(req, ans->status, ans->error, ans->message);
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%s/%s", api_current->relay->conf.store_dir,
+	download_start(req, l->kind, l->id, api_current->relay->conf.store_dir,
 	    l->dir);
-	download_start(req, l->kind, l->id, dir);
 }
 
 static void

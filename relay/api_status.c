@@ -16,6 +16,7 @@
 #include "http_json.h"
 #include "log.h"
 #include "relay.h"
+#include "store_backend.h"
 
 static json_t *
 api_status_analysis(struct relay *relay)
@@ -64,6 +65,7 @@ api_status_reply(struct relay *relay, struct evhttp_request *req,
 	store = json_pack("{s:s, s:I, s:I}", "dir", relay->conf.store_dir,
 	    "bytes", (json_int_t)store_bytes,
 	    "max_bytes", (json_int_t)relay->conf.store_max_bytes);
+	store_backend_status(store);
 	http = json_pack("{s:I, s:I, s:I, s:I, s:i}",
 	    "requests", (json_int_t)requests,
 	    "unauthorized", (json_int_t)unauthorized,
@@ -213,6 +215,7 @@ api_metrics_reply(struct relay *relay, struct evhttp_request *req,
 	    requests, unauthorized, dl->archives,
 	    dl->archive_bytes, dl->active);
 	api_metrics_analysis(relay, b);
+	store_backend_metrics(b);
 	ingest_metrics(relay, b);
 	http_json_metrics(req, b);
 }

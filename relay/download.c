@@ -32,6 +32,7 @@
 #include "http_json.h"
 #include "log.h"
 #include "store.h"
+#include "store_backend.h"
 #include "tar.h"
 #include "worker.h"
 #include "xmalloc.h"
@@ -52,6 +53,8 @@ struct download {
 	enum download_kind	 kind;
 	char			 id[STORE_NAME_MAX];
 	char			 dir[DOWNLOAD_PATH_MAX];
+	char			 store_dir[RELAY_CONFIG_PATH_MAX];
+	char			 path[DOWNLOAD_PATH_MAX];	/* in it */
 	char			 peer[80];
 	int			 is_busy;	/* a job is on the worker */
 	int			 is_closed;	/* the client went away */
@@ -138,45 +141,33 @@ download_submit(struct download *d)
 	worker_submit(download_worker, download_run, download_done, d);
 }
 
-/* Worker: the manifest, whole. */
+/* The HTTP status of a store's answer. */
+static int
+download_status(enum store_result r)
+{
+	switch (r) {
+	case STORE_OK:
+		return 0;
+	case STORE_NOT_FOUND:
+		return 404;
+	case STORE_UNAVAILABLE:
+		return 503;
+	case STORE_FAILED:
+		break;
+	}
+	return 500;
+}
+
+/* Worker: the manifest, whole, from the cache or the bucket. */
 static void
 download_read_manifest(struct download *d)
 {
-	struct stat	 st;
-	char		 path[DOWNLOAD_PATH_MAX + 32];
-	ssize_t		 n;
-	int		 fd;
+	char	*data;
 
-	snprintf(path, sizeof(path), "%s/manifest.json", d->dir);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		d->status = errno == ENOENT ? 404 : 500;
-		snprintf(d->error, sizeof(d->error), "%s: %s", path,
-		    strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > DOWNLOAD_MANIFEST_MAX) {
-		d->status = 500;
-		snprintf(d->error, sizeof(d->error), "%s: not a regular file "
-		    "of at most %d bytes", path, DOWNLOAD_MANIFEST_MAX);
-		goto end;
-	}
-	d->data = xmalloc((size_t)st.st_size + 1);
-	while (d->len < (size_t)st.st_size) {
-		n = read(fd, d->data + d->len, (size_t)st.st_size - d->len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			d->status = 500;
-			snprintf(d->error, sizeof(d->error), "%s: %s", path,
-			    n == 0 ? "shorter than its size" :
-			    strerror(errno));
-			goto end;
-		}
-		d->len += (size_t)n;
-	}
-end:
-	close(fd);
+	d->status = download_status(store_read_file(d->store_dir, d->path,
+	    "manifest.json", DOWNLOAD_MANIFEST_MAX, &data, &d->len, d->error,
+	    sizeof(d->error)));
+	d->data = (unsigned char *)data;
 }
 
 /* Worker: the archive's plan on the first call, then its next chunk. */
@@ -187,13 +178,13 @@ download_read_archive(struct download *d)
 
 	d->len = 0;
 	if (d->tar == NULL) {
-		/* Retention may have removed it since the catalog lookup. */
-		if (access(d->dir, F_OK) == -1 && errno == ENOENT) {
-			d->status = 404;
-			snprintf(d->error, sizeof(d->error), "%s: %s", d->dir,
-			    strerror(ENOENT));
+		/*
+		 * Retention may have removed it since the catalog lookup;
+		 * s3: fetched into the cache first when it is not there.
+		 */
+		if ((d->status = download_status(store_localize(d->store_dir,
+		    d->path, d->error, sizeof(d->error)))) != 0)
 			return;
-		}
 		d->tar = tar_stream_open(d->dir, d->id, DOWNLOAD_DEPTH_MAX,
 		    d->error, sizeof(d->error));
 		if (d->tar == NULL) {
@@ -254,7 +245,7 @@ download_end(struct download *d, int code, struct evbuffer *body,
 		evhttp_send_reply(req, code, NULL, body);
 	else if (message != NULL)
 		http_json_error(req, code, code == 404 ? "not_found" :
-		    "internal", message);
+		    code == 503 ? "store_unavailable" : "internal", message);
 	else
 		evhttp_send_reply_end(req);
 }
@@ -360,6 +351,10 @@ download_done(void *arg)
 			snprintf(message, sizeof(message), "snapshot %s is no "
 			    "longer in the store (retention?)", d->id);
 			log_debug("api: %s", d->error);
+		} else if (d->status == 503) {
+			snprintf(message, sizeof(message), "the store cannot "
+			    "be reached; try again later (snapshot %s)", d->id);
+			log_warnx("api: %s", d->error);
 		} else {
 			snprintf(message, sizeof(message), "cannot read "
 			    "snapshot %s; see the relay's log", d->id);
@@ -390,7 +385,7 @@ download_init(struct event_base *base)
 
 void
 download_start(struct evhttp_request *req, enum download_kind kind,
-    const char *id, const char *dir)
+    const char *id, const char *store_dir, const char *path)
 {
 	struct evhttp_connection	*conn;
 	struct download			*d;
@@ -401,7 +396,9 @@ download_start(struct evhttp_request *req, enum download_kind kind,
 	d->req = req;
 	d->kind = kind;
 	snprintf(d->id, sizeof(d->id), "%s", id);
-	snprintf(d->dir, sizeof(d->dir), "%s", dir);
+	snprintf(d->store_dir, sizeof(d->store_dir), "%s", store_dir);
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	snprintf(d->dir, sizeof(d->dir), "%s/%s", store_dir, path);
 	conn = evhttp_request_get_connection(req);
 	evhttp_connection_get_peer(conn, &address, &port);
 	snprintf(d->peer, sizeof(d->peer), "%s:%u",

@@ -30,12 +30,14 @@ struct download_stats {
 /* Starts the worker thread that reads the files. */
 void	download_init(struct event_base *);
 /*
- * Answers req with what kind asks for from dir, a snapshot directory of
- * the store: 200 with the content, 404 when it is gone (retention), 500
- * when it cannot be read.
+ * Answers req with what kind asks for from the snapshot at path (the
+ * catalog's, relative to store_dir) in the store (store_backend.h: the
+ * bucket's snapshots are read through the local cache): 200 with the
+ * content, 404 when it is gone (retention), 503 when the store cannot be
+ * reached, 500 when it cannot be read.
  */
 void	download_start(struct evhttp_request *, enum download_kind,
-	    const char *id, const char *dir);
+	    const char *id, const char *store_dir, const char *path);
 const struct download_stats *download_stats(void);
 /* Ends every download in progress; before evhttp_free(). */
 void	download_close(void);

@@ -23,6 +23,14 @@
  * refused (the recorder keeps it and sends it again, and that upload,
  * finding it stored, writes the row). Retention goes by what the relay
  * measured, the bytes on disk and its own clock (catalog_add_stored).
+ *
+ * With [store] backend = s3, "durable" means in the bucket: the END
+ * renames the verified snapshot into <dir> (the cache) as always, then a
+ * COMMIT job writes it to the bucket on the relay's bucket worker (a PUT
+ * may take seconds; the disk worker, which carries every connection's
+ * chunks, must not wait for it), then a CATALOG job writes its row on
+ * the disk worker, and only then the ACK. A bucket out of reach refuses
+ * the ACK ("store unavailable: ...") and the recorder keeps its copy.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -37,6 +45,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "store.h"
+#include "store_backend.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -46,6 +55,9 @@ enum ingest_job_type {
 	INGEST_JOB_END,
 	INGEST_JOB_ABORT,
 	INGEST_JOB_REQUEST,	/* the relay asked this node for an incident */
+	/* [store] backend = s3, after an END: the bucket, then the row. */
+	INGEST_JOB_COMMIT,	/* bucket worker: the snapshot's objects */
+	INGEST_JOB_CATALOG,	/* disk worker: its row, then the ACK */
 };
 
 /* One upload: the loop's side and the disk's side, never the same fields. */
@@ -60,6 +72,7 @@ struct ingest_upload {
 	/* Disk worker. */
 	struct store_upload	*store;
 	int			 is_settled;	/* failed, duplicate, or ended */
+	int			 is_index;	/* row from the stored manifest */
 };
 
 struct ingest_job {
@@ -81,6 +94,7 @@ struct ingest_job {
 	int			 is_failed;
 	int			 is_duplicate;
 	int			 is_repaired;	/* a missing row written */
+	int			 needs_commit;	/* s3: to the bucket next */
 	char			 id[STORE_NAME_MAX];
 	char			 path[PATH_MAX];	/* stored, relative */
 	char			 note[256];	/* logged as is */
@@ -111,8 +125,12 @@ ingest_submit(struct ingest_conn *c, enum ingest_job_type type,
 	c->jobs++;
 	c->queued_bytes += job->cost;
 	ingest_charge(c, job->cost);
-	worker_submit_flow(c->relay->disk, c->flow, ingest_run, ingest_done,
-	    job);
+	/* A commit waits on the bucket, never in the disk's flows. */
+	if (type == INGEST_JOB_COMMIT)
+		worker_submit(c->relay->bucket, ingest_run, ingest_done, job);
+	else
+		worker_submit_flow(c->relay->disk, c->flow, ingest_run,
+		    ingest_done, job);
 	if (c->queued_bytes > INGEST_QUEUED_HIGH ||
 	    c->jobs > INGEST_QUEUED_JOBS) {
 		c->paused |= INGEST_PAUSE_QUEUE;
@@ -200,7 +218,9 @@ ingest_run_begin(struct ingest_job *job, struct ingest_upload *u)
 		job->is_failed = 1;
 		return;
 	}
-	if (ret == 0 && store_upload_is_stored(u->store)) {
+	/* s3: a local copy is not the bucket's; END commits it again. */
+	if (ret == 0 && !store_backend_is_s3() &&
+	    store_upload_is_stored(u->store)) {
 		if (catalog_index_stored(relay->catalog_writer,
 		    relay->conf.store_dir, store_upload_path(u->store),
 		    job->error, sizeof(job->error)) == -1) {
@@ -217,38 +237,29 @@ ingest_run_begin(struct ingest_job *job, struct ingest_upload *u)
 }
 
 /*
- * Disk worker, END: the snapshot made durable and renamed in, then its
- * catalog row; an ACK follows only if both held.
+ * Disk worker, the catalog row of a snapshot now stored: from its
+ * manifest, or (is_index) from the copy an earlier upload stored.
  */
 static void
-ingest_run_end(struct ingest_job *job, struct ingest_upload *u)
+ingest_catalog(struct ingest_job *job, struct ingest_upload *u)
 {
 	struct relay	*relay = job->conn->relay;
-	struct catalog	*catalog = relay->catalog_writer;
 	const char	*path = store_upload_path(u->store);
 	char		 why[400];
-	int		 ret;
 
-	snprintf(job->id, sizeof(job->id), "%s", store_upload_id(u->store));
-	snprintf(job->path, sizeof(job->path), "%s", path);
-	u->is_settled = 1;
-	if (store_upload_end(u->store, &job->is_duplicate, job->error,
-	    sizeof(job->error)) == -1) {
-		job->is_failed = 1;
-		return;
-	}
-	if (job->is_duplicate) {
-		/* Two uploads of one snapshot at once: the other one won. */
-		if ((ret = catalog_has_snapshot(catalog, job->id)) == 1)
-			return;
-		if (ret == 0 && catalog_index_stored(catalog,
+	if (u->is_index) {
+		if (catalog_index_stored(relay->catalog_writer,
 		    relay->conf.store_dir, path, job->error,
 		    sizeof(job->error)) == 0) {
+			/* s3: it just went to the bucket, from the copy a
+			 * refused upload left here: stored now, not before. */
+			job->is_duplicate = job->type != INGEST_JOB_CATALOG;
 			job->is_repaired = 1;
 			return;
 		}
-	} else if (catalog_add_stored(catalog, store_upload_manifest(u->store),
-	    path, store_upload_stored_bytes(u->store),
+	} else if (catalog_add_stored(relay->catalog_writer,
+	    store_upload_manifest(u->store), path,
+	    store_upload_stored_bytes(u->store),
 	    store_upload_received_at(u->store), job->error,
 	    sizeof(job->error)) == 0)
 		return;
@@ -260,7 +271,59 @@ ingest_run_end(struct ingest_job *job, struct ingest_upload *u)
 	job->is_failed = 1;
 }
 
-/* Disk worker: everything that touches the store and the writer catalog. */
+/*
+ * Disk worker, END: the snapshot made durable and renamed in, then (s3)
+ * handed to the bucket, or its catalog row; an ACK follows only if both
+ * held.
+ */
+static void
+ingest_run_end(struct ingest_job *job, struct ingest_upload *u)
+{
+	struct relay	*relay = job->conn->relay;
+	int		 ret;
+
+	u->is_settled = 1;
+	if (store_upload_end(u->store, &job->is_duplicate, job->error,
+	    sizeof(job->error)) == -1) {
+		job->is_failed = 1;
+		return;
+	}
+	if (job->is_duplicate) {
+		/* Two uploads of one snapshot at once: the other one won. */
+		if ((ret = catalog_has_snapshot(relay->catalog_writer,
+		    job->id)) == 1)
+			return;
+		if (ret == -1) {
+			snprintf(job->error, sizeof(job->error), "catalog: "
+			    "cannot look up %s; the snapshot is kept and "
+			    "indexed when it is sent again", job->id);
+			job->is_failed = 1;
+			return;
+		}
+		job->is_duplicate = 0;
+		u->is_index = 1;
+	}
+	/* Stored here; in the bucket (and then catalogued) on its worker. */
+	if (store_backend_is_s3()) {
+		job->needs_commit = 1;
+		return;
+	}
+	ingest_catalog(job, u);
+}
+
+/* Bucket worker: the snapshot's objects, its manifest last. */
+static void
+ingest_run_commit(struct ingest_job *job, struct ingest_upload *u)
+{
+	struct relay	*relay = job->conn->relay;
+
+	if (store_commit(relay->conf.store_dir, store_upload_path(u->store),
+	    job->error, sizeof(job->error)) != STORE_OK)
+		job->is_failed = 1;
+}
+
+/* Disk and bucket workers: everything that touches the store and the
+ * writer catalog. */
 static void
 ingest_run(void *arg)
 {
@@ -268,6 +331,12 @@ ingest_run(void *arg)
 	struct ingest_upload	*u = job->upload;
 	struct relay		*relay = job->conn->relay;
 
+	if (u != NULL && u->store != NULL) {
+		snprintf(job->id, sizeof(job->id), "%s",
+		    store_upload_id(u->store));
+		snprintf(job->path, sizeof(job->path), "%s",
+		    store_upload_path(u->store));
+	}
 	switch (job->type) {
 	case INGEST_JOB_BEGIN:
 		ingest_run_begin(job, u);
@@ -284,6 +353,15 @@ ingest_run(void *arg)
 		if (!u->is_settled)
 			ingest_run_end(job, u);
 		break;
+	case INGEST_JOB_COMMIT:
+		ingest_run_commit(job, u);
+		/* The row comes next, on the disk: the upload stays. */
+		if (!job->is_failed)
+			return;
+		break;
+	case INGEST_JOB_CATALOG:
+		ingest_catalog(job, u);
+		break;
 	case INGEST_JOB_ABORT:
 		u->is_settled = 1;
 		break;
@@ -297,7 +375,7 @@ ingest_run(void *arg)
 	/* Whatever settled it, nothing of it waits in .staging any more. */
 	if (job->is_failed)
 		u->is_settled = 1;
-	if (u->is_settled && u->store != NULL) {
+	if (u->is_settled && u->store != NULL && !job->needs_commit) {
 		store_upload_free(u->store);
 		u->store = NULL;
 	}
@@ -326,7 +404,8 @@ ingest_answer(struct ingest_conn *c, struct ingest_upload *u,
 		    "written again" : "");
 		ingest_send(c, FRAME_ACK, json_pack("{s:s, s:s}", "id", u->id,
 		    "status", "stored"));
-	} else if (job->type == INGEST_JOB_END) {
+	} else if (job->type == INGEST_JOB_END ||
+	    job->type == INGEST_JOB_CATALOG) {
 		stats->uploads_stored++;
 		log_info("%s: snapshot %s stored", c->node, id);
 		ingest_send(c, FRAME_ACK, json_pack("{s:s, s:s}", "id", u->id,
@@ -336,6 +415,27 @@ ingest_answer(struct ingest_conn *c, struct ingest_upload *u,
 	} else
 		return;
 	u->is_answered = 1;
+}
+
+/*
+ * Event loop: an s3 upload's next step. A relay stopping has no bucket
+ * worker any more: the upload is then refused, the recorder keeps it.
+ */
+static void
+ingest_commit_next(struct ingest_conn *c, struct ingest_upload *u,
+    struct ingest_job *job, enum ingest_job_type next)
+{
+	if (next == INGEST_JOB_COMMIT && c->relay->bucket == NULL) {
+		job->is_failed = 1;
+		snprintf(job->error, sizeof(job->error), "store unavailable: "
+		    "the relay is stopping");
+		store_upload_free(u->store);
+		u->store = NULL;
+		if (!u->is_answered)
+			ingest_answer(c, u, job);
+		return;
+	}
+	ingest_submit(c, next, u, NULL, 0, 0, 0);
 }
 
 /* Event loop: accounts for a job done and answers the peer if due. */
@@ -367,8 +467,13 @@ ingest_done(void *arg)
 		log_info("%s: upload %s %s", c->node, ingest_upload_name(u,
 		    error, sizeof(error)), job->abort_why);
 	}
+	/* s3: the bucket, then the row, then the answer. */
+	if (job->needs_commit && !job->is_failed)
+		ingest_commit_next(c, u, job, INGEST_JOB_COMMIT);
+	else if (job->type == INGEST_JOB_COMMIT && !job->is_failed)
+		ingest_commit_next(c, u, job, INGEST_JOB_CATALOG);
 	/* Closed: no ACK goes out, but a stored snapshot is still analyzed. */
-	if (!u->is_answered)
+	else if (!u->is_answered)
 		ingest_answer(c, u, job);
 	ingest_upload_unref(u);
 end:

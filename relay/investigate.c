@@ -37,6 +37,7 @@
 #include "log.h"
 #include "relay.h"
 #include "store.h"
+#include "store_backend.h"
 #include "trace_events.h"
 #include "xmalloc.h"
 
@@ -67,20 +68,33 @@ investigate_new(struct relay *relay, const char *id)
 	return inv;
 }
 
-/* A stored snapshot's summary.json, or NULL (logged when unreadable). */
+/*
+ * A stored snapshot's summary.json (from the cache or the bucket), or
+ * NULL (logged when unreadable).
+ */
 static json_t *
 investigate_load_summary(const struct investigate *inv, const json_t *rel)
 {
-	char	 path[PATH_MAX * 2 + 32], err[512];
-	json_t	*summary;
+	json_error_t		 jerr;
+	enum store_result	 r;
+	char			 err[512], *data;
+	size_t			 len;
+	json_t			*summary;
 
 	if (!store_is_valid_path(json_string_value(rel)))
 		return NULL;
-	snprintf(path, sizeof(path), "%s/%s/%s", inv->store_dir,
-	    json_string_value(rel), ANALYZE_SUMMARY);
-	if ((summary = analyze_load_json(path, ANALYZE_SUMMARY_MAX, err,
-	    sizeof(err))) == NULL && errno != ENOENT)
-		log_warnx("api: %s", err);
+	r = store_read_file(inv->store_dir, json_string_value(rel),
+	    ANALYZE_SUMMARY, ANALYZE_SUMMARY_MAX, &data, &len, err,
+	    sizeof(err));
+	if (r != STORE_OK) {
+		if (r != STORE_NOT_FOUND)
+			log_warnx("api: %s", err);
+		return NULL;
+	}
+	if ((summary = json_loadb(data, len, 0, &jerr)) == NULL)
+		log_warnx("api: %s/%s: %s", json_string_value(rel),
+		    ANALYZE_SUMMARY, jerr.text);
+	free(data);
 	return summary;
 }
 
@@ -258,7 +272,9 @@ investigate_events_done(void *arg, json_t *answer, int status,
 
 	if (answer == NULL)
 		http_deferred_error(reply, status, status == 422 ?
-		    "unreadable" : "internal", error);
+		    "unreadable" : status == 503 ? "store_unavailable" :
+		    status == 404 ? "not_found" :
+		    "internal", error);
 	else
 		http_deferred_reply(reply, 200, answer);
 }

@@ -22,11 +22,13 @@
 #include "log.h"
 #include "relay.h"
 #include "store.h"
+#include "store_backend.h"
 #include "tls.h"
 #include "xmalloc.h"
 
 #define RELAY_DEFAULT_CONFIG	"/etc/tracetrap/relay.conf"
 #define RELAY_RETENTION_SECONDS	60
+#define RELAY_BUCKET_THREADS	2	/* concurrent commits to S3 */
 
 static void	relay_analysis_config(const struct relay_config *,
 		    struct analysis_config *);
@@ -35,13 +37,20 @@ struct relay_retention {
 	struct relay	*relay;
 	unsigned	 removed;
 	char		 error[512];
+	/* s3: incidents whose rows are gone, their objects next. */
+	char		(*doomed)[STORE_NAME_MAX];
+	size_t		 ndoomed;
 };
 
 /*
  * Disk worker: oldest incidents go first, while the store is over its
- * byte bound or they are older than max_age. The store goes before the
- * catalog row: a crash in between leaves a row the next rebuild drops,
- * never a snapshot the catalog forgot.
+ * byte bound or they are older than max_age. Local store: the files go
+ * before the catalog row: a crash in between leaves a row the next
+ * rebuild drops, never a snapshot the catalog forgot. S3: the row goes
+ * first, so that the catalog never lists a snapshot whose objects are
+ * gone, and the objects after, on the bucket worker (a bucket out of
+ * reach must not hold up the disk); what a crash or an unreachable
+ * bucket leaves behind is an orphan, for the sweeper.
  */
 static void
 relay_retention_run(void *arg)
@@ -50,6 +59,7 @@ relay_retention_run(void *arg)
 	struct relay		*relay = r->relay;
 	struct relay_config	*c = &relay->conf;
 	char			 id[STORE_NAME_MAX];
+	char			(*doomed)[STORE_NAME_MAX];
 	int64_t			 last_us, now_us = clock_realtime_us();
 	uint64_t		 bytes;
 	int			 is_too_big, is_too_old;
@@ -64,8 +74,17 @@ relay_retention_run(void *arg)
 		    (int64_t)c->store_max_age_ms * 1000;
 		if (!is_too_big && !is_too_old)
 			break;
-		if (store_remove_incident(c->store_dir, id, r->error,
-		    sizeof(r->error)) == -1 ||
+		if (store_backend_is_s3()) {
+			if (catalog_remove_incident(relay->catalog_writer, id,
+			    r->error, sizeof(r->error)) == -1)
+				break;
+			if ((doomed = realloc(r->doomed, (r->ndoomed + 1) *
+			    sizeof(*r->doomed))) == NULL)
+				fatalx("retention: out of memory");
+			r->doomed = doomed;
+			memcpy(r->doomed[r->ndoomed++], id, sizeof(id));
+		} else if (store_remove(c->store_dir, id, r->error,
+		    sizeof(r->error)) != STORE_OK ||
 		    catalog_remove_incident(relay->catalog_writer, id, r->error,
 		    sizeof(r->error)) == -1)
 			break;
@@ -78,6 +97,30 @@ relay_retention_run(void *arg)
 		catalog_remove_requests_before(relay->catalog_writer, now_us -
 		    (int64_t)c->store_max_age_ms * 1000, r->error,
 		    sizeof(r->error));
+	store_cache_trim(c->store_dir);
+}
+
+/* Bucket worker: the objects and cache copies of the doomed incidents. */
+static void
+relay_retention_objects(void *arg)
+{
+	struct relay_retention	*r = arg;
+	size_t			 i;
+
+	for (i = 0; i < r->ndoomed; i++)
+		if (store_remove(r->relay->conf.store_dir, r->doomed[i],
+		    r->error, sizeof(r->error)) != STORE_OK)
+			log_warnx("retention: incident %s: %s; the sweeper "
+			    "deletes what is left", r->doomed[i], r->error);
+}
+
+static void
+relay_retention_free(void *arg)
+{
+	struct relay_retention *r = arg;
+
+	free(r->doomed);
+	free(r);
 }
 
 static void
@@ -88,7 +131,49 @@ relay_retention_done(void *arg)
 	if (r->error[0] != '\0')
 		log_warnx("retention: %s", r->error);
 	log_debug("retention: done, %u incident(s) removed", r->removed);
+	if (r->ndoomed > 0 && r->relay->bucket != NULL) {
+		worker_submit(r->relay->bucket, relay_retention_objects,
+		    relay_retention_free, r);
+		return;
+	}
+	relay_retention_free(r);
+}
+
+/* The bucket worker, every sixth of s3_sweep_grace: the bucket's orphans. */
+static void
+relay_sweep_run(void *arg)
+{
+	struct relay_retention	*r = arg;
+
+	if (store_sweep(r->relay->catalog_path, (unsigned)
+	    (r->relay->conf.store_s3_sweep_grace_ms / 1000), r->error,
+	    sizeof(r->error)) == STORE_OK)
+		r->error[0] = '\0';
+}
+
+static void
+relay_sweep_done(void *arg)
+{
+	struct relay_retention *r = arg;
+
+	if (r->error[0] != '\0')
+		log_warnx("store: sweep: %s", r->error);
 	free(r);
+}
+
+static void
+relay_on_sweep(evutil_socket_t fd, short events, void *arg)
+{
+	struct relay		*relay = arg;
+	struct relay_retention	*r;
+
+	(void)fd;
+	(void)events;
+	if (relay->bucket == NULL)
+		return;
+	r = xcalloc(1, sizeof(*r));
+	r->relay = relay;
+	worker_submit(relay->bucket, relay_sweep_run, relay_sweep_done, r);
 }
 
 static void
@@ -136,7 +221,8 @@ relay_is_drained(void *arg)
 {
 	struct relay *relay = arg;
 
-	return worker_pending(relay->disk) == 0;
+	return worker_pending(relay->disk) == 0 && (relay->bucket == NULL ||
+	    worker_pending(relay->bucket) == 0);
 }
 
 /*
@@ -252,7 +338,8 @@ main(int argc, char **argv)
 	struct daemon_options	 o;
 	struct daemon_signals	*signals;
 	struct relay		*relay;
-	struct event		*retention, *lag_check;
+	struct event		*retention, *lag_check, *sweep = NULL;
+	struct timeval		 sweep_period = { 0, 0 };
 	struct timeval		 lag_period = { 0, RELAY_LAG_PERIOD_US };
 	struct timeval		 tv = { RELAY_RETENTION_SECONDS, 0 };
 	struct analysis_config	 analysis_conf;
@@ -278,12 +365,6 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s", err);
 		exit(1);
 	}
-	/* Read and checked, not served yet: never run on the wrong store. */
-	if (relay->conf.store_backend != RELAY_STORE_LOCAL) {
-		fprintf(stderr, "%s: [store] backend = s3 is not served by "
-		    "this build yet\n", o.path);
-		exit(1);
-	}
 	/*
 	 * Relays that share a catalog but not a store each retain (and
 	 * analyze) what they stored; on one bucket, retention is the tier's.
@@ -307,6 +388,8 @@ main(int argc, char **argv)
 		fatalx("event_base_new");
 	if (store_open(relay->conf.store_dir, err, sizeof(err)) == -1)
 		fatalx("store: %s", err);
+	if (store_backend_open(&relay->conf, err, sizeof(err)) == -1)
+		fatalx("store: %s", err);
 	/* PostgreSQL unreachable: no uploads could be indexed; say so. */
 	relay->catalog_writer = catalog_open(relay->catalog_path,
 	    relay->conf.store_dir, &was_rebuilt, err, sizeof(err));
@@ -325,6 +408,14 @@ main(int argc, char **argv)
 	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
 		log_warnx("TLS: %s: %s", relay->conf.listen_cert, err);
 	relay->disk = worker_start(relay->base);
+	/*
+	 * S3: bucket writes (a PUT can take seconds) on threads of their
+	 * own, so that the disk worker, which every connection's chunks go
+	 * through, never waits on the network; and the sweeper.
+	 */
+	if (store_backend_is_s3())
+		relay->bucket = worker_start_threads(relay->base,
+		    RELAY_BUCKET_THREADS);
 	relay_analysis_config(&relay->conf, &analysis_conf);
 	if ((relay->analysis = analysis_start(relay->base,
 	    relay->conf.store_dir, relay->catalog_path,
@@ -345,10 +436,27 @@ main(int argc, char **argv)
 	    relay);
 	event_add(lag_check, &lag_period);
 	relay_on_retention(-1, 0, relay);
+	if (relay->bucket != NULL && was_rebuilt)
+		/* A catalog rebuilt from the cache misses what only the
+		 * bucket holds: sweeping by it would delete snapshots. */
+		log_warnx("store: the catalog was rebuilt from the local "
+		    "cache; the bucket's orphan sweeper stays off until a "
+		    "restart with a catalog that holds every snapshot");
+	else if (relay->bucket != NULL) {
+		sweep_period.tv_sec = (time_t)(relay->conf.store_s3_sweep_grace_ms
+		    / 6000);
+		if (sweep_period.tv_sec < 5)
+			sweep_period.tv_sec = 5;
+		if (sweep_period.tv_sec > 600)
+			sweep_period.tv_sec = 600;
+		sweep = event_new(relay->base, -1, EV_PERSIST, relay_on_sweep,
+		    relay);
+		event_add(sweep, &sweep_period);
+	}
 	log_info("tracetrap-relay %s: recorders on %s (TLS 1.3, client "
-	    "certificates from %s), store %s", TRACETRAP_VERSION,
+	    "certificates from %s), store %s (%s)", TRACETRAP_VERSION,
 	    relay->conf.listen_address, relay->conf.listen_ca,
-	    relay->conf.store_dir);
+	    relay->conf.store_dir, store_backend_name());
 	daemon_ready(&relay->ready_fd);
 
 	event_base_dispatch(relay->base);
@@ -356,13 +464,21 @@ main(int argc, char **argv)
 	ingest_close_all(relay);
 	cluster_stop(relay);
 	api_close(relay);
+	/* Commits first: their last step is a catalog write on the disk. */
+	if (relay->bucket != NULL) {
+		worker_stop(relay->bucket);
+		relay->bucket = NULL;
+	}
 	/* The disk's last jobs may still hand a snapshot to the analysis. */
 	worker_stop(relay->disk);
 	analysis_stop(relay->analysis);
 	relay->analysis = NULL;
 	catalog_close(relay->catalog_writer);
+	store_backend_close();
 	event_free(retention);
 	event_free(lag_check);
+	if (sweep != NULL)
+		event_free(sweep);
 	if (relay->drain_event != NULL)
 		event_free(relay->drain_event);
 	log_info("event loop: %llu checks, max lag %llu us, %llu over 10 ms; "

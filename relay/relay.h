@@ -15,6 +15,8 @@
  *   store.c           the store's layout, names, removal; store_upload.c:
  *                     one upload, verified, made durable, renamed in;
  *                     store_manifest.c: what a manifest may say
+ *   store_backend.h   [store] backend: local (the files above) or s3
+ *                     (store_s3.c: the bucket, s3*.c, and a local cache)
  *   catalog.c         the SQLite index: opening and schema; writes in
  *                     catalog_write.c and catalog_request.c, queries in
  *                     catalog_query.c
@@ -90,6 +92,7 @@ struct relay {
 	SSL_CTX			*ssl;
 	struct evconnlistener	*listener;
 	struct worker		*disk;		/* store + catalog writes */
+	struct worker		*bucket;	/* S3 commits, sweeps; or NULL */
 	struct catalog		*catalog_writer; /* disk thread only */
 	struct analysis		*analysis;	/* its own threads */
 	struct ingest		*ingest;	/* limits, budget: ingest.h */

@@ -281,6 +281,11 @@ static const struct conf_key relay_config_keys[] = {
 	CONF_SIZE(RELAY_CONFIG_SECTION_STORE, "s3_part_size",
 	    RELAY_CONFIG_FIELD(store_s3_part_size), "64M", S3_PART_SIZE_MIN,
 	    5ULL << 30),
+	CONF_SIZE(RELAY_CONFIG_SECTION_STORE, "s3_cache",
+	    RELAY_CONFIG_FIELD(store_s3_cache), "1G", 0, UINT64_MAX),
+	CONF_DURATION(RELAY_CONFIG_SECTION_STORE, "s3_sweep_grace",
+	    RELAY_CONFIG_FIELD(store_s3_sweep_grace_ms), "1h", 1000,
+	    UINT64_MAX),
 
 	CONF_KEY(RELAY_CONFIG_SECTION_CATALOG, "backend",
 	    relay_config_parse_catalog_backend,

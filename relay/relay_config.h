@@ -82,6 +82,8 @@ struct relay_config {
 	char		 store_s3_credentials[RELAY_CONFIG_PATH_MAX];
 	char		 store_s3_ca[RELAY_CONFIG_PATH_MAX];	/* "" system */
 	uint64_t	 store_s3_part_size;
+	uint64_t	 store_s3_cache;	/* bytes of snapshots kept in dir */
+	uint64_t	 store_s3_sweep_grace_ms;	/* an orphan's age */
 
 	/* [catalog] */
 	int		 catalog_backend;	/* enum relay_catalog_backend */

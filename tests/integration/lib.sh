@@ -34,6 +34,17 @@ tt_need() {
 	done
 }
 
+# tt_need_ceph: skips the test unless the tier's Ceph daemons are there.
+tt_need_ceph() {
+	local c
+	for c in ceph-mon ceph-osd radosgw radosgw-admin; do
+		if ! command -v "$c" >/dev/null; then
+			echo "1..0 # SKIP $c is not installed (make deps installs the tier's packages)"
+			exit 0
+		fi
+	done
+}
+
 tt_enter() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root for a private lttng-sessiond and namespaces"
@@ -241,6 +252,17 @@ tt_start_relay() {
 	if [ "$(timeout 20 head -n1 "$T/relay-ready")" != "READY=1" ]; then
 		bail "tracetrap-relay did not become ready: $(tail -3 "$T/relay.log")"
 	fi
+}
+
+# tt_config_for_relay NODE: $T/recorder.conf of a recorder named NODE
+# that uploads to the test relay with NODE's certificate, no limits.
+tt_config_for_relay() {
+	tt_config "[limits]
+cooldown = 0
+burst = 0
+coalesce = 0
+$(tt_relay_section "$1")"
+	sed -i "s/^name = testnode\$/name = $1/" "$T/recorder.conf"
 }
 
 # The [relay] section of a recorder that uploads to the test relay.

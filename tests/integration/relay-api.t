@@ -24,12 +24,7 @@ tt_certs node1
 tt_relay_config
 tt_start_relay
 tt_start_sessiond
-tt_config "[limits]
-cooldown = 0
-burst = 0
-coalesce = 0
-$(tt_relay_section node1)"
-sed -i 's/^name = testnode$/name = node1/' "$T/recorder.conf"
+tt_config_for_relay node1
 tt_start_recorder
 ok "the recorder connects to the relay" wait_until 20 \
     '[ "$(status_field .relay.connected)" = true ]'

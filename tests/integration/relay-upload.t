@@ -12,12 +12,7 @@ is "relay -n accepts the config" \
     "$("$RELAY" -n -f "$T/relay.conf" 2>&1)/$?" "configuration OK/0"
 tt_start_relay
 tt_start_sessiond
-tt_config "[limits]
-cooldown = 0
-burst = 0
-coalesce = 0
-$(tt_relay_section node1)"
-sed -i 's/^name = testnode$/name = node1/' "$T/recorder.conf"
+tt_config_for_relay node1
 tt_start_recorder
 ok "the recorder connects to the relay" wait_until 20 \
     '[ "$(status_field .relay.connected)" = true ]'

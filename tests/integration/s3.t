@@ -8,12 +8,7 @@
 # (SIGSTOP) gives it after the stall timeout instead of a hang, and both
 # recover once radosgw is back.
 . "$(dirname "$0")/lib.sh"
-for c in ceph-mon ceph-osd radosgw radosgw-admin; do
-	if ! command -v "$c" >/dev/null; then
-		echo "1..0 # SKIP $c is not installed (make deps installs the tier's packages)"
-		exit 0
-	fi
-done
+tt_need_ceph
 tt_enter "$@"
 TTS3=$BUILD/tests/tts3
 TIER=$T/tier

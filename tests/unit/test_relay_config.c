@@ -81,6 +81,8 @@ test_defaults(void **state)
 	assert_true(conf.store_max_bytes == 100ULL * 1024 * 1024 * 1024);
 	assert_true(conf.store_max_age_ms == 720ULL * 3600 * 1000);
 	assert_int_equal(conf.store_min_free, 256 * 1024 * 1024);
+	assert_true(conf.store_s3_cache == 1024ULL * 1024 * 1024);
+	assert_true(conf.store_s3_sweep_grace_ms == 3600ULL * 1000);
 
 	assert_int_equal(conf.fleet_cooldown_ms, 30000);
 	assert_int_equal(conf.fleet_max_per_hour, 12);
@@ -408,7 +410,8 @@ test_unknown(void **state)
 	    "listen, api, store, catalog, fleet or analysis)\n"
 	    "relay.conf:8: [store] unknown key 'path' (expected dir, catalog, "
 	    "max_bytes, max_age, min_free, backend, s3_endpoint, s3_region, "
-	    "s3_bucket, s3_prefix, s3_credentials, s3_ca, s3_part_size)\n"
+	    "s3_bucket, s3_prefix, s3_credentials, s3_ca, s3_part_size, "
+	    "s3_cache, s3_sweep_grace)\n"
 	    "relay.conf:9: unknown section [session] (expected node, relay, "
 	    "listen, api, store, catalog, fleet or analysis)\n"
 	    "relay.conf:11: [api] unknown key 'bearer' (expected address, "
@@ -535,7 +538,8 @@ test_scale_out_keys(void **state)
 	assert_int_equal(load(&conf, "[node]\nname = relay-2\n"
 	    "[store]\nbackend = s3\ns3_endpoint = http://127.0.0.1:17480\n"
 	    "s3_bucket = tt-snapshots\ns3_prefix = fleet-a/\n"
-	    "s3_part_size = 5M\ns3_region = default\n"
+	    "s3_part_size = 5M\ns3_region = default\ns3_cache = 0\n"
+	    "s3_sweep_grace = 30s\n"
 	    "[catalog]\nbackend = postgresql\n"
 	    "conninfo = host=127.0.0.1 port=17432 dbname=tracetrap\n", err), 0);
 	assert_string_equal(conf.name, "relay-2");
@@ -545,6 +549,8 @@ test_scale_out_keys(void **state)
 	assert_string_equal(conf.store_s3_prefix, "fleet-a/");
 	assert_string_equal(conf.store_s3_region, "default");
 	assert_int_equal(conf.store_s3_part_size, 5ULL << 20);
+	assert_int_equal(conf.store_s3_cache, 0);
+	assert_int_equal(conf.store_s3_sweep_grace_ms, 30000);
 	assert_int_equal(conf.catalog_backend, RELAY_CATALOG_POSTGRESQL);
 	assert_string_equal(conf.catalog_conninfo,
 	    "host=127.0.0.1 port=17432 dbname=tracetrap");
