@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@
 #include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+
+#include <jansson.h>
 
 #include "api.h"
 #include "download.h"
@@ -170,6 +173,28 @@ download_read_manifest(struct download *d)
 	d->data = (unsigned char *)data;
 }
 
+/*
+ * The snapshot's time, in seconds, from its manifest: every member of its
+ * archive carries it, so that any relay of a tier serves the same bytes
+ * (their copies of the files were written at different times); -1 when
+ * the manifest does not say.
+ */
+static int64_t
+download_taken_at(const char *dir)
+{
+	json_t	*m;
+	char	 path[PATH_MAX];
+	int64_t	 us = -1;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if ((m = json_load_file(path, 0, NULL)) == NULL)
+		return -1;
+	if (json_is_integer(json_object_get(m, "taken_at_us")))
+		us = json_integer_value(json_object_get(m, "taken_at_us"));
+	json_decref(m);
+	return us >= 0 ? us / 1000000 : -1;
+}
+
 /* Worker: the archive's plan on the first call, then its next chunk. */
 static void
 download_read_archive(struct download *d)
@@ -186,7 +211,7 @@ download_read_archive(struct download *d)
 		    d->path, d->error, sizeof(d->error)))) != 0)
 			return;
 		d->tar = tar_stream_open(d->dir, d->id, DOWNLOAD_DEPTH_MAX,
-		    d->error, sizeof(d->error));
+		    download_taken_at(d->dir), d->error, sizeof(d->error));
 		if (d->tar == NULL) {
 			d->status = 500;
 			return;

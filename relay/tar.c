@@ -55,6 +55,7 @@ struct tar_stream {
 	size_t			 count;
 	size_t			 allocated;
 	uint64_t		 size;
+	int64_t			 mtime;		/* every member's; -1 own */
 
 	/* Where reading stands. */
 	size_t			 index;
@@ -169,6 +170,7 @@ tar_stream_add(struct tar_stream *ts, const char *path, const char *prefix,
 	struct tar_member	*m;
 	size_t			 n;
 	char			 name[TAR_NAME_MAX + 2];
+	int64_t			 mtime;
 	int			 len;
 
 	len = snprintf(name, sizeof(name), "%s/%s%s", prefix, path,
@@ -179,8 +181,9 @@ tar_stream_add(struct tar_stream *ts, const char *path, const char *prefix,
 		return -1;
 	}
 	/* Checked now, so reading can never fail on a name. */
+	mtime = ts->mtime >= 0 ? ts->mtime : (int64_t)st->st_mtime;
 	if (tar_header(block, name, type, 0, (uint64_t)st->st_size,
-	    st->st_mtime, err, errlen) == -1)
+	    mtime, err, errlen) == -1)
 		return -1;
 	if (ts->count == ts->allocated) {
 		n = ts->allocated == 0 ? 32 : ts->allocated * 2;
@@ -194,7 +197,7 @@ tar_stream_add(struct tar_stream *ts, const char *path, const char *prefix,
 	m = &ts->members[ts->count];
 	m->type = type;
 	m->size = type == TAR_FILE ? (uint64_t)st->st_size : 0;
-	m->mtime = st->st_mtime;
+	m->mtime = mtime;
 	m->path = strdup(path);
 	m->name = strdup(name);
 	if (m->path == NULL || m->name == NULL) {
@@ -297,7 +300,7 @@ end:
 
 struct tar_stream *
 tar_stream_open(const char *dir, const char *prefix, int depth_max,
-    char *err, size_t errlen)
+    int64_t mtime, char *err, size_t errlen)
 {
 	struct tar_stream	*ts;
 	struct stat		 st;
@@ -322,6 +325,7 @@ tar_stream_open(const char *dir, const char *prefix, int depth_max,
 		return NULL;
 	}
 	ts->fd = -1;
+	ts->mtime = mtime;
 	if (tar_stream_add(ts, "", prefix, TAR_DIRECTORY, &st, err,
 	    errlen) == -1 ||
 	    tar_stream_walk(ts, "", prefix, 1, depth_max, err, errlen) == -1) {

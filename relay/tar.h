@@ -49,9 +49,12 @@ struct tar_stream;
  * prefix/<path>. Anything else (symlinks, devices, sockets) is left out:
  * nothing the store writes is one. Returns NULL with err when dir cannot
  * be read, a name does not fit ustar, or the tree is deeper than depth_max.
+ * mtime >= 0 is every member's time (seconds): the same snapshot then
+ * makes the same bytes wherever its files were written; -1 keeps each
+ * file's own.
  */
 struct tar_stream *tar_stream_open(const char *dir, const char *prefix,
-	    int depth_max, char *err, size_t errlen);
+	    int depth_max, int64_t mtime, char *err, size_t errlen);
 
 /* The archive's exact size, known before a byte is read. */
 uint64_t tar_stream_size(const struct tar_stream *);

@@ -53,9 +53,9 @@ workers = 1"
 tt_start_relay
 api() { curl -s -m 30 "http://127.0.0.1:$RELAY_API_PORT$1"; }
 ok "the first relay migrated the schema" \
-    grep -q "PostgreSQL schema migrated from version 0 to 1" "$T/relay.log"
-is "the catalog's part is at version 1" \
-    "$(psql_value "select version from tracetrap_schema where part = 'catalog'")" 1
+    grep -q "PostgreSQL schema migrated from version 0 to 2" "$T/relay.log"
+is "the catalog's part is at version 2" \
+    "$(psql_value "select version from tracetrap_schema where part = 'catalog'")" 2
 
 # A real snapshot: 40 requests over four URIs, one failing.
 for i in $(seq 40); do

@@ -257,7 +257,8 @@ test_tree_teardown(void **state)
 
 /* The whole archive, read chunk bytes at a time. */
 static unsigned char *
-test_stream_all(const char *src, size_t chunk, uint64_t *size)
+test_stream_all_at(const char *src, size_t chunk, int64_t mtime,
+    uint64_t *size)
 {
 	struct tar_stream	*ts;
 	unsigned char		*buf;
@@ -265,7 +266,7 @@ test_stream_all(const char *src, size_t chunk, uint64_t *size)
 	uint64_t		 used = 0;
 	ssize_t			 n;
 
-	ts = tar_stream_open(src, "node1-20261122T070109Z-1", 32, err,
+	ts = tar_stream_open(src, "node1-20261122T070109Z-1", 32, mtime, err,
 	    sizeof(err));
 	if (ts == NULL)
 		fail_msg("tar_stream_open: %s", err);
@@ -284,6 +285,40 @@ test_stream_all(const char *src, size_t chunk, uint64_t *size)
 	assert_int_equal(tar_stream_read(ts, buf, chunk, err, sizeof(err)), 0);
 	tar_stream_free(ts);
 	return buf;
+}
+
+static unsigned char *
+test_stream_all(const char *src, size_t chunk, uint64_t *size)
+{
+	return test_stream_all_at(src, chunk, -1, size);
+}
+
+/*
+ * One time for every member: the same tree touched at another time (a
+ * relay's cached copy of a snapshot) makes the same bytes; with each
+ * file's own time, it does not.
+ */
+static void
+test_stream_one_mtime(void **state)
+{
+	struct test_tree	*t = *state;
+	struct timespec		 times[2] = { { 1000, 0 }, { 1000, 0 } };
+	unsigned char		*a, *b;
+	uint64_t		 size_a, size_b;
+	char			 path[256];
+
+	a = test_stream_all_at(t->src, 4096, 1795000000, &size_a);
+	snprintf(path, sizeof(path), "%s/trace/ust/channel0_5", t->src);
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	b = test_stream_all_at(t->src, 4096, 1795000000, &size_b);
+	assert_int_equal(size_a, size_b);
+	assert_memory_equal(a, b, size_a);
+	free(b);
+	b = test_stream_all_at(t->src, 4096, -1, &size_b);
+	assert_int_equal(size_a, size_b);
+	assert_memory_not_equal(a, b, size_a);
+	free(a);
+	free(b);
 }
 
 static void
@@ -363,7 +398,7 @@ test_stream_file_shrinks(void **state)
 	char			 path[256], err[512];
 	ssize_t			 n;
 
-	ts = tar_stream_open(t->src, "x", 32, err, sizeof(err));
+	ts = tar_stream_open(t->src, "x", 32, -1, err, sizeof(err));
 	assert_non_null(ts);
 	snprintf(path, sizeof(path), "%s/trace/ust/channel0_5", t->src);
 	assert_int_equal(truncate(path, 10), 0);
@@ -383,7 +418,7 @@ test_stream_refusals(void **state)
 	char			 path[512], err[512];
 
 	/* Too deep for the caller. */
-	assert_null(tar_stream_open(t->src, "x", 2, err, sizeof(err)));
+	assert_null(tar_stream_open(t->src, "x", 2, -1, err, sizeof(err)));
 	assert_non_null(strstr(err, "deeper"));
 
 	/* Names over what ustar holds: refused when the tree is walked. */
@@ -392,15 +427,15 @@ test_stream_refusals(void **state)
 	snprintf(path + strlen(path), sizeof(path) - strlen(path),
 	    "/%0120d", 3);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_null(tar_stream_open(t->src, "x", 32, err, sizeof(err)));
+	assert_null(tar_stream_open(t->src, "x", 32, -1, err, sizeof(err)));
 	assert_non_null(strstr(err, "too long"));
 
 	snprintf(path, sizeof(path), "%s/missing", t->dir);
-	assert_null(tar_stream_open(path, "x", 32, err, sizeof(err)));
+	assert_null(tar_stream_open(path, "x", 32, -1, err, sizeof(err)));
 	snprintf(path, sizeof(path), "%s/manifest.json", t->src);
-	assert_null(tar_stream_open(path, "x", 32, err, sizeof(err)));
-	assert_null(tar_stream_open(t->src, "/abs", 32, err, sizeof(err)));
-	assert_null(tar_stream_open(t->src, "", 32, err, sizeof(err)));
+	assert_null(tar_stream_open(path, "x", 32, -1, err, sizeof(err)));
+	assert_null(tar_stream_open(t->src, "/abs", 32, -1, err, sizeof(err)));
+	assert_null(tar_stream_open(t->src, "", 32, -1, err, sizeof(err)));
 }
 
 int
@@ -414,6 +449,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_stream_chunks,
 		    test_tree_setup, test_tree_teardown),
 		cmocka_unit_test_setup_teardown(test_stream_read_by_tar,
+		    test_tree_setup, test_tree_teardown),
+		cmocka_unit_test_setup_teardown(test_stream_one_mtime,
 		    test_tree_setup, test_tree_teardown),
 		cmocka_unit_test_setup_teardown(test_stream_file_shrinks,
 		    test_tree_setup, test_tree_teardown),
