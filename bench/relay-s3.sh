@@ -14,14 +14,17 @@
 #           in the way.
 # MB/s = 10^6 bytes / s of wall time, from the first BEGIN to the last ACK
 # (the client's monotonic stamps), median of RUNS. The analysis is off
-# ([analysis] workers = 0) on both relays: ingest only. One relay: two
-# relays sharing one bucket need the shared catalog (PostgreSQL).
-# Store, cache and staging under /tmp (the disk). Prints figures only.
+# ([analysis] workers = 0) on every relay: ingest only. Store, cache and
+# staging under /tmp (the disk). Prints figures only.
 #
 # NODES=2: two connections upload at once (UPLOADS each), so that one's
 # bucket PUT overlaps the other's receipt; the anchor PUTs as many bytes.
+# RELAYS=2 (with NODES=2): a fourth line, the tier: two relays on the one
+# bucket and one PostgreSQL catalog (conf/tier.sh starts it too), node1
+# uploading to the first and node2 to the second, at once.
 #
-# usage: bench/relay-s3.sh   (root; RUNS=3 UPLOADS=8 SNAP_MB=32 PART=16M NODES=1)
+# usage: bench/relay-s3.sh   (root; RUNS=3 UPLOADS=8 SNAP_MB=32 PART=16M
+#                            NODES=1 RELAYS=1)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -38,7 +41,12 @@ UPLOADS=${UPLOADS:-8}
 SNAP_MB=${SNAP_MB:-32}
 PART=${PART:-16M}
 NODES=${NODES:-1}
+RELAYS=${RELAYS:-1}
+[ "$RELAYS" = 1 ] || [ "$RELAYS" = 2 ] || bail "RELAYS is 1 or 2"
+[ "$RELAYS" = 2 ] && [ "$NODES" != 2 ] && bail "RELAYS=2 needs NODES=2"
 nodes=$(seq -f 'node%g' -s, "$NODES")
+parts=ceph
+[ "$RELAYS" = 2 ] && parts="ceph postgresql"
 TIER=$T/tier
 
 bench_cleanup() {
@@ -49,7 +57,8 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-TIER_MEMSTORE_BYTES=$((8 << 30)) "$TT_ROOT/conf/tier.sh" start "$TIER" ceph \
+# shellcheck disable=SC2086 # one or two parts
+TIER_MEMSTORE_BYTES=$((8 << 30)) "$TT_ROOT/conf/tier.sh" start "$TIER" $parts \
     >"$T/tier.log" 2>&1 || bail "the tier did not start: $(tail -3 "$T/tier.log")"
 set -a
 eval "$("$TT_ROOT/conf/tier.sh" env "$TIER")"
@@ -86,9 +95,74 @@ workers = 0"
 	rm -rf "$store"
 	[ "$(wc -l <"$out")" -eq $((UPLOADS * NODES)) ] ||
 	    bail "$1: $(wc -l <"$out") of $((UPLOADS * NODES)) uploads stored"
+	mbps "$out"
+}
+
+# MB/s over the uploads in the files given: first BEGIN to last ACK.
+mbps() {
 	awk '{ b += $4; if (min == "" || $2 < min) min = $2
 	       if ($3 > max) max = $3 }
-	     END { printf "%.1f\n", b / 1e6 / ((max - min) / 1e9) }' "$out"
+	     END { printf "%.1f\n", b / 1e6 / ((max - min) / 1e9) }' "$@"
+}
+
+# tier_run N: two relays on the bucket and the PostgreSQL catalog, node1
+# to the first and node2 to the second at once, MB/s on stdout.
+tier_run() {
+	local n pids=""
+	for n in 1 2; do
+		mkdir -p "$T/t$1-$n"
+		cat >"$T/t$1-$n/relay.conf" <<EOC
+[node]
+name = relay$n
+[listen]
+address = 127.0.0.1:546$n
+ca = $T/pki/ca.pem
+cert = $T/pki/relay.pem
+key = $T/pki/relay.key
+[api]
+address = 127.0.0.1:547$n
+[store]
+dir = $T/t$1-$n/store
+min_free = 1M
+max_bytes = 100G
+backend = s3
+s3_endpoint = $TT_S3_ENDPOINT
+s3_region = $TT_S3_REGION
+s3_bucket = $TT_S3_BUCKET
+s3_prefix = tier$1/
+s3_credentials = $TT_S3_CREDENTIALS
+s3_part_size = $PART
+s3_cache = 0
+[catalog]
+backend = postgresql
+conninfo = "$TT_PG_CONNINFO"
+[analysis]
+workers = 0
+EOC
+		rm -f "$T/t$1-$n/ready"
+		mkfifo "$T/t$1-$n/ready"
+		"$RELAY" -d -f "$T/t$1-$n/relay.conf" --ready-fd 3 \
+		    3>"$T/t$1-$n/ready" >>"$T/tier-relay$n.log" 2>&1 &
+		pids="$pids $!"
+		[ "$(timeout 20 head -n1 "$T/t$1-$n/ready")" = READY=1 ] ||
+		    bail "relay $n did not start: $(tail -2 "$T/tier-relay$n.log")"
+	done
+	for n in 1 2; do
+		python3 "$BENCH/upload_client.py" --port "546$n" --pki "$T/pki" \
+		    --nodes "node$n" --snap-mb "$SNAP_MB" --uploads "$UPLOADS" \
+		    --duration 0 "$T/tier-$1-$n.out" 2>>"$T/client.log" &
+	done
+	for n in 1 2; do
+		wait -n || bail "upload_client failed: $(tail -2 "$T/client.log")"
+	done
+	# shellcheck disable=SC2086 # the two pids
+	kill -TERM $pids
+	# shellcheck disable=SC2086
+	wait $pids 2>/dev/null
+	rm -rf "$T/t$1-1/store" "$T/t$1-2/store"
+	[ "$(cat "$T/tier-$1-1.out" "$T/tier-$1-2.out" | wc -l)" -eq \
+	    $((UPLOADS * 2)) ] || bail "tier: not every upload was stored"
+	mbps "$T/tier-$1-1.out" "$T/tier-$1-2.out"
 }
 
 # The anchor's files: a snapshot as upload_client makes it (4 data files
@@ -117,9 +191,11 @@ curl "${curl_args[@]}" || bail "curl PUT failed"	# warm-up
 : >"$T/local.mbps"
 : >"$T/s3.mbps"
 : >"$T/curl.mbps"
+: >"$T/tier.mbps"
 for run in $(seq "$RUNS"); do
 	relay_run local "$run" >>"$T/local.mbps"
 	relay_run s3 "$run" >>"$T/s3.mbps"
+	[ "$RELAYS" = 2 ] && tier_run "$run" >>"$T/tier.mbps"
 	t0=$(date +%s%N)
 	curl "${curl_args[@]}" || bail "curl PUT failed"
 	awk -v b="$total" -v ns=$(( $(date +%s%N) - t0 )) \
@@ -129,4 +205,7 @@ printf '  %-44s %7s   %s\n' \
     "relay, [store] backend = local" "$(median <"$T/local.mbps")" "$(tr '\n' ' ' <"$T/local.mbps")" \
     "relay, [store] backend = s3" "$(median <"$T/s3.mbps")" "$(tr '\n' ' ' <"$T/s3.mbps")" \
     "curl --aws-sigv4, same bytes (anchor)" "$(median <"$T/curl.mbps")" "$(tr '\n' ' ' <"$T/curl.mbps")"
+[ "$RELAYS" = 2 ] && printf '  %-44s %7s   %s\n' \
+    "2 relays, one bucket, PostgreSQL catalog" "$(median <"$T/tier.mbps")" \
+    "$(tr '\n' ' ' <"$T/tier.mbps")"
 echo "  machine: $(nproc) CPUs, $(awk '/MemTotal/ { printf "%d GB", $2 / 1048576 }' /proc/meminfo), $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
