@@ -329,8 +329,9 @@ main(int argc, char **argv)
 
 	event_base_dispatch(relay->base);
 
-	ingest_close_all(relay);
+	/* First: the recorders' disconnections are the registry's to drop. */
 	cluster_stop(relay);
+	ingest_close_all(relay);
 	api_close(relay);
 	/* The disk's last jobs may still hand a snapshot to the analysis. */
 	worker_stop(relay->disk);

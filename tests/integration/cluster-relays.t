@@ -41,8 +41,8 @@ for n in 1 2; do
 	    grep -q "cluster: listening for cluster triggers; relay relay$n registered" \
 	    "$T/relay$n.log"
 done
-is "the schema's cluster part is at version 1" \
-    "$(sql "select version from tracetrap_schema where part = 'cluster'")" 1
+is "the schema's cluster part is at version 2" \
+    "$(sql "select version from tracetrap_schema where part = 'cluster'")" 2
 
 RELAY_PORT=5441 tt_start_node nodeA
 RELAY_PORT=5442 tt_start_node nodeB
