@@ -227,12 +227,17 @@ fi
 # triggers waiting for its lock, one through each relay, with a cooldown
 # of 10 min: the second is refused, also under repeatable read.
 super "alter role tracetrap set default_transaction_isolation = 'repeatable read'" >/dev/null
-for n in 1 2; do
-	reloads=$(grep -c "reload: fleet" "$T/relay$n.log")
-	sed -i 's/^cooldown = 0$/cooldown = 600s/' "$T/r$n/relay.conf"
-	kill -HUP "${RELAY_PIDS[$n]}"
-	wait_until 10 "[ \$(grep -c 'reload: fleet' '$T/relay$n.log') -gt $reloads ]"
-done
+# cooldown OLD NEW: on both relays, applied (SIGHUP).
+cooldown() {
+	local n reloads
+	for n in 1 2; do
+		reloads=$(grep -c "reload: fleet" "$T/relay$n.log")
+		sed -i "s/^cooldown = $1\$/cooldown = $2/" "$T/r$n/relay.conf"
+		kill -HUP "${RELAY_PIDS[$n]}"
+		wait_until 10 "[ \$(grep -c 'reload: fleet' '$T/relay$n.log') -gt $reloads ]"
+	done
+}
+cooldown 0 600s
 c1=$(status 1 .cluster.connects)
 c2=$(status 2 .cluster.connects)
 sql "select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'tracetrap-relay %'" >/dev/null
@@ -251,12 +256,7 @@ ok "one of them is refused by the cooldown" wait_until 10 \
     '[ "$(cat "$T/relay1.log" "$T/relay2.log" | grep -c "refused by the fleet cooldown")" -gt "$refusals" ]'
 is "one of them is recorded" "$(sql "select count(*) from cluster_triggers")" $((before + 1))
 super "alter role tracetrap reset default_transaction_isolation" >/dev/null
-for n in 1 2; do
-	reloads=$(grep -c "reload: fleet" "$T/relay$n.log")
-	sed -i 's/^cooldown = 600s$/cooldown = 0/' "$T/r$n/relay.conf"
-	kill -HUP "${RELAY_PIDS[$n]}"
-	wait_until 10 "[ \$(grep -c 'reload: fleet' '$T/relay$n.log') -gt $reloads ]"
-done
+cooldown 600s 0
 
 # A trigger in flight when the connection drops: sent again after the
 # reconnection, under its id, and fanned out as the fleet's incident.

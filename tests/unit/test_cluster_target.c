@@ -30,6 +30,32 @@ resolved(struct cluster_target *t, size_t host, const char *addr)
 	t->addrs[host][t->naddrs[host]++] = strdup(addr);
 }
 
+/* The lists libpq is given: n entries, or none (NULL lists). */
+static void
+check_params(struct cluster_target *t, size_t n, const char *host,
+    const char *hostaddr, const char *port)
+{
+	char	*h, *a, *p;
+
+	assert_int_equal(cluster_target_params(t, &h, &a, &p), n);
+	if (host == NULL)
+		assert_null(h);
+	else
+		assert_string_equal(h, host);
+	if (hostaddr == NULL)
+		assert_null(a);
+	else
+		assert_string_equal(a, hostaddr);
+	if (port == NULL)
+		assert_null(p);
+	else
+		assert_string_equal(p, port);
+	free(h);
+	free(a);
+	free(p);
+	cluster_target_free(t);
+}
+
 static void
 test_no_lookup(void **state)
 {
@@ -53,7 +79,6 @@ static void
 test_one_name(void **state)
 {
 	struct cluster_target	 t;
-	char			*host, *hostaddr, *port;
 
 	(void)state;
 	assert_int_equal(parse(&t, "host=db.example port=5433 dbname=tt "
@@ -61,78 +86,50 @@ test_one_name(void **state)
 	assert_int_equal(t.n, 1);
 	resolved(&t, 0, "10.0.0.1");
 	resolved(&t, 0, "fd00::1");
-	assert_int_equal(cluster_target_params(&t, &host, &hostaddr, &port),
-	    2);
 	/* The name kept for TLS and .pgpass, one entry per address. */
-	assert_string_equal(host, "db.example,db.example");
-	assert_string_equal(hostaddr, "10.0.0.1,fd00::1");
-	assert_string_equal(port, "5433,5433");
-	free(host);
-	free(hostaddr);
-	free(port);
-	cluster_target_free(&t);
+	check_params(&t, 2, "db.example,db.example", "10.0.0.1,fd00::1",
+	    "5433,5433");
 }
 
 static void
 test_mixed_hosts(void **state)
 {
 	struct cluster_target	 t;
-	char			*host, *hostaddr, *port;
 
 	(void)state;
 	assert_int_equal(parse(&t, "host=a.example,/run/pg,10.9.9.9,b.example "
 	    "port=1,2,3,4 dbname=tt"), 1);
 	assert_int_equal(t.n, 4);
 	resolved(&t, 0, "10.0.0.1");
-	/* b.example did not resolve: the others are still tried. */
-	assert_int_equal(cluster_target_params(&t, &host, &hostaddr, &port),
-	    3);
-	assert_string_equal(host, "a.example,/run/pg,10.9.9.9");
-	/* Empty: libpq uses the host itself, a socket or an address. */
-	assert_string_equal(hostaddr, "10.0.0.1,,");
-	assert_string_equal(port, "1,2,3");
-	free(host);
-	free(hostaddr);
-	free(port);
-	cluster_target_free(&t);
+	/*
+	 * b.example did not resolve: the others are still tried. An empty
+	 * hostaddr: libpq uses the host itself, a socket or an address.
+	 */
+	check_params(&t, 3, "a.example,/run/pg,10.9.9.9", "10.0.0.1,,",
+	    "1,2,3");
 }
 
 static void
 test_nothing_resolved(void **state)
 {
 	struct cluster_target	 t;
-	char			*host, *hostaddr, *port;
 
 	(void)state;
 	assert_int_equal(parse(&t, "host=db.example"), 1);
-	assert_int_equal(cluster_target_params(&t, &host, &hostaddr, &port),
-	    0);
-	assert_null(host);
-	assert_null(hostaddr);
-	assert_null(port);
-	cluster_target_free(&t);
+	check_params(&t, 0, NULL, NULL, NULL);
 }
 
 static void
 test_environment(void **state)
 {
 	struct cluster_target	 t;
-	char			*host, *hostaddr, *port;
 
 	(void)state;
 	setenv("PGHOST", "db.example", 1);
 	setenv("PGPORT", "6000", 1);
 	assert_int_equal(parse(&t, "dbname=tt"), 1);
 	resolved(&t, 0, "10.0.0.7");
-	assert_int_equal(cluster_target_params(&t, &host, &hostaddr, &port),
-	    1);
-	assert_string_equal(host, "db.example");
-	assert_string_equal(hostaddr, "10.0.0.7");
-	assert_string_equal(port, "6000");
-	free(host);
-	free(hostaddr);
-	free(port);
-	cluster_target_free(&t);
+	check_params(&t, 1, "db.example", "10.0.0.7", "6000");
 	setenv("PGHOSTADDR", "10.0.0.8", 1);
 	assert_int_equal(parse(&t, "dbname=tt"), 0);
 	unsetenv("PGHOST");
