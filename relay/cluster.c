@@ -9,12 +9,23 @@
  *
  * A connection that fails, or a statement without an answer within
  * CLUSTER_STATEMENT_SECONDS, is closed and opened again with a backoff;
- * each new connection runs the schema's migrations, LISTENs again,
+ * each new connection runs the schema's migrations if due, LISTENs again,
  * registers the relay and its recorders, and catches up with the triggers
  * it missed (cluster_sql.c). While it is down, cluster triggers fan out
  * to this relay's recorders only (fanout.c): an incident is never lost
- * for want of the database, only its reach is smaller.
+ * for want of the database, only its reach is smaller. A trigger sent as
+ * the connection went may have been committed or not: it is sent again
+ * after the reconnection under the same trigger id (a committed one is
+ * answered, not counted twice), or, after CLUSTER_UNRESOLVED_SECONDS
+ * without a connection, fanned out here and only looked up later.
+ *
+ * The host names of [catalog] conninfo are resolved on a thread
+ * (cluster_target.c): libpq would resolve them on the loop.
  */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +40,10 @@
 #define CLUSTER_STATEMENT_SECONDS	10
 #define CLUSTER_BACKOFF_MIN_MS		100
 #define CLUSTER_BACKOFF_MAX_MS		5000
+/* A trigger of unknown fate waits this long for PostgreSQL to come back. */
+#define CLUSTER_UNRESOLVED_SECONDS	5
+/* The unregistration at stop: never a frozen server's hostage for long. */
+#define CLUSTER_STOP_MS			2000
 /* /v1/status reads the registry again when its copy is older. */
 #define CLUSTER_REGISTRY_FRESH_US	1000000
 
@@ -85,6 +100,30 @@ cluster_queue(struct cluster *c, struct cluster_op *op)
 	cluster_kick(c);
 }
 
+/* Next to run: a setup step that another one found due. */
+void
+cluster_queue_first(struct cluster *c, struct cluster_op *op)
+{
+	TAILQ_INSERT_HEAD(&c->ops, op, entry);
+	cluster_kick(c);
+}
+
+/* Ahead of the heartbeat's statements: a trigger is what waits for us. */
+void
+cluster_queue_trigger(struct cluster *c, struct cluster_op *op)
+{
+	struct cluster_op	*before;
+
+	TAILQ_FOREACH(before, &c->ops, entry)
+		if (before->is_housekeeping)
+			break;
+	if (before != NULL)
+		TAILQ_INSERT_BEFORE(before, op, entry);
+	else
+		TAILQ_INSERT_TAIL(&c->ops, op, entry);
+	cluster_kick(c);
+}
+
 static void
 cluster_timer(struct event *ev, unsigned seconds)
 {
@@ -94,10 +133,30 @@ cluster_timer(struct event *ev, unsigned seconds)
 }
 
 /*
+ * A trigger sent into the loss: committed or not, only PostgreSQL knows.
+ * It waits for the reconnection, which sends it again (or looks it up).
+ */
+static void
+cluster_unresolved(struct cluster *c, struct cluster_op *op)
+{
+	if (op->lost_at_us == 0) {
+		op->lost_at_us = clock_realtime_us();
+		if (!op->is_fanned_local)
+			log_warnx("cluster: the trigger from %s (id %s) was sent "
+			    "as the connection went: sending it again once "
+			    "PostgreSQL is back (asking this relay's recorders "
+			    "only if it is not within %d s)", op->node,
+			    op->trigger_id, CLUSTER_UNRESOLVED_SECONDS);
+	}
+	TAILQ_INSERT_TAIL(&c->unresolved, op, entry);
+	if (!evtimer_pending(c->unresolved_ev, NULL))
+		cluster_timer(c->unresolved_ev, 1);
+}
+
+/*
  * Everything of the connection goes; what was waiting for it too, but a
  * cluster trigger that never reached the database still fans out here.
- * One that did reach it may have been committed: the catch-up after the
- * reconnection tells, and asks for it if it was.
+ * One that did reach it may have been committed: cluster_unresolved().
  */
 void
 cluster_lost(struct cluster *c, const char *why)
@@ -113,6 +172,9 @@ cluster_lost(struct cluster *c, const char *why)
 		c->losses++;
 	}
 	snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+	if (c->lookup != NULL)
+		cluster_target_lookup_abandon(c->lookup);
+	c->lookup = NULL;
 	if (c->io_ev != NULL)
 		event_free(c->io_ev);
 	if (c->write_ev != NULL)
@@ -128,20 +190,25 @@ cluster_lost(struct cluster *c, const char *why)
 	if ((op = c->running) != NULL) {
 		c->running = NULL;
 		if (op->trigger != NULL)
-			log_warnx("cluster: the trigger from %s may or may not "
-			    "have been recorded; the catch-up will tell",
-			    op->node);
-		cluster_op_free(op);
+			cluster_unresolved(c, op);
+		else
+			cluster_op_free(op);
 	}
 	while ((op = TAILQ_FIRST(&c->ops)) != NULL) {
 		TAILQ_REMOVE(&c->ops, op, entry);
+		if (op->trigger != NULL && (op->was_sent ||
+		    op->is_fanned_local)) {
+			cluster_unresolved(c, op);
+			continue;
+		}
 		if (op->trigger != NULL) {
 			c->local_only++;
 			fanout_local(relay, op->node, op->trigger);
 		}
 		cluster_op_free(op);
 	}
-	c->is_fetch_queued = c->is_registry_queued = 0;
+	c->is_fetch_queued = c->is_fetch_again = 0;
+	c->is_registry_queued = c->is_heartbeat_queued = 0;
 	tv.tv_sec = (time_t)(c->backoff_ms / 1000);
 	tv.tv_usec = (suseconds_t)(c->backoff_ms % 1000) * 1000;
 	event_add(c->retry_ev, &tv);
@@ -196,7 +263,10 @@ cluster_kick(struct cluster *c)
 		cluster_kick(c);
 		return;
 	}
+	if (op->prepare != NULL)
+		op->prepare(c, op);
 	c->running = op;
+	op->was_sent = 1;
 	c->error[0] = '\0';
 	if (op->is_simple)
 		ret = PQsendQuery(c->conn, op->sql);
@@ -270,13 +340,14 @@ cluster_on_io(evutil_socket_t fd, short events, void *arg)
 	cluster_collect(c);
 	if (c->state == CLUSTER_DOWN)
 		return;
-	while ((n = PQnotifies(c->conn)) != NULL) {
+	/* A fetch that cannot be sent loses the connection: no more then. */
+	while (c->state != CLUSTER_DOWN && (n = PQnotifies(c->conn)) != NULL) {
 		c->notifications++;
 		PQfreemem(n);
 		/* Whoever sent it, the table says what is new. */
 		cluster_sql_fetch(c);
 	}
-	if (PQstatus(c->conn) == CONNECTION_BAD)
+	if (c->state != CLUSTER_DOWN && PQstatus(c->conn) == CONNECTION_BAD)
 		cluster_lost(c, cluster_pq_error(c, err, sizeof(err)));
 }
 
@@ -287,7 +358,8 @@ cluster_on_deadline(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	cluster_lost(c, c->state == CLUSTER_CONNECTING ? "no connection "
+	cluster_lost(c, c->lookup != NULL ? "no address for conninfo's host "
+	    "within 10 s" : c->state == CLUSTER_CONNECTING ? "no connection "
 	    "within 10 s" : "no answer to a statement within 10 s");
 }
 
@@ -352,19 +424,33 @@ cluster_on_connect_io(evutil_socket_t fd, short events, void *arg)
 	cluster_connect_wait(c, PQconnectPoll(c->conn));
 }
 
+/* host, hostaddr, port: resolved by cluster_target.c, or NULL. */
 static void
-cluster_connect(struct cluster *c)
+cluster_connect_to(struct cluster *c, const char *host, const char *hostaddr,
+    const char *port)
 {
-	const char	*keys[] = { "application_name", "dbname", NULL };
-	const char	*values[3];
+	const char	*keys[6], *values[6];
 	char		 app[RELAY_CONFIG_NAME_MAX + 32], err[512];
+	int		 n = 0;
 
-	/* The operator's conninfo comes last: its application_name wins. */
+	/* The operator's conninfo comes after: its application_name wins. */
 	snprintf(app, sizeof(app), "tracetrap-relay %s", c->relay->conf.name);
-	values[0] = app;
-	values[1] = c->relay->conf.catalog_conninfo;
-	values[2] = NULL;
-	c->state = CLUSTER_CONNECTING;
+	keys[n] = "application_name";
+	values[n++] = app;
+	keys[n] = "dbname";
+	values[n++] = c->relay->conf.catalog_conninfo;
+	/* And the addresses after it: they replace its host names. */
+	if (host != NULL) {
+		keys[n] = "host";
+		values[n++] = host;
+		keys[n] = "hostaddr";
+		values[n++] = hostaddr;
+		if (port != NULL) {
+			keys[n] = "port";
+			values[n++] = port;
+		}
+	}
+	keys[n] = values[n] = NULL;
 	c->conn = PQconnectStartParams(keys, values, 1);
 	if (c->conn == NULL || PQstatus(c->conn) == CONNECTION_BAD) {
 		cluster_lost(c, c->conn == NULL ? "out of memory" :
@@ -373,6 +459,54 @@ cluster_connect(struct cluster *c)
 	}
 	cluster_timer(c->deadline_ev, CLUSTER_CONNECT_SECONDS);
 	cluster_connect_wait(c, PGRES_POLLING_WRITING);
+}
+
+static void
+cluster_on_resolved(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster			*c = arg;
+	const struct cluster_target	*t;
+	char				*host, *hostaddr, *port;
+
+	(void)fd;
+	(void)events;
+	t = cluster_target_lookup_target(c->lookup);
+	if (cluster_target_params(t, &host, &hostaddr, &port) == 0) {
+		/* As libpq would say it, but without the wait on the loop. */
+		cluster_lost(c, t->error[0] != '\0' ? t->error :
+		    "no address for conninfo's host");
+		return;
+	}
+	if (t->error[0] != '\0')
+		log_warnx("cluster: %s; trying the other hosts", t->error);
+	cluster_target_lookup_abandon(c->lookup);
+	c->lookup = NULL;
+	cluster_connect_to(c, host, hostaddr, port);
+	free(host);
+	free(hostaddr);
+	free(port);
+}
+
+static void
+cluster_connect(struct cluster *c)
+{
+	struct cluster_target	 t;
+	char			 err[512];
+
+	c->state = CLUSTER_CONNECTING;
+	/* Checked at start: -1 cannot happen. */
+	if (cluster_target_parse(&t, c->relay->conf.catalog_conninfo, err,
+	    sizeof(err)) != 1) {
+		cluster_connect_to(c, NULL, NULL, NULL);
+		return;
+	}
+	if ((c->lookup = cluster_target_lookup_start(c->relay->base, &t,
+	    cluster_on_resolved, c, err, sizeof(err))) == NULL) {
+		cluster_target_free(&t);
+		cluster_lost(c, err);
+		return;
+	}
+	cluster_timer(c->deadline_ev, CLUSTER_CONNECT_SECONDS);
 }
 
 static void
@@ -390,37 +524,87 @@ cluster_on_heartbeat(evutil_socket_t fd, short events, void *arg)
 
 	(void)fd;
 	(void)events;
-	if (c->state != CLUSTER_READY)
+	/* The last beat not written yet: a frozen server, no pile of them. */
+	if (c->state != CLUSTER_READY || c->is_heartbeat_queued ||
+	    c->is_registry_queued)
 		return;
 	cluster_sql_heartbeat(c);
 	cluster_sql_registry(c);
 }
 
+/*
+ * Triggers of unknown fate that waited long enough for PostgreSQL: asked
+ * of this relay's recorders now, looked up once it is back, so that the
+ * fleet's incident, if it was recorded, is not asked of them again.
+ */
+static void
+cluster_on_unresolved(evutil_socket_t fd, short events, void *arg)
+{
+	struct cluster		*c = arg;
+	struct cluster_op	*op;
+	int64_t			 now = clock_realtime_us();
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH(op, &c->unresolved, entry) {
+		if (op->is_fanned_local || now - op->lost_at_us <
+		    CLUSTER_UNRESOLVED_SECONDS * 1000000LL)
+			continue;
+		log_warnx("cluster: the trigger from %s (id %s) is unresolved "
+		    "after %d s without PostgreSQL: asking this relay's "
+		    "recorders only", op->node, op->trigger_id,
+		    CLUSTER_UNRESOLVED_SECONDS);
+		c->local_only++;
+		fanout_local(c->relay, op->node, op->trigger);
+		cluster_sql_trigger_lookup(op);
+	}
+	TAILQ_FOREACH(op, &c->unresolved, entry)
+		if (!op->is_fanned_local) {
+			cluster_timer(c->unresolved_ev, 1);
+			break;
+		}
+}
+
+/* 128 random bits: tells relays apart that were given one name. */
+static void
+cluster_instance(char *hex, size_t len)
+{
+	unsigned char	 id[CLUSTER_INSTANCE_LEN / 2];
+	size_t		 i;
+
+	if (getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id))
+		fatal("getrandom");
+	for (i = 0; i < sizeof(id) && 2 * i + 2 < len; i++)
+		snprintf(hex + 2 * i, len - 2 * i, "%02x", id[i]);
+}
+
 int
 cluster_start(struct relay *relay, char *err, size_t errlen)
 {
-	struct cluster	*c;
-	struct timeval	 tv;
-	char		*pq_err = NULL;
-	PQconninfoOption *opts;
+	struct cluster		*c;
+	struct cluster_target	 t;
+	struct timeval		 tv;
+	char			 why[512];
 
 	/* A conninfo libpq cannot read is a configuration error, not a wait. */
-	if ((opts = PQconninfoParse(relay->conf.catalog_conninfo, &pq_err))
-	    == NULL) {
-		snprintf(err, errlen, "[catalog] conninfo: %s", pq_err != NULL ?
-		    pq_err : "out of memory");
-		PQfreemem(pq_err);
+	if (cluster_target_parse(&t, relay->conf.catalog_conninfo, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "[catalog] conninfo: %s", why);
 		return -1;
 	}
-	PQconninfoFree(opts);
+	cluster_target_free(&t);
 	c = xcalloc(1, sizeof(*c));
 	c->relay = relay;
 	TAILQ_INIT(&c->ops);
+	TAILQ_INIT(&c->unresolved);
+	cluster_instance(c->instance, sizeof(c->instance));
+	c->conflicts = json_array();
 	c->backoff_ms = CLUSTER_BACKOFF_MIN_MS;
 	c->started_at_us = clock_realtime_us();
 	c->relays = json_array();
 	c->retry_ev = evtimer_new(relay->base, cluster_on_retry, c);
 	c->deadline_ev = evtimer_new(relay->base, cluster_on_deadline, c);
+	c->unresolved_ev = evtimer_new(relay->base, cluster_on_unresolved, c);
 	c->heartbeat_ev = event_new(relay->base, -1, EV_PERSIST,
 	    cluster_on_heartbeat, c);
 	tv.tv_sec = (time_t)(relay->conf.fleet_heartbeat_ms / 1000);
@@ -428,34 +612,95 @@ cluster_start(struct relay *relay, char *err, size_t errlen)
 	    1000;
 	event_add(c->heartbeat_ev, &tv);
 	relay->cluster = c;
+	log_info("cluster: relay %s, instance %s", relay->conf.name,
+	    c->instance);
 	cluster_connect(c);
 	return 0;
 }
 
-/* After the loop: the registry forgets this relay's recorders. */
+/*
+ * Blocking, for cluster_stop() only: the answers to what was sent, until
+ * deadline_us. 0 when they all came, -1 otherwise.
+ */
+static int
+cluster_wait_answers(struct cluster *c, int64_t deadline_us)
+{
+	struct pollfd	 pfd;
+	PGresult	*res;
+	int64_t		 left_us;
+	int		 flushed;
+
+	for (;;) {
+		if ((flushed = PQflush(c->conn)) == -1)
+			return -1;
+		while (flushed == 0 && !PQisBusy(c->conn)) {
+			if ((res = PQgetResult(c->conn)) == NULL)
+				return 0;
+			if (PQresultStatus(res) == PGRES_FATAL_ERROR)
+				cluster_pq_error(c, c->last_error,
+				    sizeof(c->last_error));
+			PQclear(res);
+		}
+		if ((left_us = deadline_us - clock_realtime_us()) <= 0)
+			return -1;
+		pfd.fd = PQsocket(c->conn);
+		pfd.events = POLLIN | (flushed == 1 ? POLLOUT : 0);
+		if (poll(&pfd, 1, (int)(left_us / 1000) + 1) == -1 &&
+		    errno != EINTR)
+			return -1;
+		if (PQconsumeInput(c->conn) == 0)
+			return -1;
+	}
+}
+
+/*
+ * After the loop, before the recorders' connections close (their
+ * disconnections would queue statements of their own): the registry
+ * forgets this relay's recorders, keeps where it got to in the triggers
+ * (last_seq, for its next start) and marks it gone. Within CLUSTER_STOP_MS
+ * (the statement running first, then ours), or the relay leaves without.
+ */
 void
 cluster_stop(struct relay *relay)
 {
-	struct cluster	*c = relay->cluster;
-	const char	*params[1];
-	PGresult	*res;
+	struct cluster		*c = relay->cluster;
+	struct cluster_op	*op;
+	const char		*params[3];
+	char			 seq[32];
+	int64_t			 deadline = clock_realtime_us() +
+				    CLUSTER_STOP_MS * 1000LL;
 
 	if (c == NULL)
 		return;
-	if (c->state == CLUSTER_READY && c->running == NULL &&
-	    PQsetnonblocking(c->conn, 0) == 0) {
+	if (c->conn != NULL && cluster_is_up(c)) {
+		snprintf(seq, sizeof(seq), "%lld", (long long)c->last_seq);
 		params[0] = relay->conf.name;
-		res = PQexecParams(c->conn, "DELETE FROM relay_nodes WHERE "
-		    "relay = $1", 1, NULL, params, NULL, NULL, 0);
-		PQclear(res);
+		params[1] = c->instance;
+		params[2] = seq;
+		if (cluster_wait_answers(c, deadline) == -1 ||
+		    PQsendQueryParams(c->conn, cluster_sql_unregister, 3, NULL,
+		    params, NULL, NULL, 0) == 0 ||
+		    cluster_wait_answers(c, deadline) == -1)
+			log_warnx("cluster: leaving without unregistering "
+			    "from PostgreSQL (no answer within %d ms)",
+			    CLUSTER_STOP_MS);
+		else
+			log_info("cluster: relay %s unregistered",
+			    relay->conf.name);
 	}
 	c->state = CLUSTER_DOWN;	/* no "lost" line: we leave */
 	c->backoff_ms = 0;
 	cluster_lost(c, "relay stopping");
+	while ((op = TAILQ_FIRST(&c->unresolved)) != NULL) {
+		TAILQ_REMOVE(&c->unresolved, op, entry);
+		cluster_op_free(op);
+	}
 	event_free(c->retry_ev);
 	event_free(c->deadline_ev);
+	event_free(c->unresolved_ev);
 	event_free(c->heartbeat_ev);
 	json_decref(c->relays);
+	json_decref(c->conflicts);
 	free(c);
 	relay->cluster = NULL;
 }
@@ -486,12 +731,15 @@ cluster_node_up(struct relay *relay, const char *node)
 		cluster_sql_node(relay->cluster, node, 1);
 }
 
-/* Unless another connection of the node is still there (a replacement). */
+/*
+ * Unless another connection of the node is still there (a replacement),
+ * or the relay is stopping: cluster_stop() forgets all its nodes at once.
+ */
 void
 cluster_node_down(struct relay *relay, const char *node)
 {
 	if (relay->cluster == NULL || !cluster_is_up(relay->cluster) ||
-	    ingest_is_connected(relay, node))
+	    relay->is_shutting_down || ingest_is_connected(relay, node))
 		return;
 	cluster_sql_node(relay->cluster, node, 0);
 }
@@ -500,17 +748,24 @@ cluster_node_down(struct relay *relay, const char *node)
 json_t *
 cluster_status(struct relay *relay)
 {
-	struct cluster	*c = relay->cluster;
-	int64_t		 now = clock_realtime_us();
+	struct cluster		*c = relay->cluster;
+	struct cluster_op	*op;
+	int64_t			 now = clock_realtime_us();
+	json_int_t		 queued = 0, unresolved = 0;
 
 	if (c == NULL)
 		return json_null();
+	TAILQ_FOREACH(op, &c->ops, entry)
+		queued++;
+	TAILQ_FOREACH(op, &c->unresolved, entry)
+		unresolved++;
 	if (c->state == CLUSTER_READY && !c->is_registry_queued &&
 	    now - c->relays_read_at_us > CLUSTER_REGISTRY_FRESH_US)
 		cluster_sql_registry(c);
-	return json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:O, s:I}",
+	return json_pack("{s:s, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:O, s:O, s:I}",
 	    "backend", "postgresql",
+	    "instance", c->instance,
 	    "connected", c->state == CLUSTER_READY,
 	    "last_error", c->last_error,
 	    "connects", (json_int_t)c->connects,
@@ -521,8 +776,11 @@ cluster_status(struct relay *relay)
 	    "notifications", (json_int_t)c->notifications,
 	    "replayed", (json_int_t)c->replayed,
 	    "stale", (json_int_t)c->stale,
+	    "queued", queued,
+	    "unresolved", unresolved,
 	    "catch_up_ms", (json_int_t)relay->conf.fleet_catch_up_ms,
 	    "relays", c->relays,
+	    "name_conflicts", c->conflicts,
 	    "relays_age_ms", (json_int_t)(c->relays_read_at_us == 0 ? -1 :
 	    (now - c->relays_read_at_us) / 1000));
 }

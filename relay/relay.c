@@ -461,8 +461,9 @@ main(int argc, char **argv)
 
 	event_base_dispatch(relay->base);
 
-	ingest_close_all(relay);
+	/* First: the recorders' disconnections are the registry's to drop. */
 	cluster_stop(relay);
+	ingest_close_all(relay);
 	api_close(relay);
 	/* Commits first: their last step is a catalog write on the disk. */
 	if (relay->bucket != NULL) {
