@@ -211,14 +211,8 @@ if try_start_relay 2; then
 	ok "without CREATE, restarted relay 2 connects and LISTENs" wait_until 20 \
 	    '[ "$(grep -c "listening for cluster triggers" "$T/relay2.log")" -gt "$listened" ]'
 	super "alter schema public owner to pg_database_owner" >/dev/null
-elif grep -q "catalog.*permission denied for schema public" "$T/relay2.log"; then
-	# relay/catalog_pg.c's own migration is fixed on its own branch.
-	tap_count=$((tap_count + 1))
-	echo "not ok $tap_count - without CREATE, restarted relay 2 connects and LISTENs # TODO the catalog's migration (catalog_pg.c) still needs CREATE"
-	super "alter schema public owner to pg_database_owner" >/dev/null
-	start_relay 2
 else
-	ok "without CREATE, restarted relay 2 connects and LISTENs" false
+	ok "without CREATE, restarted relay 2 starts: $(tail -1 "$T/relay2.log")" false
 	super "alter schema public owner to pg_database_owner" >/dev/null
 	start_relay 2
 fi
