@@ -474,6 +474,13 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 		free(link);
 		return NULL;
 	}
+	if (tls_set_ciphersuites(link->ssl, rec->conf.relay_ciphersuites,
+	    why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "[relay] ciphersuites: %s", why);
+		SSL_CTX_free(link->ssl);
+		free(link);
+		return NULL;
+	}
 	if (tls_context_check(link->ssl, why, sizeof(why)) == -1)
 		log_warnx("relay link: %s: %s", rec->conf.relay_cert, why);
 	link->dns = evdns_base_new(rec->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);

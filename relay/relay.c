@@ -298,6 +298,9 @@ main(int argc, char **argv)
 	    relay->conf.listen_crl, err, sizeof(err));
 	if (relay->ssl == NULL)
 		fatalx("TLS: %s", err);
+	if (tls_set_ciphersuites(relay->ssl, relay->conf.listen_ciphersuites,
+	    err, sizeof(err)) == -1)
+		fatalx("TLS: [listen] ciphersuites: %s", err);
 	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
 		log_warnx("TLS: %s: %s", relay->conf.listen_cert, err);
 	relay->disk = worker_start(relay->base);
