@@ -41,6 +41,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "bufpool.h"
 #include "clock.h"
 #include "ingest.h"
 #include "log.h"
@@ -87,12 +88,21 @@ ingest_new(struct relay *relay)
 	in->memory_max = relay->conf.listen_max_memory;
 	in->max_connections = relay->conf.listen_max_connections;
 	TAILQ_INIT(&in->waiters);
+	/*
+	 * Idle buffers kept: one connection's worth of queued jobs, within
+	 * the budget. More in use come and go with the budget's room.
+	 */
+	in->chunks = bufpool_new(FRAME_CHUNK_DATA_MAX, (in->memory_max <
+	    INGEST_QUEUED_HIGH ? in->memory_max : INGEST_QUEUED_HIGH) /
+	    FRAME_CHUNK_DATA_MAX);
 	return in;
 }
 
 void
 ingest_free(struct relay *relay)
 {
+	if (relay->ingest != NULL)
+		bufpool_free(relay->ingest->chunks);
 	free(relay->ingest);
 	relay->ingest = NULL;
 }
@@ -183,6 +193,23 @@ ingest_uncharge(struct relay *relay, size_t cost)
 		return;
 	in->memory_used -= cost;
 	ingest_budget_wake(relay);
+}
+
+char *
+ingest_chunk_buffer(struct relay *relay)
+{
+	if (relay->ingest == NULL)
+		return xmalloc(FRAME_CHUNK_DATA_MAX);
+	return bufpool_get(relay->ingest->chunks);
+}
+
+void
+ingest_chunk_buffer_free(struct relay *relay, char *data)
+{
+	if (relay->ingest == NULL)
+		free(data);
+	else
+		bufpool_put(relay->ingest->chunks, data);
 }
 
 /* What c reserved for a frame and did not hand to a job goes back. */
@@ -393,12 +420,33 @@ ingest_frame_ready(struct ingest_conn *c, struct evbuffer *in)
 	return evbuffer_get_length(in) >= need - INGEST_JOB_COST;
 }
 
+/*
+ * A whole UPLOAD_CHUNK in the input: its data goes from the buffer the
+ * TLS layer decrypted into straight to the one the disk worker writes.
+ */
+static void
+ingest_read_chunk(struct ingest_conn *c, struct evbuffer *in)
+{
+	struct frame_chunk	 chunk;
+	char			 err[256], *data;
+
+	data = ingest_chunk_buffer(c->relay);
+	if (frame_pull_chunk(in, &chunk, data, FRAME_CHUNK_DATA_MAX, err,
+	    sizeof(err)) != 1) {
+		ingest_chunk_buffer_free(c->relay, data);
+		ingest_protocol_error(c, err);
+		return;
+	}
+	ingest_upload_chunk(c, &chunk, data);
+}
+
 static void
 ingest_on_read(struct bufferevent *bev, void *arg)
 {
 	struct ingest_conn	*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct frame		 f;
+	uint8_t			 header[FRAME_HEADER_SIZE];
 	char			 err[256];
 	int			 ret;
 
@@ -406,6 +454,15 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	    c->paused == 0) {
 		if ((ret = ingest_frame_ready(c, in)) != 1)
 			return;
+		evbuffer_copyout(in, header, sizeof(header));
+		if (c->state == INGEST_READY &&
+		    header[4] == FRAME_UPLOAD_CHUNK) {
+			ingest_read_chunk(c, in);
+			if (c->state != INGEST_READY)
+				return;
+			ingest_release_reserved(c);
+			continue;
+		}
 		if (frame_pull(in, &f, err, sizeof(err)) != 1) {
 			ingest_protocol_error(c, err);
 			return;
