@@ -171,56 +171,6 @@ frame_pull(struct evbuffer *in, struct frame *f, char *err, size_t errlen)
 	return frame_parse(buf, need, f, err, errlen);
 }
 
-/*
- * An UPLOAD_CHUNK is not made contiguous in the buffer: its header is
- * copied out and checked, and its data copied once, straight into the
- * buffer it will be written from. A pullup of 256 KiB was a fresh
- * allocation and a move of every byte, and the caller's copy a second
- * move.
- */
-int
-frame_pull_chunk(struct evbuffer *in, struct frame_chunk *c, void *data,
-    size_t size, char *err, size_t errlen)
-{
-	uint8_t		 header[FRAME_HEADER_SIZE + FRAME_CHUNK_HEADER_SIZE];
-	struct frame	 f;
-	size_t		 len = evbuffer_get_length(in);
-	int		 ret;
-
-	if (len < FRAME_HEADER_SIZE)
-		return 0;
-	evbuffer_copyout(in, header, FRAME_HEADER_SIZE);
-	if ((ret = frame_parse(header, FRAME_HEADER_SIZE, &f, err,
-	    errlen)) == -1)
-		return -1;
-	f.length = frame_get32(header);
-	if (header[4] != FRAME_UPLOAD_CHUNK) {
-		snprintf(err, errlen, "%s frame where an upload_chunk was "
-		    "expected", frame_type_name(header[4]));
-		return -1;
-	}
-	if (len < FRAME_HEADER_SIZE + (size_t)f.length)
-		return 0;
-	f.type = FRAME_UPLOAD_CHUNK;
-	if (f.length >= FRAME_CHUNK_HEADER_SIZE)
-		evbuffer_copyout(in, header, sizeof(header));
-	f.payload = header + FRAME_HEADER_SIZE;
-	if (frame_chunk_decode(&f, c, err, errlen) == -1)
-		return -1;
-	if (c->length > size) {
-		snprintf(err, errlen, "upload_chunk of %zu bytes exceeds %zu",
-		    c->length, size);
-		return -1;
-	}
-	evbuffer_drain(in, sizeof(header));
-	if (evbuffer_remove(in, data, c->length) != (int)c->length) {
-		snprintf(err, errlen, "upload_chunk: short read");
-		return -1;
-	}
-	c->data = data;
-	return 1;
-}
-
 int
 frame_push_json(struct evbuffer *out, enum frame_type type, json_t *payload)
 {

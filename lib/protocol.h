@@ -114,14 +114,6 @@ void		 frame_chunk_header(uint8_t out[FRAME_CHUNK_HEADER_SIZE],
 struct evbuffer;
 int		 frame_pull(struct evbuffer *in, struct frame *f, char *err,
 		    size_t errlen);
-/*
- * Like frame_pull() for an UPLOAD_CHUNK, but its data is copied into
- * data (size bytes of room) and the frame removed from in: 1 with c
- * filled (c->data is data), 0 until the frame is whole, -1 with err
- * when it is not an UPLOAD_CHUNK or is malformed.
- */
-int		 frame_pull_chunk(struct evbuffer *in, struct frame_chunk *c,
-		    void *data, size_t size, char *err, size_t errlen);
 int		 frame_push_json(struct evbuffer *out, enum frame_type,
 		    json_t *payload);
 int		 frame_push_chunk(struct evbuffer *out, uint32_t file_index,

@@ -54,6 +54,13 @@
 #define INGEST_WRITE_SECONDS	30	/* output that does not move */
 #define INGEST_FRAME_SECONDS	60	/* from a frame's header to its end */
 #define INGEST_CLOSING_SECONDS	10	/* for the peer to read an ERROR */
+#define INGEST_READ_TURN	(1024 * 1024)	/* bytes read per callback */
+/*
+ * TLS read-ahead: one read from the socket takes up to this much, many
+ * TLS records, where a read per record header and per record body was
+ * two system calls every 16 KiB.
+ */
+#define INGEST_TLS_READ_BUFFER	(64 * 1024)
 #define INGEST_STRINGIFY(x)	INGEST_STRINGIFY_VALUE(x)
 #define INGEST_STRINGIFY_VALUE(x) #x
 
@@ -259,9 +266,15 @@ ingest_read_update(struct ingest_conn *c)
 		return;
 	}
 	bufferevent_enable(c->bev, EV_READ);
-	/* What was read before the pause is not announced again: look. */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	/*
+	 * What was read before the pause is not announced again, be it in
+	 * the input, in a chunk's buffer or in TLS's read-ahead: look.
+	 */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    c->chunk_data != NULL ||
+	    SSL_has_pending(bufferevent_openssl_get_ssl(c->bev)))
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void
@@ -314,6 +327,9 @@ ingest_drop(struct ingest_conn *c, const char *why)
 		cluster_node_down(relay, c->node);
 	ingest_budget_leave(c);
 	ingest_release_reserved(c);
+	if (c->chunk_data != NULL)
+		ingest_chunk_buffer_free(relay, c->chunk_data);
+	c->chunk_data = NULL;
 	ingest_upload_close(c);
 	c->is_free_pending = 1;
 	if (event_base_once(relay->base, -1, EV_TIMEOUT, ingest_on_closed, c,
@@ -383,12 +399,14 @@ ingest_on_hello(struct ingest_conn *c, const struct frame *f)
 }
 
 /*
- * The next frame's room in the budget, from its header alone: 1 when it
- * is all there to handle, 0 when it needs more bytes or room (the read
- * stops), -1 when its header is wrong (the connection is closing).
+ * The next frame's room in the budget, from its header alone: 1 when the
+ * budget holds it (*type and *length are the header's), 0 when it needs
+ * more bytes or room (the read stops), -1 when its header is wrong (the
+ * connection is closing).
  */
 static int
-ingest_frame_ready(struct ingest_conn *c, struct evbuffer *in)
+ingest_frame_admit(struct ingest_conn *c, struct evbuffer *in,
+    uint8_t *type, size_t *length)
 {
 	struct timeval	 frame = { INGEST_FRAME_SECONDS, 0 };
 	struct frame	 f;
@@ -408,72 +426,219 @@ ingest_frame_ready(struct ingest_conn *c, struct evbuffer *in)
 		ingest_protocol_error(c, "the first frame must be hello");
 		return -1;
 	}
-	need = FRAME_HEADER_SIZE + ((size_t)header[0] << 24 |
-	    (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3]) +
-	    INGEST_JOB_COST;
+	*type = header[4];
+	*length = (size_t)header[0] << 24 | (size_t)header[1] << 16 |
+	    (size_t)header[2] << 8 | header[3];
+	need = FRAME_HEADER_SIZE + *length + INGEST_JOB_COST;
 	if (c->reserved < need) {
 		if (ingest_budget_take(c, need - c->reserved) == -1)
 			return 0;
 		if (c->deadline != NULL && c->state == INGEST_READY)
 			evtimer_add(c->deadline, &frame);
 	}
-	return evbuffer_get_length(in) >= need - INGEST_JOB_COST;
+	return 1;
 }
 
 /*
- * A whole UPLOAD_CHUNK in the input: its data goes from the buffer the
- * TLS layer decrypted into straight to the one the disk worker writes.
+ * A read from TLS returned n: 0 when it only has to wait (for the
+ * socket, which libevent watches), -1 when the connection is gone.
  */
-static void
-ingest_read_chunk(struct ingest_conn *c, struct evbuffer *in)
+static int
+ingest_tls_failed(struct ingest_conn *c, SSL *ssl, int n)
 {
-	struct frame_chunk	 chunk;
-	char			 err[256], *data;
+	char	 err[256], why[320];
+	int	 saved = errno;
 
-	data = ingest_chunk_buffer(c->relay);
-	if (frame_pull_chunk(in, &chunk, data, FRAME_CHUNK_DATA_MAX, err,
-	    sizeof(err)) != 1) {
-		ingest_chunk_buffer_free(c->relay, data);
-		ingest_protocol_error(c, err);
-		return;
+	switch (SSL_get_error(ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		snprintf(err, sizeof(err), "connection closed");
+		break;
+	case SSL_ERROR_SYSCALL:
+		snprintf(err, sizeof(err), "%s", saved != 0 && n < 0 ?
+		    strerror(saved) : "connection closed");
+		break;
+	default:
+		snprintf(err, sizeof(err), "%s", tls_error());
+		break;
 	}
-	ingest_upload_chunk(c, &chunk, data);
+	ERR_clear_error();
+	/* As ingest_on_event says it: the unfinished frame is the cause. */
+	if (c->chunk_data != NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		snprintf(why, sizeof(why), "connection closed in the middle "
+		    "of a frame (%s)", err);
+	else
+		snprintf(why, sizeof(why), "%s", err);
+	ingest_drop(c, why);
+	return -1;
 }
 
+/*
+ * Decrypts into in until it holds want bytes: 1 once it does, 0 when
+ * TLS has nothing more for now, -1 when the connection is gone.
+ * libevent's own reads stop at the end of a TLS record, and with
+ * read-ahead the next records may already sit in OpenSSL's buffer,
+ * taken from the socket: no socket event would announce them.
+ */
+static int
+ingest_tls_pull(struct ingest_conn *c, struct evbuffer *in, size_t want)
+{
+	SSL			*ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct evbuffer_iovec	 v;
+	size_t			 len;
+	int			 n;
+
+	while ((len = evbuffer_get_length(in)) < want) {
+		if (evbuffer_reserve_space(in, (ev_ssize_t)(want - len), &v,
+		    1) != 1)
+			fatalx("evbuffer_reserve_space");
+		if (v.iov_len > want - len)
+			v.iov_len = want - len;
+		ERR_clear_error();
+		errno = 0;
+		if ((n = SSL_read(ssl, v.iov_base, (int)v.iov_len)) <= 0)
+			return ingest_tls_failed(c, ssl, n);
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	}
+	return 1;
+}
+
+/*
+ * The chunk's data: what is already in the input buffer, then the rest
+ * decrypted by TLS straight into the chunk's buffer, with no copy
+ * through an evbuffer. 1 once it is all in, 0 to wait, -1 when gone.
+ */
+static int
+ingest_chunk_fill(struct ingest_conn *c, struct evbuffer *in)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+	size_t	 len = c->chunk.length, n;
+	int	 ret;
+
+	if ((n = evbuffer_get_length(in)) > len - c->chunk_have)
+		n = len - c->chunk_have;
+	if (n > 0 && evbuffer_remove(in, c->chunk_data + c->chunk_have, n) !=
+	    (int)n)
+		fatalx("evbuffer_remove");
+	c->chunk_have += n;
+	while (c->chunk_have < len) {
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_read(ssl, c->chunk_data + c->chunk_have,
+		    (int)(len - c->chunk_have));
+		if (ret <= 0)
+			return ingest_tls_failed(c, ssl, ret);
+		c->chunk_have += (size_t)ret;
+	}
+	return 1;
+}
+
+/* An admitted UPLOAD_CHUNK: its header off the input, its buffer taken. */
+static int
+ingest_chunk_start(struct ingest_conn *c, struct evbuffer *in,
+    size_t length)
+{
+	uint8_t		 header[FRAME_HEADER_SIZE + FRAME_CHUNK_HEADER_SIZE];
+	struct frame	 f;
+	char		 err[256];
+	int		 ret;
+
+	if (length < FRAME_CHUNK_HEADER_SIZE) {
+		snprintf(err, sizeof(err), "upload_chunk of %zu bytes is "
+		    "shorter than its header", length);
+		ingest_protocol_error(c, err);
+		return -1;
+	}
+	if ((ret = ingest_tls_pull(c, in, sizeof(header))) != 1)
+		return ret;
+	evbuffer_remove(in, header, sizeof(header));
+	f.type = FRAME_UPLOAD_CHUNK;
+	f.length = (uint32_t)length;
+	f.payload = header + FRAME_HEADER_SIZE;
+	if (frame_chunk_decode(&f, &c->chunk, err, sizeof(err)) == -1) {
+		ingest_protocol_error(c, err);
+		return -1;
+	}
+	c->chunk_data = ingest_chunk_buffer(c->relay);
+	c->chunk.data = (const uint8_t *)c->chunk_data;
+	c->chunk_have = 0;
+	return 1;
+}
+
+/* A whole chunk read: to the upload, which owns its buffer now. */
+static void
+ingest_chunk_end(struct ingest_conn *c)
+{
+	char	*data = c->chunk_data;
+
+	c->chunk_data = NULL;
+	ingest_upload_chunk(c, &c->chunk, data);
+}
+
+/*
+ * Frames, as long as there are bytes and nothing pauses the connection;
+ * past INGEST_READ_TURN bytes the rest waits for the next turn of the
+ * loop, so that one fast peer does not keep the others (and the API)
+ * waiting.
+ */
 static void
 ingest_on_read(struct bufferevent *bev, void *arg)
 {
 	struct ingest_conn	*c = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct frame		 f;
-	uint8_t			 header[FRAME_HEADER_SIZE];
 	char			 err[256];
-	int			 ret;
+	size_t			 length, turn = 0;
+	uint8_t			 type;
 
 	while ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
 	    c->paused == 0) {
-		if ((ret = ingest_frame_ready(c, in)) != 1)
+		if (turn >= INGEST_READ_TURN) {
+			bufferevent_trigger(bev, EV_READ,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
 			return;
-		evbuffer_copyout(in, header, sizeof(header));
-		if (c->state == INGEST_READY &&
-		    header[4] == FRAME_UPLOAD_CHUNK) {
-			ingest_read_chunk(c, in);
-			if (c->state != INGEST_READY)
+		}
+		if (c->chunk_data == NULL) {
+			if (ingest_tls_pull(c, in, FRAME_HEADER_SIZE) != 1 ||
+			    ingest_frame_admit(c, in, &type, &length) != 1)
 				return;
-			ingest_release_reserved(c);
-			continue;
+			if (c->state == INGEST_READY &&
+			    type == FRAME_UPLOAD_CHUNK) {
+				if (ingest_chunk_start(c, in, length) != 1)
+					return;
+			} else {
+				if (ingest_tls_pull(c, in, FRAME_HEADER_SIZE +
+				    length) != 1)
+					return;
+				if (frame_pull(in, &f, err, sizeof(err)) != 1) {
+					ingest_protocol_error(c, err);
+					return;
+				}
+				if (c->state == INGEST_HELLO)
+					ingest_on_hello(c, &f);
+				else
+					ingest_upload_frame(c, &f);
+				if (c->state == INGEST_CLOSED)
+					return;
+				evbuffer_drain(in, FRAME_HEADER_SIZE +
+				    f.length);
+				ingest_release_reserved(c);
+				turn += FRAME_HEADER_SIZE + length;
+				continue;
+			}
 		}
-		if (frame_pull(in, &f, err, sizeof(err)) != 1) {
-			ingest_protocol_error(c, err);
+		if (ingest_chunk_fill(c, in) != 1)
 			return;
-		}
-		if (c->state == INGEST_HELLO)
-			ingest_on_hello(c, &f);
-		else
-			ingest_upload_frame(c, &f);
-		if (c->state == INGEST_CLOSED)
+		turn += FRAME_HEADER_SIZE + FRAME_CHUNK_HEADER_SIZE +
+		    c->chunk.length;
+		ingest_chunk_end(c);
+		if (c->state != INGEST_READY)
 			return;
-		evbuffer_drain(in, FRAME_HEADER_SIZE + f.length);
 		ingest_release_reserved(c);
 	}
 }
@@ -556,8 +721,8 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 	else
 		snprintf(err, sizeof(err), "connection closed");
 	/* Bytes of an unfinished frame left behind: say so, it is the cause. */
-	if (c->state != INGEST_HANDSHAKE &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+	if (c->state != INGEST_HANDSHAKE && (c->chunk_data != NULL ||
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0))
 		snprintf(why, sizeof(why), "connection closed in the middle of "
 		    "a frame (%s)", err);
 	else
@@ -607,6 +772,8 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_default_read_buffer_len(ssl, INGEST_TLS_READ_BUFFER);
 	c = xcalloc(1, sizeof(*c));
 	c->relay = relay;
 	c->state = INGEST_HANDSHAKE;

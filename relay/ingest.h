@@ -95,6 +95,13 @@ struct ingest_conn {
 	struct event		*deadline;	/* HELLO, or a frame's end */
 	int			 is_waiting;	/* in the budget's queue */
 	int			 is_free_pending; /* dropped: freed next turn */
+	/*
+	 * An UPLOAD_CHUNK being read: its header, and its data so far, read
+	 * from TLS straight into the buffer the disk worker writes from.
+	 */
+	struct frame_chunk	 chunk;
+	char			*chunk_data;	/* NULL: none being read */
+	size_t			 chunk_have;	/* bytes of data in */
 
 	TAILQ_ENTRY(ingest_conn) entry;		/* relay->conns */
 	TAILQ_ENTRY(ingest_conn) wait_entry;	/* ingest.waiters */

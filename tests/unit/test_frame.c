@@ -6,8 +6,6 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include <event2/buffer.h>
-
 #include "protocol.h"
 
 static void
@@ -108,65 +106,6 @@ test_chunk(void **state)
 	assert_int_equal(frame_chunk_decode(&f, &c, err, sizeof(err)), -1);
 }
 
-/*
- * frame_pull_chunk: the data lands in the caller's buffer, the frame
- * leaves the input whole, and nothing is taken before it is all there.
- */
-static void
-test_pull_chunk(void **state)
-{
-	struct evbuffer		*in = evbuffer_new(), *part = evbuffer_new();
-	struct frame_chunk	 c;
-	uint8_t			 data[8], header[FRAME_HEADER_SIZE];
-	char			 err[128];
-
-	(void)state;
-	assert_int_equal(frame_push_chunk(in, 2, 1ULL << 33, "abcdef", 6), 0);
-	assert_int_equal(frame_pull_chunk(in, &c, data, sizeof(data), err,
-	    sizeof(err)), 1);
-	assert_int_equal(c.file_index, 2);
-	assert_true(c.offset == 1ULL << 33);
-	assert_int_equal(c.length, 6);
-	assert_ptr_equal(c.data, data);
-	assert_memory_equal(data, "abcdef", 6);
-	assert_int_equal(evbuffer_get_length(in), 0);
-
-	/* Not whole yet: nothing taken; then whole, across two chains. */
-	assert_int_equal(frame_push_chunk(in, 0, 0, "xyz", 3), 0);
-	evbuffer_remove_buffer(in, part, FRAME_HEADER_SIZE +
-	    FRAME_CHUNK_HEADER_SIZE + 1);
-	assert_int_equal(frame_pull_chunk(part, &c, data, sizeof(data), err,
-	    sizeof(err)), 0);
-	assert_int_equal(evbuffer_get_length(part), FRAME_HEADER_SIZE +
-	    FRAME_CHUNK_HEADER_SIZE + 1);
-	evbuffer_add_buffer(part, in);
-	assert_int_equal(frame_pull_chunk(part, &c, data, sizeof(data), err,
-	    sizeof(err)), 1);
-	assert_memory_equal(data, "xyz", 3);
-	assert_int_equal(evbuffer_get_length(part), 0);
-
-	/* More data than the caller's buffer holds. */
-	assert_int_equal(frame_push_chunk(in, 0, 0, "123456789", 9), 0);
-	assert_int_equal(frame_pull_chunk(in, &c, data, sizeof(data), err,
-	    sizeof(err)), -1);
-	assert_string_equal(err, "upload_chunk of 9 bytes exceeds 8");
-	evbuffer_drain(in, evbuffer_get_length(in));
-
-	/* Another type, or a chunk shorter than its own header. */
-	frame_header(header, FRAME_PING, 0);
-	evbuffer_add(in, header, sizeof(header));
-	assert_int_equal(frame_pull_chunk(in, &c, data, sizeof(data), err,
-	    sizeof(err)), -1);
-	evbuffer_drain(in, evbuffer_get_length(in));
-	frame_header(header, FRAME_UPLOAD_CHUNK, 4);
-	evbuffer_add(in, header, sizeof(header));
-	evbuffer_add(in, "abcd", 4);
-	assert_int_equal(frame_pull_chunk(in, &c, data, sizeof(data), err,
-	    sizeof(err)), -1);
-	evbuffer_free(part);
-	evbuffer_free(in);
-}
-
 int
 main(void)
 {
@@ -175,7 +114,6 @@ main(void)
 		cmocka_unit_test(test_needs_more),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_chunk),
-		cmocka_unit_test(test_pull_chunk),
 	};
 
 	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
