@@ -440,7 +440,7 @@ static const struct conf_key config_keys[] = {
 	    CONFIG_FIELD(relay_ping_interval_ms), "15s", 1000,
 	    CONFIG_HOUR_MS),
 	CONF_SIZE(CONFIG_SECTION_RELAY, "upload_chunk",
-	    CONFIG_FIELD(relay_upload_chunk), "128k", 4 * 1024, 256 * 1024),
+	    CONFIG_FIELD(relay_upload_chunk), "256k", 4 * 1024, 256 * 1024),
 
 	CONF_BOOL(CONFIG_SECTION_SOURCE, "enabled",
 	    CONFIG_SOURCE_FIELD(is_enabled), NULL, .set = CONFIG_SET_ENABLED),

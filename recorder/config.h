@@ -89,7 +89,7 @@ struct config {
 	uint64_t	 relay_reconnect_min_ms;	/* backoff from 1s */
 	uint64_t	 relay_reconnect_max_ms;	/* .. to 60s, >= min */
 	uint64_t	 relay_ping_interval_ms;	/* 15s, >= 1s */
-	uint64_t	 relay_upload_chunk;		/* 128k, 4k..256k */
+	uint64_t	 relay_upload_chunk;		/* 256k, 4k..256k */
 
 	/*
 	 * [trigger] procfs_root, sysfs_root, process_rescan and the

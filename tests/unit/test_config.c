@@ -107,7 +107,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.relay_reconnect_min_ms, 1000);
 	assert_int_equal(conf.relay_reconnect_max_ms, 60000);
 	assert_int_equal(conf.relay_ping_interval_ms, 15000);
-	assert_int_equal(conf.relay_upload_chunk, 128 * 1024);
+	assert_int_equal(conf.relay_upload_chunk, 256 * 1024);
 }
 
 static void
@@ -1093,7 +1093,7 @@ test_relay_keys(void **state)
 	    "reconnect_min = 250ms\n"
 	    "reconnect_max = 1h\n"
 	    "ping_interval = 1s\n"
-	    "upload_chunk = 256k\n");
+	    "upload_chunk = 192k\n");
 	assert_int_equal(load(&conf, text, err), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(conf.relay_address, "relay.example.com:5443");
@@ -1110,7 +1110,7 @@ test_relay_keys(void **state)
 	assert_int_equal(conf.relay_reconnect_min_ms, 250);
 	assert_int_equal(conf.relay_reconnect_max_ms, 3600 * 1000);
 	assert_int_equal(conf.relay_ping_interval_ms, 1000);
-	assert_int_equal(conf.relay_upload_chunk, 256 * 1024);
+	assert_int_equal(conf.relay_upload_chunk, 192 * 1024);
 
 	relay_text(text, sizeof text, dir,
 	    "reconnect_min = 1h\n"
@@ -1573,7 +1573,7 @@ test_relay_differs(void **state)
 		"[relay]\nciphersuites = TLS_AES_256_GCM_SHA384\n",
 	};
 	static const char	*same[] = {
-		"[relay]\nreconnect_max = 60000ms\nupload_chunk = 131072\n",
+		"[relay]\nreconnect_max = 60000ms\nupload_chunk = 262144\n",
 		"[session]\nname = other\n[limits]\nburst = 1\n",
 		"[node]\nname = n\n[spool]\nmax_bytes = 2G\n",
 	};
