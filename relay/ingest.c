@@ -258,14 +258,24 @@ ingest_send(struct ingest_conn *c, enum frame_type type, json_t *payload)
 void
 ingest_read_update(struct ingest_conn *c)
 {
+	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
+
 	if (c->bev == NULL || c->state == INGEST_CLOSED ||
 	    c->state == INGEST_CLOSING)
 		return;
-	if (c->paused != 0) {
-		bufferevent_disable(c->bev, EV_READ);
+	if (c->reader == NULL) {
+		/* The handshake: libevent reads. */
+		if (c->paused != 0)
+			bufferevent_disable(c->bev, EV_READ);
+		else
+			bufferevent_enable(c->bev, EV_READ);
 		return;
 	}
-	bufferevent_enable(c->bev, EV_READ);
+	if (c->paused != 0) {
+		event_del(c->reader);
+		return;
+	}
+	event_add(c->reader, &idle);
 	/*
 	 * What was read before the pause is not announced again, be it in
 	 * the input, in a chunk's buffer or in TLS's read-ahead: look.
@@ -273,8 +283,7 @@ ingest_read_update(struct ingest_conn *c)
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 	    c->chunk_data != NULL ||
 	    SSL_has_pending(bufferevent_openssl_get_ssl(c->bev)))
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-		    BEV_TRIG_DEFER_CALLBACKS);
+		event_active(c->reader, EV_READ, 0);
 }
 
 void
@@ -314,6 +323,9 @@ ingest_drop(struct ingest_conn *c, const char *why)
 		log_debug("%s: disconnected: %s", ingest_who(c), why);
 	else
 		log_info("%s: disconnected: %s", ingest_who(c), why);
+	if (c->reader != NULL)
+		event_free(c->reader);
+	c->reader = NULL;
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -352,6 +364,8 @@ ingest_protocol_error(struct ingest_conn *c, const char *message)
 	if (c->bev == NULL)
 		return;
 	/* Let the ERROR frame out, then close: see ingest_on_write. */
+	if (c->reader != NULL)
+		event_del(c->reader);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_set_timeouts(c->bev, NULL, &closing);
@@ -598,9 +612,7 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	while ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
 	    c->paused == 0) {
 		if (turn >= INGEST_READ_TURN) {
-			bufferevent_trigger(bev, EV_READ,
-			    BEV_TRIG_IGNORE_WATERMARKS |
-			    BEV_TRIG_DEFER_CALLBACKS);
+			event_active(c->reader, EV_READ, 0);
 			return;
 		}
 		if (c->chunk_data == NULL) {
@@ -643,6 +655,24 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/*
+ * The socket is readable (or the rest of a turn is due), or nothing came
+ * for INGEST_IDLE_SECONDS (peers ping every 15 s).
+ */
+static void
+ingest_on_readable(evutil_socket_t fd, short events, void *arg)
+{
+	struct ingest_conn *c = arg;
+
+	(void)fd;
+	if (events & EV_TIMEOUT) {
+		c->relay->ingest->timeouts++;
+		ingest_drop(c, "idle timeout");
+		return;
+	}
+	ingest_on_read(c->bev, c);
+}
+
 /* Output drained: below the low mark, or all out after a protocol error. */
 static void
 ingest_on_write(struct bufferevent *bev, void *arg)
@@ -661,11 +691,15 @@ ingest_on_write(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* The handshake is over: the name is ours to check, HELLO is next. */
+/*
+ * The handshake is over: the name is ours to check, HELLO is next. From
+ * here on the relay reads TLS itself (ingest_on_read), on an event of its
+ * own: libevent's reads stop at each TLS record and would race ours for
+ * the bytes read ahead.
+ */
 static void
 ingest_on_connected(struct ingest_conn *c)
 {
-	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
 	struct timeval	 write = { INGEST_WRITE_SECONDS, 0 };
 	char		 err[256];
 
@@ -678,8 +712,14 @@ ingest_on_connected(struct ingest_conn *c)
 	}
 	c->state = INGEST_HELLO;
 	c->flow = worker_flow_new(c->relay->disk);
-	bufferevent_set_timeouts(c->bev, &idle, &write);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, &write);
 	bufferevent_setwatermark(c->bev, EV_WRITE, INGEST_OUTPUT_LOW, 0);
+	c->reader = event_new(c->relay->base, bufferevent_getfd(c->bev),
+	    EV_READ | EV_PERSIST, ingest_on_readable, c);
+	if (c->reader == NULL)
+		fatalx("event_new");
+	ingest_read_update(c);
 	/*
 	 * The peer's HELLO may have come with the end of the handshake and
 	 * been read before this event: no read event will follow for it,

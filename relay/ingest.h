@@ -93,6 +93,7 @@ struct ingest_conn {
 	size_t			 reserved;	/* of the budget, for a frame */
 	size_t			 wanted;	/* what it waits for, paused */
 	struct event		*deadline;	/* HELLO, or a frame's end */
+	struct event		*reader;	/* past the handshake */
 	int			 is_waiting;	/* in the budget's queue */
 	int			 is_free_pending; /* dropped: freed next turn */
 	/*
