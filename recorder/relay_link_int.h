@@ -23,6 +23,7 @@
 
 #define LINK_OUTPUT_HIGH	(1024 * 1024)	/* stop reading chunks */
 #define LINK_READ_BLOCK		(1024 * 1024)	/* read from the spool at once */
+#define LINK_SOCKET_WRITE	(512 * 1024)	/* TLS records per write(2) */
 #define LINK_OUTPUT_LOW		(256 * 1024)	/* resume */
 #define LINK_REFUSED_RETRY_US	(60 * 1000000ULL)
 #define LINK_UPLOADED_MARKER	".uploaded"
