@@ -54,7 +54,11 @@
 #define INGEST_WRITE_SECONDS	30	/* output that does not move */
 #define INGEST_FRAME_SECONDS	60	/* from a frame's header to its end */
 #define INGEST_CLOSING_SECONDS	10	/* for the peer to read an ERROR */
-#define INGEST_READ_TURN	(1024 * 1024)	/* bytes read per callback */
+/*
+ * What one connection decrypts per turn of the loop before the others
+ * (and the API) get theirs: about what libevent read per wake-up.
+ */
+#define INGEST_READ_TURN	(64 * 1024)
 /*
  * TLS read-ahead: one read from the socket takes up to this much, many
  * TLS records, where a read per record header and per record body was
@@ -65,6 +69,7 @@
 #define INGEST_STRINGIFY_VALUE(x) #x
 
 static void	ingest_on_read(struct bufferevent *, void *);
+static void	ingest_read_yield(struct ingest_conn *);
 
 const char *
 ingest_printable(const char *s, size_t slen, char *buf, size_t len)
@@ -273,9 +278,11 @@ ingest_read_update(struct ingest_conn *c)
 	}
 	if (c->paused != 0) {
 		event_del(c->reader);
+		c->is_yielding = 0;
 		return;
 	}
-	event_add(c->reader, &idle);
+	if (!c->is_yielding)
+		event_add(c->reader, &idle);
 	/*
 	 * What was read before the pause is not announced again, be it in
 	 * the input, in a chunk's buffer or in TLS's read-ahead: look.
@@ -283,7 +290,7 @@ ingest_read_update(struct ingest_conn *c)
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 	    c->chunk_data != NULL ||
 	    SSL_has_pending(bufferevent_openssl_get_ssl(c->bev)))
-		event_active(c->reader, EV_READ, 0);
+		ingest_read_yield(c);
 }
 
 void
@@ -491,6 +498,27 @@ ingest_tls_failed(struct ingest_conn *c, SSL *ssl, int n)
 }
 
 /*
+ * SSL_read, but once per turn from the socket: when OpenSSL holds no byte
+ * of its own, a second read would most often find the socket empty, a
+ * system call for nothing; a socket with more stays readable, and the
+ * loop comes back. Returns SSL_read's value, or 0 with *is_later set.
+ */
+static int
+ingest_tls_read(struct ingest_conn *c, SSL *ssl, void *buf, size_t len,
+    int *is_later)
+{
+	*is_later = 0;
+	if (c->is_socket_read && !SSL_has_pending(ssl)) {
+		*is_later = 1;
+		return 0;
+	}
+	c->is_socket_read = 1;
+	ERR_clear_error();
+	errno = 0;
+	return SSL_read(ssl, buf, (int)len);
+}
+
+/*
  * Decrypts into in until it holds want bytes: 1 once it does, 0 when
  * TLS has nothing more for now, -1 when the connection is gone.
  * libevent's own reads stop at the end of a TLS record, and with
@@ -503,7 +531,7 @@ ingest_tls_pull(struct ingest_conn *c, struct evbuffer *in, size_t want)
 	SSL			*ssl = bufferevent_openssl_get_ssl(c->bev);
 	struct evbuffer_iovec	 v;
 	size_t			 len;
-	int			 n;
+	int			 n, is_later;
 
 	while ((len = evbuffer_get_length(in)) < want) {
 		if (evbuffer_reserve_space(in, (ev_ssize_t)(want - len), &v,
@@ -511,9 +539,10 @@ ingest_tls_pull(struct ingest_conn *c, struct evbuffer *in, size_t want)
 			fatalx("evbuffer_reserve_space");
 		if (v.iov_len > want - len)
 			v.iov_len = want - len;
-		ERR_clear_error();
-		errno = 0;
-		if ((n = SSL_read(ssl, v.iov_base, (int)v.iov_len)) <= 0)
+		n = ingest_tls_read(c, ssl, v.iov_base, v.iov_len, &is_later);
+		if (is_later)
+			return 0;
+		if (n <= 0)
 			return ingest_tls_failed(c, ssl, n);
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
@@ -524,14 +553,16 @@ ingest_tls_pull(struct ingest_conn *c, struct evbuffer *in, size_t want)
 /*
  * The chunk's data: what is already in the input buffer, then the rest
  * decrypted by TLS straight into the chunk's buffer, with no copy
- * through an evbuffer. 1 once it is all in, 0 to wait, -1 when gone.
+ * through an evbuffer, *turn bytes at most (less what it read). 1 once
+ * it is all in, 0 to wait for the socket or for the next turn, -1 when
+ * the connection is gone.
  */
 static int
-ingest_chunk_fill(struct ingest_conn *c, struct evbuffer *in)
+ingest_chunk_fill(struct ingest_conn *c, struct evbuffer *in, size_t *turn)
 {
 	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
 	size_t	 len = c->chunk.length, n;
-	int	 ret;
+	int	 ret, is_later;
 
 	if ((n = evbuffer_get_length(in)) > len - c->chunk_have)
 		n = len - c->chunk_have;
@@ -540,13 +571,18 @@ ingest_chunk_fill(struct ingest_conn *c, struct evbuffer *in)
 		fatalx("evbuffer_remove");
 	c->chunk_have += n;
 	while (c->chunk_have < len) {
-		ERR_clear_error();
-		errno = 0;
-		ret = SSL_read(ssl, c->chunk_data + c->chunk_have,
-		    (int)(len - c->chunk_have));
+		if ((n = len - c->chunk_have) > *turn)
+			n = *turn;
+		if (n == 0)
+			return 0;
+		ret = ingest_tls_read(c, ssl, c->chunk_data + c->chunk_have, n,
+		    &is_later);
+		if (is_later)
+			return 0;
 		if (ret <= 0)
 			return ingest_tls_failed(c, ssl, ret);
 		c->chunk_have += (size_t)ret;
+		*turn -= (size_t)ret;
 	}
 	return 1;
 }
@@ -594,6 +630,20 @@ ingest_chunk_end(struct ingest_conn *c)
 }
 
 /*
+ * The rest after the loop's next poll: a zero timeout on the read event.
+ * Not event_active(), which would run it again before any poll or timer:
+ * peers that always have bytes would keep the loop to themselves.
+ */
+static void
+ingest_read_yield(struct ingest_conn *c)
+{
+	struct timeval	 now = { 0, 0 };
+
+	c->is_yielding = 1;
+	event_add(c->reader, &now);
+}
+
+/*
  * Frames, as long as there are bytes and nothing pauses the connection;
  * past INGEST_READ_TURN bytes the rest waits for the next turn of the
  * loop, so that one fast peer does not keep the others (and the API)
@@ -606,13 +656,15 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct frame		 f;
 	char			 err[256];
-	size_t			 length, turn = 0;
+	size_t			 length, turn = INGEST_READ_TURN;
 	uint8_t			 type;
+	int			 ret;
 
+	c->is_socket_read = 0;
 	while ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
 	    c->paused == 0) {
-		if (turn >= INGEST_READ_TURN) {
-			event_active(c->reader, EV_READ, 0);
+		if (turn == 0) {
+			ingest_read_yield(c);
 			return;
 		}
 		if (c->chunk_data == NULL) {
@@ -640,14 +692,16 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 				evbuffer_drain(in, FRAME_HEADER_SIZE +
 				    f.length);
 				ingest_release_reserved(c);
-				turn += FRAME_HEADER_SIZE + length;
+				turn = turn > length ? turn - length : 0;
 				continue;
 			}
 		}
-		if (ingest_chunk_fill(c, in) != 1)
+		if ((ret = ingest_chunk_fill(c, in, &turn)) != 1) {
+			/* The turn is over with TLS bytes still to read. */
+			if (ret == 0 && turn == 0)
+				ingest_read_yield(c);
 			return;
-		turn += FRAME_HEADER_SIZE + FRAME_CHUNK_HEADER_SIZE +
-		    c->chunk.length;
+		}
 		ingest_chunk_end(c);
 		if (c->state != INGEST_READY)
 			return;
@@ -663,9 +717,14 @@ static void
 ingest_on_readable(evutil_socket_t fd, short events, void *arg)
 {
 	struct ingest_conn *c = arg;
+	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
 
 	(void)fd;
-	if (events & EV_TIMEOUT) {
+	if (c->is_yielding) {
+		/* Its turn again; the idle timeout back in place. */
+		c->is_yielding = 0;
+		event_add(c->reader, &idle);
+	} else if (events & EV_TIMEOUT) {
 		c->relay->ingest->timeouts++;
 		ingest_drop(c, "idle timeout");
 		return;

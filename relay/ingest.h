@@ -94,6 +94,8 @@ struct ingest_conn {
 	size_t			 wanted;	/* what it waits for, paused */
 	struct event		*deadline;	/* HELLO, or a frame's end */
 	struct event		*reader;	/* past the handshake */
+	int			 is_yielding;	/* reader's timeout: its turn */
+	int			 is_socket_read; /* this turn read the socket */
 	int			 is_waiting;	/* in the budget's queue */
 	int			 is_free_pending; /* dropped: freed next turn */
 	/*
