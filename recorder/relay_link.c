@@ -7,7 +7,8 @@
  * backs off only once all of them have failed.
  *
  * Store and forward: every snapshot in the spool is uploaded, oldest
- * first, one at a time. A snapshot is marked uploaded (an ".uploaded"
+ * first, one sent at a time (the next one starts while the last one sent
+ * waits for its ACK). A snapshot is marked uploaded (an ".uploaded"
  * marker in its directory, so a restart remembers) only after the relay's
  * ACK "stored", which the relay sends once the snapshot is durable. A cut
  * connection restarts the upload from the beginning, on whichever relay

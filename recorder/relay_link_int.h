@@ -88,7 +88,14 @@ struct relay_link {
 	struct event		*retry_ev;
 	struct event		*ping_ev;
 	uint64_t		 backoff_ms;
-	struct link_upload	*upload;
+	struct link_upload	*upload;	/* being sent */
+	/*
+	 * Sent whole (END out), waiting for its ACK while the next one is
+	 * sent: the relay's verifying and fsync of one snapshot overlaps
+	 * the sending of the next. At most one: a relay that stops
+	 * answering stops the link's uploads after two.
+	 */
+	struct link_upload	*acking;
 
 	/*
 	 * [relay] address as the link was opened with (a reload makes a
@@ -134,6 +141,7 @@ void	relay_peers_clear(struct relay_link *);
 /* relay_upload.c */
 void	relay_link_next(struct relay_link *);
 void	relay_link_read_chunk(struct relay_link *);
+/* The link is lost or closed: both uploads dropped, sent again later. */
 void	relay_link_cancel_upload(struct relay_link *);
 void	relay_link_on_ack(struct relay_link *, json_t *);
 

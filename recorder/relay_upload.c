@@ -1,7 +1,10 @@
 /*
  * The relay link's uploader (relay_link_int.h): every snapshot in the
- * spool, oldest first, one at a time; marked uploaded (an ".uploaded"
- * marker, so a restart remembers) only after the relay's ACK "stored".
+ * spool, oldest first, one sent at a time; marked uploaded (an
+ * ".uploaded" marker, so a restart remembers) only after the relay's ACK
+ * "stored". While the relay verifies and syncs the last one sent, the
+ * next one goes out (link->acking): the wait for an ACK, a disk's fsync
+ * on the relay, no longer leaves the link idle.
  * File reads happen on a worker thread, and the next block is read only
  * when the TLS output buffer has room, so a large snapshot never sits in
  * memory and the loop never blocks on the disk.
@@ -91,8 +94,9 @@ relay_link_upload_free(struct link_upload *up)
 	free(up);
 }
 
-void
-relay_link_cancel_upload(struct relay_link *link)
+/* Drops the upload being sent, not the one waiting for its ACK. */
+static void
+relay_link_drop_upload(struct relay_link *link)
 {
 	struct link_upload *up = link->upload;
 
@@ -105,6 +109,16 @@ relay_link_cancel_upload(struct relay_link *link)
 		return;
 	}
 	relay_link_upload_free(up);
+}
+
+void
+relay_link_cancel_upload(struct relay_link *link)
+{
+	/* Its ACK will not come on another connection: sent again, whole. */
+	if (link->acking != NULL)
+		relay_link_upload_free(link->acking);
+	link->acking = NULL;
+	relay_link_drop_upload(link);
 }
 
 /*
@@ -122,7 +136,7 @@ relay_link_abandon_upload(struct relay_link *link)
 	if (up != NULL && up->files != NULL && !up->is_ended)
 		relay_link_send(link, FRAME_UPLOAD_END, json_pack("{s:s, s:b}",
 		    "id", up->id, "abandoned", 1));
-	relay_link_cancel_upload(link);
+	relay_link_drop_upload(link);
 }
 
 /* A snapshot the spool cannot give whole waits before it is tried again. */
@@ -274,7 +288,7 @@ relay_link_on_read_done(void *arg)
 			    LINK_REFUSED_RETRY_US / 1000000);
 			json_decref(manifest);
 			relay_link_defer(link, up->id);
-			relay_link_cancel_upload(link);
+			relay_link_drop_upload(link);
 			relay_link_next(link);
 			return;
 		}
@@ -299,6 +313,22 @@ relay_link_on_read_done(void *arg)
 	relay_link_read_chunk(link);
 }
 
+/*
+ * The upload being sent is whole: it waits for its ACK aside, if the
+ * place is free, and the next one starts.
+ */
+static void
+relay_link_await_ack(struct relay_link *link)
+{
+	struct link_upload *up = link->upload;
+
+	if (up == NULL || !up->is_ended || link->acking != NULL)
+		return;
+	link->acking = up;
+	link->upload = NULL;
+	relay_link_next(link);
+}
+
 /* Queues the next read, or END when every file has been sent. */
 void
 relay_link_read_chunk(struct relay_link *link)
@@ -321,6 +351,7 @@ relay_link_read_chunk(struct relay_link *link)
 			up->is_ended = 1;
 			relay_link_send(link, FRAME_UPLOAD_END,
 			    json_pack("{s:s}", "id", up->id));
+			relay_link_await_ack(link);
 			return;
 		}
 	}
@@ -336,7 +367,9 @@ relay_link_pick(struct relay_link *link)
 	uint64_t		 now = clock_monotonic_us();
 
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry) {
-		if (!e->is_uploaded && now >= e->retry_after_us)
+		if (!e->is_uploaded && now >= e->retry_after_us &&
+		    (link->acking == NULL || strcmp(e->id,
+		    link->acking->id) != 0))
 			return e;
 	}
 	return NULL;
@@ -385,19 +418,28 @@ relay_link_on_marked(void *arg)
 void
 relay_link_on_ack(struct relay_link *link, json_t *o)
 {
-	struct link_upload	*up = link->upload;
+	struct link_upload	*up;
 	struct spool_entry	*e;
 	const char		*id = json_string_value(json_object_get(o, "id"));
 	const char		*status = json_string_value(json_object_get(o,
 				    "status"));
 	const char		*message = json_string_value(json_object_get(o,
 				    "message"));
+	int			 is_acking;
 
-	if (up == NULL || id == NULL || strcmp(id, up->id) != 0) {
+	/* The relay answers in order: the one aside first, if any. */
+	if (id != NULL && link->acking != NULL &&
+	    strcmp(id, link->acking->id) == 0)
+		up = link->acking;
+	else if (id != NULL && link->upload != NULL &&
+	    strcmp(id, link->upload->id) == 0)
+		up = link->upload;
+	else {
 		log_warnx("relay: ack for %s, which is not being uploaded",
 		    id != NULL ? id : "(no id)");
 		return;
 	}
+	is_acking = up == link->acking;
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
 		if (strcmp(e->id, id) == 0)
 			break;
@@ -420,6 +462,12 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 			e->retry_after_us = clock_monotonic_us() +
 			    LINK_REFUSED_RETRY_US;
 	}
-	relay_link_abandon_upload(link);
+	if (is_acking) {
+		link->acking = NULL;
+		relay_link_upload_free(up);
+		/* One sent whole meanwhile takes its place. */
+		relay_link_await_ack(link);
+	} else
+		relay_link_abandon_upload(link);
 	relay_link_next(link);
 }
