@@ -50,6 +50,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
 		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
+		  lib/bufpool.c \
 		  lib/clock.c lib/daemon.c lib/http_json.c lib/file.c \
 		  lib/xmalloc.c lib/http_deferred.c lib/metrics.c
 # libtracetrap: the client API and the datagram codec it shares with the

@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "conf.h"
 #include "name.h"
 #include "tls.h"
 
@@ -183,6 +184,10 @@ tls_context(const SSL_METHOD *method, const char *ca, const char *cert,
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* OpenSSL's own default puts AES-256-GCM first. */
+	if (tls_set_ciphersuites(ctx, TLS_CIPHERSUITES_DEFAULT, err,
+	    errlen) == -1)
+		goto fail;
 	if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 		snprintf(err, errlen, "CA %s: %s", ca, tls_error());
 		goto fail;
@@ -212,6 +217,82 @@ fail:
 	return NULL;
 }
 
+/* Is name one of the TLS 1.3 suites ctx now has? */
+static int
+tls_has_suite(SSL_CTX *ctx, const char *name, size_t len)
+{
+	STACK_OF(SSL_CIPHER)	*ciphers = SSL_CTX_get_ciphers(ctx);
+	const SSL_CIPHER	*cipher;
+	const char		*std;
+	int			 i;
+
+	/* The TLS 1.2 list is there too; its names do not count here. */
+	for (i = 0; i < sk_SSL_CIPHER_num(ciphers); i++) {
+		cipher = sk_SSL_CIPHER_value(ciphers, i);
+		std = SSL_CIPHER_standard_name(cipher);
+		if (strcmp(SSL_CIPHER_get_version(cipher), "TLSv1.3") == 0 &&
+		    std != NULL && strlen(std) == len &&
+		    strncmp(std, name, len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+tls_set_ciphersuites(SSL_CTX *ctx, const char *list, char *err,
+    size_t errlen)
+{
+	const char	*name, *end;
+	size_t		 len;
+
+	if (list[0] == '\0' || SSL_CTX_set_ciphersuites(ctx, list) != 1) {
+		snprintf(err, errlen, "no TLS 1.3 ciphersuite in '%s' "
+		    "(expected names such as TLS_AES_128_GCM_SHA256, "
+		    "separated by ':')", list);
+		ERR_clear_error();
+		return -1;
+	}
+	for (name = list; *name != '\0'; name = *end == ':' ? end + 1 : end) {
+		end = name + strcspn(name, ":");
+		len = (size_t)(end - name);
+		if (len == 0 || !tls_has_suite(ctx, name, len)) {
+			snprintf(err, errlen, "unknown TLS 1.3 ciphersuite "
+			    "'%.*s' (known: TLS_AES_128_GCM_SHA256, "
+			    "TLS_AES_256_GCM_SHA384, "
+			    "TLS_CHACHA20_POLY1305_SHA256, "
+			    "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256)",
+			    (int)len, name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+tls_parse_ciphersuites(void *arg, const struct conf_key *k,
+    const char *value, void *dst, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	size_t	 len = strlen(value);
+	int	 ret;
+
+	(void)arg;
+	if (len >= k->size) {
+		snprintf(err, errlen, "too long (at most %zu bytes)",
+		    k->size - 1);
+		return -1;
+	}
+	if ((ctx = SSL_CTX_new(TLS_method())) == NULL) {
+		snprintf(err, errlen, "SSL_CTX_new: %s", tls_error());
+		return -1;
+	}
+	ret = tls_set_ciphersuites(ctx, value, err, errlen);
+	SSL_CTX_free(ctx);
+	if (ret == 0)
+		memcpy(dst, value, len + 1);
+	return ret;
+}
+
 SSL_CTX *
 tls_server_context(const char *ca, const char *cert, const char *key,
     const char *crl, char *err, size_t errlen)
@@ -227,6 +308,8 @@ tls_server_context(const char *ca, const char *cert, const char *key,
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, tls_verify);
 	SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+	/* The relay's [listen] ciphersuites order decides, not each peer's. */
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if ((names = SSL_load_client_CA_file(ca)) != NULL)
 		SSL_CTX_set_client_CA_list(ctx, names);
 	return ctx;

@@ -430,6 +430,8 @@ static const struct conf_key config_keys[] = {
 	    .flags = CONF_PRIVATE),
 	CONF_PATH(CONFIG_SECTION_RELAY, "crl", CONFIG_FIELD(relay_crl), "",
 	    CONFIG_PATH_MAX, .flags = CONF_EMPTY_OK),
+	CONF_KEY(CONFIG_SECTION_RELAY, "ciphersuites", tls_parse_ciphersuites,
+	    CONFIG_FIELD(relay_ciphersuites), TLS_CIPHERSUITES_DEFAULT),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_min",
 	    CONFIG_FIELD(relay_reconnect_min_ms), "1s", 1, CONFIG_HOUR_MS),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_max",
@@ -438,7 +440,7 @@ static const struct conf_key config_keys[] = {
 	    CONFIG_FIELD(relay_ping_interval_ms), "15s", 1000,
 	    CONFIG_HOUR_MS),
 	CONF_SIZE(CONFIG_SECTION_RELAY, "upload_chunk",
-	    CONFIG_FIELD(relay_upload_chunk), "128k", 4 * 1024, 256 * 1024),
+	    CONFIG_FIELD(relay_upload_chunk), "256k", 4 * 1024, 256 * 1024),
 
 	CONF_BOOL(CONFIG_SECTION_SOURCE, "enabled",
 	    CONFIG_SOURCE_FIELD(is_enabled), NULL, .set = CONFIG_SET_ENABLED),
@@ -753,6 +755,7 @@ config_relay_differs(const struct config *a, const struct config *b)
 	    strcmp(a->relay_cert, b->relay_cert) != 0 ||
 	    strcmp(a->relay_key, b->relay_key) != 0 ||
 	    strcmp(a->relay_crl, b->relay_crl) != 0 ||
+	    strcmp(a->relay_ciphersuites, b->relay_ciphersuites) != 0 ||
 	    a->relay_reconnect_min_ms != b->relay_reconnect_min_ms ||
 	    a->relay_reconnect_max_ms != b->relay_reconnect_max_ms ||
 	    a->relay_ping_interval_ms != b->relay_ping_interval_ms ||

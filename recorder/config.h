@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "policy.h"
+#include "tls.h"
 #include "trigger_config.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/tracetrap/recorder.conf"
@@ -83,10 +84,12 @@ struct config {
 	char		 relay_cert[CONFIG_PATH_MAX];	/* this node's, CN=name */
 	char		 relay_key[CONFIG_PATH_MAX];
 	char		 relay_crl[CONFIG_PATH_MAX];	/* "" = no CRL check */
+	/* TLS 1.3 suites offered, best first. */
+	char		 relay_ciphersuites[TLS_CIPHERSUITES_MAX];
 	uint64_t	 relay_reconnect_min_ms;	/* backoff from 1s */
 	uint64_t	 relay_reconnect_max_ms;	/* .. to 60s, >= min */
 	uint64_t	 relay_ping_interval_ms;	/* 15s, >= 1s */
-	uint64_t	 relay_upload_chunk;		/* 128k, 4k..256k */
+	uint64_t	 relay_upload_chunk;		/* 256k, 4k..256k */
 
 	/*
 	 * [trigger] procfs_root, sysfs_root, process_rescan and the

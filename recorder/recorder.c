@@ -10,6 +10,7 @@
  * becomes is snapshot.c (see recorder.h for the rest).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@
 #include "log.h"
 #include "recorder.h"
 #include "xmalloc.h"
+
+#define RECORDER_HEAP_KEEP	(16 * 1024 * 1024)	/* free, not trimmed */
 
 struct recorder	*recorder;
 
@@ -244,6 +247,15 @@ main(int argc, char **argv)
 
 	daemon_options(&o, argc, argv, "tracetrap-recorder",
 	    CONFIG_DEFAULT_PATH);
+	/*
+	 * An upload's TLS records go through the heap a megabyte at a time.
+	 * glibc gave the top of the heap back after each (a brk(2) per MB),
+	 * and mapped buffers of 128 KiB and more apart, and unmapped them:
+	 * every page came back as a fault, a host fault on a VM. Keep up to
+	 * RECORDER_HEAP_KEEP free instead, and the buffers in the heap.
+	 */
+	mallopt(M_TRIM_THRESHOLD, RECORDER_HEAP_KEEP);
+	mallopt(M_MMAP_THRESHOLD, RECORDER_HEAP_KEEP / 4);
 	rec = xcalloc(1, sizeof(*rec));
 	recorder = rec;
 	rec->ready_fd = o.ready_fd;

@@ -22,6 +22,8 @@
 #include "worker.h"
 
 #define LINK_OUTPUT_HIGH	(1024 * 1024)	/* stop reading chunks */
+#define LINK_READ_BLOCK		(1024 * 1024)	/* read from the spool at once */
+#define LINK_SOCKET_WRITE	(512 * 1024)	/* TLS records per write(2) */
 #define LINK_OUTPUT_LOW		(256 * 1024)	/* resume */
 #define LINK_REFUSED_RETRY_US	(60 * 1000000ULL)
 #define LINK_UPLOADED_MARKER	".uploaded"
@@ -36,7 +38,14 @@ enum link_state {
 	LINK_READY,
 };
 
-/* One upload in flight; the worker fills the chunk buffer. */
+struct link_block;
+
+/*
+ * One upload in flight. The worker reads a block of the current file
+ * (the file stays open from one block to the next); the loop frames it
+ * as chunks of chunk_size that refer to the block, which goes back to
+ * its pool once TLS has sent them all.
+ */
 struct link_upload {
 	struct relay_link	*link;
 	char			 id[SPOOL_ID_MAX];
@@ -51,9 +60,10 @@ struct link_upload {
 
 	/* Worker in/out. */
 	char			*manifest;	/* BEGIN: read from disk */
-	uint8_t			*chunk;
-	size_t			 chunk_size;
-	size_t			 chunk_length;
+	int			 fd;		/* the current file's, or -1 */
+	size_t			 fd_index;	/* which file fd is */
+	struct link_block	*block;		/* what the worker read */
+	size_t			 chunk_size;	/* bytes per UPLOAD_CHUNK */
 	char			 error[256];
 };
 
@@ -78,7 +88,14 @@ struct relay_link {
 	struct event		*retry_ev;
 	struct event		*ping_ev;
 	uint64_t		 backoff_ms;
-	struct link_upload	*upload;
+	struct link_upload	*upload;	/* being sent */
+	/*
+	 * Sent whole (END out), waiting for its ACK while the next one is
+	 * sent: the relay's verifying and fsync of one snapshot overlaps
+	 * the sending of the next. At most one: a relay that stops
+	 * answering stops the link's uploads after two.
+	 */
+	struct link_upload	*acking;
 
 	/*
 	 * [relay] address as the link was opened with (a reload makes a
@@ -124,6 +141,7 @@ void	relay_peers_clear(struct relay_link *);
 /* relay_upload.c */
 void	relay_link_next(struct relay_link *);
 void	relay_link_read_chunk(struct relay_link *);
+/* The link is lost or closed: both uploads dropped, sent again later. */
 void	relay_link_cancel_upload(struct relay_link *);
 void	relay_link_on_ack(struct relay_link *, json_t *);
 

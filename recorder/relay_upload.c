@@ -1,13 +1,23 @@
 /*
  * The relay link's uploader (relay_link_int.h): every snapshot in the
- * spool, oldest first, one at a time; marked uploaded (an ".uploaded"
- * marker, so a restart remembers) only after the relay's ACK "stored".
- * File reads happen on a worker thread, and the next chunk is read only
+ * spool, oldest first, one sent at a time; marked uploaded (an
+ * ".uploaded" marker, so a restart remembers) only after the relay's ACK
+ * "stored". While the relay verifies and syncs the last one sent, the
+ * next one goes out (link->acking): the wait for an ACK, a disk's fsync
+ * on the relay, no longer leaves the link idle.
+ * File reads happen on a worker thread, and the next block is read only
  * when the TLS output buffer has room, so a large snapshot never sits in
  * memory and the loop never blocks on the disk.
+ *
+ * A block is LINK_READ_BLOCK bytes read at once, not a chunk: each
+ * hand-off to the worker and back costs two thread wake-ups, and each
+ * open of the file a lookup. Its chunks go out by reference, not copied
+ * into the output buffer, and the block's memory comes back to a pool:
+ * a fresh megabyte would fault its pages in again every time.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +25,78 @@
 
 #include <event2/buffer.h>
 
+#include "bufpool.h"
 #include "log.h"
 #include "relay_link_int.h"
 #include "xmalloc.h"
 
-void
-relay_link_cancel_upload(struct relay_link *link)
+#define LINK_BLOCKS_KEPT	4	/* idle blocks the pool keeps */
+
+/* A block and the chunks in the output buffer that still refer to it. */
+struct link_block {
+	uint8_t		*data;
+	size_t		 length;
+	unsigned	 refs;
+};
+
+/*
+ * Process-wide: an evbuffer gives a block back whenever TLS has sent its
+ * last chunk, which may be after the link or the upload is gone.
+ */
+static struct bufpool	*link_blocks;
+static pthread_once_t	 link_blocks_once = PTHREAD_ONCE_INIT;
+
+static void
+relay_link_blocks_init(void)
+{
+	link_blocks = bufpool_new(LINK_READ_BLOCK, LINK_BLOCKS_KEPT);
+}
+
+static struct link_block *
+relay_link_block_new(void)
+{
+	struct link_block *b;
+
+	pthread_once(&link_blocks_once, relay_link_blocks_init);
+	b = xcalloc(1, sizeof(*b));
+	b->data = bufpool_get(link_blocks);
+	b->refs = 1;
+	return b;
+}
+
+static void
+relay_link_block_unref(struct link_block *b)
+{
+	if (b == NULL || --b->refs > 0)
+		return;
+	bufpool_put(link_blocks, b->data);
+	free(b);
+}
+
+/* evbuffer cleanup: a chunk of the block went out (or the link closed). */
+static void
+relay_link_block_sent(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	relay_link_block_unref(arg);
+}
+
+/* The upload's spool side: its open file and its unsent block. */
+static void
+relay_link_upload_free(struct link_upload *up)
+{
+	if (up->fd != -1)
+		close(up->fd);
+	relay_link_block_unref(up->block);
+	json_decref(up->files);
+	free(up->manifest);
+	free(up);
+}
+
+/* Drops the upload being sent, not the one waiting for its ACK. */
+static void
+relay_link_drop_upload(struct relay_link *link)
 {
 	struct link_upload *up = link->upload;
 
@@ -32,10 +108,17 @@ relay_link_cancel_upload(struct relay_link *link)
 		up->is_cancelled = 1;
 		return;
 	}
-	json_decref(up->files);
-	free(up->manifest);
-	free(up->chunk);
-	free(up);
+	relay_link_upload_free(up);
+}
+
+void
+relay_link_cancel_upload(struct relay_link *link)
+{
+	/* Its ACK will not come on another connection: sent again, whole. */
+	if (link->acking != NULL)
+		relay_link_upload_free(link->acking);
+	link->acking = NULL;
+	relay_link_drop_upload(link);
 }
 
 /*
@@ -53,7 +136,7 @@ relay_link_abandon_upload(struct relay_link *link)
 	if (up != NULL && up->files != NULL && !up->is_ended)
 		relay_link_send(link, FRAME_UPLOAD_END, json_pack("{s:s, s:b}",
 		    "id", up->id, "abandoned", 1));
-	relay_link_cancel_upload(link);
+	relay_link_drop_upload(link);
 }
 
 /* A snapshot the spool cannot give whole waits before it is tried again. */
@@ -68,14 +151,22 @@ relay_link_defer(struct relay_link *link, const char *id)
 			    LINK_REFUSED_RETRY_US;
 }
 
-/* Worker: reads the manifest, or the next chunk of the current file. */
+static uint64_t	relay_link_file_bytes(const struct link_upload *);
+
+/*
+ * Worker: reads the manifest, or the next block of the current file
+ * (never past the bytes its manifest says it has: the relay checks
+ * those against the sha256).
+ */
 static void
 relay_link_read(void *arg)
 {
 	struct link_upload	*up = arg;
+	struct link_block	*b;
 	char			 path[CONFIG_PATH_MAX * 2];
 	const char		*rel;
 	json_t			*file;
+	uint64_t		 left;
 	ssize_t			 n;
 	int			 fd;
 
@@ -94,13 +185,30 @@ relay_link_read(void *arg)
 	file = json_array_get(up->files, up->file_index);
 	rel = json_string_value(json_object_get(file, "path"));
 	snprintf(path, sizeof(path), "%s/%s", up->dir, rel != NULL ? rel : "");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		goto fail;
-	n = pread(fd, up->chunk, up->chunk_size, (off_t)up->offset);
-	close(fd);
-	if (n < 0)
-		goto fail;
-	up->chunk_length = (size_t)n;
+	if (up->fd != -1 && up->fd_index != up->file_index) {
+		close(up->fd);
+		up->fd = -1;
+	}
+	if (up->fd == -1) {
+		if ((up->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+			goto fail;
+		up->fd_index = up->file_index;
+	}
+	b = up->block = relay_link_block_new();
+	left = relay_link_file_bytes(up) - up->offset;
+	while (b->length < LINK_READ_BLOCK && left > 0) {
+		n = pread(up->fd, b->data + b->length, left < LINK_READ_BLOCK -
+		    b->length ? (size_t)left : LINK_READ_BLOCK - b->length,
+		    (off_t)(up->offset + b->length));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;		/* short: the loop says so */
+		b->length += (size_t)n;
+		left -= (uint64_t)n;
+	}
 	return;
 fail:
 	snprintf(up->error, sizeof(up->error), "%s: %s", path,
@@ -115,23 +223,53 @@ relay_link_file_bytes(const struct link_upload *up)
 	return (uint64_t)json_integer_value(json_object_get(file, "bytes"));
 }
 
+/*
+ * The block as UPLOAD_CHUNKs: each one's header copied, its data a
+ * reference into the block, which each reference keeps.
+ */
+static void
+relay_link_push_block(struct relay_link *link, struct link_upload *up)
+{
+	struct evbuffer		*out = bufferevent_get_output(link->bev);
+	struct link_block	*b = up->block;
+	uint8_t			 header[FRAME_HEADER_SIZE +
+				    FRAME_CHUNK_HEADER_SIZE];
+	size_t			 off, n;
+
+	for (off = 0; off < b->length; off += n) {
+		n = b->length - off < up->chunk_size ? b->length - off :
+		    up->chunk_size;
+		if (frame_header(header, FRAME_UPLOAD_CHUNK,
+		    FRAME_CHUNK_HEADER_SIZE + n) == -1)
+			fatalx("upload chunk of %zu bytes", n);
+		frame_chunk_header(header + FRAME_HEADER_SIZE,
+		    (uint32_t)up->file_index, up->offset);
+		b->refs++;
+		if (evbuffer_add(out, header, sizeof(header)) == -1 ||
+		    evbuffer_add_reference(out, b->data + off, n,
+		    relay_link_block_sent, b) == -1)
+			fatalx("evbuffer_add_reference");
+		up->offset += n;
+		up->sent_bytes += n;
+		link->bytes_sent += n;
+	}
+	up->block = NULL;
+	relay_link_block_unref(b);
+}
+
 /* Event loop: frames what the worker read, and asks for more if room. */
 static void
 relay_link_on_read_done(void *arg)
 {
 	struct link_upload	*up = arg;
 	struct relay_link	*link = up->link;
-	struct evbuffer		*out;
 	json_t			*manifest;
 	json_error_t		 jerr;
 
 	up->is_reading = 0;
 	if (up->is_cancelled) {
 		up->link = NULL;
-		json_decref(up->files);
-		free(up->manifest);
-		free(up->chunk);
-		free(up);
+		relay_link_upload_free(up);
 		return;
 	}
 	if (up->error[0] != '\0') {
@@ -142,7 +280,6 @@ relay_link_on_read_done(void *arg)
 		relay_link_next(link);
 		return;
 	}
-	out = bufferevent_get_output(link->bev);
 	if (up->files == NULL) {
 		if ((manifest = json_loads(up->manifest, 0, &jerr)) == NULL ||
 		    !json_is_array(json_object_get(manifest, "files"))) {
@@ -151,7 +288,7 @@ relay_link_on_read_done(void *arg)
 			    LINK_REFUSED_RETRY_US / 1000000);
 			json_decref(manifest);
 			relay_link_defer(link, up->id);
-			relay_link_cancel_upload(link);
+			relay_link_drop_upload(link);
 			relay_link_next(link);
 			return;
 		}
@@ -159,13 +296,12 @@ relay_link_on_read_done(void *arg)
 		relay_link_send(link, FRAME_UPLOAD_BEGIN, manifest);
 		log_debug("relay: uploading %s (%zu files)", up->id,
 		    json_array_size(up->files));
-	} else if (up->chunk_length > 0) {
-		frame_push_chunk(out, (uint32_t)up->file_index, up->offset,
-		    up->chunk, up->chunk_length);
-		up->offset += up->chunk_length;
-		up->sent_bytes += up->chunk_length;
-		link->bytes_sent += up->chunk_length;
-	} else if (up->offset < relay_link_file_bytes(up)) {
+	} else if (up->block->length > 0) {
+		relay_link_push_block(link, up);
+	} else {
+		relay_link_block_unref(up->block);
+		up->block = NULL;
+		/* Nothing read, yet relay_link_read_chunk asked: it is short. */
 		log_warnx("relay: upload %s: file %zu shorter than its "
 		    "manifest says; retrying in %llu s", up->id,
 		    up->file_index, LINK_REFUSED_RETRY_US / 1000000);
@@ -175,6 +311,22 @@ relay_link_on_read_done(void *arg)
 		return;
 	}
 	relay_link_read_chunk(link);
+}
+
+/*
+ * The upload being sent is whole: it waits for its ACK aside, if the
+ * place is free, and the next one starts.
+ */
+static void
+relay_link_await_ack(struct relay_link *link)
+{
+	struct link_upload *up = link->upload;
+
+	if (up == NULL || !up->is_ended || link->acking != NULL)
+		return;
+	link->acking = up;
+	link->upload = NULL;
+	relay_link_next(link);
 }
 
 /* Queues the next read, or END when every file has been sent. */
@@ -199,6 +351,7 @@ relay_link_read_chunk(struct relay_link *link)
 			up->is_ended = 1;
 			relay_link_send(link, FRAME_UPLOAD_END,
 			    json_pack("{s:s}", "id", up->id));
+			relay_link_await_ack(link);
 			return;
 		}
 	}
@@ -214,7 +367,9 @@ relay_link_pick(struct relay_link *link)
 	uint64_t		 now = clock_monotonic_us();
 
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry) {
-		if (!e->is_uploaded && now >= e->retry_after_us)
+		if (!e->is_uploaded && now >= e->retry_after_us &&
+		    (link->acking == NULL || strcmp(e->id,
+		    link->acking->id) != 0))
 			return e;
 	}
 	return NULL;
@@ -237,7 +392,7 @@ relay_link_next(struct relay_link *link)
 	snprintf(up->dir, sizeof(up->dir), "%s/%s", link->rec->spool.dir,
 	    e->id);
 	up->chunk_size = link->rec->conf.relay_upload_chunk;
-	up->chunk = xmalloc(up->chunk_size);
+	up->fd = -1;
 	link->upload = up;
 	relay_link_read_chunk(link);
 }
@@ -263,19 +418,28 @@ relay_link_on_marked(void *arg)
 void
 relay_link_on_ack(struct relay_link *link, json_t *o)
 {
-	struct link_upload	*up = link->upload;
+	struct link_upload	*up;
 	struct spool_entry	*e;
 	const char		*id = json_string_value(json_object_get(o, "id"));
 	const char		*status = json_string_value(json_object_get(o,
 				    "status"));
 	const char		*message = json_string_value(json_object_get(o,
 				    "message"));
+	int			 is_acking;
 
-	if (up == NULL || id == NULL || strcmp(id, up->id) != 0) {
+	/* The relay answers in order: the one aside first, if any. */
+	if (id != NULL && link->acking != NULL &&
+	    strcmp(id, link->acking->id) == 0)
+		up = link->acking;
+	else if (id != NULL && link->upload != NULL &&
+	    strcmp(id, link->upload->id) == 0)
+		up = link->upload;
+	else {
 		log_warnx("relay: ack for %s, which is not being uploaded",
 		    id != NULL ? id : "(no id)");
 		return;
 	}
+	is_acking = up == link->acking;
 	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
 		if (strcmp(e->id, id) == 0)
 			break;
@@ -298,6 +462,12 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 			e->retry_after_us = clock_monotonic_us() +
 			    LINK_REFUSED_RETRY_US;
 	}
-	relay_link_abandon_upload(link);
+	if (is_acking) {
+		link->acking = NULL;
+		relay_link_upload_free(up);
+		/* One sent whole meanwhile takes its place. */
+		relay_link_await_ack(link);
+	} else
+		relay_link_abandon_upload(link);
 	relay_link_next(link);
 }

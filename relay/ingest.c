@@ -42,6 +42,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "bufpool.h"
 #include "clock.h"
 #include "ingest.h"
 #include "log.h"
@@ -54,10 +55,22 @@
 #define INGEST_WRITE_SECONDS	30	/* output that does not move */
 #define INGEST_FRAME_SECONDS	60	/* from a frame's header to its end */
 #define INGEST_CLOSING_SECONDS	10	/* for the peer to read an ERROR */
+/*
+ * What one connection decrypts per turn of the loop before the others
+ * (and the API) get theirs: about what libevent read per wake-up.
+ */
+#define INGEST_READ_TURN	(64 * 1024)
+/*
+ * TLS read-ahead: one read from the socket takes up to this much, many
+ * TLS records, where a read per record header and per record body was
+ * two system calls every 16 KiB.
+ */
+#define INGEST_TLS_READ_BUFFER	(64 * 1024)
 #define INGEST_STRINGIFY(x)	INGEST_STRINGIFY_VALUE(x)
 #define INGEST_STRINGIFY_VALUE(x) #x
 
 static void	ingest_on_read(struct bufferevent *, void *);
+static void	ingest_read_yield(struct ingest_conn *);
 
 const char *
 ingest_printable(const char *s, size_t slen, char *buf, size_t len)
@@ -88,12 +101,21 @@ ingest_new(struct relay *relay)
 	in->memory_max = relay->conf.listen_max_memory;
 	in->max_connections = relay->conf.listen_max_connections;
 	TAILQ_INIT(&in->waiters);
+	/*
+	 * Idle buffers kept: one connection's worth of queued jobs, within
+	 * the budget. More in use come and go with the budget's room.
+	 */
+	in->chunks = bufpool_new(FRAME_CHUNK_DATA_MAX, (in->memory_max <
+	    INGEST_QUEUED_HIGH ? in->memory_max : INGEST_QUEUED_HIGH) /
+	    FRAME_CHUNK_DATA_MAX);
 	return in;
 }
 
 void
 ingest_free(struct relay *relay)
 {
+	if (relay->ingest != NULL)
+		bufpool_free(relay->ingest->chunks);
 	free(relay->ingest);
 	relay->ingest = NULL;
 }
@@ -186,6 +208,23 @@ ingest_uncharge(struct relay *relay, size_t cost)
 	ingest_budget_wake(relay);
 }
 
+char *
+ingest_chunk_buffer(struct relay *relay)
+{
+	if (relay->ingest == NULL)
+		return xmalloc(FRAME_CHUNK_DATA_MAX);
+	return bufpool_get(relay->ingest->chunks);
+}
+
+void
+ingest_chunk_buffer_free(struct relay *relay, char *data)
+{
+	if (relay->ingest == NULL)
+		free(data);
+	else
+		bufpool_put(relay->ingest->chunks, data);
+}
+
 /* What c reserved for a frame and did not hand to a job goes back. */
 static void
 ingest_release_reserved(struct ingest_conn *c)
@@ -225,17 +264,34 @@ ingest_send(struct ingest_conn *c, enum frame_type type, json_t *payload)
 void
 ingest_read_update(struct ingest_conn *c)
 {
+	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
+
 	if (c->bev == NULL || c->state == INGEST_CLOSED ||
 	    c->state == INGEST_CLOSING)
 		return;
-	if (c->paused != 0) {
-		bufferevent_disable(c->bev, EV_READ);
+	if (c->reader == NULL) {
+		/* The handshake: libevent reads. */
+		if (c->paused != 0)
+			bufferevent_disable(c->bev, EV_READ);
+		else
+			bufferevent_enable(c->bev, EV_READ);
 		return;
 	}
-	bufferevent_enable(c->bev, EV_READ);
-	/* What was read before the pause is not announced again: look. */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+	if (c->paused != 0) {
+		event_del(c->reader);
+		c->is_yielding = 0;
+		return;
+	}
+	if (!c->is_yielding)
+		event_add(c->reader, &idle);
+	/*
+	 * What was read before the pause is not announced again, be it in
+	 * the input, in a chunk's buffer or in TLS's read-ahead: look.
+	 */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+	    c->chunk_data != NULL ||
+	    SSL_has_pending(bufferevent_openssl_get_ssl(c->bev)))
+		ingest_read_yield(c);
 }
 
 void
@@ -275,6 +331,9 @@ ingest_drop(struct ingest_conn *c, const char *why)
 		log_debug("%s: disconnected: %s", ingest_who(c), why);
 	else
 		log_info("%s: disconnected: %s", ingest_who(c), why);
+	if (c->reader != NULL)
+		event_free(c->reader);
+	c->reader = NULL;
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -288,6 +347,9 @@ ingest_drop(struct ingest_conn *c, const char *why)
 		cluster_node_down(relay, c->node);
 	ingest_budget_leave(c);
 	ingest_release_reserved(c);
+	if (c->chunk_data != NULL)
+		ingest_chunk_buffer_free(relay, c->chunk_data);
+	c->chunk_data = NULL;
 	ingest_upload_close(c);
 	c->is_free_pending = 1;
 	if (event_base_once(relay->base, -1, EV_TIMEOUT, ingest_on_closed, c,
@@ -310,6 +372,8 @@ ingest_protocol_error(struct ingest_conn *c, const char *message)
 	if (c->bev == NULL)
 		return;
 	/* Let the ERROR frame out, then close: see ingest_on_write. */
+	if (c->reader != NULL)
+		event_del(c->reader);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_set_timeouts(c->bev, NULL, &closing);
@@ -357,12 +421,14 @@ ingest_on_hello(struct ingest_conn *c, const struct frame *f)
 }
 
 /*
- * The next frame's room in the budget, from its header alone: 1 when it
- * is all there to handle, 0 when it needs more bytes or room (the read
- * stops), -1 when its header is wrong (the connection is closing).
+ * The next frame's room in the budget, from its header alone: 1 when the
+ * budget holds it (*type and *length are the header's), 0 when it needs
+ * more bytes or room (the read stops), -1 when its header is wrong (the
+ * connection is closing).
  */
 static int
-ingest_frame_ready(struct ingest_conn *c, struct evbuffer *in)
+ingest_frame_admit(struct ingest_conn *c, struct evbuffer *in,
+    uint8_t *type, size_t *length)
 {
 	struct timeval	 frame = { INGEST_FRAME_SECONDS, 0 };
 	struct frame	 f;
@@ -382,18 +448,208 @@ ingest_frame_ready(struct ingest_conn *c, struct evbuffer *in)
 		ingest_protocol_error(c, "the first frame must be hello");
 		return -1;
 	}
-	need = FRAME_HEADER_SIZE + ((size_t)header[0] << 24 |
-	    (size_t)header[1] << 16 | (size_t)header[2] << 8 | header[3]) +
-	    INGEST_JOB_COST;
+	*type = header[4];
+	*length = (size_t)header[0] << 24 | (size_t)header[1] << 16 |
+	    (size_t)header[2] << 8 | header[3];
+	need = FRAME_HEADER_SIZE + *length + INGEST_JOB_COST;
 	if (c->reserved < need) {
 		if (ingest_budget_take(c, need - c->reserved) == -1)
 			return 0;
 		if (c->deadline != NULL && c->state == INGEST_READY)
 			evtimer_add(c->deadline, &frame);
 	}
-	return evbuffer_get_length(in) >= need - INGEST_JOB_COST;
+	return 1;
 }
 
+/*
+ * A read from TLS returned n: 0 when it only has to wait (for the
+ * socket, which libevent watches), -1 when the connection is gone.
+ */
+static int
+ingest_tls_failed(struct ingest_conn *c, SSL *ssl, int n)
+{
+	char	 err[256], why[320];
+	int	 saved = errno;
+
+	switch (SSL_get_error(ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		snprintf(err, sizeof(err), "connection closed");
+		break;
+	case SSL_ERROR_SYSCALL:
+		snprintf(err, sizeof(err), "%s", saved != 0 && n < 0 ?
+		    strerror(saved) : "connection closed");
+		break;
+	default:
+		snprintf(err, sizeof(err), "%s", tls_error());
+		break;
+	}
+	ERR_clear_error();
+	/* As ingest_on_event says it: the unfinished frame is the cause. */
+	if (c->chunk_data != NULL ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		snprintf(why, sizeof(why), "connection closed in the middle "
+		    "of a frame (%s)", err);
+	else
+		snprintf(why, sizeof(why), "%s", err);
+	ingest_drop(c, why);
+	return -1;
+}
+
+/*
+ * SSL_read, but once per turn from the socket: when OpenSSL holds no byte
+ * of its own, a second read would most often find the socket empty, a
+ * system call for nothing; a socket with more stays readable, and the
+ * loop comes back. Returns SSL_read's value, or 0 with *is_later set.
+ */
+static int
+ingest_tls_read(struct ingest_conn *c, SSL *ssl, void *buf, size_t len,
+    int *is_later)
+{
+	*is_later = 0;
+	if (c->is_socket_read && !SSL_has_pending(ssl)) {
+		*is_later = 1;
+		return 0;
+	}
+	c->is_socket_read = 1;
+	ERR_clear_error();
+	errno = 0;
+	return SSL_read(ssl, buf, (int)len);
+}
+
+/*
+ * Decrypts into in until it holds want bytes: 1 once it does, 0 when
+ * TLS has nothing more for now, -1 when the connection is gone.
+ * libevent's own reads stop at the end of a TLS record, and with
+ * read-ahead the next records may already sit in OpenSSL's buffer,
+ * taken from the socket: no socket event would announce them.
+ */
+static int
+ingest_tls_pull(struct ingest_conn *c, struct evbuffer *in, size_t want)
+{
+	SSL			*ssl = bufferevent_openssl_get_ssl(c->bev);
+	struct evbuffer_iovec	 v;
+	size_t			 len;
+	int			 n, is_later;
+
+	while ((len = evbuffer_get_length(in)) < want) {
+		if (evbuffer_reserve_space(in, (ev_ssize_t)(want - len), &v,
+		    1) != 1)
+			fatalx("evbuffer_reserve_space");
+		if (v.iov_len > want - len)
+			v.iov_len = want - len;
+		n = ingest_tls_read(c, ssl, v.iov_base, v.iov_len, &is_later);
+		if (is_later)
+			return 0;
+		if (n <= 0)
+			return ingest_tls_failed(c, ssl, n);
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	}
+	return 1;
+}
+
+/*
+ * The chunk's data: what is already in the input buffer, then the rest
+ * decrypted by TLS straight into the chunk's buffer, with no copy
+ * through an evbuffer, *turn bytes at most (less what it read). 1 once
+ * it is all in, 0 to wait for the socket or for the next turn, -1 when
+ * the connection is gone.
+ */
+static int
+ingest_chunk_fill(struct ingest_conn *c, struct evbuffer *in, size_t *turn)
+{
+	SSL	*ssl = bufferevent_openssl_get_ssl(c->bev);
+	size_t	 len = c->chunk.length, n;
+	int	 ret, is_later;
+
+	if ((n = evbuffer_get_length(in)) > len - c->chunk_have)
+		n = len - c->chunk_have;
+	if (n > 0 && evbuffer_remove(in, c->chunk_data + c->chunk_have, n) !=
+	    (int)n)
+		fatalx("evbuffer_remove");
+	c->chunk_have += n;
+	while (c->chunk_have < len) {
+		if ((n = len - c->chunk_have) > *turn)
+			n = *turn;
+		if (n == 0)
+			return 0;
+		ret = ingest_tls_read(c, ssl, c->chunk_data + c->chunk_have, n,
+		    &is_later);
+		if (is_later)
+			return 0;
+		if (ret <= 0)
+			return ingest_tls_failed(c, ssl, ret);
+		c->chunk_have += (size_t)ret;
+		*turn -= (size_t)ret;
+	}
+	return 1;
+}
+
+/* An admitted UPLOAD_CHUNK: its header off the input, its buffer taken. */
+static int
+ingest_chunk_start(struct ingest_conn *c, struct evbuffer *in,
+    size_t length)
+{
+	uint8_t		 header[FRAME_HEADER_SIZE + FRAME_CHUNK_HEADER_SIZE];
+	struct frame	 f;
+	char		 err[256];
+	int		 ret;
+
+	if (length < FRAME_CHUNK_HEADER_SIZE) {
+		snprintf(err, sizeof(err), "upload_chunk of %zu bytes is "
+		    "shorter than its header", length);
+		ingest_protocol_error(c, err);
+		return -1;
+	}
+	if ((ret = ingest_tls_pull(c, in, sizeof(header))) != 1)
+		return ret;
+	evbuffer_remove(in, header, sizeof(header));
+	f.type = FRAME_UPLOAD_CHUNK;
+	f.length = (uint32_t)length;
+	f.payload = header + FRAME_HEADER_SIZE;
+	if (frame_chunk_decode(&f, &c->chunk, err, sizeof(err)) == -1) {
+		ingest_protocol_error(c, err);
+		return -1;
+	}
+	c->chunk_data = ingest_chunk_buffer(c->relay);
+	c->chunk.data = (const uint8_t *)c->chunk_data;
+	c->chunk_have = 0;
+	return 1;
+}
+
+/* A whole chunk read: to the upload, which owns its buffer now. */
+static void
+ingest_chunk_end(struct ingest_conn *c)
+{
+	char	*data = c->chunk_data;
+
+	c->chunk_data = NULL;
+	ingest_upload_chunk(c, &c->chunk, data);
+}
+
+/*
+ * The rest after the loop's next poll: a zero timeout on the read event.
+ * Not event_active(), which would run it again before any poll or timer:
+ * peers that always have bytes would keep the loop to themselves.
+ */
+static void
+ingest_read_yield(struct ingest_conn *c)
+{
+	struct timeval	 now = { 0, 0 };
+
+	c->is_yielding = 1;
+	event_add(c->reader, &now);
+}
+
+/*
+ * Frames, as long as there are bytes and nothing pauses the connection;
+ * past INGEST_READ_TURN bytes the rest waits for the next turn of the
+ * loop, so that one fast peer does not keep the others (and the API)
+ * waiting.
+ */
 static void
 ingest_on_read(struct bufferevent *bev, void *arg)
 {
@@ -401,25 +657,80 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct frame		 f;
 	char			 err[256];
+	size_t			 length, turn = INGEST_READ_TURN;
+	uint8_t			 type;
 	int			 ret;
 
+	c->is_socket_read = 0;
 	while ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
 	    c->paused == 0) {
-		if ((ret = ingest_frame_ready(c, in)) != 1)
-			return;
-		if (frame_pull(in, &f, err, sizeof(err)) != 1) {
-			ingest_protocol_error(c, err);
+		if (turn == 0) {
+			ingest_read_yield(c);
 			return;
 		}
-		if (c->state == INGEST_HELLO)
-			ingest_on_hello(c, &f);
-		else
-			ingest_upload_frame(c, &f);
-		if (c->state == INGEST_CLOSED)
+		if (c->chunk_data == NULL) {
+			if (ingest_tls_pull(c, in, FRAME_HEADER_SIZE) != 1 ||
+			    ingest_frame_admit(c, in, &type, &length) != 1)
+				return;
+			if (c->state == INGEST_READY &&
+			    type == FRAME_UPLOAD_CHUNK) {
+				if (ingest_chunk_start(c, in, length) != 1)
+					return;
+			} else {
+				if (ingest_tls_pull(c, in, FRAME_HEADER_SIZE +
+				    length) != 1)
+					return;
+				if (frame_pull(in, &f, err, sizeof(err)) != 1) {
+					ingest_protocol_error(c, err);
+					return;
+				}
+				if (c->state == INGEST_HELLO)
+					ingest_on_hello(c, &f);
+				else
+					ingest_upload_frame(c, &f);
+				if (c->state == INGEST_CLOSED)
+					return;
+				evbuffer_drain(in, FRAME_HEADER_SIZE +
+				    f.length);
+				ingest_release_reserved(c);
+				turn = turn > length ? turn - length : 0;
+				continue;
+			}
+		}
+		if ((ret = ingest_chunk_fill(c, in, &turn)) != 1) {
+			/* The turn is over with TLS bytes still to read. */
+			if (ret == 0 && turn == 0)
+				ingest_read_yield(c);
 			return;
-		evbuffer_drain(in, FRAME_HEADER_SIZE + f.length);
+		}
+		ingest_chunk_end(c);
+		if (c->state != INGEST_READY)
+			return;
 		ingest_release_reserved(c);
 	}
+}
+
+/*
+ * The socket is readable (or the rest of a turn is due), or nothing came
+ * for INGEST_IDLE_SECONDS (peers ping every 15 s).
+ */
+static void
+ingest_on_readable(evutil_socket_t fd, short events, void *arg)
+{
+	struct ingest_conn *c = arg;
+	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
+
+	(void)fd;
+	if (c->is_yielding) {
+		/* Its turn again; the idle timeout back in place. */
+		c->is_yielding = 0;
+		event_add(c->reader, &idle);
+	} else if (events & EV_TIMEOUT) {
+		c->relay->ingest->timeouts++;
+		ingest_drop(c, "idle timeout");
+		return;
+	}
+	ingest_on_read(c->bev, c);
 }
 
 /* Output drained: below the low mark, or all out after a protocol error. */
@@ -448,11 +759,15 @@ ingest_on_write(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* The handshake is over: the name is ours to check, HELLO is next. */
+/*
+ * The handshake is over: the name is ours to check, HELLO is next. From
+ * here on the relay reads TLS itself (ingest_on_read), on an event of its
+ * own: libevent's reads stop at each TLS record and would race ours for
+ * the bytes read ahead.
+ */
 static void
 ingest_on_connected(struct ingest_conn *c)
 {
-	struct timeval	 idle = { INGEST_IDLE_SECONDS, 0 };
 	struct timeval	 write = { INGEST_WRITE_SECONDS, 0 };
 	char		 err[256];
 
@@ -465,8 +780,14 @@ ingest_on_connected(struct ingest_conn *c)
 	}
 	c->state = INGEST_HELLO;
 	c->flow = worker_flow_new(c->relay->disk);
-	bufferevent_set_timeouts(c->bev, &idle, &write);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, &write);
 	bufferevent_setwatermark(c->bev, EV_WRITE, INGEST_OUTPUT_LOW, 0);
+	c->reader = event_new(c->relay->base, bufferevent_getfd(c->bev),
+	    EV_READ | EV_PERSIST, ingest_on_readable, c);
+	if (c->reader == NULL)
+		fatalx("event_new");
+	ingest_read_update(c);
 	/*
 	 * The peer's HELLO may have come with the end of the handshake and
 	 * been read before this event: no read event will follow for it,
@@ -512,7 +833,8 @@ ingest_on_event(struct bufferevent *bev, short events, void *arg)
 	 * (not once closing: what is left then is the frame in error).
 	 */
 	if ((c->state == INGEST_HELLO || c->state == INGEST_READY) &&
-	    evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+	    (c->chunk_data != NULL ||
+	    evbuffer_get_length(bufferevent_get_input(bev)) > 0))
 		snprintf(why, sizeof(why), "connection closed in the middle of "
 		    "a frame (%s)", err);
 	else
@@ -567,6 +889,8 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	SSL_set_read_ahead(ssl, 1);
+	SSL_set_default_read_buffer_len(ssl, INGEST_TLS_READ_BUFFER);
 	c = xcalloc(1, sizeof(*c));
 	c->relay = relay;
 	c->state = INGEST_HANDSHAKE;

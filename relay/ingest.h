@@ -103,8 +103,18 @@ struct ingest_conn {
 	size_t			 reserved;	/* of the budget, for a frame */
 	size_t			 wanted;	/* what it waits for, paused */
 	struct event		*deadline;	/* HELLO, or a frame's end */
+	struct event		*reader;	/* past the handshake */
+	int			 is_yielding;	/* reader's timeout: its turn */
+	int			 is_socket_read; /* this turn read the socket */
 	int			 is_waiting;	/* in the budget's queue */
 	int			 is_free_pending; /* dropped: freed next turn */
+	/*
+	 * An UPLOAD_CHUNK being read: its header, and its data so far, read
+	 * from TLS straight into the buffer the disk worker writes from.
+	 */
+	struct frame_chunk	 chunk;
+	char			*chunk_data;	/* NULL: none being read */
+	size_t			 chunk_have;	/* bytes of data in */
 
 	TAILQ_ENTRY(ingest_conn) entry;		/* relay->conns */
 	TAILQ_ENTRY(ingest_conn) wait_entry;	/* ingest.waiters */
@@ -133,6 +143,8 @@ struct ingest {
 	uint64_t		 memory_waits;	/* reads paused for the budget */
 	uint64_t		 replaced;	/* a node's older connection */
 	uint64_t		 requests_skipped;	/* fan-out to a full peer */
+
+	struct bufpool		*chunks;	/* upload chunks' data */
 };
 
 /* ingest.c */
@@ -155,6 +167,13 @@ void		 ingest_read_update(struct ingest_conn *);
  * job is done.
  */
 void		 ingest_charge(struct ingest_conn *, size_t cost);
+/*
+ * A buffer for an upload chunk's data (FRAME_CHUNK_DATA_MAX bytes), and
+ * its return once written: kept for the next chunk. Its bytes are in the
+ * memory budget as the chunk's job.
+ */
+char		*ingest_chunk_buffer(struct relay *);
+void		 ingest_chunk_buffer_free(struct relay *, char *);
 void		 ingest_uncharge(struct relay *, size_t cost);
 /* Frees c once it is closed and its last job is done. */
 void		 ingest_conn_release(struct ingest_conn *);
@@ -173,6 +192,9 @@ int		 ingest_listen_admit(struct relay *, const struct ingest_addr *);
 /* ingest_upload.c */
 /* A frame of a connection past HELLO; may end it (protocol error). */
 void		 ingest_upload_frame(struct ingest_conn *, const struct frame *);
+/* An UPLOAD_CHUNK whose data is in data (ingest_chunk_buffer), now c's. */
+void		 ingest_upload_chunk(struct ingest_conn *,
+		    const struct frame_chunk *, char *data);
 /* The connection is closing: the upload on the wire is given up. */
 void		 ingest_upload_close(struct ingest_conn *);
 /* Records on the disk, in c's flow, that the relay asked c's node. */

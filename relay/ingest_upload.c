@@ -483,7 +483,10 @@ end:
 		c->paused &= ~INGEST_PAUSE_QUEUE;
 		ingest_read_update(c);
 	}
-	free(job->data);
+	if (job->type == INGEST_JOB_CHUNK)
+		ingest_chunk_buffer_free(c->relay, job->data);
+	else
+		free(job->data);
 	free(job);
 	ingest_conn_release(c);
 }
@@ -510,28 +513,40 @@ ingest_on_begin(struct ingest_conn *c, const struct frame *f)
 	ingest_submit(c, INGEST_JOB_BEGIN, u, manifest, f->length, 0, 0);
 }
 
+void
+ingest_upload_chunk(struct ingest_conn *c, const struct frame_chunk *chunk,
+    char *data)
+{
+	if (c->upload == NULL) {
+		ingest_chunk_buffer_free(c->relay, data);
+		ingest_protocol_error(c, "upload_chunk without upload_begin");
+		return;
+	}
+	/* Answered already (refused, or stored before): nothing to write. */
+	if (c->upload->is_answered) {
+		ingest_chunk_buffer_free(c->relay, data);
+		return;
+	}
+	c->relay->stats.bytes_received += chunk->length;
+	ingest_submit(c, INGEST_JOB_CHUNK, c->upload, data, chunk->length,
+	    chunk->file_index, chunk->offset);
+}
+
+/* A chunk from a contiguous frame (ingest.c reads most of them itself). */
 static void
 ingest_on_chunk(struct ingest_conn *c, const struct frame *f)
 {
 	struct frame_chunk	 chunk;
 	char			 err[256], *data;
 
-	if (c->upload == NULL) {
-		ingest_protocol_error(c, "upload_chunk without upload_begin");
-		return;
-	}
 	if (frame_chunk_decode(f, &chunk, err, sizeof(err)) == -1) {
-		ingest_protocol_error(c, err);
+		ingest_protocol_error(c, c->upload == NULL ? "upload_chunk "
+		    "without upload_begin" : err);
 		return;
 	}
-	/* Answered already (refused, or stored before): nothing to write. */
-	if (c->upload->is_answered)
-		return;
-	c->relay->stats.bytes_received += chunk.length;
-	data = xmalloc(chunk.length + 1);
+	data = ingest_chunk_buffer(c->relay);
 	memcpy(data, chunk.data, chunk.length);
-	ingest_submit(c, INGEST_JOB_CHUNK, c->upload, data, chunk.length,
-	    chunk.file_index, chunk.offset);
+	ingest_upload_chunk(c, &chunk, data);
 }
 
 /* UPLOAD_END {"abandoned":true}: the sender gives the upload up. */

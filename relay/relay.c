@@ -5,6 +5,7 @@
  * usage: tracetrap-relay [-dnv] [-f file] [--ready-fd N]
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,7 @@ relay_on_retention(evutil_socket_t fd, short events, void *arg)
 }
 
 #define RELAY_LAG_PERIOD_US	100000
+#define RELAY_HEAP_KEEP		(16 * 1024 * 1024)	/* free, not trimmed */
 
 static void
 relay_on_lag_check(evutil_socket_t fd, short events, void *arg)
@@ -346,6 +348,15 @@ main(int argc, char **argv)
 	char			 err[8192];
 	int			 was_rebuilt = 0;
 
+	/*
+	 * Upload data goes through the heap: TLS read-ahead buffers that
+	 * OpenSSL frees whenever they empty, evbuffer chains. glibc gave the
+	 * top of the heap back after such frees, and mapped buffers of 128
+	 * KiB and more apart, and every page came back as a fault, a host
+	 * fault on a VM. Keep up to RELAY_HEAP_KEEP free instead.
+	 */
+	mallopt(M_TRIM_THRESHOLD, RELAY_HEAP_KEEP);
+	mallopt(M_MMAP_THRESHOLD, RELAY_HEAP_KEEP / 4);
 	/* Children must be ours to wait for, whatever the parent set. */
 	signal(SIGCHLD, SIG_DFL);
 	/* The analysis's children: the same binary, another job. */
@@ -405,6 +416,9 @@ main(int argc, char **argv)
 	    relay->conf.listen_crl, err, sizeof(err));
 	if (relay->ssl == NULL)
 		fatalx("TLS: %s", err);
+	if (tls_set_ciphersuites(relay->ssl, relay->conf.listen_ciphersuites,
+	    err, sizeof(err)) == -1)
+		fatalx("TLS: [listen] ciphersuites: %s", err);
 	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
 		log_warnx("TLS: %s: %s", relay->conf.listen_cert, err);
 	relay->disk = worker_start(relay->base);

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls.h"
+
 #define RELAY_CONFIG_DEFAULT_PATH	"/etc/tracetrap/relay.conf"
 #define RELAY_CONFIG_PATH_MAX		4096
 #define RELAY_CONFIG_NAME_MAX		64
@@ -53,6 +55,8 @@ struct relay_config {
 	char		 listen_key[RELAY_CONFIG_PATH_MAX];
 	/* Recorders' certificates this file revokes are refused; "" none. */
 	char		 listen_crl[RELAY_CONFIG_PATH_MAX];
+	/* TLS 1.3 suites accepted, the relay's preference first. */
+	char		 listen_ciphersuites[TLS_CIPHERSUITES_MAX];
 	/* What peers may hold of the relay: relay/ingest.c. */
 	unsigned	 listen_max_connections;
 	unsigned	 listen_max_per_address;	/* 0 = no cap */

@@ -102,10 +102,12 @@ test_defaults(void **state)
 	assert_string_equal(conf.relay_cert, "/etc/tracetrap/node.pem");
 	assert_string_equal(conf.relay_key, "/etc/tracetrap/node.key");
 	assert_string_equal(conf.relay_crl, "");
+	assert_string_equal(conf.relay_ciphersuites, "TLS_AES_128_GCM_SHA256:"
+	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
 	assert_int_equal(conf.relay_reconnect_min_ms, 1000);
 	assert_int_equal(conf.relay_reconnect_max_ms, 60000);
 	assert_int_equal(conf.relay_ping_interval_ms, 15000);
-	assert_int_equal(conf.relay_upload_chunk, 128 * 1024);
+	assert_int_equal(conf.relay_upload_chunk, 256 * 1024);
 }
 
 static void
@@ -623,8 +625,17 @@ test_unknown(void **state)
 	    "process_rescan)\n");
 	assert_int_equal(load(&conf, "[relay]\nhost = a\n", err), -1);
 	assert_string_equal(err, "recorder.conf:2: [relay] unknown key 'host' "
-	    "(expected address, ca, cert, key, crl, reconnect_min, reconnect_max, "
-	    "ping_interval, upload_chunk)\n");
+	    "(expected address, ca, cert, key, crl, ciphersuites, reconnect_min, "
+	    "reconnect_max, ping_interval, upload_chunk)\n");
+	/* OpenSSL skips an unknown suite silently; the config does not. */
+	assert_int_equal(load(&conf, "[relay]\nciphersuites = "
+	    "TLS_AES_128_GCM_SHA256:TLS_AES_512_GCM\n", err), -1);
+	assert_non_null(strstr(err, "recorder.conf:2: [relay] ciphersuites: "
+	    "unknown TLS 1.3 ciphersuite 'TLS_AES_512_GCM'"));
+	assert_int_equal(load(&conf, "[relay]\nciphersuites = "
+	    "TLS_CHACHA20_POLY1305_SHA256\n", err), 0);
+	assert_string_equal(conf.relay_ciphersuites,
+	    "TLS_CHACHA20_POLY1305_SHA256");
 }
 
 /* Every error of a file comes out of one load, each with its line. */
@@ -1082,7 +1093,7 @@ test_relay_keys(void **state)
 	    "reconnect_min = 250ms\n"
 	    "reconnect_max = 1h\n"
 	    "ping_interval = 1s\n"
-	    "upload_chunk = 256k\n");
+	    "upload_chunk = 192k\n");
 	assert_int_equal(load(&conf, text, err), 0);
 	assert_string_equal(err, "");
 	assert_string_equal(conf.relay_address, "relay.example.com:5443");
@@ -1099,7 +1110,7 @@ test_relay_keys(void **state)
 	assert_int_equal(conf.relay_reconnect_min_ms, 250);
 	assert_int_equal(conf.relay_reconnect_max_ms, 3600 * 1000);
 	assert_int_equal(conf.relay_ping_interval_ms, 1000);
-	assert_int_equal(conf.relay_upload_chunk, 256 * 1024);
+	assert_int_equal(conf.relay_upload_chunk, 192 * 1024);
 
 	relay_text(text, sizeof text, dir,
 	    "reconnect_min = 1h\n"
@@ -1559,9 +1570,10 @@ test_relay_differs(void **state)
 		"[relay]\nreconnect_max = 2m\n",
 		"[relay]\nping_interval = 16s\n",
 		"[relay]\nupload_chunk = 64k\n",
+		"[relay]\nciphersuites = TLS_AES_256_GCM_SHA384\n",
 	};
 	static const char	*same[] = {
-		"[relay]\nreconnect_max = 60000ms\nupload_chunk = 131072\n",
+		"[relay]\nreconnect_max = 60000ms\nupload_chunk = 262144\n",
 		"[session]\nname = other\n[limits]\nburst = 1\n",
 		"[node]\nname = n\n[spool]\nmax_bytes = 2G\n",
 	};

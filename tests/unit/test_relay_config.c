@@ -67,6 +67,8 @@ test_defaults(void **state)
 	assert_string_equal(conf.listen_cert, "/etc/tracetrap/relay.pem");
 	assert_string_equal(conf.listen_crl, "");
 	assert_string_equal(conf.listen_key, "/etc/tracetrap/relay.key");
+	assert_string_equal(conf.listen_ciphersuites, "TLS_AES_128_GCM_SHA256:"
+	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
 
 	assert_string_equal(conf.api_address, "127.0.0.1:5480");
 	assert_string_equal(conf.api_host, "127.0.0.1");
@@ -402,7 +404,8 @@ test_unknown(void **state)
 	assert_string_equal(err,
 	    "relay.conf:1: key 'stray' outside of any [section]\n"
 	    "relay.conf:3: [listen] unknown key 'port' (expected address, ca, "
-	    "cert, key, crl, max_connections, max_per_address, max_memory, "
+	    "cert, key, crl, ciphersuites, max_connections, max_per_address, "
+	    "max_memory, "
 	    "handshake_timeout)\n"
 	    "relay.conf:4: unknown section [lisen] (expected node, relay, "
 	    "listen, api, store, catalog, fleet or analysis)\n"
@@ -793,6 +796,38 @@ test_tls_files(void **state)
 	rmdir_tls(dir);
 }
 
+/* Suites OpenSSL would skip silently are refused by name instead. */
+static void
+test_listen_ciphersuites(void **state)
+{
+	struct relay_config	 conf;
+	char			 err[ERR_MAX];
+
+	(void)state;
+	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
+	    "TLS_AES_256_GCM_SHA384\n", err), 0);
+	assert_string_equal(conf.listen_ciphersuites, "TLS_AES_256_GCM_SHA384");
+	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
+	    "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256\n", err), 0);
+	assert_string_equal(conf.listen_ciphersuites,
+	    "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
+	    "TLS_AES_128_GCM_SHA256:AES128-SHA\n", err), -1);
+	assert_non_null(strstr(err, "relay.conf:2: [listen] ciphersuites: "
+	    "unknown TLS 1.3 ciphersuite 'AES128-SHA'"));
+	/* A TLS 1.2 suite's standard name is no TLS 1.3 suite either. */
+	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
+	    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n", err), -1);
+	assert_non_null(strstr(err, "unknown TLS 1.3 ciphersuite "
+	    "'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'"));
+	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
+	    "TLS_AES_128_GCM_SHA256::\n", err), -1);
+	assert_non_null(strstr(err, "unknown TLS 1.3 ciphersuite ''"));
+	assert_int_equal(load(&conf, "[listen]\nciphersuites = \"\"\n", err),
+	    -1);
+	assert_non_null(strstr(err, "no TLS 1.3 ciphersuite"));
+}
+
 static void
 test_fleet_includes(void **state)
 {
@@ -944,6 +979,7 @@ main(void)
 		cmocka_unit_test(test_reference_conf),
 		cmocka_unit_test(test_reference_every_key),
 		cmocka_unit_test(test_tls_files),
+		cmocka_unit_test(test_listen_ciphersuites),
 		cmocka_unit_test(test_fleet_includes),
 		cmocka_unit_test(test_file_forms),
 		cmocka_unit_test(test_error_buffer),

@@ -222,6 +222,33 @@ test_crl_check_missing(void **state)
 	    "directory");
 }
 
+/* The order given is the order set; a name OpenSSL skips is refused. */
+static void
+test_ciphersuites(void **state)
+{
+	SSL_CTX			*ctx = SSL_CTX_new(TLS_method());
+	STACK_OF(SSL_CIPHER)	*ciphers;
+	char			 err[ERR_MAX];
+
+	(void)state;
+	assert_non_null(ctx);
+	assert_int_equal(tls_set_ciphersuites(ctx, TLS_CIPHERSUITES_DEFAULT,
+	    err, sizeof(err)), 0);
+	ciphers = SSL_CTX_get_ciphers(ctx);
+	assert_string_equal(SSL_CIPHER_standard_name(sk_SSL_CIPHER_value(
+	    ciphers, 0)), "TLS_AES_128_GCM_SHA256");
+	assert_string_equal(SSL_CIPHER_standard_name(sk_SSL_CIPHER_value(
+	    ciphers, 1)), "TLS_AES_256_GCM_SHA384");
+	assert_int_equal(tls_set_ciphersuites(ctx,
+	    "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM", err, sizeof(err)), -1);
+	assert_string_equal(err, "unknown TLS 1.3 ciphersuite "
+	    "'TLS_AES_128_GCM' (known: TLS_AES_128_GCM_SHA256, "
+	    "TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, "
+	    "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256)");
+	assert_int_equal(tls_set_ciphersuites(ctx, "", err, sizeof(err)), -1);
+	SSL_CTX_free(ctx);
+}
+
 int
 main(void)
 {
@@ -229,6 +256,7 @@ main(void)
 		cmocka_unit_test(test_cert_name),
 		cmocka_unit_test(test_context_check),
 		cmocka_unit_test(test_crl_check_missing),
+		cmocka_unit_test(test_ciphersuites),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
