@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "render.h"
 #include "text.h"
 #include "units.h"
 
@@ -198,7 +199,6 @@ list_main(int argc, char **argv)
 	char			 query[LIST_TARGET_MAX] = "";
 	char			 target[LIST_TARGET_MAX + 32], when[64];
 	json_t			*answer, *snapshots;
-	char			*text;
 	int			 ch, is_json = 0, code;
 
 	remote_opts_init(&ro);
@@ -249,11 +249,9 @@ list_main(int argc, char **argv)
 		json_decref(answer);
 		return EXIT_USAGE;
 	}
-	if (is_json) {
-		text = json_dumps(answer, JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("%s\n", text != NULL ? text : "{}");
-		free(text);
-	} else if (json_array_size(snapshots) == 0)
+	if (is_json)
+		render_json(answer);
+	else if (json_array_size(snapshots) == 0)
 		fprintf(stderr, "no snapshots on %s match\n", ep.name);
 	else
 		list_table(snapshots);

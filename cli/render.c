@@ -1,7 +1,10 @@
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <jansson.h>
 
 #include "render.h"
 #include "text.h"
@@ -237,4 +240,14 @@ render_text(FILE *out, const char *text, size_t max)
 	text_terminal_safe(copy);
 	fputs(copy, out);
 	free(copy);
+}
+
+int
+render_json(const json_t *j)
+{
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	printf("%s\n", text != NULL ? text : "{}");
+	free(text);
+	return 0;
 }

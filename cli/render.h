@@ -16,6 +16,12 @@
 void	render_time(int64_t ns, int is_dated, char *buf, size_t len);
 /* "2.30 s", "12.3 ms", "150 us". */
 void	render_duration_us(uint64_t us, char *buf, size_t len);
+/*
+ * An answer as --json prints it: indented, keys sorted, "{}" when it
+ * cannot be encoded. Returns EXIT_OK (0), for the callers' return.
+ */
+struct json_t;
+int	render_json(const struct json_t *);
 /* "1,204". */
 void	render_count(uint64_t n, char *buf, size_t len);
 /* "7.7 MB". */

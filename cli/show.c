@@ -457,16 +457,6 @@ show_incident(const json_t *incident, size_t rows)
 }
 
 static int
-show_print_json(const json_t *j)
-{
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	printf("%s\n", text != NULL ? text : "{}");
-	free(text);
-	return EXIT_OK;
-}
-
-static int
 show_local(const char *dir, const struct show_opts *o)
 {
 	json_t	*summary;
@@ -474,7 +464,7 @@ show_local(const char *dir, const struct show_opts *o)
 
 	summary = cli_analyze(dir);
 	if (o->is_json)
-		code = show_print_json(summary);
+		code = render_json(summary);
 	else {
 		show_snapshot(summary, o->rows);
 		code = EXIT_OK;
@@ -500,14 +490,14 @@ show_remote(const struct http_endpoint *ep, const char *id,
 	snprintf(target, sizeof(target), "/v1/snapshots/%s/summary", id);
 	code = remote_get_json_quiet(ep, target, "show", &answer);
 	if (code == EXIT_OK) {
-		code = o->is_json ? show_print_json(answer) : EXIT_OK;
+		code = o->is_json ? render_json(answer) : EXIT_OK;
 		if (!o->is_json)
 			show_snapshot(answer, o->rows);
 	} else if (code == REMOTE_NOT_FOUND) {
 		snprintf(target, sizeof(target), "/v1/incidents/%s", id);
 		code = remote_get_json(ep, target, "show", &answer);
 		if (code == EXIT_OK && o->is_json)
-			show_print_json(answer);
+			render_json(answer);
 		else if (code == EXIT_OK)
 			show_incident(answer, o->rows);
 	}

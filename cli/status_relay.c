@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "render.h"
 
 static const char *
 status_text(json_t *o, const char *key, const char *fallback)
@@ -61,7 +62,6 @@ status_relay(const struct remote_opts *ro, int is_json)
 {
 	struct http_endpoint	 ep;
 	json_t			*s, *st;
-	char			*text;
 	int			 code;
 
 	if (remote_open(&ep, ro) == -1)
@@ -70,9 +70,7 @@ status_relay(const struct remote_opts *ro, int is_json)
 	    EXIT_OK)
 		return code;
 	if (is_json) {
-		text = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("%s\n", text);
-		free(text);
+		render_json(s);
 		json_decref(s);
 		return EXIT_OK;
 	}

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "render.h"
 
 #define CONTROL_SOCKET		"/run/tracetrap/control.sock"
 #define CONTROL_SOCKET_ENV	"TRACETRAP_CONTROL_SOCKET"
@@ -319,7 +320,6 @@ cmd_status(int argc, char **argv)
 	struct http_response	 res;
 	json_t			*s = NULL, *session, *limiter, *spool, *counters;
 	json_t			*tokens;
-	char			*text;
 	int			 ch, is_json = 0, is_relay = 0;
 
 	remote_opts_init(&ro);
@@ -359,9 +359,7 @@ cmd_status(int argc, char **argv)
 	}
 	http_response_free(&res);
 	if (is_json) {
-		text = json_dumps(s, JSON_INDENT(2) | JSON_SORT_KEYS);
-		printf("%s\n", text);
-		free(text);
+		render_json(s);
 		json_decref(s);
 		return EXIT_OK;
 	}
