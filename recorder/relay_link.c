@@ -107,6 +107,33 @@ relay_link_retry(struct relay_link *link)
 	relay_link_schedule(link);
 }
 
+/*
+ * Frees the link's TLS and its socket. What TLS wrote last (the alert
+ * saying why this end refused the relay's certificate, a close_notify)
+ * may still sit in the socket bufferevent's output under the filter: one
+ * non-blocking write hands it to the kernel, so that the relay's log can
+ * say why. Best effort: a socket that takes nothing keeps it.
+ */
+static void
+relay_link_free_bev(struct relay_link *link)
+{
+	struct bufferevent	*under;
+	struct evbuffer		*out;
+	evutil_socket_t		 fd;
+
+	if (link->bev == NULL)
+		return;
+	/* Its output's start is frozen to all but itself: thawed, it goes. */
+	if ((under = bufferevent_get_underlying(link->bev)) != NULL &&
+	    (fd = bufferevent_getfd(under)) != -1 &&
+	    evbuffer_get_length(out = bufferevent_get_output(under)) > 0) {
+		evbuffer_unfreeze(out, 1);
+		(void)evbuffer_write(out, fd);
+	}
+	bufferevent_free(link->bev);
+	link->bev = NULL;
+}
+
 static void
 relay_link_lost(struct relay_link *link, const char *why)
 {
@@ -119,9 +146,7 @@ relay_link_lost(struct relay_link *link, const char *why)
 	else if (strcmp(link->last_error, why) != 0 || link->npeers > 1)
 		log_warnx("relay %s: cannot connect: %s", where, why);
 	snprintf(link->last_error, sizeof(link->last_error), "%s", why);
-	if (link->bev != NULL)
-		bufferevent_free(link->bev);
-	link->bev = NULL;
+	relay_link_free_bev(link);
 	relay_peers_fail(link, link->current);
 	link->state = LINK_DISCONNECTED;
 	evtimer_del(link->ping_ev);
@@ -642,9 +667,7 @@ relay_link_close(struct relay_link *link)
 {
 	if (link == NULL)
 		return;
-	if (link->bev != NULL)
-		bufferevent_free(link->bev);
-	link->bev = NULL;
+	relay_link_free_bev(link);
 	link->state = LINK_DISCONNECTED;
 	relay_link_cancel_upload(link);
 	worker_stop(link->reader);
