@@ -283,20 +283,24 @@ $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
 	    --no-fund --loglevel=error
 	touch $@
 
-# The scale-out tests spend most of their time waiting on Ceph and
-# PostgreSQL, so they run beside the others (each test has its own network
-# and mount namespaces: nothing of theirs can meet); their report follows
-# the others'. Either failing fails the target.
+# Two lanes. The second holds tests that spend most of their time
+# waiting (on Ceph and PostgreSQL starting, on a relay's timeouts, on a
+# FUSE disk): they run beside the others (each test has its own network
+# and mount namespaces: nothing of theirs can meet), and their report
+# follows the others'. Either lane failing fails the target; --timer says
+# what each test took.
 SCALE_TESTS	= $(addprefix tests/integration/,s3.t relay-s3.t tier.t \
-		  catalog-postgresql.t cluster-relays.t tier-postgresql.t)
+		  catalog-postgresql.t cluster-relays.t tier-postgresql.t \
+		  relay-closing.t relay-fsync.t relay-eio.t relay-cert-checks.t \
+		  relay-cert-names.t cli-hostile.t)
 integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES) \
     $(RECORDER_SAN)
-	@BUILD=$(abspath $(BUILD)) prove -f $(SCALE_TESTS) \
+	@BUILD=$(abspath $(BUILD)) prove -f --timer $(SCALE_TESTS) \
 	    >$(BUILD)/integration-scale.log 2>&1 & scale=$$!; \
-	BUILD=$(abspath $(BUILD)) prove -f $(filter-out $(SCALE_TESTS), \
-	    $(wildcard tests/integration/*.t)); rest=$$?; \
+	BUILD=$(abspath $(BUILD)) prove -f --timer $(filter-out \
+	    $(SCALE_TESTS), $(wildcard tests/integration/*.t)); rest=$$?; \
 	wait $$scale; scale_rc=$$?; \
-	echo "---- the scale-out tests, run beside the others:"; \
+	echo "---- the tests run beside the others:"; \
 	cat $(BUILD)/integration-scale.log; \
 	[ $$rest -eq 0 ] && [ $$scale_rc -eq 0 ]
 
