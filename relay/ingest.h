@@ -56,6 +56,8 @@
  * mark, and a peer that stops reading is seen to stop at once.
  */
 #define INGEST_SNDBUF		(64 * 1024)
+/* From a frame's header to its end, a frame must be whole within this. */
+#define INGEST_FRAME_SECONDS	60
 
 /* Why a connection is not read: a bit each, all clear to read again. */
 #define INGEST_PAUSE_QUEUE	0x1	/* its disk jobs are over the mark */
@@ -179,6 +181,19 @@ void		 ingest_uncharge(struct relay *, size_t cost);
 void		 ingest_conn_release(struct ingest_conn *);
 /* The connection's text for logs: node (address), or the address. */
 const char	*ingest_who(const struct ingest_conn *);
+
+/* The memory for c's frame: 0, or -1 and c waits its turn (paused). */
+int		 ingest_budget_take(struct ingest_conn *, size_t);
+/* What c reserved for a frame and did not hand to a job goes back. */
+void		 ingest_release_reserved(struct ingest_conn *);
+/* A node says HELLO: its older connection, if any, is a dead one. */
+void		 ingest_on_hello(struct ingest_conn *, const struct frame *);
+
+/* ingest_read.c */
+/* Frames from c's socket (and its input), as long as nothing pauses it. */
+void		 ingest_on_read(struct bufferevent *, void *);
+/* c's read event: readable, its turn again, or idle for too long. */
+void		 ingest_on_readable(evutil_socket_t, short, void *);
 
 /* ingest_listen.c */
 int		 ingest_listen_start(struct relay *, char *err, size_t errlen);
