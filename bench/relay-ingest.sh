@@ -28,9 +28,12 @@
 #
 # Store, spool and every lttng output share one filesystem, the disk under
 # /tmp by default; FS_TMPFS=1 puts them on a tmpfs (no disk: CPU only).
-# About 45 s with the defaults. Prints figures only.
+# About 45 s with the defaults. Prints figures only. PERF=DIR also records
+# `perf record -g` of the relay and of the recorder during the upload, into
+# DIR/relay.data and DIR/recorder.data (read them with perf report -i).
 #
-# usage: bench/relay-ingest.sh   (root; RUNS=5 RING=8M:8 FS_TMPFS=0 ANALYSIS=1)
+# usage: bench/relay-ingest.sh   (root; RUNS=5 RING=8M:8 FS_TMPFS=0 ANALYSIS=1
+#                                 PERF=)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -253,11 +256,22 @@ warm_pages $(( all_bytes * 3 / 2 ))
 rec0=$(cpu "$RECORDER_PID")
 t0=$(now_ns)
 tt_start_relay
+perf_pids=
+if [ -n "${PERF:-}" ]; then
+	mkdir -p "$PERF"
+	for who in relay recorder; do
+		[ "$who" = relay ] && p=$RELAY_PID || p=$RECORDER_PID
+		perf record -q -F 1999 -g -o "$PERF/$who.data" -p "$p" \
+		    2>>"$T/perf.log" &
+		perf_pids="$perf_pids $!"
+	done
+fi
 wait_until 120 '[ "$(store_count node1)" -ge $(( RUNS + 1 )) ]' ||
     bail "only $(store_count node1) of $(( RUNS + 1 )) snapshots stored"
 t1=$(now_ns)
 rec1=$(cpu "$RECORDER_PID")
 relay_cpu=$(cpu "$RELAY_PID")
+for p in $perf_pids; do kill -INT "$p"; wait "$p"; done
 recorder_cpu=$(cpu_add "0 0" "$rec0" "$rec1")
 
 grep -E ': snapshot [^ ]+ stored' "$T/relay.log" | log_ms >"$T/stored.ms"
