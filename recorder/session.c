@@ -100,9 +100,75 @@ session_explain_space(const struct config *c, char *err, size_t errlen)
 }
 
 /*
+ * LTTng worker: a spare partial dir of this spool into job->partial, 1;
+ * or 0 when none is ready (the caller makes one, the id's).
+ */
+static int
+session_take_spare(struct session *s, struct session_job *job)
+{
+	int	 is_taken = 0;
+
+	pthread_mutex_lock(&s->spare_lock);
+	if (s->nspares > 0 &&
+	    strcmp(s->spare_spool, job->conf.spool_dir) == 0) {
+		s->nspares--;
+		snprintf(job->partial, sizeof(job->partial), "%s",
+		    s->spares[s->nspares]);
+		is_taken = 1;
+	}
+	pthread_mutex_unlock(&s->spare_lock);
+	return is_taken;
+}
+
+/*
+ * Disk worker, before a publish's hashing and fsync: the spares that
+ * the next records will take, made while no fsync of this worker holds
+ * the journal. Spares of a spool the configuration left are removed.
+ */
+static void
+session_fill_spares(struct session *s, const char *spool)
+{
+	char		 name[128], err[256], old[CONFIG_PATH_MAX];
+	char		 stale[SESSION_SPARES][128];
+	unsigned	 nstale = 0, seq, i;
+
+	pthread_mutex_lock(&s->spare_lock);
+	if (strcmp(s->spare_spool, spool) != 0) {
+		snprintf(old, sizeof(old), "%s", s->spare_spool);
+		memcpy(stale, s->spares, sizeof(stale));
+		nstale = s->nspares;
+		s->nspares = 0;
+		snprintf(s->spare_spool, sizeof(s->spare_spool), "%s", spool);
+	}
+	pthread_mutex_unlock(&s->spare_lock);
+	for (i = 0; i < nstale; i++)
+		spool_remove_tree(old, stale[i], 1, NULL, 0);
+	for (;;) {
+		pthread_mutex_lock(&s->spare_lock);
+		if (s->nspares == SESSION_SPARES) {
+			pthread_mutex_unlock(&s->spare_lock);
+			return;
+		}
+		seq = s->spare_seq++;
+		pthread_mutex_unlock(&s->spare_lock);
+		if (spool_make_spare(spool, seq, name, err, sizeof(err)) == -1) {
+			/* The record makes its own dir, and says why not. */
+			log_debug("spare partial dir: %s", err);
+			spool_remove_tree(spool, name, 1, NULL, 0);
+			return;
+		}
+		pthread_mutex_lock(&s->spare_lock);
+		snprintf(s->spares[s->nspares++], sizeof(s->spares[0]), "%s",
+		    name);
+		pthread_mutex_unlock(&s->spare_lock);
+	}
+}
+
+/*
  * RECORD, on the LTTng worker: the snapshot into a fresh partial dir of
- * the spool, and nothing else, so that the next record may start the
- * moment this one returns. PUBLISH does the rest on the disk worker.
+ * the spool, a spare when one is ready, and nothing else, so that the
+ * next record may start the moment this one returns. PUBLISH does the
+ * rest on the disk worker.
  */
 static void
 session_run_record(struct session *s, struct session_job *job)
@@ -110,14 +176,24 @@ session_run_record(struct session *s, struct session_job *job)
 	char		 trace_dir[CONFIG_PATH_MAX], url[CONFIG_PATH_MAX + 8];
 	const char	*spool = job->conf.spool_dir;
 	int		 is_network = job->conf.output[0] != '\0';
-	int		 ret, attempt;
+	int		 ret, attempt, is_fresh;
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		/* A retry starts from an empty dir: no half trace is hashed. */
-		spool_remove_tree(spool, job->id, 1, NULL, 0);
-		if (spool_prepare(spool, job->id, trace_dir, sizeof(trace_dir),
-		    job->error, sizeof(job->error)) == -1)
-			goto fail;
+	is_fresh = session_take_spare(s, job);
+	if (!is_fresh)
+		snprintf(job->partial, sizeof(job->partial), "%s", job->id);
+	for (attempt = 0; attempt < 2; attempt++, is_fresh = 0) {
+		if (is_fresh) {
+			snprintf(trace_dir, sizeof(trace_dir), "%s/%s/%s/%s",
+			    spool, SPOOL_PARTIAL, job->partial, SPOOL_TRACE);
+		} else {
+			/* A retry starts from an empty dir: nothing half
+			 * recorded is hashed. */
+			spool_remove_tree(spool, job->partial, 1, NULL, 0);
+			if (spool_prepare(spool, job->partial, trace_dir,
+			    sizeof(trace_dir), job->error,
+			    sizeof(job->error)) == -1)
+				goto fail;
+		}
 		if (is_network)
 			snprintf(url, sizeof(url), "%s", job->conf.output);
 		else
@@ -132,13 +208,13 @@ session_run_record(struct session *s, struct session_job *job)
 			break;
 		log_warnx("%s; setting the session up again", job->error);
 	}
-	spool_remove_tree(spool, job->id, 1, NULL, 0);
+	spool_remove_tree(spool, job->partial, 1, NULL, 0);
 	if (!is_network)
 		session_explain_space(&job->conf, job->error,
 		    sizeof(job->error));
 	return;
 fail:
-	spool_remove_tree(spool, job->id, 1, NULL, 0);
+	spool_remove_tree(spool, job->partial, 1, NULL, 0);
 }
 
 /*
@@ -147,7 +223,7 @@ fail:
  * removes the partial dir: nothing half-written stays behind.
  */
 static void
-session_run_publish(struct session_job *job)
+session_run_publish(struct session *s, struct session_job *job)
 {
 	const char	*spool = job->conf.spool_dir;
 	json_t		*manifest = NULL, *files = NULL;
@@ -156,6 +232,7 @@ session_run_publish(struct session_job *job)
 	uint64_t	 start = clock_monotonic_us(), bytes = 0;
 	int		 is_network = job->conf.output[0] != '\0';
 
+	session_fill_spares(s, spool);
 	if ((manifest = json_loads(job->manifest, 0, &jerr)) == NULL) {
 		snprintf(job->error, sizeof(job->error), "manifest: %s",
 		    jerr.text);
@@ -163,8 +240,8 @@ session_run_publish(struct session_job *job)
 	}
 	if (is_network)
 		files = json_array();
-	else if ((files = spool_hash_files(spool, job->id, &bytes, job->error,
-	    sizeof(job->error))) == NULL)
+	else if ((files = spool_hash_files(spool, job->partial, &bytes,
+	    job->error, sizeof(job->error))) == NULL)
 		goto fail;
 	json_object_set_new(manifest, "files", files);
 	json_object_set_new(manifest, "bytes", json_integer((json_int_t)bytes));
@@ -178,7 +255,7 @@ session_run_publish(struct session_job *job)
 		snprintf(job->error, sizeof(job->error), "out of memory");
 		goto fail;
 	}
-	if (spool_publish(spool, job->id, text, job->error,
+	if (spool_publish(spool, job->partial, job->id, text, job->error,
 	    sizeof(job->error)) == -1)
 		goto fail;
 	free(job->manifest);
@@ -195,7 +272,7 @@ fail:
 	free(text);
 	json_decref(manifest);
 	/* Nothing half-written stays behind: the partial dir goes. */
-	spool_remove_tree(spool, job->id, 1, NULL, 0);
+	spool_remove_tree(spool, job->partial, 1, NULL, 0);
 }
 
 static void
@@ -220,7 +297,7 @@ session_run(struct session *s, struct session_job *job)
 		session_run_record(s, job);
 		break;
 	case SESSION_JOB_PUBLISH:
-		session_run_publish(job);
+		session_run_publish(s, job);
 		break;
 	case SESSION_JOB_MANIFEST:
 		job->is_ok = spool_write_manifest(job->conf.spool_dir, job->id,
@@ -293,6 +370,7 @@ session_start(struct event_base *base)
 	struct session *s;
 
 	s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->spare_lock, NULL);
 	s->worker = worker_start(base);
 	s->disk = worker_start(base);
 	return s;
@@ -334,6 +412,7 @@ session_stop(struct session *s)
 	/* The LTTng worker's last done callbacks may queue disk work. */
 	worker_stop(s->worker);
 	worker_stop(s->disk);
+	pthread_mutex_destroy(&s->spare_lock);
 	free(s);
 }
 

@@ -56,6 +56,9 @@ struct session_job {
 	/* In: every job carries the session configuration it applies. */
 	struct config		 conf;
 	char			 id[128];	/* RECORD, MANIFEST, REMOVE */
+	char			 partial[128];	/* RECORD out, PUBLISH in: its
+						   dir in the spool's .partial
+						   (the id, or a spare's) */
 	char			*manifest;	/* PUBLISH: skeleton in, full
 						   text out; MANIFEST: full
 						   text. Owned by job. */

@@ -7,6 +7,7 @@
 #ifndef TT_SESSION_INT_H
 #define TT_SESSION_INT_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -16,10 +17,25 @@
 #define SESSION_UST_CHANNEL	"tracetrap"
 #define SESSION_KERNEL_CHANNEL	"tracetrap-kernel"
 #define SESSION_OUTPUT_NAME	"snapshot"
+/*
+ * Spare partial dirs kept ready: one for the record that follows a
+ * snapshot while that one is published, one more for a burst.
+ */
+#define SESSION_SPARES		2
 
 struct session {
 	struct worker		*worker;	/* liblttng-ctl calls only */
 	struct worker		*disk;		/* publish, manifests, removal */
+
+	/*
+	 * Spare partial dirs in spare_spool's .partial (spool.h), made by
+	 * the disk worker, taken by the LTTng worker: under spare_lock.
+	 */
+	pthread_mutex_t		 spare_lock;
+	char			 spare_spool[CONFIG_PATH_MAX];
+	char			 spares[SESSION_SPARES][128];
+	unsigned		 nspares;
+	unsigned		 spare_seq;
 
 	/* Worker-thread state only. */
 	struct session_state	 state;

@@ -29,7 +29,6 @@
 #include "spool.h"
 
 #define SPOOL_MANIFEST	"manifest.json"
-#define SPOOL_TRACE	"trace"
 
 int
 spool_is_valid_id(const char *id)
@@ -200,8 +199,10 @@ spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_is_valid_id(de->d_name))
 			continue;
-		log_info("spool: removing incomplete snapshot %s",
-		    de->d_name);
+		/* A spare holds nothing yet: it goes without a word. */
+		if (strncmp(de->d_name, SPOOL_SPARE, strlen(SPOOL_SPARE)) != 0)
+			log_info("spool: removing incomplete snapshot %s",
+			    de->d_name);
 		spool_remove_tree(dir, de->d_name, 1, NULL, 0);
 	}
 	closedir(d);
@@ -351,6 +352,20 @@ spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
 	return spool_mkdir(trace_dir, err, errlen);
 }
 
+int
+spool_make_spare(const char *spool_dir, unsigned seq, char *name,
+    char *err, size_t errlen)
+{
+	char	 trace_dir[PATH_MAX];
+
+	snprintf(name, SPOOL_ID_MAX, SPOOL_SPARE "%u", seq);
+	/* A leftover of the same name (a failed make) starts again. */
+	if (spool_remove_tree(spool_dir, name, 1, err, errlen) == -1)
+		return -1;
+	return spool_prepare(spool_dir, name, trace_dir, sizeof(trace_dir),
+	    err, errlen);
+}
+
 /* State of one hashing walk; nftw() has no user argument. */
 struct spool_hash_walk {
 	size_t		 root_len;
@@ -409,14 +424,15 @@ fail:
 }
 
 json_t *
-spool_hash_files(const char *spool_dir, const char *id, uint64_t *bytes,
+spool_hash_files(const char *spool_dir, const char *partial, uint64_t *bytes,
     char *err, size_t errlen)
 {
 	struct spool_hash_walk	 walk;
 	char			 root[PATH_MAX];
 
 	/* Paths in the manifest are relative to the snapshot dir. */
-	snprintf(root, sizeof(root), "%s/%s/%s", spool_dir, SPOOL_PARTIAL, id);
+	snprintf(root, sizeof(root), "%s/%s/%s", spool_dir, SPOOL_PARTIAL,
+	    partial);
 	memset(&walk, 0, sizeof(walk));
 	walk.root_len = strlen(root) + 1;
 	walk.files = json_array();
@@ -466,13 +482,17 @@ fail:
 }
 
 int
-spool_publish(const char *spool_dir, const char *id, const char *manifest,
-    char *err, size_t errlen)
+spool_publish(const char *spool_dir, const char *partial_name, const char *id,
+    const char *manifest, char *err, size_t errlen)
 {
 	char	 partial[PATH_MAX], final[PATH_MAX], path[PATH_MAX];
 
+	if (!spool_is_valid_id(partial_name) || !spool_is_valid_id(id)) {
+		snprintf(err, errlen, "invalid snapshot id");
+		return -1;
+	}
 	snprintf(partial, sizeof(partial), "%s/%s/%s", spool_dir,
-	    SPOOL_PARTIAL, id);
+	    SPOOL_PARTIAL, partial_name);
 	snprintf(final, sizeof(final), "%s/%s", spool_dir, id);
 	snprintf(path, sizeof(path), "%s/%s", partial, SPOOL_MANIFEST);
 	if (spool_write_file(path, manifest, err, errlen) == -1)

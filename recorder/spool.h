@@ -1,11 +1,15 @@
 /*
  * The node's spool (DESIGN.md "Snapshot on the node"):
  *   <spool>/<id>/manifest.json + <spool>/<id>/trace/
- * recorded into <spool>/.partial/<id>/ and renamed when complete, so a
- * reader (the uploader, an operator) never sees a half-written snapshot.
+ * recorded into <spool>/.partial/<name>/ and renamed <id> when complete,
+ * so a reader (the uploader, an operator) never sees a half-written
+ * snapshot. <name> is the id, or a spare: an empty partial dir made
+ * ahead of its record by the disk worker ("spare.N", never an id: ids
+ * hold a '-'), so that a record starts without a mkdir that could wait
+ * for the journal behind another snapshot's fsync.
  *
  * The disk functions (spool_prepare, spool_publish, spool_remove_tree,
- * spool_write_manifest) block and run on the LTTng worker thread. The
+ * spool_write_manifest) block and run on the workers' threads. The
  * index (which snapshots exist, their size, whether uploaded) lives on the
  * main thread and decides eviction.
  */
@@ -20,6 +24,8 @@
 
 #define SPOOL_ID_MAX	128
 #define SPOOL_PARTIAL	".partial"
+#define SPOOL_TRACE	"trace"		/* a snapshot's trace dir */
+#define SPOOL_SPARE	"spare."	/* a spare partial dir: "spare.N" */
 
 struct spool_entry {
 	char			 id[SPOOL_ID_MAX];
@@ -72,12 +78,21 @@ int	spool_is_valid_id(const char *id);
 /* Worker thread: the disk work. */
 int	spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
 	    size_t trace_dirlen, char *err, size_t errlen);
+/*
+ * A spare partial dir, "spare.<seq>" with its trace dir, into name
+ * (SPOOL_ID_MAX): 0, or -1 with err.
+ */
+int	spool_make_spare(const char *spool_dir, unsigned seq, char *name,
+	    char *err, size_t errlen);
 /* Hashes every file under the partial trace dir into a files[] array. */
-json_t	*spool_hash_files(const char *spool_dir, const char *id,
+json_t	*spool_hash_files(const char *spool_dir, const char *partial,
 	    uint64_t *bytes, char *err, size_t errlen);
-/* Writes manifest.json (fsync'd) into the partial dir, renames it in. */
-int	spool_publish(const char *spool_dir, const char *id,
-	    const char *manifest, char *err, size_t errlen);
+/*
+ * Writes manifest.json (fsync'd) into the partial dir .partial/<partial>
+ * and renames it <id>.
+ */
+int	spool_publish(const char *spool_dir, const char *partial,
+	    const char *id, const char *manifest, char *err, size_t errlen);
 /* Atomically replaces the manifest of a published snapshot. */
 int	spool_write_manifest(const char *spool_dir, const char *id,
 	    const char *manifest, char *err, size_t errlen);

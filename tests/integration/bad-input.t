@@ -75,7 +75,7 @@ is "a snapshot on a full filesystem fails with 500" "$code" 500
 ok "the error names the cause" grep -q "bytes free" "$T/curl.body"
 is "the failure is counted" "$(status_field .counters.snapshots_failed)" 1
 ok "nothing half-written is left in the spool" \
-    test -z "$(ls -A "$T/smallspool/.partial")" -a "$(spool_count)" -eq 0
+    test -z "$(partial_left "$T/smallspool")" -a "$(spool_count)" -eq 0
 ok "the recorder is still alive" kill -0 "$RECORDER_PID"
 ok "and still serves" sh -c "\"$CLI\" status --socket $T/control.sock"
 done_testing

@@ -404,6 +404,12 @@ curl_control() {
 	    "$T/control.sock" -X "$1" "${body[@]}" "http://localhost$2"
 }
 
+# What a spool's .partial holds besides the recorder's spares (empty
+# partial dirs made ahead of a record, "spare.N"): half-written snapshots.
+partial_left() {
+	ls -A "$1/.partial" 2>/dev/null | grep -v '^spare\.[0-9]*$'
+}
+
 # The number of snapshot directories in the spool.
 spool_count() {
 	find "${TT_SPOOL:-$T/spool}" -mindepth 1 -maxdepth 1 -type d \

@@ -42,7 +42,7 @@ is "it was recorded, then failed on publish (the manifest)" \
     "$(snapshots | jq -r '.recent[0].state')" failed
 ok "the error names the manifest and the cause" sh -c \
     "curl -s --unix-socket '$T/control.sock' http://x/v1/snapshots | jq -r '.recent[0].error' | grep -q 'manifest.json: No space left'"
-ok "no partial snapshot is left" test -z "$(ls -A "$T/spool/.partial")"
+ok "no partial snapshot is left" test -z "$(partial_left "$T/spool")"
 ok "nor the failed one" test ! -e "$T/spool/$second"
 ok "the first snapshot is untouched" manifest_verifies "$T/spool/$first"
 

@@ -20,7 +20,7 @@ code=$(curl_control POST '/v1/snapshot?wait=1')
 is "a snapshot without a sessiond fails cleanly with 500" "$code" 500
 ok "and says why" grep -q "sessiond" "$T/curl.body"
 is "the failure is counted" "$(status_field .counters.snapshots_failed)" 1
-ok "no partial snapshot is left behind" test -z "$(ls -A "$T/spool/.partial")"
+ok "no partial snapshot is left behind" test -z "$(partial_left "$T/spool")"
 
 tt_start_sessiond
 ok "the recorder re-creates its session" wait_for 20 \

@@ -27,7 +27,7 @@ dir=$T/spool/$id
 ok "snapshot id has the DESIGN.md form" \
     grep -Eq '^testnode-[0-9]{8}T[0-9]{6}Z-[0-9]+$' <<<"$id"
 ok "CLI prints the snapshot path" grep -q "$dir" <<<"$out"
-ok "no partial snapshot left behind" test -z "$(ls -A "$T/spool/.partial")"
+ok "no partial snapshot left behind" test -z "$(partial_left "$T/spool")"
 ok "manifest.json is valid JSON" jq -e . "$dir/manifest.json"
 is "manifest names the node" "$(jq -r .node "$dir/manifest.json")" testnode
 is "manifest carries the trigger reason" \

@@ -738,7 +738,7 @@ test_snapshot_lifecycle(void **state)
 	assert_int_equal(seen_meta + seen_data + seen_empty, 3);
 	json_decref(files);
 
-	assert_int_equal(spool_publish(ts->dir, id,
+	assert_int_equal(spool_publish(ts->dir, id, id,
 	    "{\"id\":\"node1-20240101T000000Z-1\",\"taken_at_us\":77}",
 	    ts->err, sizeof(ts->err)), 0);
 	snprintf(rel, sizeof(rel), "%s/%s", SPOOL_PARTIAL, id);
@@ -766,6 +766,57 @@ test_snapshot_lifecycle(void **state)
 	assert_false(TAILQ_FIRST(&ts->spool.entries)->is_uploaded);
 	assert_int_equal(ts->spool.bytes, 12 + 17 + strlen(
 	    "{\"id\":\"node1-20240101T000000Z-1\",\"taken_at_us\":77}"));
+}
+
+/*
+ * A spare partial dir, made before its record, holds the record and is
+ * published under the snapshot's id; one left over is removed quietly
+ * at the next start.
+ */
+static void
+test_spare_publish(void **state)
+{
+	struct test_spool	*ts = *state;
+	const char		*id = "node1-20240101T000000Z-2";
+	char			 name[SPOOL_ID_MAX], trace_dir[PATH_MAX];
+	char			 rel[PATH_MAX], *text;
+	json_t			*files;
+	uint64_t		 bytes = 0;
+
+	test_open(ts, 1 << 20);
+	assert_int_equal(spool_make_spare(ts->dir, 7, name, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_string_equal(name, "spare.7");
+	/* Never taken for a snapshot: ids hold a '-', spares do not. */
+	assert_null(strchr(name, '-'));
+	snprintf(trace_dir, sizeof(trace_dir), "%s/%s/%s/%s", ts->dir,
+	    SPOOL_PARTIAL, name, SPOOL_TRACE);
+	test_write(trace_dir, "metadata", "CTF metadata", 12);
+	files = spool_hash_files(ts->dir, name, &bytes, ts->err,
+	    sizeof(ts->err));
+	assert_non_null(files);
+	assert_int_equal(bytes, 12);
+	json_decref(files);
+	assert_int_equal(spool_publish(ts->dir, "../x", id, "{}", ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "invalid snapshot id"));
+	assert_int_equal(spool_publish(ts->dir, name, id,
+	    "{\"taken_at_us\":5}", ts->err, sizeof(ts->err)), 0);
+	assert_int_equal(test_count_entries(ts->dir, SPOOL_PARTIAL), 0);
+	snprintf(rel, sizeof(rel), "%s/trace/metadata", id);
+	text = test_read(ts->dir, rel);
+	assert_non_null(text);
+	assert_string_equal(text, "CTF metadata");
+	free(text);
+
+	/* A spare never taken is gone after a restart, and not indexed. */
+	assert_int_equal(spool_make_spare(ts->dir, 8, name, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(test_count_entries(ts->dir, SPOOL_PARTIAL), 1);
+	test_close(ts);
+	test_open(ts, 1 << 20);
+	assert_int_equal(test_count_entries(ts->dir, SPOOL_PARTIAL), 0);
+	assert_int_equal(ts->spool.count, 1);
 }
 
 static void
@@ -911,6 +962,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_max_sequence, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_lifecycle,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_spare_publish,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_refuses,
 		    test_setup, test_teardown),
