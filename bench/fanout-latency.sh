@@ -5,9 +5,9 @@
 # (a) 3 real recorders, each a whole node in its own mount namespace (its
 #     own lttng-sessiond and ticking app, lib.sh tt_start_node), linked to
 #     one relay whose fleet budget is off ([fleet] cooldown = 0,
-#     max_per_hour = 0). $RUNS cluster triggers are sent to node1's trigger
-#     socket one at a time; the next goes once all 3 snapshots of the
-#     incident are in the relay's store. From the stored manifests, per
+#     max_per_hour = 0, node_max_per_hour = 0). $RUNS cluster triggers are
+#     sent to node1's trigger socket one at a time; the next goes once all
+#     3 snapshots of the incident are in the relay's store. From the stored manifests, per
 #     incident:
 #       fan-out     trigger datagram read by the origin recorder
 #                   (labels.trigger_received_at_us) -> the last of the 3
@@ -21,7 +21,8 @@
 #       dispatch    request read -> record start, the slowest node;
 #       spread      last record start - first record start.
 # (b) $CONNS simulated recorders on loopback (bench/fanout_client.py: Python
-#     asyncio, TLS 1.3, one client certificate for all connections), with
+#     asyncio, TLS 1.3, a client certificate each: the relay keeps one
+#     connection per node name), with
 #     the real ones gone. One of them sends CLUSTER_TRIGGER $TRIGGERS times,
 #     one at a time, each once every connection has its SNAPSHOT_REQUEST:
 #       last / first   trigger written -> the last / first of the $CONNS
@@ -95,10 +96,13 @@ stored() {
 }
 
 machine
-tt_certs node1 node2 node3 sim
+sims=()
+for i in $(seq 0 $((CONNS - 1))); do sims+=("sim$i"); done
+tt_certs node1 node2 node3 "${sims[@]}"
 tt_relay_config "[fleet]
 cooldown = 0
-max_per_hour = 0"
+max_per_hour = 0
+node_max_per_hour = 0"
 tt_start_relay
 
 # ---- (a) three real recorders
@@ -195,7 +199,7 @@ done
 # ---- (b) simulated recorders
 mark=$(wc -l <"$T/relay.log")
 timeout 120 python3 "$BENCH/fanout_client.py" --port "$RELAY_PORT" \
-    --ca "$T/pki/ca.pem" --cert "$T/pki/sim.pem" --key "$T/pki/sim.key" \
+    --ca "$T/pki/ca.pem" --cert-prefix "$T/pki/sim" \
     --conns "$CONNS" --triggers "$TRIGGERS" --warmup "$WARMUP" \
     "$T/b.txt" 2>>"$T/client.log" ||
     bail "fanout_client.py failed: $(tail -1 "$T/client.log")"

@@ -288,9 +288,10 @@ store_count() {
 # mount namespace: its own /run/lttng and /dev/shm, lttng-sessiond, an
 # application (by default a ttapp ticking), and a recorder linked to the
 # test relay with NAME's certificate. Its sockets and spool are under
-# $T/NAME. Waits for the recorder's readiness.
+# $T/NAME. Waits for the recorder's readiness. The rings are 64k x 4 per
+# CPU unless TT_NODE_SUBBUF (SIZE:COUNT, e.g. 8M:8) says otherwise.
 tt_start_node() {
-	local name=$1 dir=$T/$1 app
+	local name=$1 dir=$T/$1 app subbuf=${TT_NODE_SUBBUF:-64k:4}
 	shift
 	app=("$@")
 	[ ${#app[@]} -eq 0 ] && app=("$TTAPP" 0 "$dir/app.state")
@@ -299,8 +300,8 @@ tt_start_node() {
 [node]
 name = $name
 [session]
-subbuf_size = 64k
-subbuf_count = 4
+subbuf_size = ${subbuf%:*}
+subbuf_count = ${subbuf#*:}
 check_interval = 200ms
 [control]
 socket = $dir/control.sock
