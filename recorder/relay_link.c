@@ -16,6 +16,9 @@
  * is relay_upload.c; this file keeps the connection, its frames and its
  * figures.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -347,6 +350,23 @@ relay_link_on_output(struct bufferevent *bev, void *arg)
 	relay_link_read_chunk(arg);
 }
 
+/*
+ * Small frames (a cluster trigger, a PONG) go out at once: without
+ * TCP_NODELAY one written while another is unacknowledged waits for the
+ * relay's delayed ACK. Uploads write whole 512 KiB batches either way.
+ */
+static void
+relay_link_nodelay(struct relay_link *link)
+{
+	struct bufferevent	*socket_bev = bufferevent_get_underlying(
+				    link->bev);
+	int			 one = 1;
+
+	if (socket_bev == NULL || setsockopt(bufferevent_getfd(socket_bev),
+	    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_debug("relay: TCP_NODELAY: %s", strerror(errno));
+}
+
 static void
 relay_link_on_event(struct bufferevent *bev, short events, void *arg)
 {
@@ -356,6 +376,7 @@ relay_link_on_event(struct bufferevent *bev, short events, void *arg)
 	unsigned long		 code;
 
 	if (events & BEV_EVENT_CONNECTED) {
+		relay_link_nodelay(link);
 		link->state = LINK_HELLO;
 		relay_link_send(link, FRAME_HELLO, json_pack("{s:i, s:s}",
 		    "version", PROTOCOL_VERSION, "software",

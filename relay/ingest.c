@@ -31,6 +31,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -514,7 +515,7 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 	SSL			*ssl;
 	char			 host[INET6_ADDRSTRLEN] = "?";
 	unsigned		 port = 0;
-	int			 sndbuf = INGEST_SNDBUF;
+	int			 sndbuf = INGEST_SNDBUF, one = 1;
 
 	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
@@ -530,6 +531,10 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf)) == -1)
 		log_debug("%s:%u: SO_SNDBUF: %s", host, port, strerror(errno));
+	/* SNAPSHOT_REQUESTs and ACKs out at once, not behind a delayed ACK. */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_debug("%s:%u: TCP_NODELAY: %s", host, port,
+		    strerror(errno));
 	if ((ssl = SSL_new(relay->ssl)) == NULL) {
 		log_warnx("SSL_new: %s", tls_error());
 		evutil_closesocket(fd);
