@@ -178,6 +178,8 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	[CATALOG_UNANALYZED] =
 	    "SELECT id, path FROM snapshots WHERE (analyzer_version IS NULL "
 	    "OR analyzer_version < ?1) AND (?3 = '' OR relay = ?3) "
+	    "AND (relay IS NULL OR relay = ?4 OR "
+	    "coalesce(received_at_us, taken_at_us) < ?5) "
 	    "ORDER BY taken_at_us DESC LIMIT ?2",
 };
 

@@ -18,6 +18,7 @@
 #include "analyze.h"
 #include "catalog.h"
 #include "catalog_sql.h"
+#include "clock.h"
 #include "errbuf.h"
 
 
@@ -234,10 +235,20 @@ catalog_unanalyzed(struct catalog *c, int version, int limit)
 	if (todo == NULL ||
 	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL)
 		return todo;
+	/*
+	 * Another relay's snapshot (a shared store) is its to analyze: taken
+	 * up only once it has had CATALOG_FOREIGN_ANALYSIS_US to, in case
+	 * that relay went away. Two relays analyzing one snapshot would
+	 * write two different summaries over each other.
+	 */
 	if (db_bind_int64(stmt, 1, version) == DB_OK &&
 	    db_bind_int64(stmt, 2, limit) == DB_OK &&
 	    db_bind_text(stmt, 3, catalog_scope(), strlen(catalog_scope())) ==
-	    DB_OK) {
+	    DB_OK &&
+	    db_bind_text(stmt, 4, catalog_relay_name,
+	    strlen(catalog_relay_name)) == DB_OK &&
+	    db_bind_int64(stmt, 5, clock_realtime_us() -
+	    CATALOG_FOREIGN_ANALYSIS_US) == DB_OK) {
 		while (db_step(stmt) == DB_ROW) {
 			id = db_column_text(stmt, 0);
 			path = db_column_text(stmt, 1);

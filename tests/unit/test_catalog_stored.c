@@ -28,6 +28,7 @@
 
 #include "catalog.h"
 #include "catalog_fixture.h"
+#include "clock.h"
 #include "store.h"
 
 #define HOUR	3600000000LL
@@ -382,6 +383,49 @@ test_retention_scoped_to_relay(void **state)
 	assert_null(catalog_snapshot(f->catalog, "b1"));
 }
 
+/*
+ * Relays sharing a catalog and a store (unscoped): the backfill of one
+ * leaves another's snapshots to it while they are fresh (two analyses
+ * would write two summaries over each other), and takes them up once
+ * they are older than CATALOG_FOREIGN_ANALYSIS_US without a summary.
+ */
+static int
+unanalyzed_has(struct fixture *f, const char *id)
+{
+	json_t	*todo = catalog_unanalyzed(f->catalog, 1, 100), *row;
+	size_t	 i;
+	int	 found = 0;
+
+	json_array_foreach(todo, i, row)
+		if (strcmp(json_string_value(json_object_get(row, "id")), id)
+		    == 0)
+			found = 1;
+	json_decref(todo);
+	return found;
+}
+
+static void
+test_backfill_leaves_fresh_foreign(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 now = clock_realtime_us();
+
+	open_catalog(f, NULL, NULL, 0);
+	add_as(f, "r1", "fresh1", "inc-a", "web1", 4096, now);
+	add_as(f, "r1", "old1", "inc-b", "web1", 4096,
+	    now - CATALOG_FOREIGN_ANALYSIS_US - HOUR / 60);
+	add_as(f, "r2", "fresh2", "inc-c", "web2", 4096, now);
+
+	catalog_set_relay("r2", 0);
+	assert_true(unanalyzed_has(f, "fresh2"));
+	assert_false(unanalyzed_has(f, "fresh1"));
+	assert_true(unanalyzed_has(f, "old1"));
+	catalog_set_relay("r1", 0);
+	assert_true(unanalyzed_has(f, "fresh1"));
+	assert_false(unanalyzed_has(f, "fresh2"));
+	catalog_set_relay("", 0);
+}
+
 int
 main(void)
 {
@@ -391,6 +435,8 @@ main(void)
 		cmocka_unit_test(test_check_manifest),
 		cmocka_unit_test_setup_teardown(test_retention_scoped_to_relay,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_backfill_leaves_fresh_foreign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_from_version_3,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_stored, setup,
