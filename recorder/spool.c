@@ -160,6 +160,26 @@ spool_compare_taken(const void *a, const void *b)
 	return strcmp((*x)->id, (*y)->id);
 }
 
+/* True when .partial/<name>/trace holds nothing: a spare never taken. */
+static int
+spool_is_empty_spare(const char *partial_dir, const char *name)
+{
+	char		 path[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	int		 is_empty = 1;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", partial_dir, name,
+	    SPOOL_TRACE);
+	if ((d = opendir(path)) == NULL)
+		return errno == ENOENT;
+	while (is_empty && (de = readdir(d)) != NULL)
+		is_empty = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return is_empty;
+}
+
 int
 spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
     size_t errlen)
@@ -199,8 +219,9 @@ spool_open(struct spool *spool, const char *dir, uint64_t max_bytes, char *err,
 	while ((de = readdir(d)) != NULL) {
 		if (!spool_is_valid_id(de->d_name))
 			continue;
-		/* A spare holds nothing yet: it goes without a word. */
-		if (strncmp(de->d_name, SPOOL_SPARE, strlen(SPOOL_SPARE)) != 0)
+		/* An untaken spare holds nothing: it goes without a word. */
+		if (strncmp(de->d_name, SPOOL_SPARE, strlen(SPOOL_SPARE)) != 0
+		    || !spool_is_empty_spare(path, de->d_name))
 			log_info("spool: removing incomplete snapshot %s",
 			    de->d_name);
 		spool_remove_tree(dir, de->d_name, 1, NULL, 0);
@@ -388,9 +409,8 @@ spool_writeback_entry(const char *path, const struct stat *st, int type,
 {
 	int	 fd;
 
-	(void)st;
 	(void)ftw;
-	if (type != FTW_F)
+	if (type != FTW_F || !S_ISREG(st->st_mode))
 		return 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return 0;
@@ -430,7 +450,8 @@ spool_hash_entry(const char *path, const struct stat *st, int type,
 			goto fail;
 		return 0;
 	}
-	if (type != FTW_F) {
+	/* A FIFO is FTW_F too, and opening one would wait for a writer. */
+	if (type != FTW_F || !S_ISREG(st->st_mode)) {
 		snprintf(w->error, sizeof(w->error), "%s: not a regular file",
 		    path);
 		return -1;

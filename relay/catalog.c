@@ -176,11 +176,14 @@ static const char *const catalog_sql[CATALOG_STATEMENT_COUNT] = {
 	    "SELECT " CATALOG_SNAPSHOT_COLUMNS " FROM snapshots s "
 	    "WHERE s.id = ?1",
 	[CATALOG_UNANALYZED] =
-	    "SELECT id, path FROM snapshots WHERE (analyzer_version IS NULL "
-	    "OR analyzer_version < ?1) AND (?3 = '' OR relay = ?3) "
-	    "AND (relay IS NULL OR relay = ?4 OR "
-	    "coalesce(received_at_us, taken_at_us) < ?5) "
+	    "SELECT id, path, relay FROM snapshots WHERE (analyzer_version "
+	    "IS NULL OR analyzer_version < ?1) AND (?3 = '' OR relay = ?3) "
+	    "AND (relay = '' OR relay = ?4 OR (analyzer_version IS NULL AND "
+	    "coalesce(received_at_us, taken_at_us) < ?5)) "
 	    "ORDER BY taken_at_us DESC LIMIT ?2",
+	[CATALOG_ADOPT] =
+	    "UPDATE snapshots SET relay = ?1, analyzer_version = 0 "
+	    "WHERE id = ?2 AND relay = ?3 AND analyzer_version IS NULL",
 };
 
 void

@@ -225,21 +225,50 @@ catalog_summary_from_store(struct catalog *c, const char *store_dir,
 	return rv;
 }
 
+/*
+ * Another relay's snapshot, taken over: 1 when this relay is now its
+ * owner, 0 when another relay took it first (or the write failed). The
+ * claim (analyzer_version 0: claimed, not analyzed yet) takes it out of
+ * every other relay's backfill; the owner's still sees it, as below its
+ * analyzer's version.
+ */
+static int
+catalog_adopt(struct catalog *c, const char *id, const char *owner)
+{
+	struct db_stmt	*stmt;
+	int		 rc = DB_ERROR;
+
+	if ((stmt = catalog_statement(c, CATALOG_ADOPT)) == NULL)
+		return 0;
+	if (db_bind_text(stmt, 1, catalog_relay_name,
+	    strlen(catalog_relay_name)) == DB_OK &&
+	    db_bind_text(stmt, 2, id, strlen(id)) == DB_OK &&
+	    db_bind_text(stmt, 3, owner, strlen(owner)) == DB_OK)
+		rc = db_step(stmt);
+	catalog_statement_done(stmt);
+	return rc == DB_DONE && db_changes(c->db) == 1;
+}
+
 json_t *
 catalog_unanalyzed(struct catalog *c, int version, int limit)
 {
 	struct db_stmt	*stmt;
-	json_t		*todo = json_array();
-	const char	*id, *path;
+	json_t		*rows = json_array(), *todo = json_array(), *row;
+	const char	*id, *path, *owner;
+	size_t		 i;
 
-	if (todo == NULL ||
-	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL)
+	if (rows == NULL || todo == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL) {
+		json_decref(rows);
 		return todo;
+	}
 	/*
-	 * Another relay's snapshot (a shared store) is its to analyze: taken
-	 * up only once it has had CATALOG_FOREIGN_ANALYSIS_US to, in case
-	 * that relay went away. Two relays analyzing one snapshot would
-	 * write two different summaries over each other.
+	 * Another relay's snapshot (a shared store) is its to analyze, and
+	 * its summary of an older analyzer its to redo: one without any
+	 * summary is taken up once it has had CATALOG_FOREIGN_ANALYSIS_US,
+	 * in case that relay went away, and taken over first (one relay
+	 * wins the row), so that no two relays analyze it and write two
+	 * different summaries over each other.
 	 */
 	if (db_bind_int64(stmt, 1, version) == DB_OK &&
 	    db_bind_int64(stmt, 2, limit) == DB_OK &&
@@ -252,12 +281,24 @@ catalog_unanalyzed(struct catalog *c, int version, int limit)
 		while (db_step(stmt) == DB_ROW) {
 			id = db_column_text(stmt, 0);
 			path = db_column_text(stmt, 1);
+			owner = db_column_text(stmt, 2);
 			if (id != NULL && path != NULL)
-				json_array_append_new(todo, json_pack(
-				    "{s:s, s:s}", "id", id, "path", path));
+				json_array_append_new(rows, json_pack(
+				    "{s:s, s:s, s:s}", "id", id, "path", path,
+				    "relay", owner != NULL ? owner : ""));
 		}
 	}
 	catalog_statement_done(stmt);
+	json_array_foreach(rows, i, row) {
+		id = json_string_value(json_object_get(row, "id"));
+		owner = json_string_value(json_object_get(row, "relay"));
+		if (owner[0] != '\0' && strcmp(owner, catalog_relay_name) != 0 &&
+		    !catalog_adopt(c, id, owner))
+			continue;
+		json_array_append_new(todo, json_pack("{s:s, s:s}", "id", id,
+		    "path", json_string_value(json_object_get(row, "path"))));
+	}
+	json_decref(rows);
 	return todo;
 }
 

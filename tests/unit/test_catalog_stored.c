@@ -419,10 +419,14 @@ test_backfill_leaves_fresh_foreign(void **state)
 	catalog_set_relay("r2", 0);
 	assert_true(unanalyzed_has(f, "fresh2"));
 	assert_false(unanalyzed_has(f, "fresh1"));
+	/* r2 takes r1's old one over: r1 no longer sees it, r2 still does. */
 	assert_true(unanalyzed_has(f, "old1"));
 	catalog_set_relay("r1", 0);
 	assert_true(unanalyzed_has(f, "fresh1"));
 	assert_false(unanalyzed_has(f, "fresh2"));
+	assert_false(unanalyzed_has(f, "old1"));
+	catalog_set_relay("r2", 0);
+	assert_true(unanalyzed_has(f, "old1"));
 	catalog_set_relay("", 0);
 }
 

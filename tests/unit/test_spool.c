@@ -862,6 +862,26 @@ test_hash_refuses_symlink(void **state)
 	assert_non_null(strstr(ts->err, "hashing snapshot"));
 }
 
+/* A FIFO in a trace is refused, not opened: that would wait forever. */
+static void
+test_hash_refuses_fifo(void **state)
+{
+	struct test_spool	*ts = *state;
+	char			 trace_dir[PATH_MAX], fifo[PATH_MAX];
+	uint64_t		 bytes = 7;
+
+	test_open(ts, 1 << 20);
+	assert_int_equal(spool_prepare(ts->dir, "s-2", trace_dir,
+	    sizeof(trace_dir), ts->err, sizeof(ts->err)), 0);
+	test_write(trace_dir, "metadata", "m", 1);
+	snprintf(fifo, sizeof(fifo), "%s/pipe", trace_dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_null(spool_hash_files(ts->dir, "s-2", &bytes, ts->err,
+	    sizeof(ts->err)));
+	assert_non_null(strstr(ts->err, "not a regular file"));
+	assert_int_equal(bytes, 7);
+}
+
 static void
 test_write_manifest(void **state)
 {
@@ -968,6 +988,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prepare_refuses,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_hash_refuses_symlink,
+		    test_setup, test_teardown),
+		cmocka_unit_test_setup_teardown(test_hash_refuses_fifo,
 		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_write_manifest,
 		    test_setup, test_teardown),
