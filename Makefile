@@ -319,7 +319,8 @@ run: deps
 bench: deps
 	$(MAKE) all $(TTAPP) $(TTSEND) $(TTREQ) $(TTS3) $(TTCATALOG) \
 	    $(BROWSER_MODULES)
-	@for b in bench/*.sh; do BUILD=$(abspath $(BUILD)) $$b; done
+	@for b in $(filter-out bench/lib.sh,$(wildcard bench/*.sh)); do \
+	    BUILD=$(abspath $(BUILD)) $$b; done
 
 # The S3 client (relay/s3*.c), and the scale-out tier (conf/tier.sh): a
 # one-node Ceph with radosgw and a PostgreSQL cluster, for its tests and

@@ -47,6 +47,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RELAY" "$RECORDER" "$TTSEND" "$TTAPP"
 tt_enter "$@"
 
@@ -57,20 +59,12 @@ WARMUP=${WARMUP:-3}
 RAW=${RAW:-}
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "lttng: $(lttng --version | head -1); $(python3 --version);" \
 	    "$(python3 -c 'import ssl; print(ssl.OPENSSL_VERSION)')"
 }
 
-# pct P < numbers: nearest-rank percentile.
-pct() {
-	sort -n | awk -v p="$1" '{ v[NR] = $1 }
-	    END { if (NR == 0) { print "-"; exit }
-		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
-		  print v[i] }'
-}
 
 # COLUMN of FILE (microseconds) as "p50 / p99" in ms.
 p50_p99_ms() {

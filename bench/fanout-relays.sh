@@ -23,6 +23,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RELAY"
 tt_enter "$@"
 # shellcheck source=../tests/integration/cluster-lib.sh
@@ -33,12 +35,6 @@ TRIGGERS=${TRIGGERS:-200}
 WARMUP=${WARMUP:-5}
 RAW=${RAW:-}
 
-pct() {
-	sort -n | awk -v p="$1" '{ v[NR] = $1 }
-	    END { if (NR == 0) { print "-"; exit }
-		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
-		  print v[i] }'
-}
 # p50_p99_ms < microseconds
 p50_p99_ms() {
 	local f=$T/pct.tmp

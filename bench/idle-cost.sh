@@ -10,6 +10,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RECORDER"
 tt_enter "$@"
 
@@ -17,8 +19,7 @@ IDLE_SECONDS=${IDLE_SECONDS:-60}
 HZ=$(getconf CLK_TCK)
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 }
 
 # utime + stime of a process, all threads, in clock ticks. The command

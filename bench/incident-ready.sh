@@ -28,6 +28,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RELAY" "$RECORDER" "$TTSEND" "$TTAPP"
 tt_enter "$@"
 
@@ -38,19 +40,11 @@ RING=${RING:-8M:8}
 per_cpu=$(( $(numfmt --from=iec "${RING%:*}") * ${RING#*:} ))
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 	echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "lttng: $(lttng --version | head -1)"
 }
 
-# pct P < numbers: nearest-rank percentile.
-pct() {
-	sort -n | awk -v p="$1" '{ v[NR] = $1 }
-	    END { if (NR == 0) { print "-"; exit }
-		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
-		  print v[i] }'
-}
 
 # COLUMN of FILE (ms) as "p50 / p99".
 p50_p99() {
@@ -59,11 +53,6 @@ p50_p99() {
 	echo "$(pct 0.50 <"$f") / $(pct 0.99 <"$f")"
 }
 
-# ms since midnight (UTC) of a log line's "HH:MM:SS.mmm" stamp.
-log_ms() {
-	awk '{ split($1, a, "[:.]")
-	       print ((a[1] * 60 + a[2]) * 60 + a[3]) * 1000 + a[4] }'
-}
 
 stored() {
 	find "$T/store/incidents" -mindepth 3 -maxdepth 3 -type d \

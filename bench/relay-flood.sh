@@ -29,6 +29,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh" 2>/dev/null
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_enter "$@"
 MAKE_CERTS=$(cd "$BENCH/.." && pwd)/conf/make-dev-certs.sh
 TTFLOOD=$(cd "$BENCH/.." && pwd)/tests/apps/ttflood.py
@@ -61,12 +63,6 @@ else
 fi
 export TT_STORE=$T/fs/store
 
-pct() {	# pct P < numbers: nearest rank
-	sort -n | awk -v p="$1" '{ v[NR] = $1 }
-	    END { if (NR == 0) { print "-"; exit }
-		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
-		  print v[i] }'
-}
 ticks() { sed 's/.*) //' "/proc/$RELAY_PID/stat" | awk '{ print $12 + $13 }'; }
 now_ns() { date +%s%N; }
 

@@ -40,6 +40,8 @@ export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # Quiet: lib.sh's TTFRAME assumes a test's path (tests/integration/x.t), and
 # its cd fails from bench/; nothing here uses it. Sourcing only defines.
 . "$BENCH/../tests/integration/lib.sh" 2>/dev/null
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RELAY" "$RECORDER" "$TTAPP"
 tt_enter "$@"
 # lib.sh finds it from a test's path, two levels below the top.
@@ -52,8 +54,7 @@ FS_TMPFS=${FS_TMPFS:-0}
 HZ=$(getconf CLK_TCK)
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 	echo "lttng: $(lttng --version | head -1)"
 	echo "openssl: $(openssl version)"
 }
@@ -113,11 +114,6 @@ warm_pages() {
 	head -c "$1" /dev/zero >"$T/fs/warm" && rm -f "$T/fs/warm"
 }
 
-# ms since midnight (UTC) of a log line's "HH:MM:SS.mmm" stamp.
-log_ms() {
-	awk '{ split($1, a, "[:.]")
-	       print ((a[1] * 60 + a[2]) * 60 + a[3]) * 1000 + a[4] }'
-}
 
 # spread < "BYTES NANOSECONDS" lines: per-snapshot MB/s, min / median / max.
 spread() {

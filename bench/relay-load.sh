@@ -60,6 +60,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RELAY" "$CLI"
 tt_enter "$@"
 
@@ -76,8 +78,7 @@ HZ=$(getconf CLK_TCK)
 [ -x "$RELAY" ] || bail "no $RELAY: run make -j2 all first"
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 	echo "memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' \
 	    /proc/meminfo); load average at start: $(cut -d' ' -f1-3 \
 	    /proc/loadavg)"
@@ -85,13 +86,6 @@ machine() {
 	    'import ssl; print(ssl.OPENSSL_VERSION)'); relay: $(openssl version)"
 }
 
-# pct P < numbers: nearest-rank percentile.
-pct() {
-	sort -n | awk -v p="$1" '{ v[NR] = $1 }
-	    END { if (NR == 0) { print "-"; exit }
-		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
-		  print v[i] }'
-}
 
 # cpu FILE...: "utime stime" summed over /proc stat files, clock ticks.
 # The command name in field 2 may hold spaces: count fields after its ')'.

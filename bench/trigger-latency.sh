@@ -28,6 +28,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RECORDER" "$TTAPP" "$TTSEND" "$BUILD/libtracetrap.a"
 tt_enter "$@"
 
@@ -38,18 +40,10 @@ RINGS=${RINGS:-"1M:8 8M:8"}	# subbuf_size:subbuf_count
 SPOOL_TMPFS=${SPOOL_TMPFS:-0}
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 	echo "lttng: $(lttng --version | head -1)"
 }
 
-# pct P < numbers: nearest-rank percentile.
-pct() {
-	sort -n | awk -v p="$1" '{ v[NR] = $1 }
-	    END { if (NR == 0) { print "-"; exit }
-		  i = int(p * NR); if (i < p * NR) i++; if (i < 1) i = 1
-		  print v[i] }'
-}
 
 # ms P50 P99 from microseconds on stdin.
 p50_p99_ms() {

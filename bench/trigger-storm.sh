@@ -15,6 +15,8 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
 . "$BENCH/../tests/integration/lib.sh"
+# shellcheck source=lib.sh
+. "$BENCH/lib.sh"
 tt_need "$RECORDER" "$TTSEND"
 tt_enter "$@"
 
@@ -22,8 +24,7 @@ STORM_SECONDS=${STORM_SECONDS:-5}
 HZ=$(getconf CLK_TCK)
 
 machine() {
-	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' \
-	    /proc/cpuinfo | head -1), kernel $(uname -r), $(date -u +%FT%TZ)"
+	machine_line
 }
 
 # utime + stime of a process, all threads, in clock ticks. The command
