@@ -362,7 +362,7 @@ relay_link_nodelay(struct relay_link *link)
 				    link->bev);
 	int			 one = 1;
 
-	if (socket_bev == NULL || setsockopt(bufferevent_getfd(socket_bev),
+	if (socket_bev != NULL && setsockopt(bufferevent_getfd(socket_bev),
 	    IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
 		log_debug("relay: TCP_NODELAY: %s", strerror(errno));
 }

@@ -100,8 +100,9 @@ session_explain_space(const struct config *c, char *err, size_t errlen)
 }
 
 /*
- * LTTng worker: a spare partial dir of this spool into job->partial, 1;
- * or 0 when none is ready (the caller makes one, the id's).
+ * LTTng worker: a spare partial dir into job->partial, 1; or 0 when none
+ * is ready (the caller makes one, the id's). The spool dir is the same
+ * for the recorder's life (reload.c keeps it), and so are the spares'.
  */
 static int
 session_take_spare(struct session *s, struct session_job *job)
@@ -109,8 +110,7 @@ session_take_spare(struct session *s, struct session_job *job)
 	int	 is_taken = 0;
 
 	pthread_mutex_lock(&s->spare_lock);
-	if (s->nspares > 0 &&
-	    strcmp(s->spare_spool, job->conf.spool_dir) == 0) {
+	if (s->nspares > 0) {
 		s->nspares--;
 		snprintf(job->partial, sizeof(job->partial), "%s",
 		    s->spares[s->nspares]);
@@ -123,38 +123,23 @@ session_take_spare(struct session *s, struct session_job *job)
 /*
  * Disk worker, before a publish's hashing and fsync: the spares that
  * the next records will take, made while no fsync of this worker holds
- * the journal. Spares of a spool the configuration left are removed.
+ * the journal. Only this thread adds spares, so the ones missing now
+ * stay missing while it makes them.
  */
 static void
 session_fill_spares(struct session *s, const char *spool)
 {
-	char		 name[128], err[256], old[CONFIG_PATH_MAX];
-	char		 stale[SESSION_SPARES][128];
-	unsigned	 nstale = 0, seq, i;
+	char		 name[SPOOL_ID_MAX], err[256];
+	unsigned	 missing;
 
 	pthread_mutex_lock(&s->spare_lock);
-	if (strcmp(s->spare_spool, spool) != 0) {
-		snprintf(old, sizeof(old), "%s", s->spare_spool);
-		memcpy(stale, s->spares, sizeof(stale));
-		nstale = s->nspares;
-		s->nspares = 0;
-		snprintf(s->spare_spool, sizeof(s->spare_spool), "%s", spool);
-	}
+	missing = SESSION_SPARES - s->nspares;
 	pthread_mutex_unlock(&s->spare_lock);
-	for (i = 0; i < nstale; i++)
-		spool_remove_tree(old, stale[i], 1, NULL, 0);
-	for (;;) {
-		pthread_mutex_lock(&s->spare_lock);
-		if (s->nspares == SESSION_SPARES) {
-			pthread_mutex_unlock(&s->spare_lock);
-			return;
-		}
-		seq = s->spare_seq++;
-		pthread_mutex_unlock(&s->spare_lock);
-		if (spool_make_spare(spool, seq, name, err, sizeof(err)) == -1) {
+	for (; missing > 0; missing--) {
+		if (spool_make_spare(spool, s->spare_seq++, name, err,
+		    sizeof(err)) == -1) {
 			/* The record makes its own dir, and says why not. */
 			log_debug("spare partial dir: %s", err);
-			spool_remove_tree(spool, name, 1, NULL, 0);
 			return;
 		}
 		pthread_mutex_lock(&s->spare_lock);

@@ -28,11 +28,11 @@ struct session {
 	struct worker		*disk;		/* publish, manifests, removal */
 
 	/*
-	 * Spare partial dirs in spare_spool's .partial (spool.h), made by
-	 * the disk worker, taken by the LTTng worker: under spare_lock.
+	 * Spare partial dirs in the spool's .partial (spool.h), made by the
+	 * disk worker, taken by the LTTng worker: under spare_lock. The
+	 * sequence of their names is the disk worker's alone.
 	 */
 	pthread_mutex_t		 spare_lock;
-	char			 spare_spool[CONFIG_PATH_MAX];
 	char			 spares[SESSION_SPARES][128];
 	unsigned		 nspares;
 	unsigned		 spare_seq;

@@ -380,11 +380,12 @@ spool_make_spare(const char *spool_dir, unsigned seq, char *name,
 	char	 trace_dir[PATH_MAX];
 
 	snprintf(name, SPOOL_ID_MAX, SPOOL_SPARE "%u", seq);
-	/* A leftover of the same name (a failed make) starts again. */
-	if (spool_remove_tree(spool_dir, name, 1, err, errlen) == -1)
+	if (spool_prepare(spool_dir, name, trace_dir, sizeof(trace_dir), err,
+	    errlen) == -1) {
+		spool_remove_tree(spool_dir, name, 1, NULL, 0);
 		return -1;
-	return spool_prepare(spool_dir, name, trace_dir, sizeof(trace_dir),
-	    err, errlen);
+	}
+	return 0;
 }
 
 /* State of one hashing walk; nftw() has no user argument. */

@@ -79,8 +79,8 @@ int	spool_is_valid_id(const char *id);
 int	spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
 	    size_t trace_dirlen, char *err, size_t errlen);
 /*
- * A spare partial dir, "spare.<seq>" with its trace dir, into name
- * (SPOOL_ID_MAX): 0, or -1 with err.
+ * A spare partial dir, "spare.<seq>" with its trace dir, its name into
+ * name (SPOOL_ID_MAX): 0, or -1 with err and nothing left behind.
  */
 int	spool_make_spare(const char *spool_dir, unsigned seq, char *name,
 	    char *err, size_t errlen);
