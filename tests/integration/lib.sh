@@ -405,10 +405,20 @@ curl_control() {
 	    "$T/control.sock" -X "$1" "${body[@]}" "http://localhost$2"
 }
 
-# What a spool's .partial holds besides the recorder's spares (empty
-# partial dirs made ahead of a record, "spare.N"): half-written snapshots.
+# What a spool's .partial holds besides the recorder's untaken spares
+# (partial dirs made ahead of a record, "spare.N", with an empty trace/):
+# half-written snapshots, a spare a record wrote into among them.
 partial_left() {
-	ls -A "$1/.partial" 2>/dev/null | grep -v '^spare\.[0-9]*$'
+	local e
+	for e in $(ls -A "$1/.partial" 2>/dev/null); do
+		case $e in
+		spare.*)
+			[ -d "$1/.partial/$e/trace" ] &&
+			    [ -z "$(ls -A "$1/.partial/$e/trace")" ] && continue
+			;;
+		esac
+		echo "$e"
+	done
 }
 
 # The number of snapshot directories in the spool.
