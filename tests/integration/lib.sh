@@ -347,14 +347,28 @@ TTFRAME=$TT_ROOT/tests/apps/ttframe.py
 
 # frame_as CERT-NAME|none SCENARIO [ARGS]: ttframe.py with that identity.
 frame_as() {
+	frame_argv "$@"
+	"${frame_cmd[@]}"
+}
+
+# frame_bg OUT WHO ARGS...: frame_as in the background, its output to OUT.
+# $! is ttframe itself (not a subshell that would leave it behind holding
+# prove's stderr open), and the cleanup kills it.
+frame_bg() {
+	local out=$1
+	shift
+	frame_argv "$@"
+	"${frame_cmd[@]}" >"$out" &
+	tt_pids="$tt_pids $!"
+}
+
+frame_argv() {
 	local who=$1
 	shift
-	if [ "$who" = none ]; then
-		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" "$@"
-	else
-		python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem" \
-		    --cert "$T/pki/$who.pem" --key "$T/pki/$who.key" "$@"
-	fi
+	frame_cmd=(python3 "$TTFRAME" --port "$RELAY_PORT" --ca "$T/pki/ca.pem")
+	[ "$who" = none ] ||
+	    frame_cmd+=(--cert "$T/pki/$who.pem" --key "$T/pki/$who.key")
+	frame_cmd+=("$@")
 }
 
 # snap_id NODE N: a snapshot id of NODE, shaped as recorders make them

@@ -113,14 +113,12 @@ max_memory = 2M"
 tt_start_relay
 # (And one more peer that PINGs and never reads, left to the relay's
 # write timeout: checked at the end.)
-frame_as deaf ping-flood 200 120 >"$T/deaf.out" &
-tt_pids="$tt_pids $!"
+frame_bg "$T/deaf.out" deaf ping-flood 200 120
 stallers=""
 for i in 1 2 3 4 5; do
-	frame_as "s$i" stall-begin 3 >"$T/stall.$i" &
+	frame_bg "$T/stall.$i" "s$i" stall-begin 3
 	stallers="$stallers $!"
 done
-tt_pids="$tt_pids $stallers"
 wait_until 10 '[ "$(ingest_field .memory_waits)" -ge 3 ]'
 ok "peers past the budget wait for it" test "$(ingest_field .memory_waits)" -ge 3
 ok "the budget is never exceeded ($(ingest_field .memory_peak) of $(ingest_field .memory_max) bytes)" \
