@@ -294,6 +294,6 @@ fetch_main(int argc, char **argv)
 end:
 	if (fd != -1)
 		close(fd);
-	file_remove_tree(tmp);
+	file_remove_tree(tmp, 0, NULL, 0);
 	return code;
 }

@@ -75,7 +75,7 @@ cli_events(const char *dir, const struct trace_query *q)
 	a.q = &mine;
 	answer = isolate_call(cli_events_child, &a, &cli_limits, err,
 	    sizeof(err));
-	file_remove_tree(tmp);
+	file_remove_tree(tmp, 0, NULL, 0);
 	if (answer != NULL)
 		return answer;
 	snprintf(why, sizeof(why), "reading the trace %s", err);

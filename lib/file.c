@@ -5,13 +5,18 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "errbuf.h"
 #include "file.h"
 
 char *
@@ -132,6 +137,24 @@ end:
 }
 
 int
+file_write_synced(int dirfd, const char *name, int flags, mode_t mode,
+    const void *data, size_t len)
+{
+	int	 fd, saved;
+
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC | flags, mode);
+	if (fd == -1)
+		return -1;
+	if (file_write_all(fd, data, len) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return file_sync_close(fd);
+}
+
+int
 file_sync_close(int fd)
 {
 	int	 ret, error;
@@ -144,20 +167,60 @@ file_sync_close(int fd)
 	return ret;
 }
 
+/* nftw() passes no user argument; each thread walks with its own state. */
+struct file_remove_walk {
+	int		 flags;
+	int		 error;
+	char		 path[PATH_MAX];
+};
+static __thread struct file_remove_walk *file_remove_state;
+
 static int
-file_remove_entry(const char *path, const struct stat *st, int flag,
+file_remove_entry(const char *path, const struct stat *st, int type,
     struct FTW *ftw)
 {
+	struct file_remove_walk	*walk = file_remove_state;
+	int			 ret;
+
 	(void)st;
-	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == -1 &&
-	    errno != ENOENT ? -1 : 0;
+	if (ftw->level == 0 && (walk->flags & FILE_REMOVE_KEEP_ROOT))
+		return 0;
+	if (type == FTW_DP || type == FTW_DNR)
+		ret = rmdir(path);
+	else
+		ret = unlink(path);
+	if (ret == -1 && errno != ENOENT) {
+		walk->error = errno;
+		snprintf(walk->path, sizeof(walk->path), "%s", path);
+		return -1;
+	}
+	return 0;
 }
 
+/*
+ * FTW_PHYS removes a symlink instead of following it; FTW_MOUNT keeps the
+ * walk on path's filesystem.
+ */
 int
-file_remove_tree(const char *path)
+file_remove_tree(const char *path, int flags, char *err, size_t errlen)
 {
-	if (nftw(path, file_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
-		return errno == ENOENT ? 0 : -1;
-	return 0;
+	struct file_remove_walk	 walk;
+	int			 ret;
+
+	memset(&walk, 0, sizeof(walk));
+	walk.flags = flags;
+	file_remove_state = &walk;
+	ret = nftw(path, file_remove_entry, 16,
+	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	file_remove_state = NULL;
+	if (ret == 0 || (walk.error == 0 && errno == ENOENT))
+		return 0;
+	if (walk.error != 0) {
+		errbuf_set(err, errlen, "removing %s: %s", walk.path,
+		    strerror(walk.error));
+		errno = walk.error;
+	} else
+		errbuf_set(err, errlen, "removing %s: %s", path,
+		    strerror(errno));
+	return -1;
 }

@@ -252,7 +252,7 @@ trace_events_query(const char *dir, const struct trace_query *q, char *err,
 end:
 	trace_run_free(&run);
 	if (tmp[0] != '\0')
-		file_remove_tree(tmp);
+		file_remove_tree(tmp, 0, NULL, 0);
 	free(paths);
 	free(dirs);
 	ctf_dir_free(&ctf);

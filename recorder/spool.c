@@ -77,17 +77,6 @@ spool_fsync_path(const char *path, int flags)
 	return file_sync_close(fd);
 }
 
-static int
-spool_remove_entry(const char *path, const struct stat *st, int type,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		return rmdir(path);
-	return unlink(path);
-}
-
 int
 spool_remove_tree(const char *spool_dir, const char *id, int is_partial,
     char *err, size_t errlen)
@@ -101,14 +90,7 @@ spool_remove_tree(const char *spool_dir, const char *id, int is_partial,
 	}
 	snprintf(path, sizeof(path), "%s/%s%s", spool_dir,
 	    is_partial ? SPOOL_PARTIAL "/" : "", id);
-	if (nftw(path, spool_remove_entry, 16, FTW_DEPTH | FTW_PHYS) == -1 &&
-	    errno != ENOENT) {
-		if (err != NULL)
-			snprintf(err, errlen, "remove %s: %s", path,
-			    strerror(errno));
-		return -1;
-	}
-	return 0;
+	return file_remove_tree(path, 0, err, errlen);
 }
 
 /* Bytes used by a directory tree (apparent size of regular files). */
@@ -503,29 +485,15 @@ static int
 spool_write_file(const char *path, const char *text, char *err, size_t errlen)
 {
 	char	 tmp[PATH_MAX];
-	size_t	 len = strlen(text);
-	int	 fd;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640))
-	    == -1)
-		goto fail;
-	if (file_write_all(fd, text, len) == -1) {
-		close(fd);
-		goto fail_unlink;
+	if (file_write_synced(AT_FDCWD, tmp, O_TRUNC, 0640, text,
+	    strlen(text)) == -1 || rename(tmp, path) == -1) {
+		snprintf(err, errlen, "write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1)
-		goto fail_unlink;
-	if (rename(tmp, path) == -1)
-		goto fail_unlink;
 	return 0;
-fail_unlink:
-	snprintf(err, errlen, "write %s: %s", path, strerror(errno));
-	unlink(tmp);
-	return -1;
-fail:
-	snprintf(err, errlen, "write %s: %s", path, strerror(errno));
-	return -1;
 }
 
 int

@@ -339,7 +339,7 @@ analysis_start(struct event_base *base, const char *store_dir, const char *catal
 	snprintf(a->tmp_dir, sizeof(a->tmp_dir), "%s/%s", store_dir,
 	    ANALYSIS_TMP);
 	/* Leftovers of queries a crash or a killed child cut short. */
-	file_remove_tree(a->tmp_dir);
+	file_remove_tree(a->tmp_dir, 0, NULL, 0);
 	if (mkdir(a->tmp_dir, 0700) == -1) {
 		snprintf(err, errlen, "%s: %s", a->tmp_dir, strerror(errno));
 		free(a);
@@ -493,7 +493,7 @@ analysis_query_run(void *arg)
 		break;
 	}
 	if (qr->status != 200) {
-		file_remove_tree(tmp);
+		file_remove_tree(tmp, 0, NULL, 0);
 		snprintf(qr->error, sizeof(qr->error), "%s", err);
 		return;
 	}
@@ -526,7 +526,7 @@ analysis_query_run(void *arg)
 	}
 	argv[n] = NULL;
 	qr->answer = isolate_exec(argv, &limits, err, sizeof(err));
-	file_remove_tree(tmp);
+	file_remove_tree(tmp, 0, NULL, 0);
 	if (qr->answer == NULL) {
 		qr->status = 500;
 		snprintf(qr->error, sizeof(qr->error), "reading the trace: the "

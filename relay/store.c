@@ -31,14 +31,6 @@
 #include "file.h"
 #include "name.h"
 
-/* nftw() passes no user argument; each thread walks with its own state. */
-struct store_remove_walk {
-	int		 is_keep_root;
-	int		 error;
-	char		 path[PATH_MAX];
-};
-static __thread struct store_remove_walk *store_remove_state;
-
 /* A full disk is the one failure the recorder should hear as such. */
 void
 store_io_error(char *err, size_t errlen, int error, const char *what,
@@ -223,57 +215,6 @@ store_fsync_dir(int base, const char *relpath)
 	return file_sync_close(fd);
 }
 
-static int
-store_remove_entry(const char *path, const struct stat *st, int type,
-    struct FTW *ftw)
-{
-	struct store_remove_walk	*walk = store_remove_state;
-	int				 ret;
-
-	(void)st;
-	if (ftw->level == 0 && walk->is_keep_root)
-		return 0;
-	if (type == FTW_DP || type == FTW_DNR)
-		ret = rmdir(path);
-	else
-		ret = unlink(path);
-	if (ret == -1 && errno != ENOENT) {
-		walk->error = errno;
-		snprintf(walk->path, sizeof(walk->path), "%s", path);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * rm -rf path (only what is inside it with is_keep_root). FTW_PHYS
- * removes a symlink instead of following it; FTW_MOUNT keeps the walk on
- * the store's filesystem. A missing path is already removed.
- */
-int
-store_remove_tree(const char *path, int is_keep_root, char *err,
-    size_t errlen)
-{
-	struct store_remove_walk	 walk;
-	int				 ret;
-
-	memset(&walk, 0, sizeof(walk));
-	walk.is_keep_root = is_keep_root;
-	store_remove_state = &walk;
-	ret = nftw(path, store_remove_entry, 16,
-	    FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	store_remove_state = NULL;
-	if (ret == 0 || (walk.error == 0 && errno == ENOENT))
-		return 0;
-	if (walk.error != 0)
-		errbuf_set(err, errlen, "removing %s: %s", walk.path,
-		    strerror(walk.error));
-	else
-		errbuf_set(err, errlen, "removing %s: %s", path,
-		    strerror(errno));
-	return -1;
-}
-
 static __thread uint64_t store_disk_sum;
 
 static int
@@ -345,7 +286,7 @@ store_open(const char *dir, char *err, size_t errlen)
 	if (store_mkdir(path) == -1)
 		goto error;
 	/* Uploads an interrupted run left behind; their peers will retry. */
-	return store_remove_tree(path, 1, err, errlen);
+	return file_remove_tree(path, FILE_REMOVE_KEEP_ROOT, err, errlen);
 error:
 	errbuf_set(err, errlen, "creating %s: %s", path, strerror(errno));
 	return -1;
@@ -367,5 +308,5 @@ store_remove_incident(const char *dir, const char *incident, char *err,
 		errbuf_set(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
-	return store_remove_tree(path, 0, err, errlen);
+	return file_remove_tree(path, 0, err, errlen);
 }

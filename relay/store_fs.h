@@ -72,8 +72,5 @@ void		 store_dirs_clear(struct store_dirs *);
 int		 store_open_dir(int base, const char *relpath,
 		    struct store_dirs *dirs);
 int		 store_fsync_dir(int base, const char *relpath);
-/* rm -rf path (what is inside it only, with is_keep_root). */
-int		 store_remove_tree(const char *path, int is_keep_root,
-		    char *err, size_t errlen);
 
 #endif

@@ -494,7 +494,7 @@ store_localize(const char *dir, const char *path, char *err, size_t errlen)
 		errbuf_set(err, errlen, "%s: %s", local, strerror(errno));
 		r = S3_LOCAL;
 	}
-	file_remove_tree(tmp);
+	file_remove_tree(tmp, 0, NULL, 0);
 	for (i = 0; i < f.count; i++)
 		free(f.keys[i]);
 	free(f.keys);
@@ -658,7 +658,7 @@ store_cache_trim(const char *dir)
 	for (i = 0; i < cache.count && cache.total > store.cache_max; i++) {
 		if (cache.items[i].used > pinned)
 			break;
-		if (store_remove_tree(cache.items[i].path, 0, err,
+		if (file_remove_tree(cache.items[i].path, 0, err,
 		    sizeof(err)) == -1) {
 			log_warnx("store: cache: %s", err);
 			continue;

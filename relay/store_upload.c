@@ -441,26 +441,30 @@ store_upload_chunk(struct store_upload *up, uint32_t file_index,
 static int
 store_write_manifest(struct store_upload *up, char *err, size_t errlen)
 {
-	char	*text;
-	int	 fd = -1, ret = -1;
+	char	*text, *line;
+	size_t	 len;
+	int	 ret = 0;
 
 	text = json_dumps(up->manifest, JSON_INDENT(2) | JSON_SORT_KEYS);
 	if (text == NULL) {
 		errbuf_set(err, errlen, "encoding %s failed", STORE_MANIFEST);
 		return -1;
 	}
-	fd = openat(up->staging_fd, STORE_MANIFEST, O_WRONLY | O_CREAT |
-	    O_EXCL | O_NOFOLLOW | O_CLOEXEC, STORE_FILE_MODE);
-	if (fd == -1 || file_write_all(fd, text, strlen(text)) == -1 ||
-	    file_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
-		store_io_error(err, errlen, errno, "writing", STORE_MANIFEST);
-		goto end;
+	/* The text and a newline, its NUL no longer needed. */
+	len = strlen(text);
+	if ((line = realloc(text, len + 1)) == NULL) {
+		free(text);
+		errbuf_set(err, errlen, "encoding %s: out of memory",
+		    STORE_MANIFEST);
+		return -1;
 	}
-	ret = 0;
-end:
-	if (fd != -1)
-		close(fd);
-	free(text);
+	line[len] = '\n';
+	if (file_write_synced(up->staging_fd, STORE_MANIFEST, O_EXCL |
+	    O_NOFOLLOW, STORE_FILE_MODE, line, len + 1) == -1) {
+		store_io_error(err, errlen, errno, "writing", STORE_MANIFEST);
+		ret = -1;
+	}
+	free(line);
 	return ret;
 }
 
@@ -523,7 +527,7 @@ store_publish(struct store_upload *up, int *is_duplicate, char *err,
 		}
 		/* Stored before (a lost ACK): this copy is not needed. */
 		*is_duplicate = 1;
-		if (store_remove_tree(up->staging_path, 0, err, errlen) == 0)
+		if (file_remove_tree(up->staging_path, 0, err, errlen) == 0)
 			up->is_stored = 1;
 		ret = 0;
 		goto end;
@@ -611,7 +615,7 @@ store_upload_free(struct store_upload *up)
 	if (up->staging_fd != -1)
 		close(up->staging_fd);
 	if (!up->is_stored && up->staging_path[0] != '\0')
-		store_remove_tree(up->staging_path, 0, NULL, 0);
+		file_remove_tree(up->staging_path, 0, NULL, 0);
 	if (up->staging_root_fd != -1)
 		close(up->staging_root_fd);
 	if (up->store_fd != -1)
