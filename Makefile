@@ -49,7 +49,7 @@ DEB_PKGS	= build-essential pkg-config clang lttng-tools \
 		  util-linux iproute2 procps time python3-fusepy strace systemd
 
 UTIL_SRCS	= lib/log.c lib/units.c lib/ini.c lib/worker.c lib/name.c \
-		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c \
+		  lib/errbuf.c lib/conf.c lib/conf_value.c lib/frame.c lib/tls.c lib/tls_conf.c \
 		  lib/bufpool.c \
 		  lib/clock.c lib/daemon.c lib/http_json.c lib/file.c \
 		  lib/xmalloc.c lib/http_deferred.c lib/metrics.c
@@ -211,10 +211,11 @@ $(TTCATALOG): tests/apps/ttcatalog.c $(BUILD)/librelay.a \
 # Each fuzzer links only the parser it drives.
 FUZZ_datagram	= lib/datagram.c lib/errbuf.c lib/clock.c lib/units.c
 FUZZ_config	= recorder/config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
-		  triggers/trigger_config.c triggers/watch.c lib/tls.c lib/name.c
+		  triggers/trigger_config.c triggers/watch.c lib/tls.c lib/tls_conf.c \
+		  lib/name.c
 FUZZ_frame	= lib/frame.c
 FUZZ_relay_config = relay/relay_config.c lib/conf.c lib/conf_value.c lib/ini.c lib/units.c \
-		  lib/tls.c lib/name.c
+		  lib/tls.c lib/tls_conf.c lib/name.c
 FUZZ_untar	= cli/untar.c lib/name.c
 FUZZ_manifest	= relay/store.c relay/store_upload.c relay/store_manifest.c \
 		  lib/errbuf.c lib/name.c \

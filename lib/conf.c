@@ -62,7 +62,7 @@ conf_find_key(const struct conf_table *t, int section, const char *name)
 	return NULL;
 }
 
-static const char *
+const char *
 conf_section_name(const struct conf_table *t, int section)
 {
 	size_t	 i;

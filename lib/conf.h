@@ -290,6 +290,9 @@ int	conf_handler(void *state, unsigned long line, const char *section,
 const struct conf_key *conf_find_key(const struct conf_table *, int section,
 	    const char *name);
 
+/* The name of a section id of the table, "?" for none. */
+const char *conf_section_name(const struct conf_table *, int section);
+
 /* 1 when the file set k and the last line that did was refused. */
 int	conf_is_refused(const struct conf_state *, const struct conf_key *);
 

@@ -421,24 +421,14 @@ static const struct conf_key config_keys[] = {
 
 	CONF_KEY(CONFIG_SECTION_RELAY, "address", config_parse_relay_address,
 	    CONFIG_FIELD(relay_address), "", .flags = CONF_EMPTY_OK),
-	CONF_PATH(CONFIG_SECTION_RELAY, "ca", CONFIG_FIELD(relay_ca),
-	    "/etc/tracetrap/ca.pem", CONFIG_PATH_MAX),
-	CONF_PATH(CONFIG_SECTION_RELAY, "cert", CONFIG_FIELD(relay_cert),
-	    "/etc/tracetrap/node.pem", CONFIG_PATH_MAX),
-	CONF_PATH(CONFIG_SECTION_RELAY, "key", CONFIG_FIELD(relay_key),
-	    "/etc/tracetrap/node.key", CONFIG_PATH_MAX,
-	    .flags = CONF_PRIVATE),
-	CONF_PATH(CONFIG_SECTION_RELAY, "crl", CONFIG_FIELD(relay_crl), "",
-	    CONFIG_PATH_MAX, .flags = CONF_EMPTY_OK),
-	CONF_KEY(CONFIG_SECTION_RELAY, "ciphersuites", tls_parse_ciphersuites,
-	    CONFIG_FIELD(relay_ciphersuites), TLS_CIPHERSUITES_DEFAULT),
+	TLS_CONF_KEYS(CONFIG_SECTION_RELAY, struct config, relay_tls,
+	    "/etc/tracetrap/node.pem", "/etc/tracetrap/node.key"),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_min",
 	    CONFIG_FIELD(relay_reconnect_min_ms), "1s", 1, CONFIG_HOUR_MS),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "reconnect_max",
 	    CONFIG_FIELD(relay_reconnect_max_ms), "1m", 1, CONFIG_HOUR_MS),
 	CONF_DURATION(CONFIG_SECTION_RELAY, "ping_interval",
-	    CONFIG_FIELD(relay_ping_interval_ms), "15s", 1000,
-	    CONFIG_HOUR_MS),
+	    CONFIG_FIELD(relay_ping_interval_ms), "15s", 1000, CONFIG_HOUR_MS),
 	CONF_SIZE(CONFIG_SECTION_RELAY, "upload_chunk",
 	    CONFIG_FIELD(relay_upload_chunk), "256k", 4 * 1024, 256 * 1024),
 
@@ -614,32 +604,6 @@ config_resolve(void *arg)
 }
 
 /*
- * [relay] crl, when set: a file that does not load, or that the CA did not
- * sign, would refuse the relay at every connect. Returns 1 on an error.
- */
-static int
-config_check_crl(struct config_state *st, int is_ca_ok, const char *name,
-    char *err, size_t errlen)
-{
-	const struct conf_key	*crl;
-	char			 why[1024];
-
-	crl = conf_find_key(&config_table, CONFIG_SECTION_RELAY, "crl");
-	if (st->conf.relay_crl[0] == '\0')
-		return 0;
-	if (conf_check_file(&st->cs, crl, NULL, &st->conf, "", name, err,
-	    errlen) == -1)
-		return 1;
-	if (is_ca_ok && tls_crl_check(st->conf.relay_crl, st->conf.relay_ca,
-	    why, sizeof why) == -1) {
-		ini_append_error(err, errlen, name, conf_check_line(&st->cs,
-		    crl, NULL), "[relay] crl: %s", why);
-		return 1;
-	}
-	return 0;
-}
-
-/*
  * The checks that need the whole file; returns the number of errors. The
  * TLS files only matter with an address, and a file the config does not
  * set is named at the address line.
@@ -649,28 +613,17 @@ config_check(void *arg, const char *name, int flags, char *err,
     size_t errlen)
 {
 	struct config_state	*st = arg;
-	static const char	*files[] = { "ca", "cert", "key" };
-	const struct conf_key	*address, *min, *max;
 	const struct config	*conf = &st->conf;
+	const struct conf_key	*min, *max;
 	char			 max_text[32], min_text[32];
-	size_t			 i;
-	int			 nerrors = 0, is_ca_ok = 1;
+	int			 nerrors = 0;
 
 	(void)flags;
-	address = conf_find_key(&config_table, CONFIG_SECTION_RELAY,
-	    "address");
-	if (conf->relay_address[0] != '\0') {
-		for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-			if (conf_check_file(&st->cs, conf_find_key(
-			    &config_table, CONFIG_SECTION_RELAY, files[i]),
-			    address, conf, " (the default path, needed since "
-			    "address is set)", name, err, errlen) == -1) {
-				nerrors++;
-				is_ca_ok = is_ca_ok && i != 0;
-			}
-		}
-		nerrors += config_check_crl(st, is_ca_ok, name, err, errlen);
-	}
+	if (conf->relay_address[0] != '\0')
+		nerrors += tls_conf_check(&st->cs, CONFIG_SECTION_RELAY,
+		    &conf->relay_tls, conf_find_key(&config_table,
+		    CONFIG_SECTION_RELAY, "address"), " (the default path, "
+		    "needed since address is set)", name, err, errlen);
 
 	min = conf_find_key(&config_table, CONFIG_SECTION_RELAY,
 	    "reconnect_min");
@@ -751,11 +704,11 @@ int
 config_relay_differs(const struct config *a, const struct config *b)
 {
 	return (strcmp(a->relay_address, b->relay_address) != 0 ||
-	    strcmp(a->relay_ca, b->relay_ca) != 0 ||
-	    strcmp(a->relay_cert, b->relay_cert) != 0 ||
-	    strcmp(a->relay_key, b->relay_key) != 0 ||
-	    strcmp(a->relay_crl, b->relay_crl) != 0 ||
-	    strcmp(a->relay_ciphersuites, b->relay_ciphersuites) != 0 ||
+	    strcmp(a->relay_tls.ca, b->relay_tls.ca) != 0 ||
+	    strcmp(a->relay_tls.cert, b->relay_tls.cert) != 0 ||
+	    strcmp(a->relay_tls.key, b->relay_tls.key) != 0 ||
+	    strcmp(a->relay_tls.crl, b->relay_tls.crl) != 0 ||
+	    strcmp(a->relay_tls.ciphersuites, b->relay_tls.ciphersuites) != 0 ||
 	    a->relay_reconnect_min_ms != b->relay_reconnect_min_ms ||
 	    a->relay_reconnect_max_ms != b->relay_reconnect_max_ms ||
 	    a->relay_ping_interval_ms != b->relay_ping_interval_ms ||

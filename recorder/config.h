@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "policy.h"
-#include "tls.h"
+#include "tls_conf.h"
 #include "trigger_config.h"
 
 #define CONFIG_DEFAULT_PATH	"/etc/tracetrap/recorder.conf"
@@ -80,12 +80,7 @@ struct config {
 	char		 relay_address[CONFIG_RELAYS_MAX * CONFIG_ADDRESS_MAX];
 	struct config_relay relays[CONFIG_RELAYS_MAX];
 	size_t		 nrelays;			/* 0 without address */
-	char		 relay_ca[CONFIG_PATH_MAX];	/* the fleet CA */
-	char		 relay_cert[CONFIG_PATH_MAX];	/* this node's, CN=name */
-	char		 relay_key[CONFIG_PATH_MAX];
-	char		 relay_crl[CONFIG_PATH_MAX];	/* "" = no CRL check */
-	/* TLS 1.3 suites offered, best first. */
-	char		 relay_ciphersuites[TLS_CIPHERSUITES_MAX];
+	struct tls_conf	 relay_tls;	/* the fleet CA, this node's (CN=name) */
 	uint64_t	 relay_reconnect_min_ms;	/* backoff from 1s */
 	uint64_t	 relay_reconnect_max_ms;	/* .. to 60s, >= min */
 	uint64_t	 relay_ping_interval_ms;	/* 15s, >= 1s */

@@ -534,13 +534,13 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 	    rec->conf.nrelays * sizeof(link->entries[0]));
 	link->nentries = rec->conf.nrelays;
 	link->current = -1;
-	link->ssl = tls_client_context(rec->conf.relay_ca, rec->conf.relay_cert,
-	    rec->conf.relay_key, rec->conf.relay_crl, err, errlen);
+	link->ssl = tls_client_context(rec->conf.relay_tls.ca, rec->conf.relay_tls.cert,
+	    rec->conf.relay_tls.key, rec->conf.relay_tls.crl, err, errlen);
 	if (link->ssl == NULL) {
 		free(link);
 		return NULL;
 	}
-	if (tls_set_ciphersuites(link->ssl, rec->conf.relay_ciphersuites,
+	if (tls_set_ciphersuites(link->ssl, rec->conf.relay_tls.ciphersuites,
 	    why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "[relay] ciphersuites: %s", why);
 		SSL_CTX_free(link->ssl);
@@ -548,7 +548,7 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 		return NULL;
 	}
 	if (tls_context_check(link->ssl, why, sizeof(why)) == -1)
-		log_warnx("relay link: %s: %s", rec->conf.relay_cert, why);
+		log_warnx("relay link: %s: %s", rec->conf.relay_tls.cert, why);
 	link->dns = evdns_base_new(rec->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
 	link->reader = worker_start(rec->base);
 	link->retry_ev = evtimer_new(rec->base, relay_link_on_retry, link);

@@ -743,7 +743,7 @@ api_listen(struct relay *relay, char *err, size_t errlen)
 	api_current = api;
 	log_info("api: %s://%s%s%s", c->is_api_tls ? "https" : "http",
 	    c->api_address, c->is_api_tls ? ", client certificates from " :
-	    "", c->is_api_tls ? c->listen_ca : "");
+	    "", c->is_api_tls ? c->listen_tls.ca : "");
 	if (c->api_token[0] != '\0')
 		log_info("api: every request needs the [api] token");
 	return 0;

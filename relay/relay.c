@@ -250,10 +250,10 @@ relay_reload(struct relay *relay)
 		return;
 	}
 	if (strcmp(next->listen_address, relay->conf.listen_address) != 0 ||
-	    strcmp(next->listen_cert, relay->conf.listen_cert) != 0 ||
-	    strcmp(next->listen_key, relay->conf.listen_key) != 0 ||
-	    strcmp(next->listen_ca, relay->conf.listen_ca) != 0 ||
-	    strcmp(next->listen_crl, relay->conf.listen_crl) != 0 ||
+	    strcmp(next->listen_tls.cert, relay->conf.listen_tls.cert) != 0 ||
+	    strcmp(next->listen_tls.key, relay->conf.listen_tls.key) != 0 ||
+	    strcmp(next->listen_tls.ca, relay->conf.listen_tls.ca) != 0 ||
+	    strcmp(next->listen_tls.crl, relay->conf.listen_tls.crl) != 0 ||
 	    strcmp(next->store_dir, relay->conf.store_dir) != 0 ||
 	    strcmp(next->api_address, relay->conf.api_address) != 0)
 		log_warnx("reload: [listen], [api] address and [store] dir "
@@ -411,16 +411,16 @@ main(int argc, char **argv)
 	if (was_rebuilt)
 		log_warnx("catalog %s was missing or corrupt: rebuilt from the "
 		    "store's manifests", relay->conf.store_catalog_path);
-	relay->ssl = tls_server_context(relay->conf.listen_ca,
-	    relay->conf.listen_cert, relay->conf.listen_key,
-	    relay->conf.listen_crl, err, sizeof(err));
+	relay->ssl = tls_server_context(relay->conf.listen_tls.ca,
+	    relay->conf.listen_tls.cert, relay->conf.listen_tls.key,
+	    relay->conf.listen_tls.crl, err, sizeof(err));
 	if (relay->ssl == NULL)
 		fatalx("TLS: %s", err);
-	if (tls_set_ciphersuites(relay->ssl, relay->conf.listen_ciphersuites,
+	if (tls_set_ciphersuites(relay->ssl, relay->conf.listen_tls.ciphersuites,
 	    err, sizeof(err)) == -1)
 		fatalx("TLS: [listen] ciphersuites: %s", err);
 	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
-		log_warnx("TLS: %s: %s", relay->conf.listen_cert, err);
+		log_warnx("TLS: %s: %s", relay->conf.listen_tls.cert, err);
 	relay->disk = worker_start(relay->base);
 	/*
 	 * S3: bucket writes (a PUT can take seconds) on threads of their
@@ -469,7 +469,7 @@ main(int argc, char **argv)
 	}
 	log_info("tracetrap-relay %s: recorders on %s (TLS 1.3, client "
 	    "certificates from %s), store %s (%s)", TRACETRAP_VERSION,
-	    relay->conf.listen_address, relay->conf.listen_ca,
+	    relay->conf.listen_address, relay->conf.listen_tls.ca,
 	    relay->conf.store_dir, store_backend_name());
 	daemon_ready(&relay->ready_fd);
 

@@ -213,21 +213,8 @@ static const struct conf_key relay_config_keys[] = {
 
 	CONF_ADDRESS(RELAY_CONFIG_SECTION_LISTEN, "address",
 	    RELAY_CONFIG_FIELD(listen_address), "127.0.0.1:5443"),
-	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "ca",
-	    RELAY_CONFIG_FIELD(listen_ca), "/etc/tracetrap/ca.pem",
-	    RELAY_CONFIG_PATH_MAX),
-	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "cert",
-	    RELAY_CONFIG_FIELD(listen_cert), "/etc/tracetrap/relay.pem",
-	    RELAY_CONFIG_PATH_MAX),
-	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "key",
-	    RELAY_CONFIG_FIELD(listen_key), "/etc/tracetrap/relay.key",
-	    RELAY_CONFIG_PATH_MAX, .flags = CONF_PRIVATE),
-	CONF_PATH(RELAY_CONFIG_SECTION_LISTEN, "crl",
-	    RELAY_CONFIG_FIELD(listen_crl), "", RELAY_CONFIG_PATH_MAX,
-	    .flags = CONF_EMPTY_OK),
-	CONF_KEY(RELAY_CONFIG_SECTION_LISTEN, "ciphersuites",
-	    tls_parse_ciphersuites, RELAY_CONFIG_FIELD(listen_ciphersuites),
-	    TLS_CIPHERSUITES_DEFAULT),
+	TLS_CONF_KEYS(RELAY_CONFIG_SECTION_LISTEN, struct relay_config,
+	    listen_tls, "/etc/tracetrap/relay.pem", "/etc/tracetrap/relay.key"),
 	CONF_UINT(RELAY_CONFIG_SECTION_LISTEN, "max_connections",
 	    RELAY_CONFIG_FIELD(listen_max_connections), "1024", 1, 1000000),
 	CONF_UINT(RELAY_CONFIG_SECTION_LISTEN, "max_per_address",
@@ -409,37 +396,14 @@ relay_config_check(void *arg, const char *name, int flags, char *err,
     size_t errlen)
 {
 	struct relay_config_state	*st = arg;
-	static const char		*files[] = { "ca", "cert", "key" };
-	const struct conf_key		*listen, *api, *crl, *s3;
+	const struct conf_key		*listen, *api, *s3;
 	const struct relay_config	*conf = &st->conf;
-	char				 why[1024];
-	size_t				 i;
-	int				 nerrors = 0, is_ca_ok = 1;
+	int				 nerrors = 0;
 
-	if (!(flags & RELAY_CONFIG_NO_FILE_CHECKS)) {
-		for (i = 0; i < sizeof files / sizeof files[0]; i++) {
-			if (conf_check_file(&st->cs, conf_find_key(
-			    &relay_config_table, RELAY_CONFIG_SECTION_LISTEN,
-			    files[i]), NULL, conf, " (the default path)", name,
-			    err, errlen) == -1) {
-				nerrors++;
-				is_ca_ok = is_ca_ok && i != 0;
-			}
-		}
-		/* A CRL that does not load would refuse every recorder. */
-		crl = conf_find_key(&relay_config_table,
-		    RELAY_CONFIG_SECTION_LISTEN, "crl");
-		if (conf->listen_crl[0] != '\0' && conf_check_file(&st->cs,
-		    crl, NULL, conf, "", name, err, errlen) == -1)
-			nerrors++;
-		else if (conf->listen_crl[0] != '\0' && is_ca_ok &&
-		    tls_crl_check(conf->listen_crl, conf->listen_ca, why,
-		    sizeof why) == -1) {
-			ini_append_error(err, errlen, name, conf_check_line(
-			    &st->cs, crl, NULL), "[listen] crl: %s", why);
-			nerrors++;
-		}
-	}
+	if (!(flags & RELAY_CONFIG_NO_FILE_CHECKS))
+		nerrors += tls_conf_check(&st->cs, RELAY_CONFIG_SECTION_LISTEN,
+		    &conf->listen_tls, NULL, " (the default path)", name, err,
+		    errlen);
 
 	/* The bucket needs an endpoint and keys; nothing else reads them. */
 	if (conf->store_backend == RELAY_STORE_S3) {

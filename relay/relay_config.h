@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tls.h"
+#include "tls_conf.h"
 
 #define RELAY_CONFIG_DEFAULT_PATH	"/etc/tracetrap/relay.conf"
 #define RELAY_CONFIG_PATH_MAX		4096
@@ -50,13 +50,8 @@ struct relay_config {
 	char		 listen_address[RELAY_CONFIG_ADDRESS_MAX];
 	char		 listen_host[RELAY_CONFIG_HOST_MAX];
 	uint16_t	 listen_port;
-	char		 listen_ca[RELAY_CONFIG_PATH_MAX];	/* fleet CA */
-	char		 listen_cert[RELAY_CONFIG_PATH_MAX];
-	char		 listen_key[RELAY_CONFIG_PATH_MAX];
-	/* Recorders' certificates this file revokes are refused; "" none. */
-	char		 listen_crl[RELAY_CONFIG_PATH_MAX];
-	/* TLS 1.3 suites accepted, the relay's preference first. */
-	char		 listen_ciphersuites[TLS_CIPHERSUITES_MAX];
+	/* Recorders' certificates the CRL revokes are refused. */
+	struct tls_conf	 listen_tls;
 	/* What peers may hold of the relay: relay/ingest.c. */
 	unsigned	 listen_max_connections;
 	unsigned	 listen_max_per_address;	/* 0 = no cap */

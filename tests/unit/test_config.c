@@ -98,11 +98,11 @@ test_defaults(void **state)
 
 	assert_string_equal(conf.relay_address, "");
 	assert_int_equal(conf.nrelays, 0);
-	assert_string_equal(conf.relay_ca, "/etc/tracetrap/ca.pem");
-	assert_string_equal(conf.relay_cert, "/etc/tracetrap/node.pem");
-	assert_string_equal(conf.relay_key, "/etc/tracetrap/node.key");
-	assert_string_equal(conf.relay_crl, "");
-	assert_string_equal(conf.relay_ciphersuites, "TLS_AES_128_GCM_SHA256:"
+	assert_string_equal(conf.relay_tls.ca, "/etc/tracetrap/ca.pem");
+	assert_string_equal(conf.relay_tls.cert, "/etc/tracetrap/node.pem");
+	assert_string_equal(conf.relay_tls.key, "/etc/tracetrap/node.key");
+	assert_string_equal(conf.relay_tls.crl, "");
+	assert_string_equal(conf.relay_tls.ciphersuites, "TLS_AES_128_GCM_SHA256:"
 	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
 	assert_int_equal(conf.relay_reconnect_min_ms, 1000);
 	assert_int_equal(conf.relay_reconnect_max_ms, 60000);
@@ -634,7 +634,7 @@ test_unknown(void **state)
 	    "unknown TLS 1.3 ciphersuite 'TLS_AES_512_GCM'"));
 	assert_int_equal(load(&conf, "[relay]\nciphersuites = "
 	    "TLS_CHACHA20_POLY1305_SHA256\n", err), 0);
-	assert_string_equal(conf.relay_ciphersuites,
+	assert_string_equal(conf.relay_tls.ciphersuites,
 	    "TLS_CHACHA20_POLY1305_SHA256");
 }
 
@@ -1102,11 +1102,11 @@ test_relay_keys(void **state)
 	assert_string_equal(conf.relays[0].host, "relay.example.com");
 	assert_int_equal(conf.relays[0].port, 5443);
 	snprintf(path, sizeof path, "%s/ca.pem", dir);
-	assert_string_equal(conf.relay_ca, path);
+	assert_string_equal(conf.relay_tls.ca, path);
 	snprintf(path, sizeof path, "%s/node.pem", dir);
-	assert_string_equal(conf.relay_cert, path);
+	assert_string_equal(conf.relay_tls.cert, path);
 	snprintf(path, sizeof path, "%s/node.key", dir);
-	assert_string_equal(conf.relay_key, path);
+	assert_string_equal(conf.relay_tls.key, path);
 	assert_int_equal(conf.relay_reconnect_min_ms, 250);
 	assert_int_equal(conf.relay_reconnect_max_ms, 3600 * 1000);
 	assert_int_equal(conf.relay_ping_interval_ms, 1000);
@@ -1131,7 +1131,7 @@ test_relay_keys(void **state)
 	    "key = /nonexistent/node.key\n", err), 0);
 	assert_string_equal(conf.relay_address, "");
 	assert_int_equal(conf.nrelays, 0);
-	assert_string_equal(conf.relay_key, "/nonexistent/node.key");
+	assert_string_equal(conf.relay_tls.key, "/nonexistent/node.key");
 
 	/* A later empty address turns the relay off again. */
 	snprintf(text, sizeof text, "[relay]\naddress = r:1\naddress = \"\"\n");
@@ -1153,7 +1153,7 @@ test_relay_keys(void **state)
 	assert_string_equal(err, want);
 	relay_text(text, sizeof text, dir, "crl = \"\"\n");
 	assert_int_equal(load(&conf, text, err), 0);
-	assert_string_equal(conf.relay_crl, "");
+	assert_string_equal(conf.relay_tls.crl, "");
 	rmdir_tls(dir);
 }
 
@@ -1455,7 +1455,7 @@ test_relay_files(void **state)
 	 * file sets twice, at the line that counts.
 	 */
 	config_defaults(&conf);
-	snprintf(conf.relay_key, sizeof conf.relay_key, "%s", path);
+	snprintf(conf.relay_tls.key, sizeof conf.relay_tls.key, "%s", path);
 	snprintf(text, sizeof text,
 	    "[relay]\n"
 	    "ca = %s/ca.pem\n"

@@ -63,11 +63,11 @@ test_defaults(void **state)
 	assert_string_equal(conf.listen_address, "127.0.0.1:5443");
 	assert_string_equal(conf.listen_host, "127.0.0.1");
 	assert_int_equal(conf.listen_port, 5443);
-	assert_string_equal(conf.listen_ca, "/etc/tracetrap/ca.pem");
-	assert_string_equal(conf.listen_cert, "/etc/tracetrap/relay.pem");
-	assert_string_equal(conf.listen_crl, "");
-	assert_string_equal(conf.listen_key, "/etc/tracetrap/relay.key");
-	assert_string_equal(conf.listen_ciphersuites, "TLS_AES_128_GCM_SHA256:"
+	assert_string_equal(conf.listen_tls.ca, "/etc/tracetrap/ca.pem");
+	assert_string_equal(conf.listen_tls.cert, "/etc/tracetrap/relay.pem");
+	assert_string_equal(conf.listen_tls.crl, "");
+	assert_string_equal(conf.listen_tls.key, "/etc/tracetrap/relay.key");
+	assert_string_equal(conf.listen_tls.ciphersuites, "TLS_AES_128_GCM_SHA256:"
 	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
 
 	assert_string_equal(conf.api_address, "127.0.0.1:5480");
@@ -132,9 +132,9 @@ test_every_key(void **state)
 	assert_string_equal(conf.listen_address, "0.0.0.0:6443");
 	assert_string_equal(conf.listen_host, "0.0.0.0");
 	assert_int_equal(conf.listen_port, 6443);
-	assert_string_equal(conf.listen_ca, "/srv/tls/fleet-ca.pem");
-	assert_string_equal(conf.listen_cert, "/srv/tls/relay.pem");
-	assert_string_equal(conf.listen_key, "/srv/tls/relay.key");
+	assert_string_equal(conf.listen_tls.ca, "/srv/tls/fleet-ca.pem");
+	assert_string_equal(conf.listen_tls.cert, "/srv/tls/relay.pem");
+	assert_string_equal(conf.listen_tls.key, "/srv/tls/relay.key");
 	assert_string_equal(conf.api_address, "[::1]:8080");
 	assert_string_equal(conf.api_host, "::1");
 	assert_int_equal(conf.api_port, 8080);
@@ -684,7 +684,7 @@ test_tls_files(void **state)
 	    "key = %s\n", dir, dir, path);
 	assert_int_equal(load_checked(&conf, text, err), 0);
 	assert_string_equal(err, "");
-	assert_string_equal(conf.listen_key, path);
+	assert_string_equal(conf.listen_tls.key, path);
 
 	/* 0640 and 0604 are both refused, 0400 is fine. */
 	assert_int_equal(chmod(path, 0640), 0);
@@ -722,7 +722,7 @@ test_tls_files(void **state)
 	    "relay.conf:3: [listen] cert: /etc/tracetrap/relay.pem: No such "
 	    "file or directory (the default path)\n");
 	relay_config_defaults(&conf);
-	snprintf(conf.listen_key, sizeof conf.listen_key, "%s/nothing.key",
+	snprintf(conf.listen_tls.key, sizeof conf.listen_tls.key, "%s/nothing.key",
 	    dir);
 	assert_int_equal(relay_config_load_buffer(&conf, "relay.conf",
 	    "[api]\n", 6, 0, err, sizeof err), -1);
@@ -789,10 +789,10 @@ test_tls_files(void **state)
 	    "key = %s/relay.key\n"
 	    "crl = \"\"\n", dir, dir, dir);
 	assert_int_equal(load_checked(&conf, text, err), 0);
-	assert_string_equal(conf.listen_crl, "");
+	assert_string_equal(conf.listen_tls.crl, "");
 	assert_int_equal(load(&conf, "[listen]\ncrl = /srv/tls/crl.pem\n",
 	    err), 0);
-	assert_string_equal(conf.listen_crl, "/srv/tls/crl.pem");
+	assert_string_equal(conf.listen_tls.crl, "/srv/tls/crl.pem");
 	rmdir_tls(dir);
 }
 
@@ -806,10 +806,10 @@ test_listen_ciphersuites(void **state)
 	(void)state;
 	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
 	    "TLS_AES_256_GCM_SHA384\n", err), 0);
-	assert_string_equal(conf.listen_ciphersuites, "TLS_AES_256_GCM_SHA384");
+	assert_string_equal(conf.listen_tls.ciphersuites, "TLS_AES_256_GCM_SHA384");
 	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
 	    "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256\n", err), 0);
-	assert_string_equal(conf.listen_ciphersuites,
+	assert_string_equal(conf.listen_tls.ciphersuites,
 	    "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
 	assert_int_equal(load(&conf, "[listen]\nciphersuites = "
 	    "TLS_AES_128_GCM_SHA256:AES128-SHA\n", err), -1);
