@@ -592,52 +592,76 @@ ingest_on_end(struct ingest_conn *c, const struct frame *f)
 	ingest_upload_unref(u);
 }
 
+static void
+ingest_on_ping(struct ingest_conn *c, const struct frame *f)
+{
+	(void)f;
+	ingest_send(c, FRAME_PONG, json_object());
+}
+
+/* A PONG only shows the node alive, as every frame it sends does. */
+static void
+ingest_on_pong(struct ingest_conn *c, const struct frame *f)
+{
+	(void)c;
+	(void)f;
+}
+
+static void
+ingest_on_cluster_trigger(struct ingest_conn *c, const struct frame *f)
+{
+	char	 err[256];
+	json_t	*trigger = frame_json(f, err, sizeof(err));
+
+	if (trigger == NULL)
+		ingest_protocol_error(c, err);
+	else {
+		fanout_trigger(c->relay, c->node, trigger);
+		json_decref(trigger);
+	}
+}
+
+/* A node's words in our log: one line, nothing to act on. */
+static void
+ingest_on_error(struct ingest_conn *c, const struct frame *f)
+{
+	char	 err[256], printable[512];
+	json_t	*o, *message;
+
+	if ((o = frame_json(f, err, sizeof(err))) == NULL)
+		return;
+	message = json_object_get(o, "message");
+	log_warnx("%s: peer error: %s", c->node, ingest_printable(
+	    json_string_value(message), json_string_length(message),
+	    printable, sizeof(printable)));
+	json_decref(o);
+}
+
+/* What a node may send once it is in, and what becomes of it. */
+static void (*const ingest_handlers[])(struct ingest_conn *,
+    const struct frame *) = {
+	[FRAME_PING] = ingest_on_ping,
+	[FRAME_PONG] = ingest_on_pong,
+	[FRAME_ERROR] = ingest_on_error,
+	[FRAME_UPLOAD_BEGIN] = ingest_on_begin,
+	[FRAME_UPLOAD_CHUNK] = ingest_on_chunk,
+	[FRAME_UPLOAD_END] = ingest_on_end,
+	[FRAME_CLUSTER_TRIGGER] = ingest_on_cluster_trigger,
+};
+
 void
 ingest_upload_frame(struct ingest_conn *c, const struct frame *f)
 {
-	char	 err[256], printable[512];
-	json_t	*o;
+	char	 err[256];
 
-	switch (f->type) {
-	case FRAME_PING:
-		ingest_send(c, FRAME_PONG, json_object());
-		break;
-	case FRAME_PONG:
-		break;
-	case FRAME_UPLOAD_BEGIN:
-		ingest_on_begin(c, f);
-		break;
-	case FRAME_UPLOAD_CHUNK:
-		ingest_on_chunk(c, f);
-		break;
-	case FRAME_UPLOAD_END:
-		ingest_on_end(c, f);
-		break;
-	case FRAME_CLUSTER_TRIGGER:
-		if ((o = frame_json(f, err, sizeof(err))) == NULL) {
-			ingest_protocol_error(c, err);
-			return;
-		}
-		fanout_trigger(c->relay, c->node, o);
-		json_decref(o);
-		break;
-	case FRAME_ERROR:
-		/* A node's words in our log: one line, nothing to act on. */
-		if ((o = frame_json(f, err, sizeof(err))) != NULL) {
-			log_warnx("%s: peer error: %s", c->node,
-			    ingest_printable(json_string_value(
-			    json_object_get(o, "message")), json_string_length(
-			    json_object_get(o, "message")), printable,
-			    sizeof(printable)));
-			json_decref(o);
-		}
-		break;
-	default:
-		snprintf(err, sizeof(err), "unexpected %s frame",
-		    frame_type_name(f->type));
-		ingest_protocol_error(c, err);
-		break;
+	if ((size_t)f->type < sizeof(ingest_handlers) /
+	    sizeof(ingest_handlers[0]) && ingest_handlers[f->type] != NULL) {
+		ingest_handlers[f->type](c, f);
+		return;
 	}
+	snprintf(err, sizeof(err), "unexpected %s frame",
+	    frame_type_name(f->type));
+	ingest_protocol_error(c, err);
 }
 
 void
