@@ -19,11 +19,13 @@
 #   bytes     all NODES snapshots together.
 # One clock (one machine). Percentiles are nearest rank: p99 of 10 is
 # the worst. ANALYSIS=0 turns the relay's analysis of each snapshot off
-# (it runs after the ACK, in a child at nice 10, and shares the CPUs
-# with the uploads that follow). Figures only.
+# (it runs after the ACK, in a child at nice 10); WAIT_FOR_UPLOADS sets
+# [analysis] wait_for_uploads (the relay's default: 5s), how long an
+# analysis gives way to the uploads that follow. Figures only.
 #
 # usage: bench/incident-ready.sh   (root; RUNS=10 WARMUP=1 NODES=3
-#                                   RING=8M:8 ANALYSIS=1 STORE_TMPFS=0)
+#                                   RING=8M:8 ANALYSIS=1 STORE_TMPFS=0
+#                                   WAIT_FOR_UPLOADS=)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -89,6 +91,10 @@ if [ "${ANALYSIS:-1}" = 0 ]; then
 	tt_relay_config "$fleet
 [analysis]
 workers = 0"
+elif [ -n "${WAIT_FOR_UPLOADS:-}" ]; then
+	tt_relay_config "$fleet
+[analysis]
+wait_for_uploads = $WAIT_FOR_UPLOADS"
 else
 	tt_relay_config "$fleet"
 fi
@@ -100,7 +106,8 @@ else
 	echo "store and spools: $(df --output=source,fstype /tmp | tail -1)"
 fi
 echo "$NODES nodes, ring $RING = $(numfmt --to=iec "$per_cpu") per CPU," \
-    "$(nproc) CPUs; analysis ${ANALYSIS:-1}"
+    "$(nproc) CPUs; analysis ${ANALYSIS:-1}," \
+    "wait_for_uploads ${WAIT_FOR_UPLOADS:-5s (default)}"
 tt_start_relay
 
 declare -A recorder_pid

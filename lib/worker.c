@@ -191,13 +191,14 @@ worker_new(struct event_base *base)
 }
 
 struct worker *
-worker_start(struct event_base *base)
+worker_start(struct event_base *base, const char *name)
 {
-	return worker_start_threads(base, 1);
+	return worker_start_threads(base, 1, name);
 }
 
 struct worker *
-worker_start_threads(struct event_base *base, unsigned nthreads)
+worker_start_threads(struct event_base *base, unsigned nthreads,
+    const char *name)
 {
 	struct worker	*w = worker_new(base);
 	unsigned	 i;
@@ -210,7 +211,8 @@ worker_start_threads(struct event_base *base, unsigned nthreads)
 		    w)) != 0) {
 			errno = error;
 			fatal("pthread_create");
-		}
+		} else
+			pthread_setname_np(w->threads[i], name);
 	return w;
 }
 

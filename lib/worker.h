@@ -21,12 +21,17 @@ struct worker_flow;
 
 #define WORKER_THREADS_MAX	16
 
-struct worker	*worker_start(struct event_base *);
+/*
+ * name (15 bytes at most: "tt-disk") names the thread, as top -H, perf
+ * and /proc/PID/task/TID/comm show it.
+ */
+struct worker	*worker_start(struct event_base *, const char *name);
 /*
  * nthreads threads taking items from one queue: items then run in
  * submission order, but several at a time (the relay's query threads).
  */
-struct worker	*worker_start_threads(struct event_base *, unsigned nthreads);
+struct worker	*worker_start_threads(struct event_base *, unsigned nthreads,
+		    const char *name);
 /*
  * No thread at all: items run only when worker_run_next() is called, and
  * their done callbacks when worker_complete_next() is (or the event loop

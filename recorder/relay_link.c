@@ -523,6 +523,7 @@ struct relay_link *
 relay_link_open(struct recorder *rec, char *err, size_t errlen)
 {
 	struct relay_link	*link;
+	const struct tls_conf	*tls;
 	char			 why[256];
 
 	if (rec->conf.nrelays == 0)
@@ -534,8 +535,9 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 	    rec->conf.nrelays * sizeof(link->entries[0]));
 	link->nentries = rec->conf.nrelays;
 	link->current = -1;
-	link->ssl = tls_client_context(rec->conf.relay_tls.ca, rec->conf.relay_tls.cert,
-	    rec->conf.relay_tls.key, rec->conf.relay_tls.crl, err, errlen);
+	tls = &rec->conf.relay_tls;
+	link->ssl = tls_client_context(tls->ca, tls->cert, tls->key, tls->crl,
+	    err, errlen);
 	if (link->ssl == NULL) {
 		free(link);
 		return NULL;
@@ -550,7 +552,7 @@ relay_link_open(struct recorder *rec, char *err, size_t errlen)
 	if (tls_context_check(link->ssl, why, sizeof(why)) == -1)
 		log_warnx("relay link: %s: %s", rec->conf.relay_tls.cert, why);
 	link->dns = evdns_base_new(rec->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
-	link->reader = worker_start(rec->base);
+	link->reader = worker_start(rec->base, "tt-spool-read");
 	link->retry_ev = evtimer_new(rec->base, relay_link_on_retry, link);
 	link->ping_ev = evtimer_new(rec->base, relay_link_on_ping, link);
 	link->backoff_ms = rec->conf.relay_reconnect_min_ms;

@@ -356,8 +356,8 @@ session_start(struct event_base *base)
 
 	s = xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->spare_lock, NULL);
-	s->worker = worker_start(base);
-	s->disk = worker_start(base);
+	s->worker = worker_start(base, "tt-lttng");
+	s->disk = worker_start(base, "tt-disk");
 	return s;
 }
 

@@ -304,7 +304,7 @@ sources_check_rules(struct recorder *rec, const char *path)
 		return 0;
 	if ((rec->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	lttng = worker_start(rec->base);
+	lttng = worker_start(rec->base, "tt-lttng-check");
 	job = event_rule_sync_job_new(EVENT_RULE_SYNC_CHECK,
 	    rec->conf.session_name, &rec->conf.triggers,
 	    sources_on_checked, &answer);

@@ -80,6 +80,7 @@ struct analysis {
 	double			 tokens;	/* backfill budget */
 	int64_t			 tokens_ms;
 	int			 is_stopping;
+	unsigned		 uploads;	/* analysis_uploads() */
 	struct analysis_stats	 stats;
 	struct histogram	 ready_ms;
 	/* Threads. */
@@ -268,6 +269,27 @@ analysis_refill(struct analysis *a, struct catalog *catalog)
 	json_decref(todo);
 }
 
+/*
+ * Under lock: how long the next job should still wait for the uploads in
+ * progress to end, in ms (0: start it).
+ */
+static int64_t
+analysis_wait_ms(struct analysis *a)
+{
+	struct analysis_job	*job;
+	int64_t			 age;
+
+	if (a->uploads == 0 || a->conf.wait_for_uploads_ms == 0)
+		return 0;
+	if ((job = TAILQ_FIRST(&a->fresh)) == NULL &&
+	    (job = TAILQ_FIRST(&a->backfill)) == NULL)
+		return 0;
+	age = analysis_now_ms() - job->submitted_ms;
+	if (age >= (int64_t)a->conf.wait_for_uploads_ms)
+		return 0;
+	return (int64_t)a->conf.wait_for_uploads_ms - age;
+}
+
 static void *
 analysis_thread_main(void *arg)
 {
@@ -278,6 +300,7 @@ analysis_thread_main(void *arg)
 	struct catalog		*catalog;
 	struct timespec		 until;
 	char			 err[512];
+	int64_t			 wait_ms;
 
 	/* Linux: a thread's nice value is its own. */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), ANALYSIS_NICE);
@@ -287,6 +310,19 @@ analysis_thread_main(void *arg)
 		    "indexed)", err);
 	pthread_mutex_lock(&a->lock);
 	while (!a->is_stopping) {
+		if ((wait_ms = analysis_wait_ms(a)) > 0) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += wait_ms / 1000;
+			until.tv_nsec += (wait_ms % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			a->stats.waiting++;
+			pthread_cond_timedwait(&a->wake, &a->lock, &until);
+			a->stats.waiting--;
+			continue;
+		}
 		if ((job = TAILQ_FIRST(&a->fresh)) != NULL) {
 			TAILQ_REMOVE(&a->fresh, job, entry);
 			a->nfresh--;
@@ -355,13 +391,15 @@ analysis_start(struct event_base *base, const char *store_dir, const char *catal
 	/* None: this relay stores and serves, and analyzes nothing. */
 	a->nthreads = conf->workers > ANALYSIS_THREADS_MAX ?
 	    ANALYSIS_THREADS_MAX : conf->workers;
-	a->queries = worker_start_threads(base, conf->query_threads);
+	a->queries = worker_start_threads(base, conf->query_threads,
+	    "tt-query");
 	for (i = 0; i < a->nthreads; i++) {
 		a->threads[i].a = a;
 		a->threads[i].index = i;
 		if (pthread_create(&a->threads[i].thread, NULL,
 		    analysis_thread_main, &a->threads[i]) != 0)
 			fatalx("analysis: pthread_create");
+		pthread_setname_np(a->threads[i].thread, "tt-analysis");
 	}
 	return a;
 }
@@ -371,6 +409,8 @@ analysis_configure(struct analysis *a, const struct analysis_config *conf)
 {
 	pthread_mutex_lock(&a->lock);
 	a->conf = *conf;
+	/* A shorter wait_for_uploads applies to the jobs waiting now. */
+	pthread_cond_broadcast(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 }
 
@@ -427,6 +467,18 @@ analysis_submit(struct analysis *a, const char *id, const char *rel_path)
 	TAILQ_INSERT_TAIL(&a->fresh, job, entry);
 	a->nfresh++;
 	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+}
+
+void
+analysis_uploads(struct analysis *a, unsigned n)
+{
+	if (a == NULL)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->uploads = n;
+	if (n == 0)
+		pthread_cond_broadcast(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 }
 

@@ -36,6 +36,7 @@ struct analysis_config {
 	unsigned	 backfill_per_minute;	/* 0: no backfill */
 	unsigned	 query_threads;
 	unsigned	 queries_max;		/* waiting or running */
+	uint64_t	 wait_for_uploads_ms;	/* a job's wait at most */
 };
 
 struct analysis_stats {
@@ -48,6 +49,7 @@ struct analysis_stats {
 	uint64_t	 queries_refused;	/* too many at once */
 	unsigned	 queued;
 	unsigned	 running;
+	unsigned	 waiting;		/* for uploads to end */
 	/* From the ACK to the summary in the catalog, new snapshots only. */
 	uint64_t	 ready_p50_ms;
 	uint64_t	 ready_p99_ms;
@@ -71,6 +73,14 @@ void		 analysis_stop(struct analysis *);
 /* A snapshot just made durable (rel_path under the store). Never blocks. */
 void		 analysis_submit(struct analysis *, const char *id,
 		    const char *rel_path);
+
+/*
+ * How many uploads the relay is receiving (BEGIN until the snapshot is
+ * stored or dropped). While there are some, a job waits to start, up to
+ * wait_for_uploads after it was queued: the uploads of an incident's
+ * other nodes come first, its analysis when the wire is quiet.
+ */
+void		 analysis_uploads(struct analysis *, unsigned);
 
 /* Copies the counters (they are updated by the threads). */
 void		 analysis_get_stats(struct analysis *, struct analysis_stats *);

@@ -37,7 +37,8 @@ static unsigned		 api_read_pending;
 void
 api_read_start(struct event_base *base)
 {
-	api_read_worker = worker_start_threads(base, API_READ_THREADS);
+	api_read_worker = worker_start_threads(base, API_READ_THREADS,
+	    "tt-api-read");
 }
 
 void

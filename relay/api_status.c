@@ -24,13 +24,14 @@ api_status_analysis(struct relay *relay)
 	struct analysis_stats st;
 
 	analysis_get_stats(relay->analysis, &st);
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:I, s:I, "
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:i, s:i, s:I, s:I, "
 	    "s:{s:I, s:I, s:I, s:I}}",
 	    "submitted", (json_int_t)st.submitted,
 	    "dropped", (json_int_t)st.dropped, "done", (json_int_t)st.done,
 	    "failed", (json_int_t)st.failed,
 	    "backfilled", (json_int_t)st.backfilled,
 	    "queued", (int)st.queued, "running", (int)st.running,
+	    "waiting_for_uploads", (int)st.waiting,
 	    "queries", (json_int_t)st.queries,
 	    "queries_refused", (json_int_t)st.queries_refused,
 	    "ready_after_ack_ms", "p50", (json_int_t)st.ready_p50_ms,

@@ -404,7 +404,7 @@ download_done(void *arg)
 void
 download_init(struct event_base *base)
 {
-	download_worker = worker_start(base);
+	download_worker = worker_start(base, "tt-download");
 	download_is_closing = 0;
 }
 

@@ -645,9 +645,10 @@ ingest_status(struct relay *relay)
 {
 	struct ingest	*in = relay->ingest;
 
-	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:b}",
+	return json_pack("{s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:b}",
 	    "connections", (int)relay->nconns,
+	    "uploads", (int)in->uploads,
 	    "max_connections", (int)in->max_connections,
 	    "max_per_address", (int)relay->conf.listen_max_per_address,
 	    "memory_used", (json_int_t)in->memory_used,

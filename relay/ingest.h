@@ -132,6 +132,7 @@ struct ingest {
 	uint64_t		 memory_used;
 	uint64_t		 memory_peak;
 	struct ingest_waiters	 waiters;	/* first come, first served */
+	unsigned		 uploads;	/* BEGIN to stored or dropped */
 
 	unsigned		 max_connections;	/* after the fd limit */
 	struct event		*accept_retry;	/* a descriptor shortage */

@@ -148,11 +148,21 @@ ingest_upload_name(const struct ingest_upload *u, char *buf, size_t len)
 	return ingest_printable(u->id, strlen(u->id), buf, len);
 }
 
+/* The analysis waits for the uploads in progress (analysis.h). */
+static void
+ingest_upload_count(struct relay *relay, int delta)
+{
+	relay->ingest->uploads += (unsigned)delta;
+	analysis_uploads(relay->analysis, relay->ingest->uploads);
+}
+
 static void
 ingest_upload_unref(struct ingest_upload *u)
 {
-	if (--u->refs == 0)
-		free(u);
+	if (--u->refs > 0)
+		return;
+	ingest_upload_count(u->conn->relay, -1);
+	free(u);
 }
 
 /* The id a refused manifest gives itself, so its ACK finds its upload. */
@@ -507,6 +517,7 @@ ingest_on_begin(struct ingest_conn *c, const struct frame *f)
 	u->refs = 1;		/* the wire's, until END */
 	c->upload = u;
 	c->uploads++;
+	ingest_upload_count(c->relay, 1);
 	manifest = xmalloc(f->length + 1);
 	memcpy(manifest, f->payload, f->length);
 	manifest[f->length] = '\0';

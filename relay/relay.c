@@ -292,6 +292,8 @@ relay_reload(struct relay *relay)
 	relay->conf.analysis_queue = next->analysis_queue;
 	relay->conf.analysis_backfill = next->analysis_backfill;
 	relay->conf.analysis_queries_max = next->analysis_queries_max;
+	relay->conf.analysis_wait_for_uploads_ms =
+	    next->analysis_wait_for_uploads_ms;
 	relay_analysis_config(&relay->conf, &analysis_conf);
 	analysis_configure(relay->analysis, &analysis_conf);
 	free(next);
@@ -311,6 +313,7 @@ relay_analysis_config(const struct relay_config *c, struct analysis_config *a)
 	a->backfill_per_minute = c->analysis_backfill;
 	a->query_threads = c->analysis_query_threads;
 	a->queries_max = c->analysis_queries_max;
+	a->wait_for_uploads_ms = c->analysis_wait_for_uploads_ms;
 }
 
 static void
@@ -421,7 +424,7 @@ main(int argc, char **argv)
 		fatalx("TLS: [listen] ciphersuites: %s", err);
 	if (tls_context_check(relay->ssl, err, sizeof(err)) == -1)
 		log_warnx("TLS: %s: %s", relay->conf.listen_tls.cert, err);
-	relay->disk = worker_start(relay->base);
+	relay->disk = worker_start(relay->base, "tt-disk");
 	/*
 	 * S3: bucket writes (a PUT can take seconds) on threads of their
 	 * own, so that the disk worker, which every connection's chunks go
@@ -429,7 +432,7 @@ main(int argc, char **argv)
 	 */
 	if (store_backend_is_s3())
 		relay->bucket = worker_start_threads(relay->base,
-		    RELAY_BUCKET_THREADS);
+		    RELAY_BUCKET_THREADS, "tt-bucket");
 	relay_analysis_config(&relay->conf, &analysis_conf);
 	if ((relay->analysis = analysis_start(relay->base,
 	    relay->conf.store_dir, relay->catalog_path,

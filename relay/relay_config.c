@@ -313,6 +313,9 @@ static const struct conf_key relay_config_keys[] = {
 	    RELAY_CONFIG_FIELD(analysis_query_threads), "2", 1, 16),
 	CONF_UINT(RELAY_CONFIG_SECTION_ANALYSIS, "queries",
 	    RELAY_CONFIG_FIELD(analysis_queries_max), "8", 1, 1000),
+	CONF_DURATION(RELAY_CONFIG_SECTION_ANALYSIS, "wait_for_uploads",
+	    RELAY_CONFIG_FIELD(analysis_wait_for_uploads_ms), "5s", 0,
+	    3600 * 1000),
 };
 
 _Static_assert(sizeof relay_config_keys / sizeof relay_config_keys[0] <=

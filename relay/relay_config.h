@@ -106,6 +106,7 @@ struct relay_config {
 	unsigned	 analysis_backfill;		/* per minute, 0 = none */
 	unsigned	 analysis_query_threads;
 	unsigned	 analysis_queries_max;
+	uint64_t	 analysis_wait_for_uploads_ms;	/* 0 = never waits */
 };
 
 /* Fills every default (name from gethostname()). */

@@ -450,6 +450,7 @@ event_rule_channel_start(struct event_rule_channel *ch)
 	if (pthread_create(&ch->thread, NULL, event_rule_channel_thread_main,
 	    ch) != 0)
 		fatalx("event rules: cannot start the notification thread");
+	pthread_setname_np(ch->thread, "tt-rule-notify");
 	ch->is_running = 1;
 }
 

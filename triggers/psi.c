@@ -265,6 +265,7 @@ psi_set_start(struct psi_set *set, struct event_base *base)
 	event_add(set->ev, NULL);
 	if (pthread_create(&set->thread, NULL, psi_thread, set) != 0)
 		fatalx("psi: cannot start its thread");
+	pthread_setname_np(set->thread, "tt-psi");
 	set->is_running = 1;
 }
 

@@ -29,6 +29,9 @@ out=$("$RECORDER" -d -f "$T/recorder.conf" 2>&1)
 is "a second instance exits 1" "$?" 1
 ok "saying another recorder is running" grep -q "another recorder is running" <<<"$out"
 is "the first instance still serves" "$(status_field .limiter.burst)" 3
+is "its worker threads are named for top -H and perf" \
+    "$(cat /proc/"$RECORDER_PID"/task/*/comm | grep '^tt-' | sort | tr '\n' ' ')" \
+    "tt-disk tt-lttng "
 
 cp "$T/recorder.conf" "$T/good.conf"
 # A new burst and a bad line: nothing of the file may be applied.

@@ -67,8 +67,9 @@ test_defaults(void **state)
 	assert_string_equal(conf.listen_tls.cert, "/etc/tracetrap/relay.pem");
 	assert_string_equal(conf.listen_tls.crl, "");
 	assert_string_equal(conf.listen_tls.key, "/etc/tracetrap/relay.key");
-	assert_string_equal(conf.listen_tls.ciphersuites, "TLS_AES_128_GCM_SHA256:"
-	    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+	assert_string_equal(conf.listen_tls.ciphersuites,
+	    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+	    "TLS_CHACHA20_POLY1305_SHA256");
 
 	assert_string_equal(conf.api_address, "127.0.0.1:5480");
 	assert_string_equal(conf.api_host, "127.0.0.1");
@@ -78,6 +79,7 @@ test_defaults(void **state)
 
 	assert_string_equal(conf.store_dir, "/var/lib/tracetrap/store");
 	assert_string_equal(conf.store_catalog, "");
+	assert_int_equal(conf.analysis_wait_for_uploads_ms, 5000);
 	assert_string_equal(conf.store_catalog_path,
 	    "/var/lib/tracetrap/store/catalog.db");
 	assert_true(conf.store_max_bytes == 100ULL * 1024 * 1024 * 1024);
@@ -125,7 +127,9 @@ test_every_key(void **state)
 	    "node_max_per_hour = 0\n"
 	    "nodes = web-01, web-02 ,db_1\n"
 	    "catch_up = 2m\n"
-	    "heartbeat = 500ms\n", err), 0);
+	    "heartbeat = 500ms\n"
+	    "[analysis]\n"
+	    "wait_for_uploads = 0\n", err), 0);
 	assert_string_equal(err, "");
 
 	assert_string_equal(conf.name, "relay-01.example.com");
@@ -152,6 +156,7 @@ test_every_key(void **state)
 	assert_string_equal(conf.fleet_nodes, "web-01,web-02,db_1");
 	assert_int_equal(conf.fleet_catch_up_ms, 120000);
 	assert_int_equal(conf.fleet_heartbeat_ms, 500);
+	assert_int_equal(conf.analysis_wait_for_uploads_ms, 0);
 }
 
 static void
@@ -344,6 +349,9 @@ test_bad_values(void **state)
 		  "[fleet] nodes: invalid node name '' in 'a,' (expected \"\" "
 		  "for every node, or comma-separated names of 1 to 63 "
 		  "letters, digits, '.', '_' or '-', not starting with '.')" },
+		{ "analysis", "wait_for_uploads = 2h",
+		  "[analysis] wait_for_uploads: invalid duration '2h' (must be "
+		  "at most 1h)" },
 	};
 	struct relay_config	 conf, defaults;
 	char			 text[1024], want[1024], err[ERR_MAX];

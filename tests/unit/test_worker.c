@@ -135,7 +135,7 @@ static void
 test_flow_order_with_threads(void **state)
 {
 	struct event_base	*base = event_base_new();
-	struct worker		*w = worker_start_threads(base, 4);
+	struct worker		*w = worker_start_threads(base, 4, "test");
 	struct worker_flow	*flows[4];
 	struct trace		 t;
 	int			 i, f;
@@ -163,7 +163,7 @@ static void
 test_shared_items_run_together(void **state)
 {
 	struct event_base	*base = event_base_new();
-	struct worker		*w = worker_start_threads(base, 3);
+	struct worker		*w = worker_start_threads(base, 3, "test");
 	struct trace		 t;
 	int			 i;
 
