@@ -215,12 +215,11 @@ file_remove_tree(const char *path, int flags, char *err, size_t errlen)
 	file_remove_state = NULL;
 	if (ret == 0 || (walk.error == 0 && errno == ENOENT))
 		return 0;
-	if (walk.error != 0) {
-		errbuf_set(err, errlen, "removing %s: %s", walk.path,
-		    strerror(walk.error));
-		errno = walk.error;
-	} else
-		errbuf_set(err, errlen, "removing %s: %s", path,
-		    strerror(errno));
+	/* A failed entry named itself; nftw's own failure is path's. */
+	if (walk.error == 0)
+		walk.error = errno;
+	errbuf_set(err, errlen, "removing %s: %s", walk.path[0] != '\0' ?
+	    walk.path : path, strerror(walk.error));
+	errno = walk.error;
 	return -1;
 }

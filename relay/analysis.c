@@ -81,6 +81,7 @@ struct analysis {
 	int64_t			 tokens_ms;
 	int			 is_stopping;
 	unsigned		 uploads;	/* analysis_uploads() */
+	unsigned		 threads_waiting; /* for uploads to end */
 	struct analysis_stats	 stats;
 	struct histogram	 ready_ms;
 	/* Threads. */
@@ -311,16 +312,16 @@ analysis_thread_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	while (!a->is_stopping) {
 		if ((wait_ms = analysis_wait_ms(a)) > 0) {
-			clock_gettime(CLOCK_REALTIME, &until);
+			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_sec += wait_ms / 1000;
 			until.tv_nsec += (wait_ms % 1000) * 1000000;
 			if (until.tv_nsec >= 1000000000) {
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000;
 			}
-			a->stats.waiting++;
+			a->threads_waiting++;
 			pthread_cond_timedwait(&a->wake, &a->lock, &until);
-			a->stats.waiting--;
+			a->threads_waiting--;
 			continue;
 		}
 		if ((job = TAILQ_FIRST(&a->fresh)) != NULL) {
@@ -333,7 +334,7 @@ analysis_thread_main(void *arg)
 				analysis_refill(a, catalog);
 			if (!TAILQ_EMPTY(&a->backfill) || a->is_stopping)
 				continue;
-			clock_gettime(CLOCK_REALTIME, &until);
+			clock_gettime(CLOCK_MONOTONIC, &until);
 			until.tv_sec += 1;
 			pthread_cond_timedwait(&a->wake, &a->lock, &until);
 			continue;
@@ -357,8 +358,9 @@ struct analysis *
 analysis_start(struct event_base *base, const char *store_dir, const char *catalog_path,
     const struct analysis_config *conf, char *err, size_t errlen)
 {
-	struct analysis	*a;
-	unsigned	 i;
+	struct analysis		*a;
+	pthread_condattr_t	 attr;
+	unsigned		 i;
 
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -382,7 +384,11 @@ analysis_start(struct event_base *base, const char *store_dir, const char *catal
 		return NULL;
 	}
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->wake, NULL);
+	/* Timed waits against the clock the job ages are measured on. */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	TAILQ_INIT(&a->fresh);
 	TAILQ_INIT(&a->backfill);
 	a->conf = *conf;
@@ -488,6 +494,8 @@ analysis_get_stats(struct analysis *a, struct analysis_stats *st)
 	pthread_mutex_lock(&a->lock);
 	*st = a->stats;
 	st->queued = a->nfresh;
+	/* While one thread waits, every new snapshot queued does. */
+	st->waiting = a->threads_waiting > 0 ? a->nfresh : 0;
 	st->ready_p50_ms = histogram_quantile(&a->ready_ms, 0.50);
 	st->ready_p99_ms = histogram_quantile(&a->ready_ms, 0.99);
 	st->ready_max_ms = a->ready_ms.max;

@@ -49,7 +49,7 @@ struct analysis_stats {
 	uint64_t	 queries_refused;	/* too many at once */
 	unsigned	 queued;
 	unsigned	 running;
-	unsigned	 waiting;		/* for uploads to end */
+	unsigned	 waiting;		/* queued, for uploads to end */
 	/* From the ACK to the summary in the catalog, new snapshots only. */
 	uint64_t	 ready_p50_ms;
 	uint64_t	 ready_p99_ms;

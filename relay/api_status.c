@@ -110,6 +110,11 @@ api_metrics_analysis(struct relay *relay, struct evbuffer *b)
 	    "# HELP tracetrap_relay_analyses_running Analyses running.\n"
 	    "# TYPE tracetrap_relay_analyses_running gauge\n"
 	    "tracetrap_relay_analyses_running %u\n"
+	    "# HELP tracetrap_relay_analyses_waiting_for_uploads New "
+	    "snapshots whose analysis waits for uploads to end "
+	    "([analysis] wait_for_uploads).\n"
+	    "# TYPE tracetrap_relay_analyses_waiting_for_uploads gauge\n"
+	    "tracetrap_relay_analyses_waiting_for_uploads %u\n"
 	    "# HELP tracetrap_relay_analysis_ready_p50_seconds From a "
 	    "snapshot's ACK to its summary in the catalog, median since "
 	    "start.\n"
@@ -131,7 +136,7 @@ api_metrics_analysis(struct relay *relay, struct evbuffer *b)
 	    "tracetrap_relay_trace_queries_total{result=\"refused\"} %"
 	    PRIu64 "\n",
 	    st.done, st.failed, st.dropped, st.backfilled, st.queued,
-	    st.running, (double)st.ready_p50_ms / 1e3,
+	    st.running, st.waiting, (double)st.ready_p50_ms / 1e3,
 	    (double)st.ready_p99_ms / 1e3, st.ready_count, st.queries,
 	    st.queries_refused);
 }

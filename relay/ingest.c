@@ -696,7 +696,12 @@ ingest_metrics(struct relay *relay, struct evbuffer *b)
 	    "# HELP tracetrap_relay_accept_pauses_total Times accepting "
 	    "stopped for lack of file descriptors.\n"
 	    "# TYPE tracetrap_relay_accept_pauses_total counter\n"
-	    "tracetrap_relay_accept_pauses_total %" PRIu64 "\n",
+	    "tracetrap_relay_accept_pauses_total %" PRIu64 "\n"
+	    "# HELP tracetrap_relay_uploads_in_progress Uploads from their "
+	    "BEGIN until stored or dropped.\n"
+	    "# TYPE tracetrap_relay_uploads_in_progress gauge\n"
+	    "tracetrap_relay_uploads_in_progress %u\n",
 	    in->memory_used, in->memory_max, in->memory_waits, in->refused,
-	    in->evicted, in->replaced, in->timeouts, in->accept_pauses);
+	    in->evicted, in->replaced, in->timeouts, in->accept_pauses,
+	    in->uploads);
 }

@@ -36,6 +36,8 @@ is "node1's snapshot is stored meanwhile" "$(upload_snapshot node1 "$first")" "a
 ok "its analysis waits for the upload in progress" \
     wait_until 10 '[ "$(status .analysis.waiting_for_uploads)" -ge 1 ]'
 is "queued, not running" "$(status '[.analysis.queued, .analysis.running] | join(" ")')" "1 0"
+is "/metrics says so" "$(api /metrics | grep -E '^tracetrap_relay_(uploads_in_progress|analyses_waiting_for_uploads) ' | sort | tr '\n' ' ')" \
+    "tracetrap_relay_analyses_waiting_for_uploads 1 tracetrap_relay_uploads_in_progress 1 "
 ok "not analyzed yet" sh -c "! curl -sf http://127.0.0.1:$RELAY_API_PORT/v1/snapshots/$first/summary >/dev/null"
 ok "node2's upload still in progress" kill -0 "$HELD_PID"
 touch "$T/go.node2"

@@ -465,11 +465,14 @@ test_close_mid_upload(void **state)
 
 	snap_make(&s, "n1-20261118T110640Z-1", NULL, 0);
 	send_begin_raw(c, s.manifest);
+	/* In progress from its BEGIN: the analysis gives way to it. */
+	assert_int_equal(r->ingest->uploads, 1);
 	send_chunk(c, 0, 0, s.data[0], FILE_BYTES);
 	worker_run_next(r->disk);
 	worker_run_next(r->disk);
 	ingest_upload_close(c);
 	drain_shuffled(r);
+	assert_int_equal(r->ingest->uploads, 0);
 	answers(c, text, sizeof(text));
 	assert_string_equal(text, "");
 	assert_int_equal(staging_entries(fx), 0);
@@ -640,6 +643,8 @@ test_random_sequences(void **state)
 			conn_free(m[k].c);
 		}
 		assert_int_equal(r->ingest->memory_used, 0);
+		/* Stored, refused, abandoned or cut off: none in progress. */
+		assert_int_equal(r->ingest->uploads, 0);
 		assert_int_equal(staging_entries(fx), 0);
 		/* What is stored is whole: the corrupt one never is. */
 		assert_false(is_stored(fx, pool[3].id, "n1", pool[3].id));
