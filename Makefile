@@ -12,6 +12,8 @@ BUILD		?= build
 CC		?= cc
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 10
+# What make check builds and fuzzes side by side: one per CPU.
+JOBS		?= $(shell nproc)
 
 PKGS		= lttng-ctl libevent libevent_pthreads libevent_openssl jansson \
 		  openssl sqlite3 libcurl libpq
@@ -261,19 +263,8 @@ unit-san: $(UNIT_SAN_BINS) $(UNIT_APPS)
 	done
 
 fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do \
-	    n=$$(basename $$f); corpus=tests/fuzz/corpus/$${n#fuzz_}; \
-	    work=$$(mktemp -d); cp -r $$corpus/. $$work/ 2>/dev/null || :; \
-	    echo "fuzzing $$n for $(FUZZ_SECONDS)s"; \
-	    case $$n in fuzz_analyze) max=20000;; *) max=8192;; esac; \
-	    LSAN_OPTIONS=suppressions=$(abspath tests/fuzz/lsan.supp) \
-	    LIBBABELTRACE2_NO_DLCLOSE=1 \
-	    ASAN_OPTIONS=allocator_may_return_null=1:max_allocation_size_mb=512 \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
-	        -print_final_stats=0 $$work 2>$$work.log || \
-	        { tail -50 $$work.log; exit 1; }; \
-	    rm -rf $$work $$work.log; \
-	done
+	@printf '%s\n' $(FUZZ_BINS) | \
+	    xargs -P $(JOBS) -I{} tests/fuzz/run.sh {} $(FUZZ_SECONDS)
 
 # The browser test's driver, puppeteer-core pinned by package-lock.json:
 # it never downloads a browser; Debian's chromium is the browser.
@@ -306,10 +297,10 @@ integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES) \
 	[ $$rest -eq 0 ] && [ $$scale_rc -eq 0 ]
 
 check: deps
-	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) unit-san
-	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) fuzz; \
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) unit
+	$(MAKE) -j$(JOBS) unit-san
+	@if command -v $(FUZZ_CC) >/dev/null; then $(MAKE) -j$(JOBS) fuzz; \
 	    else echo "fuzz: skipped, $(FUZZ_CC) not installed"; fi
 	$(MAKE) integration
 
