@@ -21,7 +21,9 @@
 # the worst. ANALYSIS=0 turns the relay's analysis of each snapshot off
 # (it runs after the ACK, in a child at nice 10); WAIT_FOR_UPLOADS sets
 # [analysis] wait_for_uploads (the relay's default: 5s), how long an
-# analysis gives way to the uploads that follow. Figures only.
+# analysis gives way to the uploads that follow. Each incident starts
+# once the last one's analyses are done: one incident at a time, not a
+# storm. Figures only.
 #
 # usage: bench/incident-ready.sh   (root; RUNS=10 WARMUP=1 NODES=3
 #                                   RING=8M:8 ANALYSIS=1 STORE_TMPFS=0
@@ -55,6 +57,13 @@ p50_p99() {
 	echo "$(pct 0.50 <"$f") / $(pct 0.99 <"$f")"
 }
 
+
+# 0 when the relay analyzes nothing (queued or running): the next
+# incident does not share the CPUs with the last one's analyses.
+analysis_idle() {
+	curl -s "http://127.0.0.1:$RELAY_API_PORT/v1/status" |
+	    jq -e '.analysis.queued + .analysis.running == 0' >/dev/null
+}
 
 stored() {
 	find "$T/store/incidents" -mindepth 3 -maxdepth 3 -type d \
@@ -128,6 +137,7 @@ for i in $(seq 1 $((WARMUP + RUNS))); do
 	    >/dev/null || bail "ttsend failed"
 	wait_until 120 "[ \$(stored) -ge $((NODES * i)) ]" ||
 	    bail "incident $i: $(stored) of $((NODES * i)) snapshots stored"
+	wait_until 120 analysis_idle || bail "incident $i: still analyzing"
 	[ "$i" -le "$WARMUP" ] && ls "$T/store/incidents" >>"$T/warmup.txt"
 done
 

@@ -22,8 +22,12 @@
 # snapshot's record returned; its dispatch shows whether the LTTng worker
 # waits for the first one's hashing and fsync (it must not).
 #
+# REALTIME=no runs the recorder's LTTng worker at normal priority
+# ([session] realtime).
+#
 # usage: bench/trigger-latency.sh   (root; RUNS=50 RUNS2=20
-#                                    RINGS="1M:8 8M:8" SPOOL_TMPFS=0)
+#                                    RINGS="1M:8 8M:8" SPOOL_TMPFS=0
+#                                    REALTIME=yes)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -38,10 +42,12 @@ RUNS2=${RUNS2:-20}	# back-to-back pairs
 seconds=""
 RINGS=${RINGS:-"1M:8 8M:8"}	# subbuf_size:subbuf_count
 SPOOL_TMPFS=${SPOOL_TMPFS:-0}
+REALTIME=${REALTIME:-yes}	# [session] realtime
 
 machine() {
 	machine_line
 	echo "lttng: $(lttng --version | head -1)"
+	echo "recorder: [session] realtime = $REALTIME"
 }
 
 
@@ -135,7 +141,7 @@ coalesce = 0"
 	# waits for it, and a node does that every 2 s.
 	sed -i "s/^subbuf_size = .*/subbuf_size = $size/;
 	    s/^subbuf_count = .*/subbuf_count = $count/;
-	    s/^check_interval = .*/check_interval = 2s/;
+	    s/^check_interval = .*/check_interval = 2s\nrealtime = $REALTIME/;
 	    s/^\[spool\]$/[spool]\nmax_bytes = 1000G/" "$T/recorder.conf"
 	rm -rf "$TT_SPOOL" "$T/fs/done"
 	mkdir -p "$T/fs/done"
