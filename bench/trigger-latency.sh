@@ -22,12 +22,8 @@
 # snapshot's record returned; its dispatch shows whether the LTTng worker
 # waits for the first one's hashing and fsync (it must not).
 #
-# REALTIME=no runs the recorder's LTTng worker at normal priority
-# ([session] realtime).
-#
 # usage: bench/trigger-latency.sh   (root; RUNS=50 RUNS2=20
-#                                    RINGS="1M:8 8M:8" SPOOL_TMPFS=0
-#                                    REALTIME=yes)
+#                                    RINGS="1M:8 8M:8" SPOOL_TMPFS=0)
 BENCH=$(cd "$(dirname "$0")" && pwd)
 export BUILD=${BUILD:-$(cd "$BENCH/.." && pwd)/build}
 # shellcheck source=../tests/integration/lib.sh
@@ -42,12 +38,10 @@ RUNS2=${RUNS2:-20}	# back-to-back pairs
 seconds=""
 RINGS=${RINGS:-"1M:8 8M:8"}	# subbuf_size:subbuf_count
 SPOOL_TMPFS=${SPOOL_TMPFS:-0}
-REALTIME=${REALTIME:-yes}	# [session] realtime
 
 machine() {
 	machine_line
 	echo "lttng: $(lttng --version | head -1)"
-	echo "recorder: [session] realtime = $REALTIME"
 }
 
 
@@ -141,7 +135,7 @@ coalesce = 0"
 	# waits for it, and a node does that every 2 s.
 	sed -i "s/^subbuf_size = .*/subbuf_size = $size/;
 	    s/^subbuf_count = .*/subbuf_count = $count/;
-	    s/^check_interval = .*/check_interval = 2s\nrealtime = $REALTIME/;
+	    s/^check_interval = .*/check_interval = 2s/;
 	    s/^\[spool\]$/[spool]\nmax_bytes = 1000G/" "$T/recorder.conf"
 	rm -rf "$TT_SPOOL" "$T/fs/done"
 	mkdir -p "$T/fs/done"
@@ -222,8 +216,11 @@ coalesce = 0"
 		    overlap=$((overlap + 1))
 		rm -rf "${TT_SPOOL:?}"/*-*
 	done
-	second_line=$(printf '%-14s second trigger 50 ms after the first record: dispatch p50 / p99 ms %s; its record started while the first was publishing in %d of %d\n' \
-	    "${size}x$count" "$(p50_p99_ms <"$T/second.txt")" "$overlap" "$RUNS2")
+	second_line=$(printf '%-14s second trigger 50 ms after the first record: dispatch p50 / p99 ms %s (p90 %s, over 2 ms: %d of %d); its record started while the first was publishing in %d of %d\n' \
+	    "${size}x$count" "$(p50_p99_ms <"$T/second.txt")" \
+	    "$(pct 0.90 <"$T/second.txt" | awk '{ printf "%.2f", $1 / 1000 }')" \
+	    "$(awk '$1 > 2000' "$T/second.txt" | wc -l)" "$RUNS2" \
+	    "$overlap" "$RUNS2")
 	seconds="$seconds$second_line
 "
 

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -215,20 +214,6 @@ worker_start_threads(struct event_base *base, unsigned nthreads,
 		} else
 			pthread_setname_np(w->threads[i], name);
 	return w;
-}
-
-int
-worker_set_realtime(struct worker *w, int priority)
-{
-	struct sched_param	 param = { .sched_priority = priority };
-	unsigned		 i;
-	int			 error;
-
-	for (i = 0; i < w->nthreads; i++)
-		if ((error = pthread_setschedparam(w->threads[i], SCHED_FIFO |
-		    SCHED_RESET_ON_FORK, &param)) != 0)
-			return error;
-	return 0;
 }
 
 struct worker *

@@ -38,14 +38,6 @@ struct worker	*worker_start_threads(struct event_base *, unsigned nthreads,
  * sees them). For tests that choose the order of every step.
  */
 struct worker	*worker_start_manual(struct event_base *);
-/*
- * Puts w's threads at SCHED_FIFO priority (1 is the lowest), reset for
- * any child they fork: they then run the moment they are woken, ahead of
- * every normal thread. For a worker that only waits on others (the
- * recorder's LTTng calls), never one that computes. 0, or an errno value
- * (EPERM without CAP_SYS_NICE or an RLIMIT_RTPRIO that high).
- */
-int		 worker_set_realtime(struct worker *, int priority);
 /* run(arg) on the worker, then done(arg) on the event loop. */
 void		 worker_submit(struct worker *, void (*run)(void *),
 		    void (*done)(void *), void *arg);

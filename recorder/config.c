@@ -375,8 +375,6 @@ static const struct conf_key config_keys[] = {
 	    CONFIG_FIELD(is_keep_session), "no"),
 	CONF_DURATION(CONFIG_SECTION_SESSION, "check_interval",
 	    CONFIG_FIELD(check_interval_ms), "2s", 100, UINT64_MAX),
-	CONF_BOOL(CONFIG_SECTION_SESSION, "realtime",
-	    CONFIG_FIELD(is_realtime), "yes"),
 
 	CONF_PATH(CONFIG_SECTION_CONTROL, "socket",
 	    CONFIG_FIELD(control_socket), "/run/tracetrap/control.sock",

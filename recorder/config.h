@@ -43,7 +43,6 @@ struct config {
 	char		 output[CONFIG_PATH_MAX];	/* "" = spool, net://.. */
 	int		 is_keep_session;	/* keep = no: destroy at exit */
 	uint64_t	 check_interval_ms;	/* sessiond health check, 2s */
-	int		 is_realtime;	/* the LTTng worker at SCHED_FIFO 1 */
 
 	/* [control] */
 	char		 control_socket[CONFIG_PATH_MAX];

@@ -383,11 +383,6 @@ control_status_json(struct recorder *rec)
 	if (!ss->is_kernel_available)
 		json_object_set_new(session, "kernel_reason",
 		    json_string(ss->kernel_reason));
-	json_object_set_new(session, "realtime", json_boolean(
-	    rec->conf.is_realtime && rec->realtime_error == 0));
-	if (rec->conf.is_realtime && rec->realtime_error != 0)
-		json_object_set_new(session, "realtime_reason",
-		    json_string(strerror(rec->realtime_error)));
 	if (!ss->is_up)
 		json_object_set_new(session, "error",
 		    json_string(rec->session_error));

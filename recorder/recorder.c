@@ -309,12 +309,6 @@ main(int argc, char **argv)
 	if ((rec->policy = policy_new(&rec->conf.policy, NULL, NULL)) == NULL)
 		fatalx("policy_new");
 	rec->session = session_start(rec->base);
-	if (rec->conf.is_realtime &&
-	    (rec->realtime_error = session_set_realtime(rec->session)) != 0)
-		log_warnx("session: the LTTng worker stays a normal thread: "
-		    "%s (realtime = yes needs CAP_SYS_NICE or an RLIMIT_RTPRIO "
-		    "of %d; set realtime = no to not ask)",
-		    strerror(rec->realtime_error), SESSION_REALTIME_PRIORITY);
 	recorder_submit_session(rec, SESSION_JOB_SETUP);
 	sources_start_rules(rec);
 	if (rec->conf.relay_address[0] != '\0' &&

@@ -111,7 +111,6 @@ struct recorder {
 	struct session		*session;
 	struct session_state	 session_state;
 	char			 session_error[512];
-	int			 realtime_error;	/* errno, [session] realtime */
 	int			 is_check_pending;
 	int			 is_shutting_down;
 	uint64_t		 shutdown_deadline_us;

@@ -199,12 +199,9 @@ reload_start(struct recorder *rec)
 	if (strcmp(next->control_socket, rec->conf.control_socket) != 0 ||
 	    strcmp(next->trigger_socket, rec->conf.trigger_socket) != 0 ||
 	    strcmp(next->spool_dir, rec->conf.spool_dir) != 0 ||
-	    strcmp(next->node_name, rec->conf.node_name) != 0 ||
-	    next->is_realtime != rec->conf.is_realtime)
-		log_warnx("reload: socket paths, spool dir, node name and "
-		    "[session] realtime change only at restart; keeping the "
-		    "current ones");
-	next->is_realtime = rec->conf.is_realtime;
+	    strcmp(next->node_name, rec->conf.node_name) != 0)
+		log_warnx("reload: socket paths, spool dir and node name "
+		    "change only at restart; keeping the current ones");
 	snprintf(next->control_socket, sizeof(next->control_socket), "%s",
 	    rec->conf.control_socket);
 	snprintf(next->trigger_socket, sizeof(next->trigger_socket), "%s",

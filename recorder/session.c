@@ -361,12 +361,6 @@ session_start(struct event_base *base)
 	return s;
 }
 
-int
-session_set_realtime(struct session *s)
-{
-	return worker_set_realtime(s->worker, SESSION_REALTIME_PRIORITY);
-}
-
 void
 session_submit(struct session *s, struct session_job *job)
 {

@@ -23,8 +23,6 @@
 
 #include "config.h"
 
-#define SESSION_REALTIME_PRIORITY	1	/* SCHED_FIFO's lowest */
-
 enum session_job_type {
 	SESSION_JOB_SETUP,	/* create or adopt the session, start it */
 	SESSION_JOB_CHECK,	/* sessiond alive and session running? */
@@ -84,12 +82,6 @@ struct session_job {
 };
 
 struct session	*session_start(struct event_base *);
-/*
- * The LTTng worker at SCHED_FIFO 1 (SESSION_REALTIME_PRIORITY): a record
- * starts the moment it is asked for, even with every CPU busy hashing the
- * last snapshot. 0, or an errno value: it then stays a normal thread.
- */
-int		 session_set_realtime(struct session *);
 void		 session_submit(struct session *, struct session_job *);
 /* Jobs submitted and not yet completed. */
 unsigned	 session_pending(const struct session *);

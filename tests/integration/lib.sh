@@ -196,14 +196,12 @@ $1
 EOF
 }
 
-# tt_start_recorder: starts it in the foreground, waits for READY=1;
-# TT_RECORDER_WRAP, words put before it (setpriv ..., prlimit ...).
+# tt_start_recorder: starts it in the foreground, waits for READY=1.
 tt_start_recorder() {
 	rm -f "$T/ready"
 	mkfifo "$T/ready"
-	# shellcheck disable=SC2086 # TT_RECORDER_WRAP: a command's words
-	$TT_RECORDER_WRAP "$RECORDER" -d -v -f "$T/recorder.conf" \
-	    --ready-fd 3 3>"$T/ready" >>"$T/recorder.log" 2>&1 &
+	"$RECORDER" -d -v -f "$T/recorder.conf" --ready-fd 3 \
+	    3>"$T/ready" >>"$T/recorder.log" 2>&1 &
 	RECORDER_PID=$!
 	tt_pids="$tt_pids $RECORDER_PID"
 	# EOF without READY=1 means it exited: say so instead of hanging.

@@ -32,20 +32,6 @@ is "the first instance still serves" "$(status_field .limiter.burst)" 3
 is "its worker threads are named for top -H and perf" \
     "$(cat /proc/"$RECORDER_PID"/task/*/comm | grep '^tt-' | sort | tr '\n' ' ')" \
     "tt-disk tt-lttng "
-# policy of the recorder's thread named $1, as chrt -p prints it.
-thread_policy() {
-	local task
-	for task in /proc/"$RECORDER_PID"/task/*; do
-		[ "$(cat "$task/comm")" = "$1" ] || continue
-		chrt -p "${task##*/}" | sed -n 's/.*scheduling policy: //p'
-	done
-}
-is "[session] realtime: the LTTng worker at SCHED_FIFO" "$(thread_policy tt-lttng)" \
-    "SCHED_FIFO|SCHED_RESET_ON_FORK"
-is "at priority 1" "$(chrt -p "$(grep -lx tt-lttng /proc/"$RECORDER_PID"/task/*/comm |
-    cut -d/ -f5)" | sed -n 's/.*scheduling priority: //p')" 1
-is "the disk worker is not" "$(thread_policy tt-disk)" SCHED_OTHER
-is "status says so" "$(status_field .session.realtime)" true
 
 cp "$T/recorder.conf" "$T/good.conf"
 # A new burst and a bad line: nothing of the file may be applied.
@@ -86,15 +72,4 @@ tt_stop_recorder
 ok "SIGTERM destroys the session" sh -c "! lttng list | grep -q tracetrap"
 ok "and removes its sockets" test ! -e "$T/control.sock" -a ! -e "$T/trigger.sock"
 ok "it logs a clean stop" grep -q "stopped" "$T/recorder.log"
-
-# Without CAP_SYS_NICE and with RLIMIT_RTPRIO 0, realtime is refused: the
-# recorder says why and records at normal priority.
-TT_RECORDER_WRAP="setpriv --bounding-set=-sys_nice --inh-caps=-sys_nice
-    prlimit --rtprio=0" tt_start_recorder
-is "refused realtime: it still records" "$(status_field .session.state)" recording
-is "at normal priority" "$(thread_policy tt-lttng)" SCHED_OTHER
-is "status says so" "$(status_field '"\(.session.realtime) \(.session.realtime_reason)"')" \
-    "false Operation not permitted"
-ok "and the log says what to do" grep -q "LTTng worker stays a normal thread: Operation not permitted (realtime = yes needs CAP_SYS_NICE" "$T/recorder.log"
-tt_stop_recorder
 done_testing

@@ -74,7 +74,6 @@ test_defaults(void **state)
 	assert_string_equal(conf.output, "");
 	assert_int_equal(conf.is_keep_session, 0);
 	assert_int_equal(conf.check_interval_ms, 2000);
-	assert_int_equal(conf.is_realtime, 1);
 
 	assert_string_equal(conf.control_socket,
 	    "/run/tracetrap/control.sock");
@@ -132,7 +131,6 @@ test_every_key(void **state)
 	    "output = net://relay.example.com:5342:5343\n"
 	    "keep = yes\n"
 	    "check_interval = 100ms\n"
-	    "realtime = no\n"
 	    "[control]\n"
 	    "socket = /tmp/c.sock\n"
 	    "group = tracing\n"
@@ -172,7 +170,6 @@ test_every_key(void **state)
 	assert_string_equal(conf.output, "net://relay.example.com:5342:5343");
 	assert_int_equal(conf.is_keep_session, 1);
 	assert_int_equal(conf.check_interval_ms, 100);
-	assert_int_equal(conf.is_realtime, 0);
 	assert_string_equal(conf.control_socket, "/tmp/c.sock");
 	assert_string_equal(conf.control_group, "tracing");
 	assert_int_equal(conf.control_mode, 0600);
@@ -590,7 +587,7 @@ test_unknown(void **state)
 	    "recorder.conf:1: key 'stray' outside of any [section]\n"
 	    "recorder.conf:4: [session] unknown key 'size' (expected name, "
 	    "subbuf_size, subbuf_count, buffers, ust_events, kernel_events, "
-	    "output, keep, check_interval, realtime)\n"
+	    "output, keep, check_interval)\n"
 	    "recorder.conf:5: unknown section [sesion] (expected node, "
 	    "session, control, trigger, spool, limits, relay, source.NAME, "
 	    "trigger.cpu.NAME, trigger.memory.NAME, trigger.psi.NAME or "
