@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "file.h"
+#include "fs_fixture.h"
 
 struct test_dir {
 	char	 path[64];
@@ -55,28 +56,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-make_file(const char *dir, const char *name, const char *text)
-{
-	char	 path[PATH_MAX];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-static int
-exists(const char *dir, const char *name)
-{
-	char		 path[PATH_MAX];
-	struct stat	 sb;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return lstat(path, &sb) == 0;
-}
-
 /* A tree with a file, a subdir and a link out of it, to victim. */
 static void
 make_tree(const char *dir)
@@ -87,8 +66,8 @@ make_tree(const char *dir)
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/tree/sub", dir);
 	assert_int_equal(mkdir(path, 0755), 0);
-	make_file(dir, "tree/sub/a", "a");
-	make_file(dir, "victim", "keep me");
+	test_write_text(dir, "tree/sub/a", "a");
+	test_write_text(dir, "victim", "keep me");
 	snprintf(target, sizeof(target), "%s/victim", dir);
 	snprintf(path, sizeof(path), "%s/tree/link", dir);
 	assert_int_equal(symlink(target, path), 0);
@@ -106,9 +85,9 @@ test_remove_tree(void **state)
 	snprintf(path, sizeof(path), "%s/tree", t->path);
 	assert_int_equal(file_remove_tree(path, 0, t->err, sizeof(t->err)),
 	    0);
-	assert_false(exists(t->path, "tree"));
+	assert_false(test_exists(t->path, "tree"));
 	/* The links went, not what they named. */
-	assert_true(exists(t->path, "victim"));
+	assert_true(test_exists(t->path, "victim"));
 	/* A missing path is already removed. */
 	assert_int_equal(file_remove_tree(path, 0, NULL, 0), 0);
 }
@@ -123,10 +102,10 @@ test_remove_tree_keep_root(void **state)
 	snprintf(path, sizeof(path), "%s/tree", t->path);
 	assert_int_equal(file_remove_tree(path, FILE_REMOVE_KEEP_ROOT, t->err,
 	    sizeof(t->err)), 0);
-	assert_true(exists(t->path, "tree"));
-	assert_false(exists(t->path, "tree/sub"));
-	assert_false(exists(t->path, "tree/link"));
-	assert_true(exists(t->path, "victim"));
+	assert_true(test_exists(t->path, "tree"));
+	assert_false(test_exists(t->path, "tree/sub"));
+	assert_false(test_exists(t->path, "tree/link"));
+	assert_true(test_exists(t->path, "victim"));
 }
 
 static void
@@ -135,14 +114,14 @@ test_remove_tree_error(void **state)
 	struct test_dir	*t = *state;
 	char		 path[PATH_MAX];
 
-	make_file(t->path, "plain", "x");
+	test_write_text(t->path, "plain", "x");
 	snprintf(path, sizeof(path), "%s/plain/below", t->path);
 	assert_int_equal(file_remove_tree(path, 0, t->err, sizeof(t->err)),
 	    -1);
 	assert_int_equal(errno, ENOTDIR);
 	assert_non_null(strstr(t->err, "removing "));
 	assert_non_null(strstr(t->err, "plain/below: Not a directory"));
-	assert_true(exists(t->path, "plain"));
+	assert_true(test_exists(t->path, "plain"));
 }
 
 static void
@@ -173,7 +152,7 @@ test_write_synced(void **state)
 	    "x", 1), -1);
 	assert_int_equal(errno, EEXIST);
 	/* O_NOFOLLOW: never through a link. */
-	make_file(t->path, "victim", "keep me");
+	test_write_text(t->path, "victim", "keep me");
 	snprintf(target, sizeof(target), "%s/victim", t->path);
 	snprintf(path, sizeof(path), "%s/link", t->path);
 	assert_int_equal(symlink(target, path), 0);

@@ -25,6 +25,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "file.h"
+#include "fs_fixture.h"
 #include "spool.h"
 
 struct test_spool {
@@ -42,62 +44,6 @@ struct test_victims {
 	unsigned	 count;
 	const char	*spool_dir;	/* when set, delete them on disk too */
 };
-
-static int
-test_remove_entry(const char *path, const struct stat *st, int type,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-test_rm_rf(const char *path)
-{
-	nftw(path, test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
-test_exists(const char *dir, const char *rel)
-{
-	char		 path[PATH_MAX];
-	struct stat	 st;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	return lstat(path, &st) == 0;
-}
-
-static void
-test_mkdir(const char *dir, const char *rel)
-{
-	char	 path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	assert_int_equal(mkdir(path, 0750), 0);
-}
-
-/* Writes len bytes of data to dir/rel; returns len. */
-static uint64_t
-test_write(const char *dir, const char *rel, const char *data, size_t len)
-{
-	char	 path[PATH_MAX];
-	FILE	*f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	if (len > 0)
-		assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-	return len;
-}
-
-static uint64_t
-test_write_text(const char *dir, const char *rel, const char *text)
-{
-	return test_write(dir, rel, text, strlen(text));
-}
 
 static char *
 test_read(const char *dir, const char *rel)
@@ -258,7 +204,7 @@ test_teardown(void **state)
 
 	if (ts->is_open)
 		spool_close(&ts->spool);
-	test_rm_rf(ts->top);
+	file_remove_tree(ts->top, 0, NULL, 0);
 	free(ts);
 	return 0;
 }
