@@ -284,7 +284,7 @@ $(BROWSER_MODULES): tests/browser/package.json tests/browser/package-lock.json
 SCALE_TESTS	= $(addprefix tests/integration/,s3.t relay-s3.t tier.t \
 		  catalog-postgresql.t cluster-relays.t tier-postgresql.t \
 		  relay-closing.t relay-fsync.t relay-eio.t relay-cert-checks.t \
-		  relay-cert-names.t cli-hostile.t)
+		  relay-cert-names.t cli-hostile.t relay-flood.t)
 integration: all $(TTAPP) $(TTSEND) $(TTREQ) $(BROWSER_MODULES) \
     $(RECORDER_SAN)
 	@BUILD=$(abspath $(BUILD)) prove -f --timer $(SCALE_TESTS) \
