@@ -65,7 +65,6 @@ machine() {
 	    "$(python3 -c 'import ssl; print(ssl.OPENSSL_VERSION)')"
 }
 
-
 # COLUMN of FILE (microseconds) as "p50 / p99" in ms.
 p50_p99_ms() {
 	local f=$T/pct.tmp

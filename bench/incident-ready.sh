@@ -49,14 +49,12 @@ machine() {
 	echo "lttng: $(lttng --version | head -1)"
 }
 
-
 # COLUMN of FILE (ms) as "p50 / p99".
 p50_p99() {
 	local f=$T/pct.tmp
 	cut -d' ' -f"$1" "$2" >"$f"
 	echo "$(pct 0.50 <"$f") / $(pct 0.99 <"$f")"
 }
-
 
 # 0 when the relay analyzes nothing (queued or running): the next
 # incident does not share the CPUs with the last one's analyses.

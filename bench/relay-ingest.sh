@@ -114,7 +114,6 @@ warm_pages() {
 	head -c "$1" /dev/zero >"$T/fs/warm" && rm -f "$T/fs/warm"
 }
 
-
 # spread < "BYTES NANOSECONDS" lines: per-snapshot MB/s, min / median / max.
 spread() {
 	awk '$2 > 0 { print $1 / 1e6 / ($2 / 1e9) }' | sort -n | awk \

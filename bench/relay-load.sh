@@ -86,7 +86,6 @@ machine() {
 	    'import ssl; print(ssl.OPENSSL_VERSION)'); relay: $(openssl version)"
 }
 
-
 # cpu FILE...: "utime stime" summed over /proc stat files, clock ticks.
 # The command name in field 2 may hold spaces: count fields after its ')'.
 cpu() {

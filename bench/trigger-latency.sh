@@ -44,7 +44,6 @@ machine() {
 	echo "lttng: $(lttng --version | head -1)"
 }
 
-
 # ms P50 P99 from microseconds on stdin.
 p50_p99_ms() {
 	local f=$T/pct.tmp

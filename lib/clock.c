@@ -19,6 +19,18 @@ clock_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+void
+clock_deadline(clockid_t clock, uint64_t ms, struct timespec *deadline)
+{
+	clock_gettime(clock, deadline);
+	deadline->tv_sec += (time_t)(ms / 1000);
+	deadline->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (deadline->tv_nsec >= 1000000000) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000;
+	}
+}
+
 int64_t
 clock_realtime_us(void)
 {

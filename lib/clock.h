@@ -7,10 +7,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 uint64_t	 clock_monotonic_us(void);	/* CLOCK_MONOTONIC */
 int64_t		 clock_realtime_us(void);	/* CLOCK_REALTIME */
 /* "2026-11-22T07:01:09.123456Z"; "" when us cannot be a date. */
 void		 clock_format_utc(int64_t us, char *buf, size_t len);
+/* ms from now on clock, as the timespec a timed wait or join takes. */
+void		 clock_deadline(clockid_t clock, uint64_t ms,
+		    struct timespec *deadline);
 
 #endif

@@ -1,5 +1,6 @@
 /* The TLS keys' checks, for both daemons' loaders (tls_conf.h). */
 #include <stddef.h>
+#include <string.h>
 
 #include "ini.h"
 #include "tls_conf.h"
@@ -38,4 +39,12 @@ tls_conf_check(const struct conf_state *cs, int section,
 		nerrors++;
 	}
 	return nerrors;
+}
+
+int
+tls_conf_differs(const struct tls_conf *a, const struct tls_conf *b)
+{
+	return strcmp(a->ca, b->ca) != 0 || strcmp(a->cert, b->cert) != 0 ||
+	    strcmp(a->key, b->key) != 0 || strcmp(a->crl, b->crl) != 0 ||
+	    strcmp(a->ciphersuites, b->ciphersuites) != 0;
 }

@@ -53,4 +53,7 @@ int	tls_conf_check(const struct conf_state *cs, int section,
 	    const struct tls_conf *tls, const struct conf_key *fallback,
 	    const char *hint, const char *name, char *err, size_t errlen);
 
+/* 1 when a and b name other files or suites: a new TLS context. */
+int	tls_conf_differs(const struct tls_conf *a, const struct tls_conf *b);
+
 #endif

@@ -704,11 +704,7 @@ int
 config_relay_differs(const struct config *a, const struct config *b)
 {
 	return (strcmp(a->relay_address, b->relay_address) != 0 ||
-	    strcmp(a->relay_tls.ca, b->relay_tls.ca) != 0 ||
-	    strcmp(a->relay_tls.cert, b->relay_tls.cert) != 0 ||
-	    strcmp(a->relay_tls.key, b->relay_tls.key) != 0 ||
-	    strcmp(a->relay_tls.crl, b->relay_tls.crl) != 0 ||
-	    strcmp(a->relay_tls.ciphersuites, b->relay_tls.ciphersuites) != 0 ||
+	    tls_conf_differs(&a->relay_tls, &b->relay_tls) ||
 	    a->relay_reconnect_min_ms != b->relay_reconnect_min_ms ||
 	    a->relay_reconnect_max_ms != b->relay_reconnect_max_ms ||
 	    a->relay_ping_interval_ms != b->relay_ping_interval_ms ||

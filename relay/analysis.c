@@ -17,6 +17,7 @@
 #include "analysis.h"
 #include "analyze.h"
 #include "catalog.h"
+#include "clock.h"
 #include "file.h"
 #include "histogram.h"
 #include "isolate.h"
@@ -312,13 +313,8 @@ analysis_thread_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	while (!a->is_stopping) {
 		if ((wait_ms = analysis_wait_ms(a)) > 0) {
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += wait_ms / 1000;
-			until.tv_nsec += (wait_ms % 1000) * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
+			clock_deadline(CLOCK_MONOTONIC, (uint64_t)wait_ms,
+			    &until);
 			a->threads_waiting++;
 			pthread_cond_timedwait(&a->wake, &a->lock, &until);
 			a->threads_waiting--;
@@ -334,8 +330,7 @@ analysis_thread_main(void *arg)
 				analysis_refill(a, catalog);
 			if (!TAILQ_EMPTY(&a->backfill) || a->is_stopping)
 				continue;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += 1;
+			clock_deadline(CLOCK_MONOTONIC, 1000, &until);
 			pthread_cond_timedwait(&a->wake, &a->lock, &until);
 			continue;
 		}

@@ -173,8 +173,9 @@ json_t		*catalog_snapshots(struct catalog *,
 int		 catalog_set_summary(struct catalog *, const char *id,
 		    const json_t *summary, char *err, size_t errlen);
 /*
- * Snapshots the backfill should analyze: this relay's, and another
- * relay's (a shared store) once it is older than this without a summary.
+ * Snapshots the backfill should analyze, newest first, as {id, path,
+ * relay} rows: this relay's, and another relay's (a shared store) once it
+ * is older than this without a summary (taken over first).
  */
 #define CATALOG_FOREIGN_ANALYSIS_US	(10LL * 60 * 1000000)
 json_t		*catalog_unanalyzed(struct catalog *, int version, int limit);

@@ -253,15 +253,13 @@ json_t *
 catalog_unanalyzed(struct catalog *c, int version, int limit)
 {
 	struct db_stmt	*stmt;
-	json_t		*rows = json_array(), *todo = json_array(), *row;
+	json_t		*todo = json_array(), *row;
 	const char	*id, *path, *owner;
 	size_t		 i;
 
-	if (rows == NULL || todo == NULL ||
-	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL) {
-		json_decref(rows);
+	if (todo == NULL ||
+	    (stmt = catalog_statement(c, CATALOG_UNANALYZED)) == NULL)
 		return todo;
-	}
 	/*
 	 * Another relay's snapshot (a shared store) is its to analyze, and
 	 * its summary of an older analyzer its to redo: one without any
@@ -283,22 +281,21 @@ catalog_unanalyzed(struct catalog *c, int version, int limit)
 			path = db_column_text(stmt, 1);
 			owner = db_column_text(stmt, 2);
 			if (id != NULL && path != NULL)
-				json_array_append_new(rows, json_pack(
+				json_array_append_new(todo, json_pack(
 				    "{s:s, s:s, s:s}", "id", id, "path", path,
 				    "relay", owner != NULL ? owner : ""));
 		}
 	}
 	catalog_statement_done(stmt);
-	json_array_foreach(rows, i, row) {
-		id = json_string_value(json_object_get(row, "id"));
+	/* Another relay's rows stay only once this relay has taken them. */
+	for (i = json_array_size(todo); i-- > 0;) {
+		row = json_array_get(todo, i);
 		owner = json_string_value(json_object_get(row, "relay"));
 		if (owner[0] != '\0' && strcmp(owner, catalog_relay_name) != 0 &&
-		    !catalog_adopt(c, id, owner))
-			continue;
-		json_array_append_new(todo, json_pack("{s:s, s:s}", "id", id,
-		    "path", json_string_value(json_object_get(row, "path"))));
+		    !catalog_adopt(c, json_string_value(json_object_get(row,
+		    "id")), owner))
+			json_array_remove(todo, i);
 	}
-	json_decref(rows);
 	return todo;
 }
 

@@ -250,10 +250,7 @@ relay_reload(struct relay *relay)
 		return;
 	}
 	if (strcmp(next->listen_address, relay->conf.listen_address) != 0 ||
-	    strcmp(next->listen_tls.cert, relay->conf.listen_tls.cert) != 0 ||
-	    strcmp(next->listen_tls.key, relay->conf.listen_tls.key) != 0 ||
-	    strcmp(next->listen_tls.ca, relay->conf.listen_tls.ca) != 0 ||
-	    strcmp(next->listen_tls.crl, relay->conf.listen_tls.crl) != 0 ||
+	    tls_conf_differs(&next->listen_tls, &relay->conf.listen_tls) ||
 	    strcmp(next->store_dir, relay->conf.store_dir) != 0 ||
 	    strcmp(next->api_address, relay->conf.api_address) != 0)
 		log_warnx("reload: [listen], [api] address and [store] dir "

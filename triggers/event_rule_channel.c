@@ -36,6 +36,7 @@
 
 #include <lttng/lttng.h>
 
+#include "clock.h"
 #include "log.h"
 #include "event_rule_channel.h"
 #include "xmalloc.h"
@@ -502,12 +503,9 @@ event_rule_channel_stop(struct event_rule_channel *ch)
 	pthread_mutex_unlock(&ch->lock);
 	for (i = 0; i < EVENT_RULE_CHANNEL_STOP_TRIES; i++) {
 		event_rule_channel_wake(ch);
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += EVENT_RULE_CHANNEL_STOP_MS * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
+		/* pthread_timedjoin_np() reads CLOCK_REALTIME. */
+		clock_deadline(CLOCK_REALTIME, EVENT_RULE_CHANNEL_STOP_MS,
+		    &deadline);
 		if (pthread_timedjoin_np(ch->thread, NULL, &deadline) == 0) {
 			ch->is_running = 0;
 			return 0;
