@@ -1,5 +1,6 @@
 /* Allocation that cannot fail (xmalloc.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "xmalloc.h"
@@ -21,5 +22,15 @@ xcalloc(size_t nmemb, size_t size)
 
 	if ((p = calloc(nmemb, size)) == NULL)
 		fatal("calloc");
+	return p;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("strdup");
 	return p;
 }

@@ -11,5 +11,6 @@
 
 void	*xmalloc(size_t size);
 void	*xcalloc(size_t nmemb, size_t size);
+char	*xstrdup(const char *);
 
 #endif

@@ -50,6 +50,8 @@ struct link_upload {
 	struct relay_link	*link;
 	char			 id[SPOOL_ID_MAX];
 	char			 dir[CONFIG_PATH_MAX];
+	/* Not yet published: its partial dir, which the publish renames. */
+	char			 partial[CONFIG_PATH_MAX + SPOOL_ID_MAX];
 	json_t			*files;		/* the manifest's files[] */
 	size_t			 file_index;
 	uint64_t		 offset;	/* within the current file */
@@ -59,7 +61,9 @@ struct link_upload {
 	int			 is_cancelled;	/* link lost: drop on return */
 
 	/* Worker in/out. */
-	char			*manifest;	/* BEGIN: read from disk */
+	char			*manifest;	/* BEGIN: read from disk, or
+						   the spool entry's */
+	int			 dirfd;		/* the snapshot's dir, or -1 */
 	int			 fd;		/* the current file's, or -1 */
 	size_t			 fd_index;	/* which file fd is */
 	struct link_block	*block;		/* what the worker read */

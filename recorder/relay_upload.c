@@ -88,6 +88,8 @@ relay_link_upload_free(struct link_upload *up)
 {
 	if (up->fd != -1)
 		close(up->fd);
+	if (up->dirfd != -1)
+		close(up->dirfd);
 	relay_link_block_unref(up->block);
 	json_decref(up->files);
 	free(up->manifest);
@@ -154,9 +156,27 @@ relay_link_defer(struct relay_link *link, const char *id)
 static uint64_t	relay_link_file_bytes(const struct link_upload *);
 
 /*
- * Worker: reads the manifest, or the next block of the current file
- * (never past the bytes its manifest says it has: the relay checks
- * those against the sha256).
+ * Worker: the snapshot's directory, read through a descriptor that
+ * follows the rename a publish under way makes: its partial dir while
+ * it is there, else its place in the spool.
+ */
+static int
+relay_link_open_dir(struct link_upload *up)
+{
+	int	 flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+
+	if (up->partial[0] != '\0' &&
+	    (up->dirfd = open(up->partial, flags)) != -1)
+		return 0;
+	up->dirfd = open(up->dir, flags);
+	return up->dirfd == -1 ? -1 : 0;
+}
+
+/*
+ * Worker: reads the manifest (unless the spool gave it: not yet
+ * published), or the next block of the current file (never past the
+ * bytes its manifest says it has: the relay checks those against the
+ * sha256).
  */
 static void
 relay_link_read(void *arg)
@@ -171,9 +191,15 @@ relay_link_read(void *arg)
 	int			 fd;
 
 	up->error[0] = '\0';
-	if (up->manifest == NULL && up->files == NULL) {
+	snprintf(path, sizeof(path), "%s", up->dir);
+	if (up->dirfd == -1 && relay_link_open_dir(up) == -1)
+		goto fail;
+	if (up->files == NULL) {
+		if (up->manifest != NULL)
+			return;
 		snprintf(path, sizeof(path), "%s/manifest.json", up->dir);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		if ((fd = openat(up->dirfd, "manifest.json",
+		    O_RDONLY | O_CLOEXEC)) == -1)
 			goto fail;
 		up->manifest = calloc(1, 1024 * 1024 + 1);
 		n = read(fd, up->manifest, 1024 * 1024);
@@ -184,13 +210,16 @@ relay_link_read(void *arg)
 	}
 	file = json_array_get(up->files, up->file_index);
 	rel = json_string_value(json_object_get(file, "path"));
-	snprintf(path, sizeof(path), "%s/%s", up->dir, rel != NULL ? rel : "");
+	if (rel == NULL)
+		rel = "";
+	snprintf(path, sizeof(path), "%s/%s", up->dir, rel);
 	if (up->fd != -1 && up->fd_index != up->file_index) {
 		close(up->fd);
 		up->fd = -1;
 	}
 	if (up->fd == -1) {
-		if ((up->fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		if ((up->fd = openat(up->dirfd, rel, O_RDONLY | O_CLOEXEC))
+		    == -1)
 			goto fail;
 		up->fd_index = up->file_index;
 	}
@@ -391,28 +420,50 @@ relay_link_next(struct relay_link *link)
 	snprintf(up->id, sizeof(up->id), "%s", e->id);
 	snprintf(up->dir, sizeof(up->dir), "%s/%s", link->rec->spool.dir,
 	    e->id);
+	if (e->partial[0] != '\0') {
+		snprintf(up->partial, sizeof(up->partial), "%s/%s/%s",
+		    link->rec->spool.dir, SPOOL_PARTIAL, e->partial);
+		up->manifest = xstrdup(e->manifest);
+	}
 	up->chunk_size = link->rec->conf.relay_upload_chunk;
+	up->dirfd = -1;
 	up->fd = -1;
 	link->upload = up;
 	relay_link_read_chunk(link);
 }
 
+/* Where the marker goes: the upload's dir, renamed or not since. */
+struct link_mark {
+	int	 dirfd;			/* a dup of the upload's, or -1 */
+	char	 dir[CONFIG_PATH_MAX];
+};
+
 /* Worker: the marker that survives a restart. */
 static void
 relay_link_mark(void *arg)
 {
-	char	*dir = arg, path[CONFIG_PATH_MAX + 32];
-	int	 fd;
+	struct link_mark	*m = arg;
+	char			 path[CONFIG_PATH_MAX + 32];
+	int			 fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, LINK_UPLOADED_MARKER);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) != -1)
+	snprintf(path, sizeof(path), "%s/%s", m->dir, LINK_UPLOADED_MARKER);
+	if (m->dirfd != -1)
+		fd = openat(m->dirfd, LINK_UPLOADED_MARKER,
+		    O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+	else
+		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+	if (fd != -1)
 		close(fd);
 }
 
 static void
 relay_link_on_marked(void *arg)
 {
-	free(arg);
+	struct link_mark *m = arg;
+
+	if (m->dirfd != -1)
+		close(m->dirfd);
+	free(m);
 }
 
 void
@@ -420,6 +471,7 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 {
 	struct link_upload	*up;
 	struct spool_entry	*e;
+	struct link_mark	*m;
 	const char		*id = json_string_value(json_object_get(o, "id"));
 	const char		*status = json_string_value(json_object_get(o,
 				    "status"));
@@ -449,8 +501,12 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 		    id, (unsigned long long)up->sent_bytes);
 		if (e != NULL) {
 			e->is_uploaded = 1;
+			m = xcalloc(1, sizeof(*m));
+			m->dirfd = up->dirfd != -1 ?
+			    fcntl(up->dirfd, F_DUPFD_CLOEXEC, 0) : -1;
+			snprintf(m->dir, sizeof(m->dir), "%s", up->dir);
 			worker_submit(link->reader, relay_link_mark,
-			    relay_link_on_marked, strdup(up->dir));
+			    relay_link_on_marked, m);
 		}
 		recorder_snapshot_uploaded(link->rec, id);
 	} else {

@@ -152,8 +152,8 @@ session_fill_spares(struct session *s, const char *spool)
 /*
  * RECORD, on the LTTng worker: the snapshot into a fresh partial dir of
  * the spool, a spare when one is ready, and nothing else, so that the
- * next record may start the moment this one returns. PUBLISH does the
- * rest on the disk worker.
+ * next record may start the moment this one returns. HASH and PUBLISH
+ * do the rest on the disk worker.
  */
 static void
 session_run_record(struct session *s, struct session_job *job)
@@ -203,12 +203,13 @@ fail:
 }
 
 /*
- * PUBLISH, on the disk worker: every file's sha256, the manifest, fsync
- * and the rename that makes the snapshot whole in the spool. A failure
- * removes the partial dir: nothing half-written stays behind.
+ * HASH, on the disk worker: every file's sha256 (writeback started
+ * first) and the manifest that says so, in the job. Nothing is synced
+ * yet: the uploader may send the snapshot while PUBLISH syncs it. A
+ * failure removes the partial dir: nothing half-written stays behind.
  */
 static void
-session_run_publish(struct session *s, struct session_job *job)
+session_run_hash(struct session *s, struct session_job *job)
 {
 	const char	*spool = job->conf.spool_dir;
 	json_t		*manifest = NULL, *files = NULL;
@@ -240,23 +241,44 @@ session_run_publish(struct session *s, struct session_job *job)
 		snprintf(job->error, sizeof(job->error), "out of memory");
 		goto fail;
 	}
-	if (spool_publish(spool, job->partial, job->id, text, job->error,
-	    sizeof(job->error)) == -1)
-		goto fail;
 	free(job->manifest);
 	job->manifest = text;
 	/* A network snapshot leaves only its manifest in the spool. */
 	job->bytes = is_network ? strlen(text) : bytes;
-	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
-	job->publish_us = clock_monotonic_us() - start;
-	job->published_at_us = clock_realtime_us();
+	job->hash_us = clock_monotonic_us() - start;
 	job->is_ok = 1;
 	json_decref(manifest);
 	return;
 fail:
 	free(text);
 	json_decref(manifest);
-	/* Nothing half-written stays behind: the partial dir goes. */
+	spool_remove_tree(spool, job->partial, 1, NULL, 0);
+}
+
+/*
+ * PUBLISH, on the disk worker: every file and directory synced, then the
+ * manifest written and the rename that makes the snapshot whole in the
+ * spool. A failure removes the partial dir (an upload under way reads
+ * the files it has open to the end).
+ */
+static void
+session_run_publish(struct session_job *job)
+{
+	const char	*spool = job->conf.spool_dir;
+	uint64_t	 start = clock_monotonic_us();
+
+	if (job->conf.output[0] == '\0' && spool_sync_files(spool,
+	    job->partial, job->error, sizeof(job->error)) == -1)
+		goto fail;
+	if (spool_publish(spool, job->partial, job->id, job->manifest,
+	    job->error, sizeof(job->error)) == -1)
+		goto fail;
+	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
+	job->publish_us = job->hash_us + clock_monotonic_us() - start;
+	job->published_at_us = clock_realtime_us();
+	job->is_ok = 1;
+	return;
+fail:
 	spool_remove_tree(spool, job->partial, 1, NULL, 0);
 }
 
@@ -281,8 +303,11 @@ session_run(struct session *s, struct session_job *job)
 	case SESSION_JOB_RECORD:
 		session_run_record(s, job);
 		break;
+	case SESSION_JOB_HASH:
+		session_run_hash(s, job);
+		break;
 	case SESSION_JOB_PUBLISH:
-		session_run_publish(s, job);
+		session_run_publish(job);
 		break;
 	case SESSION_JOB_MANIFEST:
 		job->is_ok = spool_write_manifest(job->conf.spool_dir, job->id,
@@ -366,6 +391,7 @@ session_submit(struct session *s, struct session_job *job)
 {
 	job->session = s;
 	switch (job->type) {
+	case SESSION_JOB_HASH:
 	case SESSION_JOB_PUBLISH:
 	case SESSION_JOB_MANIFEST:
 	case SESSION_JOB_REMOVE:

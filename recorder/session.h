@@ -29,8 +29,9 @@ enum session_job_type {
 	SESSION_JOB_RECORD,	/* snapshot into a partial dir of the spool */
 	SESSION_JOB_DESTROY,	/* destroy the session (shutdown) */
 	/* On the disk worker: */
-	SESSION_JOB_PUBLISH,	/* hash, manifest, fsync, rename: RECORD's
+	SESSION_JOB_HASH,	/* every file's sha256, the manifest: RECORD's
 				   job again, submitted once it is done */
+	SESSION_JOB_PUBLISH,	/* fsync, manifest, rename: HASH's job again */
 	SESSION_JOB_MANIFEST,	/* rewrite a published manifest */
 	SESSION_JOB_REMOVE,	/* delete a spooled snapshot */
 };
@@ -56,12 +57,14 @@ struct session_job {
 	/* In: every job carries the session configuration it applies. */
 	struct config		 conf;
 	char			 id[128];	/* RECORD, MANIFEST, REMOVE */
-	char			 partial[128];	/* RECORD out, PUBLISH in: its
-						   dir in the spool's .partial
-						   (the id, or a spare's) */
-	char			*manifest;	/* PUBLISH: skeleton in, full
-						   text out; MANIFEST: full
-						   text. Owned by job. */
+	char			 partial[128];	/* RECORD out, HASH, PUBLISH
+						   in: its dir in the spool's
+						   .partial (the id, or a
+						   spare's) */
+	char			*manifest;	/* HASH: skeleton in, full
+						   text out; PUBLISH,
+						   MANIFEST: full text. Owned
+						   by job. */
 
 	/* Out. */
 	int			 is_ok;
@@ -74,10 +77,13 @@ struct session_job {
 	char			 revert_reason[512];
 	struct session_state	 state;
 	char			 path[CONFIG_PATH_MAX];	/* PUBLISH: final dir */
-	uint64_t		 bytes;		/* PUBLISH: trace bytes */
+	uint64_t		 bytes;		/* HASH: trace bytes (a
+						   network snapshot's: its
+						   manifest's) */
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	int64_t			 record_started_at_us;	/* CLOCK_REALTIME */
-	uint64_t		 publish_us;	/* hash, manifest, rename */
+	uint64_t		 hash_us;	/* HASH */
+	uint64_t		 publish_us;	/* HASH and PUBLISH */
 	int64_t			 published_at_us;	/* CLOCK_REALTIME */
 };
 

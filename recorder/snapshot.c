@@ -252,6 +252,7 @@ snapshot_on_published(struct session_job *job, void *arg)
 	struct snapshot		*snap = arg;
 	struct recorder		*rec = recorder;
 	json_error_t		 jerr;
+	int			 is_network = job->conf.output[0] != '\0';
 
 	snap->duration_us = clock_monotonic_us() - snap->accepted_us;
 	snap->published_at_us = job->published_at_us;
@@ -260,6 +261,7 @@ snapshot_on_published(struct session_job *job, void *arg)
 		snprintf(job->error, sizeof(job->error),
 		    "worker returned a bad manifest: %s", jerr.text);
 	if (!job->is_ok || snap->manifest == NULL) {
+		spool_forget(&rec->spool, snap->id);
 		snapshot_failed(snap, job->error);
 		session_job_free(job);
 		return;
@@ -268,26 +270,56 @@ snapshot_on_published(struct session_job *job, void *arg)
 	snap->bytes = job->bytes;
 	snprintf(snap->path, sizeof(snap->path), "%s", job->path);
 	rec->stats.snapshots_recorded++;
-	log_info("snapshot %s: recorded, %llu bytes, lttng %llu us, publish "
-	    "%llu us, total %llu us", snap->id, (unsigned long long)snap->bytes,
+	log_info("snapshot %s: recorded, %llu bytes, lttng %llu us, hash "
+	    "%llu us, publish %llu us, total %llu us", snap->id,
+	    (unsigned long long)snap->bytes,
 	    (unsigned long long)snap->record_us,
+	    (unsigned long long)job->hash_us,
 	    (unsigned long long)job->publish_us,
 	    (unsigned long long)snap->duration_us);
-	/*
-	 * The spool counts the directory, manifest included, as a rescan at
-	 * start does (a network snapshot's entry is its manifest alone:
-	 * job->bytes is its length already).
-	 */
-	spool_add(&rec->spool, snap->id, job->conf.output[0] != '\0' ?
-	    snap->bytes : snap->bytes + strlen(job->manifest),
-	    snap->taken_at_us);
+	if (is_network) {
+		/* Its entry is its manifest alone: job->bytes is its length. */
+		spool_add(&rec->spool, snap->id, snap->bytes,
+		    snap->taken_at_us);
+		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
+		relay_link_kick(rec->relay_link);
+	} else
+		spool_published(&rec->spool, snap->id);
 	session_job_free(job);
-	spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
-	relay_link_kick(rec->relay_link);
 	if (json_array_size(snap->triggers) > snap->published_triggers)
 		snapshot_update_manifest(snap);
 	snapshot_answer_waiters(snap);
 	snapshot_trim(rec);
+}
+
+/*
+ * Hashed: the spool counts it (the directory, manifest included, as a
+ * rescan at start does) and the uploader may send it while the disk
+ * worker syncs and publishes it: the relay verifies every byte against
+ * this manifest's sha256, and an incident's snapshot is on the relay a
+ * local fsync sooner.
+ */
+static void
+snapshot_on_hashed(struct session_job *job, void *arg)
+{
+	struct snapshot		*snap = arg;
+	struct recorder		*rec = recorder;
+
+	if (!job->is_ok) {
+		snapshot_failed(snap, job->error);
+		session_job_free(job);
+		return;
+	}
+	if (job->conf.output[0] == '\0') {
+		spool_add_partial(&rec->spool, snap->id, job->partial,
+		    job->manifest, job->bytes + strlen(job->manifest),
+		    snap->taken_at_us);
+		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
+		relay_link_kick(rec->relay_link);
+	}
+	job->type = SESSION_JOB_PUBLISH;
+	job->done = snapshot_on_published;
+	session_submit(rec->session, job);
 }
 
 /*
@@ -310,7 +342,8 @@ snapshot_unmark_frozen(struct snapshot *snap)
 
 /*
  * The record returned: the LTTng worker is free for the next one, and
- * the disk worker publishes this one (the same job, as PUBLISH).
+ * the disk worker hashes and publishes this one (the same job, as HASH
+ * then PUBLISH).
  */
 static void
 snapshot_on_recorded(struct session_job *job, void *arg)
@@ -335,8 +368,8 @@ snapshot_on_recorded(struct session_job *job, void *arg)
 	job->manifest = json_dumps(skeleton, JSON_COMPACT);
 	json_decref(skeleton);
 	snap->published_triggers = json_array_size(snap->triggers);
-	job->type = SESSION_JOB_PUBLISH;
-	job->done = snapshot_on_published;
+	job->type = SESSION_JOB_HASH;
+	job->done = snapshot_on_hashed;
 	session_submit(rec->session, job);
 }
 
@@ -598,8 +631,12 @@ snapshot_json(const struct snapshot *snap)
 		    snap->is_uploaded ? "stored" : recorder->relay_link == NULL ?
 		    "no_relay" : "pending"));
 	}
-	if (snap->state == SNAPSHOT_FAILED)
+	if (snap->state == SNAPSHOT_FAILED) {
 		json_object_set_new(o, "error", json_string(snap->error));
+		/* Sent while its publish ran: the node lost it, not the relay. */
+		if (snap->is_uploaded)
+			json_object_set_new(o, "upload", json_string("stored"));
+	}
 	return o;
 }
 
@@ -613,9 +650,10 @@ snapshot_list_json(struct recorder *rec)
 	TAILQ_FOREACH(snap, &rec->recent, entry)
 		json_array_append_new(recent, snapshot_json(snap));
 	TAILQ_FOREACH_REVERSE(e, &rec->spool.entries, spool_entries, entry)
-		json_array_append_new(spooled, json_pack("{s:s, s:I, s:b}",
-		    "id", e->id, "bytes", (json_int_t)e->bytes,
-		    "uploaded", e->is_uploaded));
+		json_array_append_new(spooled, json_pack("{s:s, s:I, s:b, "
+		    "s:b}", "id", e->id, "bytes", (json_int_t)e->bytes,
+		    "uploaded", e->is_uploaded,
+		    "published", e->partial[0] == '\0'));
 	return json_pack("{s:o, s:o}", "recent", recent, "spool", spooled);
 }
 

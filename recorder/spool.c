@@ -27,6 +27,7 @@
 #include "log.h"
 #include "name.h"
 #include "spool.h"
+#include "xmalloc.h"
 
 #define SPOOL_MANIFEST	"manifest.json"
 
@@ -256,6 +257,7 @@ spool_close(struct spool *spool)
 
 	while ((e = TAILQ_FIRST(&spool->entries)) != NULL) {
 		TAILQ_REMOVE(&spool->entries, e, entry);
+		free(e->manifest);
 		free(e);
 	}
 	spool->bytes = 0;
@@ -281,6 +283,55 @@ spool_add(struct spool *spool, const char *id, uint64_t bytes,
 	spool->count++;
 }
 
+void
+spool_add_partial(struct spool *spool, const char *id, const char *partial,
+    const char *manifest, uint64_t bytes, int64_t taken_at_us)
+{
+	struct spool_entry *e;
+
+	spool_add(spool, id, bytes, taken_at_us);
+	e = TAILQ_LAST(&spool->entries, spool_entries);
+	snprintf(e->partial, sizeof(e->partial), "%s", partial);
+	e->manifest = xstrdup(manifest);
+}
+
+struct spool_entry *
+spool_find(struct spool *spool, const char *id)
+{
+	struct spool_entry *e;
+
+	TAILQ_FOREACH(e, &spool->entries, entry)
+		if (strcmp(e->id, id) == 0)
+			return e;
+	return NULL;
+}
+
+void
+spool_published(struct spool *spool, const char *id)
+{
+	struct spool_entry *e;
+
+	if ((e = spool_find(spool, id)) == NULL)
+		return;
+	e->partial[0] = '\0';
+	free(e->manifest);
+	e->manifest = NULL;
+}
+
+void
+spool_forget(struct spool *spool, const char *id)
+{
+	struct spool_entry *e;
+
+	if ((e = spool_find(spool, id)) == NULL)
+		return;
+	TAILQ_REMOVE(&spool->entries, e, entry);
+	spool->bytes -= e->bytes;
+	spool->count--;
+	free(e->manifest);
+	free(e);
+}
+
 static struct spool_entry *
 spool_pick(struct spool *spool, const char *keep_id, int want_uploaded)
 {
@@ -288,7 +339,7 @@ spool_pick(struct spool *spool, const char *keep_id, int want_uploaded)
 
 	TAILQ_FOREACH(e, &spool->entries, entry) {
 		if (e->is_uploaded == want_uploaded &&
-		    strcmp(e->id, keep_id) != 0)
+		    e->partial[0] == '\0' && strcmp(e->id, keep_id) != 0)
 			return e;
 	}
 	return NULL;
@@ -312,6 +363,7 @@ spool_evict(struct spool *spool, const char *keep_id,
 		if (!e->is_uploaded)
 			spool->evicted_not_uploaded++;
 		cb(e->id, e->is_uploaded, arg);
+		free(e->manifest);
 		free(e);
 		n++;
 	}
@@ -370,21 +422,21 @@ spool_make_spare(const char *spool_dir, unsigned seq, char *name,
 	return 0;
 }
 
-/* State of one hashing walk; nftw() has no user argument. */
-struct spool_hash_walk {
+/* State of one walk of a partial trace dir; nftw() has no user argument. */
+struct spool_walk {
 	size_t		 root_len;
-	json_t		*files;
+	json_t		*files;		/* NULL: the sync pass */
 	uint64_t	 bytes;
 	char		 error[256];
 };
-static __thread struct spool_hash_walk *spool_walk;
+static __thread struct spool_walk *spool_walk;
 
 /*
  * The disk starts on a file now, without waiting: the consumer daemon
  * left the whole snapshot in the page cache, and the hashing pass that
- * follows is CPU; with every file's writeback under way first, each
- * file's fsync after its hash finds little left to do. A failure is
- * harmless: that fsync reports any real I/O error.
+ * follows is CPU; with every file's writeback under way first, the sync
+ * pass after it finds little left to do. A failure is harmless: that
+ * pass's fsync reports any real I/O error.
  */
 static int
 spool_writeback_entry(const char *path, const struct stat *st, int type,
@@ -402,34 +454,42 @@ spool_writeback_entry(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
-/* The files must be on disk before the manifest says they are. */
+/* A file's sha256 into the walk's files[], or (sync pass) its fsync. */
 static int
-spool_sha256_file(const char *path, char hex[65], uint64_t *bytes)
+spool_file_entry(struct spool_walk *w, const char *path)
 {
-	int	 fd;
+	char		 hex[65];
+	uint64_t	 bytes;
+	json_t		*file;
+	int		 fd;
 
+	if (w->files == NULL)
+		return spool_fsync_path(path, 0);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	if (file_sha256(fd, hex, bytes) == -1) {
+	if (file_sha256(fd, hex, &bytes) == -1) {
 		close(fd);
 		return -1;
 	}
-	return file_sync_close(fd);
+	close(fd);
+	file = json_pack("{s:s, s:I, s:s}", "path", path + w->root_len,
+	    "bytes", (json_int_t)bytes, "sha256", hex);
+	json_array_append_new(w->files, file);
+	w->bytes += bytes;
+	return 0;
 }
 
 static int
-spool_hash_entry(const char *path, const struct stat *st, int type,
+spool_walk_entry(const char *path, const struct stat *st, int type,
     struct FTW *ftw)
 {
-	struct spool_hash_walk	*w = spool_walk;
-	char			 hex[65];
-	uint64_t		 bytes;
-	json_t			*file;
+	struct spool_walk	*w = spool_walk;
 
-	(void)st;
 	(void)ftw;
 	if (type == FTW_DP || type == FTW_D) {
-		if (spool_fsync_path(path, O_DIRECTORY) == -1)
+		/* The sync pass: a new file's name is in its directory. */
+		if (w->files == NULL &&
+		    spool_fsync_path(path, O_DIRECTORY) == -1)
 			goto fail;
 		return 0;
 	}
@@ -439,45 +499,71 @@ spool_hash_entry(const char *path, const struct stat *st, int type,
 		    path);
 		return -1;
 	}
-	if (spool_sha256_file(path, hex, &bytes) == -1)
+	if (spool_file_entry(w, path) == -1)
 		goto fail;
-	file = json_pack("{s:s, s:I, s:s}", "path", path + w->root_len,
-	    "bytes", (json_int_t)bytes, "sha256", hex);
-	json_array_append_new(w->files, file);
-	w->bytes += bytes;
 	return 0;
 fail:
 	snprintf(w->error, sizeof(w->error), "%s: %s", path, strerror(errno));
 	return -1;
 }
 
-json_t *
-spool_hash_files(const char *spool_dir, const char *partial, uint64_t *bytes,
-    char *err, size_t errlen)
+/*
+ * Walks the partial dir's trace dir: hashing every file into w->files,
+ * or (w->files NULL) syncing every file and directory. 0, or -1 with err
+ * saying what of.
+ */
+static int
+spool_walk_trace(const char *spool_dir, const char *partial,
+    struct spool_walk *w, const char *what, char *err, size_t errlen)
 {
-	struct spool_hash_walk	 walk;
-	char			 root[PATH_MAX];
+	char	 root[PATH_MAX];
+	int	 ret;
 
 	/* Paths in the manifest are relative to the snapshot dir. */
 	snprintf(root, sizeof(root), "%s/%s/%s", spool_dir, SPOOL_PARTIAL,
 	    partial);
-	memset(&walk, 0, sizeof(walk));
-	walk.root_len = strlen(root) + 1;
-	walk.files = json_array();
+	w->root_len = strlen(root) + 1;
 	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/%s",
 	    SPOOL_TRACE);
-	(void)nftw(root, spool_writeback_entry, 16, FTW_PHYS);
-	spool_walk = &walk;
-	if (nftw(root, spool_hash_entry, 16, FTW_PHYS | FTW_DEPTH) != 0) {
-		snprintf(err, errlen, "hashing snapshot: %s",
-		    walk.error[0] != '\0' ? walk.error : strerror(errno));
+	if (w->files != NULL)
+		(void)nftw(root, spool_writeback_entry, 16, FTW_PHYS);
+	spool_walk = w;
+	ret = nftw(root, spool_walk_entry, 16, FTW_PHYS | FTW_DEPTH);
+	spool_walk = NULL;
+	if (ret != 0) {
+		snprintf(err, errlen, "%s snapshot: %s", what,
+		    w->error[0] != '\0' ? w->error : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+spool_hash_files(const char *spool_dir, const char *partial, uint64_t *bytes,
+    char *err, size_t errlen)
+{
+	struct spool_walk	 walk;
+
+	memset(&walk, 0, sizeof(walk));
+	walk.files = json_array();
+	if (spool_walk_trace(spool_dir, partial, &walk, "hashing", err,
+	    errlen) == -1) {
 		json_decref(walk.files);
-		spool_walk = NULL;
 		return NULL;
 	}
-	spool_walk = NULL;
 	*bytes = walk.bytes;
 	return walk.files;
+}
+
+int
+spool_sync_files(const char *spool_dir, const char *partial, char *err,
+    size_t errlen)
+{
+	struct spool_walk	 walk;
+
+	memset(&walk, 0, sizeof(walk));
+	return spool_walk_trace(spool_dir, partial, &walk, "syncing", err,
+	    errlen);
 }
 
 /* Writes path.tmp, fsyncs it, renames it over path. */

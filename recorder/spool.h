@@ -33,6 +33,13 @@ struct spool_entry {
 	int64_t			 taken_at_us;
 	int			 is_uploaded;	/* relay acknowledged it */
 	uint64_t		 retry_after_us; /* refused: not before */
+	/*
+	 * Hashed, not yet published: its files are still syncing in
+	 * .partial/<partial>, and manifest (owned) is the one its publish
+	 * writes. The uploader may send it meanwhile; eviction skips it.
+	 */
+	char			 partial[SPOOL_ID_MAX];
+	char			*manifest;
 	TAILQ_ENTRY(spool_entry) entry;		/* oldest first */
 };
 TAILQ_HEAD(spool_entries, spool_entry);
@@ -61,9 +68,19 @@ void	spool_close(struct spool *);
 void	spool_add(struct spool *, const char *id, uint64_t bytes,
 	    int64_t taken_at_us);
 /*
+ * A hashed snapshot not yet published (struct spool_entry's partial and
+ * manifest, copied); spool_published() once its publish is done, or
+ * spool_forget() once it failed.
+ */
+void	spool_add_partial(struct spool *, const char *id, const char *partial,
+	    const char *manifest, uint64_t bytes, int64_t taken_at_us);
+void	spool_published(struct spool *, const char *id);
+void	spool_forget(struct spool *, const char *id);
+struct spool_entry *spool_find(struct spool *, const char *id);
+/*
  * Picks the snapshots to evict so the spool fits max_bytes again: oldest
  * uploaded first, then oldest not uploaded; never keep_id (the snapshot
- * just taken). Victims are unlinked from the index and returned through
+ * just taken) nor one not yet published. Victims are unlinked from the index and returned through
  * cb, which deletes them on disk. Returns how many were picked.
  */
 unsigned spool_evict(struct spool *, const char *keep_id,
@@ -84,12 +101,18 @@ int	spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
  */
 int	spool_make_spare(const char *spool_dir, unsigned seq, char *name,
 	    char *err, size_t errlen);
-/* Hashes every file under the partial trace dir into a files[] array. */
+/*
+ * Hashes every file under the partial trace dir into a files[] array,
+ * having started every file's writeback first. Syncs nothing.
+ */
 json_t	*spool_hash_files(const char *spool_dir, const char *partial,
 	    uint64_t *bytes, char *err, size_t errlen);
+/* fsync of every file and directory under the partial trace dir. */
+int	spool_sync_files(const char *spool_dir, const char *partial,
+	    char *err, size_t errlen);
 /*
  * Writes manifest.json (fsync'd) into the partial dir .partial/<partial>
- * and renames it <id>.
+ * and renames it <id>. The trace must be synced already.
  */
 int	spool_publish(const char *spool_dir, const char *partial,
 	    const char *id, const char *manifest, char *err, size_t errlen);

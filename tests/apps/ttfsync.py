@@ -1,41 +1,56 @@
 #!/usr/bin/python3
-"""A disk whose fsync fails, for the relay's tests (relay-fsync.t): a
-read-write FUSE passthrough showing SOURCE at MOUNTPOINT, where fsync of a
-file or a directory fails with EIO while the file CONTROL exists and its
-content, a Python regular expression, matches the path synced (relative
-to the mount, with a leading "/"; an empty CONTROL matches everything).
+"""A disk whose fsync fails, or waits, for the tests (relay-fsync.t,
+upload-before-sync.t): a read-write FUSE passthrough showing SOURCE at
+MOUNTPOINT, where fsync of a file or a directory fails with EIO while the
+file CONTROL exists and its content, a Python regular expression, matches
+the path synced (relative to the mount, with a leading "/"; an empty
+CONTROL matches everything). With HOLD given, an fsync whose path matches
+HOLD's expression (read the same way) first waits while HOLD exists: a
+disk that takes its time, for as long as a test wants. It logs "fsync
+PATH: held" when it starts waiting.
 That is what a failing disk, or a thin-provisioned or network volume that
 ran out, shows a program: writes succeed into the page cache, and only
 fsync says they never reached the disk. Everything else passes through.
 CONTROL is read at each fsync, so a test switches the failure on and off
 by writing or removing it. Runs in the foreground until unmounted.
 
-usage: ttfsync.py SOURCE MOUNTPOINT CONTROL
+usage: ttfsync.py SOURCE MOUNTPOINT CONTROL [HOLD]
 """
 import errno
 import os
 import re
 import sys
+import time
 
 from fusepy import FUSE, FuseOSError, Operations
 
 
 class FailingSync(Operations):
-    def __init__(self, source, control):
+    def __init__(self, source, control, hold):
         # Opened before the mount: MOUNTPOINT may hide SOURCE.
         self.dirfd = os.open(source, os.O_RDONLY | os.O_DIRECTORY)
         self.control = control
+        self.hold = hold
 
     def rel(self, path):
         return path.lstrip("/") or "."
 
-    def check_sync(self, path):
+    @staticmethod
+    def matches(control, path):
+        """True when CONTROL exists and its expression matches path."""
         try:
-            with open(self.control) as f:
+            with open(control) as f:
                 pattern = f.read().strip()
         except FileNotFoundError:
-            return
-        if re.search(pattern, path):
+            return False
+        return re.search(pattern, path) is not None
+
+    def check_sync(self, path):
+        if self.hold is not None and self.matches(self.hold, path):
+            print("fsync %s: held" % path, file=sys.stderr, flush=True)
+            while self.matches(self.hold, path):
+                time.sleep(0.02)
+        if self.matches(self.control, path):
             print("fsync %s: EIO" % path, file=sys.stderr, flush=True)
             raise FuseOSError(errno.EIO)
 
@@ -119,5 +134,6 @@ class FailingSync(Operations):
 
 if __name__ == "__main__":
     source, mountpoint, control = sys.argv[1:4]
-    FUSE(FailingSync(source, control), mountpoint, foreground=True,
+    hold = sys.argv[4] if len(sys.argv) > 4 else None
+    FUSE(FailingSync(source, control, hold), mountpoint, foreground=True,
          nonempty=True)

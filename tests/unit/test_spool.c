@@ -683,6 +683,8 @@ test_snapshot_lifecycle(void **state)
 	}
 	assert_int_equal(seen_meta + seen_data + seen_empty, 3);
 	json_decref(files);
+	assert_int_equal(spool_sync_files(ts->dir, id, ts->err,
+	    sizeof(ts->err)), 0);
 
 	assert_int_equal(spool_publish(ts->dir, id, id,
 	    "{\"id\":\"node1-20240101T000000Z-1\",\"taken_at_us\":77}",
@@ -826,6 +828,63 @@ test_hash_refuses_fifo(void **state)
 	    sizeof(ts->err)));
 	assert_non_null(strstr(ts->err, "not a regular file"));
 	assert_int_equal(bytes, 7);
+	/* Nor synced (opening it would wait as well). */
+	assert_int_equal(spool_sync_files(ts->dir, "s-2", ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "syncing snapshot"));
+	assert_non_null(strstr(ts->err, "not a regular file"));
+	/* A trace dir that is gone cannot be synced. */
+	assert_int_equal(spool_remove_tree(ts->dir, "s-2", 1, ts->err,
+	    sizeof(ts->err)), 0);
+	assert_int_equal(spool_sync_files(ts->dir, "s-2", ts->err,
+	    sizeof(ts->err)), -1);
+	assert_non_null(strstr(ts->err, "syncing snapshot"));
+}
+
+/*
+ * A hashed snapshot is indexed before its publish (the uploader may send
+ * it): its partial dir and manifest kept, never evicted until published,
+ * gone from the index when its publish fails.
+ */
+static void
+test_partial_entries(void **state)
+{
+	struct test_spool	*ts = *state;
+	struct test_victims	 v;
+	struct spool_entry	*e;
+	char			 order[256];
+
+	memset(&v, 0, sizeof(v));
+	test_open(ts, 100);
+	spool_add_partial(&ts->spool, "s-1", "spare.3", "{\"id\":\"s-1\"}",
+	    80, 10);
+	e = spool_find(&ts->spool, "s-1");
+	assert_non_null(e);
+	assert_string_equal(e->partial, "spare.3");
+	assert_string_equal(e->manifest, "{\"id\":\"s-1\"}");
+	assert_int_equal(ts->spool.bytes, 80);
+	assert_null(spool_find(&ts->spool, "s-9"));
+
+	/* Over the budget: the one not yet published is not a victim. */
+	spool_add_partial(&ts->spool, "s-2", "s-2", "{}", 80, 20);
+	assert_int_equal(spool_evict(&ts->spool, "s-2", test_victim, &v), 0);
+	test_order(&ts->spool, order, sizeof(order));
+	assert_string_equal(order, "s-1,s-2");
+
+	/* Published, it is an ordinary entry: the oldest goes first. */
+	spool_published(&ts->spool, "s-1");
+	assert_string_equal(e->partial, "");
+	assert_null(e->manifest);
+	assert_int_equal(spool_evict(&ts->spool, "s-2", test_victim, &v), 1);
+	assert_string_equal(v.ids[0], "s-1");
+
+	/* A failed publish: out of the index, its bytes with it. */
+	spool_forget(&ts->spool, "s-2");
+	assert_int_equal(ts->spool.count, 0);
+	assert_int_equal(ts->spool.bytes, 0);
+	spool_forget(&ts->spool, "s-2");	/* twice: harmless */
+	spool_published(&ts->spool, "s-2");	/* unknown: harmless */
+	assert_int_equal(ts->spool.count, 0);
 }
 
 static void
@@ -905,6 +964,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_id),
+		cmocka_unit_test_setup_teardown(test_partial_entries,
+		    test_setup, test_teardown),
 		cmocka_unit_test_setup_teardown(test_open_creates, test_setup,
 		    test_teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_second,
