@@ -55,12 +55,6 @@
 
 #define INGEST_WRITE_SECONDS	30	/* output that does not move */
 #define INGEST_CLOSING_SECONDS	10	/* for the peer to read an ERROR */
-/*
- * TLS read-ahead: one read from the socket takes up to this much, many
- * TLS records, where a read per record header and per record body was
- * two system calls every 16 KiB.
- */
-#define INGEST_TLS_READ_BUFFER	(64 * 1024)
 #define INGEST_STRINGIFY(x)	INGEST_STRINGIFY_VALUE(x)
 #define INGEST_STRINGIFY_VALUE(x) #x
 
@@ -540,8 +534,9 @@ ingest_conn_open(struct relay *relay, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
+	/* TLS read-ahead: not a read(2) per record header and per body. */
 	SSL_set_read_ahead(ssl, 1);
-	SSL_set_default_read_buffer_len(ssl, INGEST_TLS_READ_BUFFER);
+	SSL_set_default_read_buffer_len(ssl, INGEST_READ_NARROW);
 	c = xcalloc(1, sizeof(*c));
 	c->relay = relay;
 	c->state = INGEST_HANDSHAKE;

@@ -58,6 +58,19 @@
 #define INGEST_SNDBUF		(64 * 1024)
 /* From a frame's header to its end, a frame must be whole within this. */
 #define INGEST_FRAME_SECONDS	60
+/*
+ * What one connection reads per turn of the loop before the others (and
+ * the API) get theirs, and OpenSSL's read-ahead with it (one read(2)
+ * takes that much, many TLS records): wide while at most
+ * INGEST_WIDE_UPLOADS uploads are in progress, narrow under more. Wide
+ * reads cost the relay a quarter of the system calls, and of the
+ * sender's TCP segments and ACKs it handles per MB; narrow ones keep
+ * the loop's turns short and every connection's read-ahead small when
+ * many recorders upload at once.
+ */
+#define INGEST_READ_NARROW	(64 * 1024)
+#define INGEST_READ_WIDE	(256 * 1024)
+#define INGEST_WIDE_UPLOADS	4
 
 /* Why a connection is not read: a bit each, all clear to read again. */
 #define INGEST_PAUSE_QUEUE	0x1	/* its disk jobs are over the mark */

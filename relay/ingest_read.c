@@ -20,11 +20,6 @@
 
 #define INGEST_IDLE_SECONDS	120	/* peers ping every 15 s */
 /*
- * What one connection decrypts per turn of the loop before the others
- * (and the API) get theirs: about what libevent read per wake-up.
- */
-#define INGEST_READ_TURN	(64 * 1024)
-/*
  * The rest after the loop's next poll: a zero timeout on the read event.
  * Not event_active(), which would run it again before any poll or timer:
  * peers that always have bytes would keep the loop to themselves.
@@ -282,10 +277,25 @@ ingest_chunk_end(struct ingest_conn *c)
 }
 
 /*
+ * This turn's bytes (ingest.h, INGEST_READ_WIDE), and the read-ahead
+ * OpenSSL allocates the next time its buffer is empty (it frees it
+ * then: SSL_MODE_RELEASE_BUFFERS).
+ */
+static size_t
+ingest_read_width(struct ingest_conn *c)
+{
+	size_t	 width = c->relay->ingest->uploads <= INGEST_WIDE_UPLOADS ?
+		    INGEST_READ_WIDE : INGEST_READ_NARROW;
+
+	SSL_set_default_read_buffer_len(bufferevent_openssl_get_ssl(c->bev),
+	    width);
+	return width;
+}
+
+/*
  * Frames, as long as there are bytes and nothing pauses the connection;
- * past INGEST_READ_TURN bytes the rest waits for the next turn of the
- * loop, so that one fast peer does not keep the others (and the API)
- * waiting.
+ * past a turn's bytes the rest waits for the next turn of the loop, so
+ * that one fast peer does not keep the others (and the API) waiting.
  */
 void
 ingest_on_read(struct bufferevent *bev, void *arg)
@@ -294,7 +304,7 @@ ingest_on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct frame		 f;
 	char			 err[256];
-	size_t			 length, turn = INGEST_READ_TURN;
+	size_t			 length, turn = ingest_read_width(c);
 	uint8_t			 type;
 	int			 ret;
 
