@@ -115,7 +115,7 @@ done
 for i in $(seq 1 $((WARMUP + RUNS))); do
 	"$TTSEND" -s "$T/node1/trigger.sock" -c -S app -r bench >/dev/null ||
 	    bail "ttsend failed"
-	wait_until 30 "[ \$(stored) -ge $((3 * i)) ]" ||
+	wait_slowly 30 "[ \$(stored) -ge $((3 * i)) ]" ||
 	    bail "incident $i: $(stored) of $((3 * i)) snapshots stored in 30 s"
 	if [ "$i" -eq "$WARMUP" ]; then
 		ls "$T/store/incidents" >"$T/warmup.txt"

@@ -133,9 +133,9 @@ for i in $(seq 1 $((WARMUP + RUNS))); do
 	fill_rings
 	"$TTSEND" -s "$T/node1/trigger.sock" -c -S bench -r ready \
 	    >/dev/null || bail "ttsend failed"
-	wait_until 120 "[ \$(stored) -ge $((NODES * i)) ]" ||
+	wait_slowly 120 "[ \$(stored) -ge $((NODES * i)) ]" ||
 	    bail "incident $i: $(stored) of $((NODES * i)) snapshots stored"
-	wait_until 120 analysis_idle || bail "incident $i: still analyzing"
+	wait_slowly 120 analysis_idle || bail "incident $i: still analyzing"
 	[ "$i" -le "$WARMUP" ] && ls "$T/store/incidents" >>"$T/warmup.txt"
 done
 

@@ -261,7 +261,7 @@ if [ -n "${PERF:-}" ]; then
 		perf_pids="$perf_pids $!"
 	done
 fi
-wait_until 120 '[ "$(store_count node1)" -ge $(( RUNS + 1 )) ]' ||
+wait_slowly 120 '[ "$(store_count node1)" -ge $(( RUNS + 1 )) ]' ||
     bail "only $(store_count node1) of $(( RUNS + 1 )) snapshots stored"
 t1=$(now_ns)
 rec1=$(cpu "$RECORDER_PID")

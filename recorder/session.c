@@ -226,9 +226,12 @@ session_run_hash(struct session *s, struct session_job *job)
 	}
 	if (is_network)
 		files = json_array();
-	else if ((files = spool_hash_files(spool, job->partial, &bytes,
-	    job->error, sizeof(job->error))) == NULL)
-		goto fail;
+	else {
+		job->writeback = spool_writeback_start(spool, job->partial);
+		if ((files = spool_hash_files(spool, job->partial, &bytes,
+		    job->error, sizeof(job->error))) == NULL)
+			goto fail;
+	}
 	json_object_set_new(manifest, "files", files);
 	json_object_set_new(manifest, "bytes", json_integer((json_int_t)bytes));
 	json_object_set_new(manifest, "record_us",
@@ -252,6 +255,8 @@ session_run_hash(struct session *s, struct session_job *job)
 fail:
 	free(text);
 	json_decref(manifest);
+	spool_writeback_wait(job->writeback);
+	job->writeback = NULL;
 	spool_remove_tree(spool, job->partial, 1, NULL, 0);
 }
 
@@ -267,6 +272,8 @@ session_run_publish(struct session_job *job)
 	const char	*spool = job->conf.spool_dir;
 	uint64_t	 start = clock_monotonic_us();
 
+	spool_writeback_wait(job->writeback);
+	job->writeback = NULL;
 	if (job->conf.output[0] == '\0' && spool_sync_files(spool,
 	    job->partial, job->error, sizeof(job->error)) == -1)
 		goto fail;
@@ -448,6 +455,7 @@ session_job_free(struct session_job *job)
 {
 	if (job == NULL)
 		return;
+	spool_writeback_wait(job->writeback);
 	free(job->manifest);
 	free(job);
 }

@@ -47,6 +47,7 @@ struct session_state {
 };
 
 struct session;
+struct spool_writeback;
 
 struct session_job {
 	struct session		*session;	/* set by session_submit */
@@ -61,6 +62,7 @@ struct session_job {
 						   in: its dir in the spool's
 						   .partial (the id, or a
 						   spare's) */
+	struct spool_writeback	*writeback;	/* HASH to PUBLISH */
 	char			*manifest;	/* HASH: skeleton in, full
 						   text out; PUBLISH,
 						   MANIFEST: full text. Owned

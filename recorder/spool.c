@@ -16,6 +16,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,11 +433,9 @@ struct spool_walk {
 static __thread struct spool_walk *spool_walk;
 
 /*
- * The disk starts on a file now, without waiting: the consumer daemon
- * left the whole snapshot in the page cache, and the hashing pass that
- * follows is CPU; with every file's writeback under way first, the sync
- * pass after it finds little left to do. A failure is harmless: that
- * pass's fsync reports any real I/O error.
+ * The disk starts on a file now: the consumer daemon left the whole
+ * snapshot in the page cache. A failure is harmless: the sync pass's
+ * fsync reports any real I/O error.
  */
 static int
 spool_writeback_entry(const char *path, const struct stat *st, int type,
@@ -452,6 +451,47 @@ spool_writeback_entry(const char *path, const struct stat *st, int type,
 	(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	close(fd);
 	return 0;
+}
+
+struct spool_writeback {
+	pthread_t	 thread;
+	char		 root[PATH_MAX];
+};
+
+static void *
+spool_writeback_run(void *arg)
+{
+	struct spool_writeback *wb = arg;
+
+	(void)nftw(wb->root, spool_writeback_entry, 16, FTW_PHYS);
+	return NULL;
+}
+
+struct spool_writeback *
+spool_writeback_start(const char *spool_dir, const char *partial)
+{
+	struct spool_writeback	*wb;
+	int			 error;
+
+	wb = xcalloc(1, sizeof(*wb));
+	snprintf(wb->root, sizeof(wb->root), "%s/%s/%s/%s", spool_dir,
+	    SPOOL_PARTIAL, partial, SPOOL_TRACE);
+	if ((error = pthread_create(&wb->thread, NULL, spool_writeback_run,
+	    wb)) != 0) {
+		log_debug("spool: writeback thread: %s", strerror(error));
+		free(wb);
+		return NULL;
+	}
+	return wb;
+}
+
+void
+spool_writeback_wait(struct spool_writeback *wb)
+{
+	if (wb == NULL)
+		return;
+	pthread_join(wb->thread, NULL);
+	free(wb);
 }
 
 /* A file's sha256 into the walk's files[], or (sync pass) its fsync. */
@@ -525,8 +565,6 @@ spool_walk_trace(const char *spool_dir, const char *partial,
 	w->root_len = strlen(root) + 1;
 	snprintf(root + strlen(root), sizeof(root) - strlen(root), "/%s",
 	    SPOOL_TRACE);
-	if (w->files != NULL)
-		(void)nftw(root, spool_writeback_entry, 16, FTW_PHYS);
 	spool_walk = w;
 	ret = nftw(root, spool_walk_entry, 16, FTW_PHYS | FTW_DEPTH);
 	spool_walk = NULL;

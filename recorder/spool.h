@@ -102,9 +102,19 @@ int	spool_prepare(const char *spool_dir, const char *id, char *trace_dir,
 int	spool_make_spare(const char *spool_dir, unsigned seq, char *name,
 	    char *err, size_t errlen);
 /*
- * Hashes every file under the partial trace dir into a files[] array,
- * having started every file's writeback first. Syncs nothing.
+ * Every file's writeback under the partial trace dir started, on a
+ * thread of its own: sync_file_range() waits while the disk's queue is
+ * full, and the hashing that runs meanwhile, and the upload that may
+ * follow, need not wait with it; the sync pass after them finds little
+ * left to do. spool_writeback_wait() joins it (before the files are
+ * synced or removed). NULL when no thread could start: the sync pass
+ * then does it all.
  */
+struct spool_writeback;
+struct spool_writeback *spool_writeback_start(const char *spool_dir,
+	    const char *partial);
+void	spool_writeback_wait(struct spool_writeback *);
+/* Hashes every file under the partial trace dir into a files[] array. */
 json_t	*spool_hash_files(const char *spool_dir, const char *partial,
 	    uint64_t *bytes, char *err, size_t errlen);
 /* fsync of every file and directory under the partial trace dir. */
