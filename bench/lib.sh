@@ -28,9 +28,5 @@ machine_line() {
 # CPUs the daemons measured needed. The figures come from the daemons'
 # own stamps, so polling slower only ends the wait a little later.
 wait_slowly() {
-	local deadline=$(( $(date +%s) + $1 ))
-	until eval "$2" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.5
-	done
+	WAIT_INTERVAL=0.5 wait_until "$@"
 }

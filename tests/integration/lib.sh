@@ -45,6 +45,21 @@ tt_need_ceph() {
 	done
 }
 
+# tt_start_fsync_disk SOURCE MOUNTPOINT CONTROL [HOLD]: SOURCE shown at
+# MOUNTPOINT through tests/apps/ttfsync.py, a disk whose fsync fails (and
+# waits) on demand; skips the test when FUSE is not there.
+tt_start_fsync_disk() {
+	/usr/bin/python3 -c 'import fusepy' 2>/dev/null ||
+	    bail "python3-fusepy is missing: make deps"
+	[ -c /dev/fuse ] || { echo "1..0 # SKIP no /dev/fuse here"; exit 0; }
+	mkdir -p "$1" "$2"
+	/usr/bin/python3 "$TT_ROOT/tests/apps/ttfsync.py" "$@" \
+	    >>"$T/fuse.log" 2>&1 &
+	tt_pids="$tt_pids $!"
+	wait_until 10 "grep -q ' $2 fuse' /proc/mounts" ||
+	    bail "the FUSE filesystem did not mount: $(cat "$T/fuse.log")"
+}
+
 tt_enter() {
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root for a private lttng-sessiond and namespaces"
@@ -136,11 +151,12 @@ wait_for() {
 # evaluated anew each time, in this shell (its functions are available).
 # Pass it in single quotes: "$(...)" in double quotes would be expanded
 # once, before the first try, and the wait would poll a constant.
+# WAIT_INTERVAL: seconds between tries (bench/lib.sh wait_slowly).
 wait_until() {
 	local deadline=$(( $(date +%s) + $1 ))
 	until eval "$2" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.05
+		sleep "${WAIT_INTERVAL:-0.05}"
 	done
 }
 

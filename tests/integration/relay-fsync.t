@@ -14,10 +14,6 @@
 . "$(dirname "$0")/lib.sh"
 tt_enter "$@"
 
-/usr/bin/python3 -c 'import fusepy' 2>/dev/null ||
-    bail "python3-fusepy is missing: make deps"
-[ -c /dev/fuse ] || { echo "1..0 # SKIP no /dev/fuse here"; exit 0; }
-
 api() { curl -s "http://127.0.0.1:$RELAY_API_PORT$1"; }
 listed_times() { api /v1/snapshots | jq --arg id "$1" '[.snapshots[] | select(.id == $id)] | length'; }
 staging_empty() { [ -z "$(ls -A "$T/store/.staging")" ]; }
@@ -25,13 +21,8 @@ staging_empty() { [ -z "$(ls -A "$T/store/.staging")" ]; }
 fail_sync() { printf '%s\n' "$1" >"$T/fail.tmp" && mv "$T/fail.tmp" "$T/fail"; }
 heal() { rm -f "$T/fail"; }
 
+tt_start_fsync_disk "$T/disk" "$T/store" "$T/fail"
 tt_certs node1 node2
-mkdir -p "$T/disk" "$T/store"
-/usr/bin/python3 "$TT_ROOT/tests/apps/ttfsync.py" "$T/disk" "$T/store" \
-    "$T/fail" >>"$T/fuse.log" 2>&1 &
-tt_pids="$tt_pids $!"
-wait_until 10 'grep -q " $T/store fuse" /proc/mounts' ||
-    bail "the FUSE filesystem did not mount: $(cat "$T/fuse.log")"
 tt_relay_config "catalog = $T/catalog.db"
 tt_start_relay
 

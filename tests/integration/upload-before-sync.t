@@ -16,26 +16,33 @@
 . "$(dirname "$0")/lib.sh"
 tt_enter "$@"
 
-/usr/bin/python3 -c 'import fusepy' 2>/dev/null ||
-    bail "python3-fusepy is missing: make deps"
-[ -c /dev/fuse ] || { echo "1..0 # SKIP no /dev/fuse here"; exit 0; }
-
 api() { curl -s "http://127.0.0.1:$RELAY_API_PORT$1"; }
 snapshots() { curl -s --unix-socket "$T/control.sock" http://x/v1/snapshots; }
 recent() { snapshots | jq -r --arg id "$1" ".recent[] | select(.id == \$id) | $2"; }
 # set_file FILE TEXT: FILE holds TEXT from now (renamed into place whole).
 set_file() { printf '%s\n' "$2" >"$1.tmp" && mv "$1.tmp" "$1"; }
 held() { grep -c "^fsync /\\.partial/.*: held" "$T/fuse.log"; }
+# The trace's files in a partial dir: what the publish syncs first.
+partial_trace='^/\.partial/[^/]+/trace/'
+# held_upload WHAT N: a snapshot taken with the spool's fsync held is
+# stored on the relay (node1's Nth there) and acknowledged; its id in $id.
+held_upload() {
+	local code
 
+	set_file "$T/hold" "$partial_trace"
+	code=$(curl_control POST '/v1/snapshot')
+	is "$1 is accepted" "$code" 202
+	id=$(jq -r .id "$T/curl.body")
+	ok "the relay stores it while the node's fsync is held" wait_until 30 \
+	    "[ \$(store_count node1) -ge $2 ]"
+	ok "the recorder has the relay's ACK" wait_until 10 \
+	    "grep -q 'snapshot $id: stored on the relay' '$T/recorder.log'"
+}
+
+tt_start_fsync_disk "$T/disk" "$T/spool" "$T/fail" "$T/hold"
 tt_certs node1
 tt_relay_config
 tt_start_relay
-mkdir -p "$T/disk" "$T/spool"
-/usr/bin/python3 "$TT_ROOT/tests/apps/ttfsync.py" "$T/disk" "$T/spool" \
-    "$T/fail" "$T/hold" >>"$T/fuse.log" 2>&1 &
-tt_pids="$tt_pids $!"
-wait_until 10 'grep -q " $T/spool fuse" /proc/mounts' ||
-    bail "the FUSE filesystem did not mount: $(cat "$T/fuse.log")"
 tt_start_sessiond
 tt_config_for_relay node1
 tt_start_recorder
@@ -44,16 +51,7 @@ wait_until 20 '[ "$(status_field .relay.connected)" = true ]' ||
 tt_start_app 20000 120
 wait_for 20 test -s "$T/app.state" || bail "ttapp did not run"
 
-# The trace's files in a partial dir: what the publish syncs first.
-partial_trace='^/\.partial/[^/]+/trace/'
-set_file "$T/hold" "$partial_trace"
-code=$(curl_control POST '/v1/snapshot')
-is "a snapshot is accepted" "$code" 202
-id=$(jq -r .id "$T/curl.body")
-ok "the relay stores it while the node's fsync is held" wait_until 30 \
-    '[ "$(store_count node1)" -eq 1 ]'
-ok "the recorder has the relay's ACK" wait_until 10 \
-    "grep -q 'snapshot $id: stored on the relay' '$T/recorder.log'"
+held_upload "a snapshot" 1
 is "and the snapshot is still publishing" "$(recent "$id" .state)" publishing
 ok "its fsync is the one held" test "$(held)" -ge 1
 ok "it is not under its id in the spool yet" test ! -e "$T/spool/$id"
@@ -73,14 +71,10 @@ is "its upload state says stored" "$(recent "$id" .upload)" stored
 ok "no partial snapshot is left" test -z "$(partial_left "$T/spool")"
 
 # Uploaded, then its publish fails: the relay's copy is what is left.
-set_file "$T/hold" "$partial_trace"
-code=$(curl_control POST '/v1/snapshot')
-is "a second snapshot is accepted" "$code" 202
-id2=$(jq -r .id "$T/curl.body")
-ok "the relay stores it while the node's fsync is held" wait_until 30 \
-    '[ "$(store_count node1)" -eq 2 ]'
-ok "the recorder has the relay's ACK" wait_until 10 \
-    "grep -q 'snapshot $id2: stored on the relay' '$T/recorder.log'"
+first=$id
+held_upload "a second snapshot" 2
+id2=$id
+id=$first
 set_file "$T/fail" "$partial_trace"
 rm -f "$T/hold"
 ok "the node's publish fails" wait_until 20 \
