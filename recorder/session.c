@@ -203,10 +203,11 @@ fail:
 }
 
 /*
- * HASH, on the disk worker: every file's sha256 (writeback started
- * first) and the manifest that says so, in the job. Nothing is synced
- * yet: the uploader may send the snapshot while PUBLISH syncs it. A
- * failure removes the partial dir: nothing half-written stays behind.
+ * HASH, on the disk worker: every file's sha256 (the files' writeback
+ * started beside it, spool_writeback_start) and the manifest that says
+ * so, in the job. Nothing is synced yet: the uploader may send the
+ * snapshot while PUBLISH syncs it. A failure removes the partial dir:
+ * nothing half-written stays behind.
  */
 static void
 session_run_hash(struct session *s, struct session_job *job)
