@@ -195,6 +195,7 @@ const char	*reload_next_session(const struct reload *);
 struct relay_link *relay_link_open(struct recorder *, char *, size_t);
 void		 relay_link_close(struct relay_link *);
 void		 relay_link_kick(struct relay_link *);
+void		 relay_link_mark_uploaded(struct relay_link *, const char *id);
 int		 relay_link_is_ready(const struct relay_link *);
 int		 relay_link_cluster_trigger(struct relay_link *, json_t *);
 json_t		*relay_link_status(const struct relay_link *);

@@ -161,15 +161,39 @@ static uint64_t	relay_link_file_bytes(const struct link_upload *);
  * it is there, else its place in the spool.
  */
 static int
-relay_link_open_dir(struct link_upload *up)
+relay_link_open_dir(struct link_upload *up, char *path, size_t len)
 {
 	int	 flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
 
-	if (up->partial[0] != '\0' &&
-	    (up->dirfd = open(up->partial, flags)) != -1)
-		return 0;
+	if (up->partial[0] != '\0') {
+		snprintf(path, len, "%s", up->partial);
+		if ((up->dirfd = open(up->partial, flags)) != -1)
+			return 0;
+		if (errno != ENOENT)
+			return -1;
+		/* Gone: published (renamed) since, or failed (removed). */
+		up->partial[0] = '\0';
+	}
+	snprintf(path, len, "%s", up->dir);
 	up->dirfd = open(up->dir, flags);
 	return up->dirfd == -1 ? -1 : 0;
+}
+
+/*
+ * A manifest's path, read relative to the snapshot's directory: never
+ * absolute, never through "..", as the spool wrote it.
+ */
+static int
+relay_link_is_inside(const char *rel)
+{
+	const char	*p;
+
+	if (rel[0] == '/' || rel[0] == '\0')
+		return 0;
+	for (p = rel; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == rel || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+			return 0;
+	return 1;
 }
 
 /*
@@ -184,20 +208,22 @@ relay_link_read(void *arg)
 	struct link_upload	*up = arg;
 	struct link_block	*b;
 	char			 path[CONFIG_PATH_MAX * 2];
-	const char		*rel;
+	const char		*rel, *dir;
 	json_t			*file;
 	uint64_t		 left;
 	ssize_t			 n;
 	int			 fd;
 
 	up->error[0] = '\0';
-	snprintf(path, sizeof(path), "%s", up->dir);
-	if (up->dirfd == -1 && relay_link_open_dir(up) == -1)
+	if (up->dirfd == -1 && relay_link_open_dir(up, path,
+	    sizeof(path)) == -1)
 		goto fail;
+	/* Error messages name the dir read: partial until published. */
+	dir = up->partial[0] != '\0' ? up->partial : up->dir;
 	if (up->files == NULL) {
 		if (up->manifest != NULL)
 			return;
-		snprintf(path, sizeof(path), "%s/manifest.json", up->dir);
+		snprintf(path, sizeof(path), "%s/manifest.json", dir);
 		if ((fd = openat(up->dirfd, "manifest.json",
 		    O_RDONLY | O_CLOEXEC)) == -1)
 			goto fail;
@@ -212,7 +238,12 @@ relay_link_read(void *arg)
 	rel = json_string_value(json_object_get(file, "path"));
 	if (rel == NULL)
 		rel = "";
-	snprintf(path, sizeof(path), "%s/%s", up->dir, rel);
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (!relay_link_is_inside(rel)) {
+		snprintf(up->error, sizeof(up->error), "%s: a path outside "
+		    "the snapshot", path);
+		return;
+	}
 	if (up->fd != -1 && up->fd_index != up->file_index) {
 		close(up->fd);
 		up->fd = -1;
@@ -432,38 +463,41 @@ relay_link_next(struct relay_link *link)
 	relay_link_read_chunk(link);
 }
 
-/* Where the marker goes: the upload's dir, renamed or not since. */
-struct link_mark {
-	int	 dirfd;			/* a dup of the upload's, or -1 */
-	char	 dir[CONFIG_PATH_MAX];
-};
-
 /* Worker: the marker that survives a restart. */
 static void
 relay_link_mark(void *arg)
 {
-	struct link_mark	*m = arg;
-	char			 path[CONFIG_PATH_MAX + 32];
-	int			 fd;
+	char	*dir = arg, path[CONFIG_PATH_MAX + 32];
+	int	 fd;
 
-	snprintf(path, sizeof(path), "%s/%s", m->dir, LINK_UPLOADED_MARKER);
-	if (m->dirfd != -1)
-		fd = openat(m->dirfd, LINK_UPLOADED_MARKER,
-		    O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-	else
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
-	if (fd != -1)
+	snprintf(path, sizeof(path), "%s/%s", dir, LINK_UPLOADED_MARKER);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0640)) != -1)
 		close(fd);
 }
 
 static void
 relay_link_on_marked(void *arg)
 {
-	struct link_mark *m = arg;
+	free(arg);
+}
 
-	if (m->dirfd != -1)
-		close(m->dirfd);
-	free(m);
+/*
+ * The marker of a snapshot in the spool the relay has stored. One not yet
+ * published gets it once it is (snapshot.c): written into its partial
+ * dir, it would race the removal of a publish that fails. Without a link
+ * (a reload just removed the relay) it is not written: after a restart
+ * the snapshot goes again, and the relay, which has it, says so at once.
+ */
+void
+relay_link_mark_uploaded(struct relay_link *link, const char *id)
+{
+	char	 dir[CONFIG_PATH_MAX + SPOOL_ID_MAX];
+
+	if (link == NULL)
+		return;
+	snprintf(dir, sizeof(dir), "%s/%s", link->rec->spool.dir, id);
+	worker_submit(link->reader, relay_link_mark, relay_link_on_marked,
+	    xstrdup(dir));
 }
 
 void
@@ -471,7 +505,6 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 {
 	struct link_upload	*up;
 	struct spool_entry	*e;
-	struct link_mark	*m;
 	const char		*id = json_string_value(json_object_get(o, "id"));
 	const char		*status = json_string_value(json_object_get(o,
 				    "status"));
@@ -501,12 +534,8 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 		    id, (unsigned long long)up->sent_bytes);
 		if (e != NULL) {
 			e->is_uploaded = 1;
-			m = xcalloc(1, sizeof(*m));
-			m->dirfd = up->dirfd != -1 ?
-			    fcntl(up->dirfd, F_DUPFD_CLOEXEC, 0) : -1;
-			snprintf(m->dir, sizeof(m->dir), "%s", up->dir);
-			worker_submit(link->reader, relay_link_mark,
-			    relay_link_on_marked, m);
+			if (e->partial[0] == '\0')
+				relay_link_mark_uploaded(link, id);
 		}
 		recorder_snapshot_uploaded(link->rec, id);
 	} else {

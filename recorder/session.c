@@ -264,8 +264,8 @@ fail:
 /*
  * PUBLISH, on the disk worker: every file and directory synced, then the
  * manifest written and the rename that makes the snapshot whole in the
- * spool. A failure removes the partial dir (an upload under way reads
- * the files it has open to the end).
+ * spool. A failure removes the partial dir (an upload under way finds
+ * its next file gone, and is abandoned).
  */
 static void
 session_run_publish(struct session_job *job)
@@ -282,7 +282,7 @@ session_run_publish(struct session_job *job)
 	    job->error, sizeof(job->error)) == -1)
 		goto fail;
 	snprintf(job->path, sizeof(job->path), "%s/%s", spool, job->id);
-	job->publish_us = job->hash_us + clock_monotonic_us() - start;
+	job->publish_us = clock_monotonic_us() - start;
 	job->published_at_us = clock_realtime_us();
 	job->is_ok = 1;
 	return;

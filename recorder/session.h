@@ -85,7 +85,7 @@ struct session_job {
 	uint64_t		 record_us;	/* lttng_snapshot_record() */
 	int64_t			 record_started_at_us;	/* CLOCK_REALTIME */
 	uint64_t		 hash_us;	/* HASH */
-	uint64_t		 publish_us;	/* HASH and PUBLISH */
+	uint64_t		 publish_us;	/* PUBLISH: sync, rename */
 	int64_t			 published_at_us;	/* CLOCK_REALTIME */
 };
 

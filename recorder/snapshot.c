@@ -251,6 +251,7 @@ snapshot_on_published(struct session_job *job, void *arg)
 {
 	struct snapshot		*snap = arg;
 	struct recorder		*rec = recorder;
+	struct spool_entry	*e;
 	json_error_t		 jerr;
 	int			 is_network = job->conf.output[0] != '\0';
 
@@ -271,20 +272,22 @@ snapshot_on_published(struct session_job *job, void *arg)
 	snprintf(snap->path, sizeof(snap->path), "%s", job->path);
 	rec->stats.snapshots_recorded++;
 	log_info("snapshot %s: recorded, %llu bytes, lttng %llu us, hash "
-	    "%llu us, publish %llu us, total %llu us", snap->id,
+	    "%llu us, sync and publish %llu us, total %llu us", snap->id,
 	    (unsigned long long)snap->bytes,
 	    (unsigned long long)snap->record_us,
 	    (unsigned long long)job->hash_us,
 	    (unsigned long long)job->publish_us,
 	    (unsigned long long)snap->duration_us);
-	if (is_network) {
-		/* Its entry is its manifest alone: job->bytes is its length. */
+	/* A network snapshot's entry is its manifest alone: job->bytes. */
+	if (is_network)
 		spool_add(&rec->spool, snap->id, snap->bytes,
 		    snap->taken_at_us);
-		spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
-		relay_link_kick(rec->relay_link);
-	} else
-		spool_published(&rec->spool, snap->id);
+	else if ((e = spool_published(&rec->spool, snap->id)) != NULL &&
+	    e->is_uploaded)
+		relay_link_mark_uploaded(rec->relay_link, snap->id);
+	/* Evictable now, and so may be the ones a burst published with it. */
+	spool_evict(&rec->spool, snap->id, snapshot_evict_one, rec);
+	relay_link_kick(rec->relay_link);
 	session_job_free(job);
 	if (json_array_size(snap->triggers) > snap->published_triggers)
 		snapshot_update_manifest(snap);

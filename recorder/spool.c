@@ -307,16 +307,17 @@ spool_find(struct spool *spool, const char *id)
 	return NULL;
 }
 
-void
+struct spool_entry *
 spool_published(struct spool *spool, const char *id)
 {
 	struct spool_entry *e;
 
 	if ((e = spool_find(spool, id)) == NULL)
-		return;
+		return NULL;
 	e->partial[0] = '\0';
 	free(e->manifest);
 	e->manifest = NULL;
+	return e;
 }
 
 void

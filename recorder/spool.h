@@ -69,12 +69,12 @@ void	spool_add(struct spool *, const char *id, uint64_t bytes,
 	    int64_t taken_at_us);
 /*
  * A hashed snapshot not yet published (struct spool_entry's partial and
- * manifest, copied); spool_published() once its publish is done, or
- * spool_forget() once it failed.
+ * manifest, copied); spool_published() once its publish is done (its
+ * entry, or NULL when it has none), or spool_forget() once it failed.
  */
 void	spool_add_partial(struct spool *, const char *id, const char *partial,
 	    const char *manifest, uint64_t bytes, int64_t taken_at_us);
-void	spool_published(struct spool *, const char *id);
+struct spool_entry *spool_published(struct spool *, const char *id);
 void	spool_forget(struct spool *, const char *id);
 struct spool_entry *spool_find(struct spool *, const char *id);
 /*

@@ -64,9 +64,11 @@
  * takes that much, many TLS records): wide while at most
  * INGEST_WIDE_UPLOADS uploads are in progress, narrow under more. Wide
  * reads cost the relay a quarter of the system calls, and of the
- * sender's TCP segments and ACKs it handles per MB; narrow ones keep
- * the loop's turns short and every connection's read-ahead small when
- * many recorders upload at once.
+ * sender's TCP segments and ACKs it handles per MB; narrow turns keep the
+ * loop's turns short when many recorders upload at once. The read-ahead
+ * width applies when OpenSSL (re)allocates its buffer, after the buffer
+ * ran empty (SSL_MODE_RELEASE_BUFFERS): a connection streaming without
+ * a pause keeps the width it started with, 256 KiB at most.
  */
 #define INGEST_READ_NARROW	(64 * 1024)
 #define INGEST_READ_WIDE	(256 * 1024)

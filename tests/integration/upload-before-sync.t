@@ -8,8 +8,9 @@
 # - held: the relay stores the snapshot and the recorder hears its ACK
 #   while the snapshot is still publishing, in .partial, not yet under
 #   its id (checked by order, not by time);
-# - released: it is published, its .uploaded marker (written into the
-#   partial dir, or after the rename) is inside, its files verify;
+# - released: it is published, then gets its .uploaded marker (never
+#   written into a partial dir, whose removal it could race), its files
+#   verify;
 # - a publish that fails after the upload: the node's copy is gone and
 #   the snapshot failed there, saying so, with "upload": "stored"; the
 #   relay's copy is whole and listed once; nothing partial is left.
@@ -65,8 +66,9 @@ rm -f "$T/hold"
 ok "released, it is published" wait_until 20 \
     '[ "$(recent "$id" .state)" = recorded ]'
 ok "under its id, whole" manifest_verifies "$T/spool/$id"
-ok "with the uploaded marker, which followed the rename" \
-    test -e "$T/spool/$id/.uploaded"
+ok "with the uploaded marker, written once it is published" \
+    wait_until 10 'test -e "$T/spool/$id/.uploaded"'
+
 is "its upload state says stored" "$(recent "$id" .upload)" stored
 ok "no partial snapshot is left" test -z "$(partial_left "$T/spool")"
 
@@ -88,6 +90,8 @@ ok "the disk did fail that fsync" grep -q "^fsync /\\.partial/.*: EIO" \
     "$T/fuse.log"
 ok "no partial snapshot is left" test -z "$(partial_left "$T/spool")"
 ok "nor a copy under its id" test ! -e "$T/spool/$id2"
+ok "nor a marker for it anywhere" test -z "$(find "$T/spool" -name .uploaded \
+    -newer "$T/spool/$id/.uploaded")"
 is "the spool no longer lists it" \
     "$(snapshots | jq --arg id "$id2" '[.spool[] | select(.id == $id)] | length')" 0
 dir=$(find "$T/store/incidents" -mindepth 3 -maxdepth 3 -type d -name "$id2")
