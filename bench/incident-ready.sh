@@ -16,6 +16,8 @@
 #             labels.trigger_received_at_us) -> the relay logs the last
 #             of the NODES snapshots "stored" (its log's ms stamp);
 #   records   the slowest node's lttng_snapshot_record();
+#   hash      each node's hash of its snapshot (its upload starts after
+#             it), from the recorder's log, over every node's snapshot;
 #   bytes     all NODES snapshots together.
 # One clock (one machine). Percentiles are nearest rank: p99 of 10 is
 # the worst. ANALYSIS=0 turns the relay's analysis of each snapshot off
@@ -139,8 +141,9 @@ for i in $(seq 1 $((WARMUP + RUNS))); do
 	[ "$i" -le "$WARMUP" ] && ls "$T/store/incidents" >>"$T/warmup.txt"
 done
 
-# Per incident: ready (ms), slowest record (ms), bytes.
+# Per incident: ready (ms), slowest record (ms), bytes; hashes apart.
 : >"$T/ready.txt"
+: >"$T/hash.txt"
 day=86400000
 for dir in "$T"/store/incidents/*; do
 	inc=${dir##*/}
@@ -157,15 +160,21 @@ for dir in "$T"/store/incidents/*; do
 	[ -n "$last" ] || bail "incident $inc: no stored line in the log"
 	echo "$(( (last - tr / 1000 % day + day) % day )) $(( rec / 1000 ))" \
 	    "$bytes" >>"$T/ready.txt"
+	# Each node's hash (its upload starts after it), from its log.
+	for m in "$dir"/*/*/manifest.json; do
+		read -r id node < <(jq -r '"\(.id) \(.node)"' "$m")
+		sed -n "s/.*snapshot $id: recorded, .* hash \([0-9]*\) us.*/\1/p" \
+		    "$T/$node/recorder.log"
+	done | awk '{ print int($1 / 1000) }' >>"$T/hash.txt"
 done
 [ "$(wc -l <"$T/ready.txt")" -eq "$RUNS" ] ||
     bail "$(wc -l <"$T/ready.txt") incidents measured, expected $RUNS"
 
 echo
 echo "$RUNS incidents one at a time (+$WARMUP warm-up), ms p50 / p99:"
-printf '%-22s %-22s %s\n' "trigger -> all stored" "slowest record" \
-    "MB per incident (median)"
-printf '%-22s %-22s %s\n' "$(p50_p99 1 "$T/ready.txt")" \
-    "$(p50_p99 2 "$T/ready.txt")" \
+printf '%-22s %-22s %-22s %s\n' "trigger -> all stored" "slowest record" \
+    "a node's hash" "MB per incident (median)"
+printf '%-22s %-22s %-22s %s\n' "$(p50_p99 1 "$T/ready.txt")" \
+    "$(p50_p99 2 "$T/ready.txt")" "$(p50_p99 1 "$T/hash.txt")" \
     "$(cut -d' ' -f3 "$T/ready.txt" | pct 0.50 |
 	awk '{ printf "%.1f", $1 / 1e6 }')"

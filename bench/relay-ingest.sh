@@ -293,6 +293,7 @@ suite=$(timeout 5 openssl s_client -connect "127.0.0.1:$RELAY_PORT" \
 
 aes128=$(speed_16k aes-128-gcm)
 aes256=$(speed_16k aes-256-gcm)
+sha256=$(speed_16k sha256)
 
 read -r fb fns < <(awk '{ b += $1; t += $2 } END { print b, t }' \
     "$T/file.txt")
@@ -322,8 +323,19 @@ row "lttng snapshot record file://" "$fb" "$fns" \
 row "tracetrap snapshot (record_us)" "$tt_bytes" $(( rec_us * 1000 )) "" \
     "ring -> spool, for scale"
 echo "crypto ceiling: openssl speed -evp, 16384-byte column, one core:" \
-    "aes-128-gcm $aes128 MB/s, aes-256-gcm $aes256 MB/s" \
-    "(negotiated: ${suite:-?})"
+    "aes-128-gcm $aes128 MB/s, aes-256-gcm $aes256 MB/s," \
+    "sha256 $sha256 MB/s (negotiated: ${suite:-?})"
+# On a disk: its own durable write rate, on the same filesystem, now.
+if [ "$FS_TMPFS" != 1 ]; then
+	dd_s=$(dd if=/dev/zero of="$T/fs/dd.tmp" bs=256K count=520 \
+	    conv=fdatasync 2>&1 | sed -n 's/.*copied, \([0-9.]*\) s.*/\1/p')
+	rm -f "$T/fs/dd.tmp"
+	[ -n "$dd_s" ] || bail "dd printed no time"
+	awk -v s="$dd_s" -v b="$tt_bytes" -v ns="$tt_ns" 'BEGIN {
+	    d = 136314880 / s / 1e6; t = b * 1000 / ns
+	    printf "disk: dd bs=256K count=520 conv=fdatasync here: %.0f " \
+		"MB/s; tracetrap-relay %.0f MB/s = %.2fx of it\n", d, t, t / d }'
+fi
 
 echo
 echo "CPU time, user + system ms (ms per MB):"

@@ -60,21 +60,6 @@ fetch_sha256(int dirfd, const char *path, char hex[65], char *err,
 	return ret;
 }
 
-/* Store names joined by '/': nothing absolute, no "..", no escape. */
-static int
-fetch_is_relative_path(const char *path)
-{
-	char	 copy[PATH_MAX], *part, *rest;
-
-	if (strlen(path) >= sizeof(copy))
-		return 0;
-	strcpy(copy, path);
-	for (rest = copy; (part = strsep(&rest, "/")) != NULL;)
-		if (!name_is_valid(part, FETCH_NAME_MAX))
-			return 0;
-	return 1;
-}
-
 /*
  * Every file the manifest lists is there with its sha256, and nothing
  * else is: the archive held the manifest and exactly these files. A path
@@ -118,7 +103,7 @@ fetch_verify(const char *dir, const char *id, unsigned files_extracted,
 		path = json_string_value(json_object_get(file, "path"));
 		sha256 = json_string_value(json_object_get(file, "sha256"));
 		if (path == NULL || sha256 == NULL ||
-		    !fetch_is_relative_path(path)) {
+		    !name_is_valid_path(path, FETCH_NAME_MAX)) {
 			snprintf(err, errlen, "manifest.json: files[%zu] is "
 			    "malformed", i);
 			goto end;

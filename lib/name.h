@@ -10,5 +10,10 @@
 #include <stddef.h>
 
 int	name_is_valid(const char *name, size_t max_len);
+/*
+ * Valid names joined by single slashes, shorter than PATH_MAX: relative,
+ * no "." or ".." component, nothing that escapes the dir it is read in.
+ */
+int	name_is_valid_path(const char *path, size_t max_len);
 
 #endif

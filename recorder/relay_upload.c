@@ -27,6 +27,7 @@
 
 #include "bufpool.h"
 #include "log.h"
+#include "name.h"
 #include "relay_link_int.h"
 #include "xmalloc.h"
 
@@ -147,10 +148,9 @@ relay_link_defer(struct relay_link *link, const char *id)
 {
 	struct spool_entry *e;
 
-	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
-		if (strcmp(e->id, id) == 0)
-			e->retry_after_us = clock_monotonic_us() +
-			    LINK_REFUSED_RETRY_US;
+	if ((e = spool_find(&link->rec->spool, id)) != NULL)
+		e->retry_after_us = clock_monotonic_us() +
+		    LINK_REFUSED_RETRY_US;
 }
 
 static uint64_t	relay_link_file_bytes(const struct link_upload *);
@@ -177,23 +177,6 @@ relay_link_open_dir(struct link_upload *up, char *path, size_t len)
 	snprintf(path, len, "%s", up->dir);
 	up->dirfd = open(up->dir, flags);
 	return up->dirfd == -1 ? -1 : 0;
-}
-
-/*
- * A manifest's path, read relative to the snapshot's directory: never
- * absolute, never through "..", as the spool wrote it.
- */
-static int
-relay_link_is_inside(const char *rel)
-{
-	const char	*p;
-
-	if (rel[0] == '/' || rel[0] == '\0')
-		return 0;
-	for (p = rel; (p = strstr(p, "..")) != NULL; p += 2)
-		if ((p == rel || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
-			return 0;
-	return 1;
 }
 
 /*
@@ -239,7 +222,8 @@ relay_link_read(void *arg)
 	if (rel == NULL)
 		rel = "";
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	if (!relay_link_is_inside(rel)) {
+	/* As the spool wrote it: nothing that leaves the snapshot's dir. */
+	if (!name_is_valid_path(rel, SPOOL_ID_MAX - 1)) {
 		snprintf(up->error, sizeof(up->error), "%s: a path outside "
 		    "the snapshot", path);
 		return;
@@ -525,9 +509,7 @@ relay_link_on_ack(struct relay_link *link, json_t *o)
 		return;
 	}
 	is_acking = up == link->acking;
-	TAILQ_FOREACH(e, &link->rec->spool.entries, entry)
-		if (strcmp(e->id, id) == 0)
-			break;
+	e = spool_find(&link->rec->spool, id);
 	if (status != NULL && strcmp(status, "stored") == 0) {
 		link->uploads++;
 		log_info("snapshot %s: stored on the relay (%llu bytes sent)",

@@ -80,8 +80,9 @@ struct spool_entry *spool_find(struct spool *, const char *id);
 /*
  * Picks the snapshots to evict so the spool fits max_bytes again: oldest
  * uploaded first, then oldest not uploaded; never keep_id (the snapshot
- * just taken) nor one not yet published. Victims are unlinked from the index and returned through
- * cb, which deletes them on disk. Returns how many were picked.
+ * just taken) nor one not yet published. Victims are unlinked from the
+ * index and returned through cb, which deletes them on disk. Returns how
+ * many were picked.
  */
 unsigned spool_evict(struct spool *, const char *keep_id,
 	    void (*cb)(const char *id, int was_uploaded, void *), void *arg);

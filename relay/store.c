@@ -70,16 +70,7 @@ store_is_valid_name(const char *name)
 int
 store_is_valid_path(const char *path)
 {
-	char	 copy[PATH_MAX], *part, *rest;
-	size_t	 len;
-
-	if (path == NULL || (len = strlen(path)) == 0 || len >= sizeof(copy))
-		return 0;
-	memcpy(copy, path, len + 1);
-	for (rest = copy; (part = strsep(&rest, "/")) != NULL;)
-		if (!store_is_valid_name(part))
-			return 0;
-	return 1;
+	return name_is_valid_path(path, STORE_NAME_MAX - 1);
 }
 
 int

@@ -584,6 +584,23 @@ test_bad_names(void **state)
 	name[128] = '\0';
 	assert_false(store_is_valid_name(name));
 	assert_null(test_begin(ts, NULL, "{}"));
+
+	/* Paths: valid names joined by single slashes (lib/name.c). */
+	assert_true(store_is_valid_path("trace/ust/uid/0/64-bit/metadata"));
+	assert_true(store_is_valid_path("inc/node1/id"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (strchr(bad[i], '/') == NULL)
+			assert_false(store_is_valid_path(bad[i]));
+	}
+	assert_false(store_is_valid_path("/etc/shadow"));
+	assert_false(store_is_valid_path("trace/../../etc"));
+	assert_false(store_is_valid_path("trace//a"));
+	assert_false(store_is_valid_path("trace/"));
+	assert_false(store_is_valid_path("trace/./a"));
+	assert_false(store_is_valid_path(NULL));
+	name[128] = 'a';
+	name[150] = '\0';
+	assert_false(store_is_valid_path(name));	/* a component too long */
 }
 
 static void
